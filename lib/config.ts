@@ -1,0 +1,75 @@
+import fs from "node:fs";
+import os from "node:os";
+import { z } from "zod";
+import { Duration } from "./duration.js";
+
+/** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
+export const ServerName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "expected letters, digits, '-', '_' or '.', not starting with '-' or '.'");
+
+const SensorsConfig = z.strictObject({
+  cert: z
+    .strictObject({
+      feeds: z.array(z.url({ protocol: /^https?$/ })).min(1).default([
+        "https://www.cert.ssi.gouv.fr/alerte/feed/",
+        "https://www.cert.ssi.gouv.fr/avis/feed/",
+      ]),
+      timeout: Duration.default(10),
+    })
+    .prefault({}),
+  disk: z
+    .strictObject({
+      // A dead NFS mount can block statfs forever: each mount gets this long.
+      timeout: Duration.default(5),
+      exclude_mounts: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+});
+
+export const ConfigSchema = z.strictObject({
+  server_id: ServerName.default(() => os.hostname().split(".")[0] || "localhost"),
+  sensors: SensorsConfig.prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** A configuration problem, reported with the file and the key at fault. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => `${where ? `${where}.` : ""}${key}: unknown key`).join("; ");
+  }
+  return `${where || "(top level)"}: ${issue.message}`;
+}
+
+/** Validates a parsed configuration object; `source` names it in errors. */
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`${source}: ${result.error.issues.map(describeIssue).join("; ")}`);
+  }
+  return result.data;
+}
+
+/** Loads AMS_HOME/ams.config.json; a missing file means every default. */
+export function loadConfig(file: string): Config {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return parseConfig({}, file);
+    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, file);
+}

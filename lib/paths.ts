@@ -1,0 +1,43 @@
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+/** The install folder: one level above this file in the sources and above the bundles in dist/. */
+export const installDir = fileURLToPath(new URL("..", import.meta.url));
+
+/** Every runtime file AMS reads or writes, derived from one data home (DESIGN.md, "Data home"). */
+export interface Paths {
+  home: string;
+  config: string;
+  store: string;
+  remoteDir: string;
+  alertsLog: string;
+  stateDir: string;
+  backupsDir: string;
+  logsDir: string;
+  outbox: string;
+  publicDir: string;
+  pluginsDir: string;
+}
+
+/** `--home DIR`, else `$AMS_HOME`, else the install folder, so a fresh clone works with no setup. */
+export function resolveHome(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag || env.AMS_HOME || installDir);
+}
+
+export function amsPaths(home: string): Paths {
+  const storage = path.join(home, "storage");
+  const logsDir = path.join(home, "logs");
+  return {
+    home,
+    config: path.join(home, "ams.config.json"),
+    store: path.join(storage, "system_logs.json"),
+    remoteDir: path.join(storage, "remote"),
+    alertsLog: path.join(storage, "alerts_log.json"),
+    stateDir: path.join(storage, "state"),
+    backupsDir: path.join(home, "backups"),
+    logsDir,
+    outbox: path.join(logsDir, "outbox"),
+    publicDir: path.join(home, "public"),
+    pluginsDir: path.join(home, "sensors.d"),
+  };
+}

@@ -1,0 +1,51 @@
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+
+/** One CERT-FR advisory as its RSS feed lists it. */
+export interface Advisory {
+  title: string;
+  link: string;
+  /** ISO 8601 (UTC) from the item's pubDate. */
+  published: string;
+  /** CERTFR-2025-AVI-0337, taken from the link. */
+  id?: string;
+}
+
+const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, isArray: (name) => name === "item" });
+
+const text = (value: unknown) => (typeof value === "string" ? value : typeof value === "number" ? String(value) : "");
+
+/** The advisories of an RSS 2.0 document; throws, saying what is wrong, on anything else. */
+export function parseCertFeed(xml: string): Advisory[] {
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) throw new Error(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
+  const channel = parser.parse(xml)?.rss?.channel;
+  if (!channel) throw new Error("not an RSS feed (no rss/channel element)");
+  const items: unknown[] = channel.item ?? [];
+  return items.map((raw, index) => {
+    const item = raw as Record<string, unknown>;
+    const title = text(item.title);
+    const link = text(item.link) || text(item.guid);
+    const date = new Date(text(item.pubDate));
+    if (!title || !link || Number.isNaN(date.getTime())) {
+      throw new Error(`item ${index + 1}: missing title, link or a valid pubDate`);
+    }
+    const id = /CERTFR-\d{4}-[A-Z]+-\d+/.exec(link)?.[0];
+    return { title, link, published: date.toISOString(), ...(id ? { id } : {}) };
+  });
+}
+
+/** "alerte" for .../alerte/feed/, "avis" for .../avis/feed/, "all" for the site-wide feed. */
+export function feedName(url: string): string {
+  const parts = new URL(url).pathname.split("/").filter(Boolean);
+  return parts.length >= 2 && parts.at(-1) === "feed" ? parts.at(-2)! : "all";
+}
+
+const idNumber = (id?: string) => Number(id?.split("-").at(-1) ?? -1);
+
+/**
+ * Newest first. The feeds are not reliably ordered, so "latest" means the newest pubDate, then
+ * the highest CERTFR number (DESIGN.md): never the first item.
+ */
+export function compareAdvisories(a: Pick<Advisory, "published" | "id">, b: Pick<Advisory, "published" | "id">): number {
+  return b.published.localeCompare(a.published) || idNumber(b.id) - idNumber(a.id);
+}

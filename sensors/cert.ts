@@ -1,0 +1,33 @@
+import { compareAdvisories, feedName, parseCertFeed, type Advisory } from "./cert-feed.js";
+import { makeSample, type Sensor } from "./sensor.js";
+
+async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[]> {
+  let body: string;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000), headers: { "user-agent": "ams-sensor" } });
+    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+    body = await response.text();
+  } catch (err) {
+    const reason = (err as Error).name === "TimeoutError" ? `no answer within ${timeoutSeconds} s` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+    throw new Error(`${url}: cannot fetch: ${reason}`);
+  }
+  try {
+    return parseCertFeed(body);
+  } catch (err) {
+    throw new Error(`${url}: ${(err as Error).message}`);
+  }
+}
+
+export const cert: Sensor = {
+  name: "cert",
+  description: "New CERT-FR security advisories from the configured RSS feeds",
+  async collect(ctx) {
+    const { feeds, timeout } = ctx.config.sensors.cert;
+    // All feeds or nothing: a half-read set of feeds would store a misleading "latest".
+    const lists = await Promise.all(feeds.map(async (url) => ({ feed: feedName(url), advisories: await fetchFeed(url, timeout) })));
+    const advisories = lists.flatMap(({ feed, advisories }) => advisories.map((a) => ({ ...a, feed })));
+    advisories.sort(compareAdvisories);
+    return advisories.map((a) => makeSample(ctx, "CERT", 1, "advisory", { details: { ...a } }));
+  },
+  dedupeKey: (sample) => (typeof sample.details?.link === "string" ? sample.details.link : undefined),
+};

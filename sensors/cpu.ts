@@ -1,0 +1,135 @@
+import fs from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { readState, writeState } from "../lib/state.js";
+import { makeSample, round1, type Sensor } from "./sensor.js";
+
+/** Cumulative jiffies of the "cpu" line of /proc/stat (guest time is already inside user and nice). */
+export interface CpuCounters {
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  steal: number;
+}
+
+export interface ProcStat {
+  total: CpuCounters;
+  cores: number;
+  /** Boot time: a different one means the counters restarted. */
+  btime: number;
+}
+
+export function parseProcStat(text: string): ProcStat {
+  let total: CpuCounters | undefined;
+  let cores = 0;
+  let btime = 0;
+  for (const line of text.split("\n")) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[0] === "cpu") {
+      const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.slice(1, 9).map((f) => Number(f) || 0);
+      total = { user: user!, nice: nice!, system: system!, idle: idle!, iowait: iowait ?? 0, irq: irq ?? 0, softirq: softirq ?? 0, steal: steal ?? 0 };
+    } else if (/^cpu\d+$/.test(fields[0] ?? "")) {
+      cores++;
+    } else if (fields[0] === "btime") {
+      btime = Number(fields[1]);
+    }
+  }
+  if (!total) throw new Error("/proc/stat: no aggregate cpu line");
+  return { total, cores, btime };
+}
+
+export interface CpuUsage {
+  busy: number;
+  user: number;
+  nice: number;
+  system: number;
+  iowait: number;
+  steal: number;
+}
+
+const sum = (c: CpuCounters) => c.user + c.nice + c.system + c.idle + c.iowait + c.irq + c.softirq + c.steal;
+
+/**
+ * Percentages over the interval between two readings, as sar and mpstat compute them; busy is
+ * everything but idle and iowait. Undefined when the counters went backwards (reboot, wrap) or did
+ * not move: the caller must take a new baseline rather than report nonsense.
+ */
+export function cpuUsage(before: CpuCounters, after: CpuCounters): CpuUsage | undefined {
+  const keys = Object.keys(before) as (keyof CpuCounters)[];
+  if (keys.some((k) => after[k] < before[k])) return undefined;
+  const elapsed = sum(after) - sum(before);
+  if (elapsed <= 0) return undefined;
+  const pct = (k: keyof CpuCounters) => ((after[k] - before[k]) / elapsed) * 100;
+  return {
+    busy: round1(100 - pct("idle") - pct("iowait")),
+    user: round1(pct("user")),
+    nice: round1(pct("nice")),
+    system: round1(pct("system") + pct("irq") + pct("softirq")),
+    iowait: round1(pct("iowait")),
+    steal: round1(pct("steal")),
+  };
+}
+
+interface SavedCounters {
+  counters: CpuCounters;
+  btime: number;
+  at: number;
+}
+
+const STATE = "cpu";
+// With no usable earlier reading, measure over this long, as `mpstat 1 1` would.
+const BASELINE_MS = 1000;
+// Two runs closer than this (by hand) would give a noisy figure: take a fresh baseline instead.
+const MIN_INTERVAL_S = 1;
+// Past this, the figure is an average over a long stretch (cron stopped?), said so in details.
+const LONG_INTERVAL_S = 15 * 60;
+
+export const cpu: Sensor = {
+  name: "cpu",
+  description: "CPU busy % since the previous cpu sample (like sar), load averages",
+  async collect(ctx) {
+    const readStat = async () => parseProcStat(await fs.readFile("/proc/stat", "utf8"));
+    let saved: SavedCounters | undefined;
+    try {
+      saved = await readState<SavedCounters>(ctx.paths.stateDir, STATE);
+    } catch (err) {
+      ctx.log.warn(`cpu: ignoring unreadable counters: ${(err as Error).message}`);
+    }
+    let current = await readStat();
+    let now = ctx.now().getTime();
+    let intervalS = saved ? (now - saved.at) / 1000 : 0;
+    let usage = saved && saved.btime === current.btime && intervalS >= MIN_INTERVAL_S ? cpuUsage(saved.counters, current.total) : undefined;
+    if (!usage) {
+      const baseline = current;
+      const start = now;
+      await sleep(BASELINE_MS);
+      current = await readStat();
+      now = ctx.now().getTime();
+      usage = cpuUsage(baseline.total, current.total);
+      intervalS = (now - start) / 1000;
+    }
+    await writeState(ctx.paths.stateDir, STATE, { counters: current.total, btime: current.btime, at: now } satisfies SavedCounters);
+    if (!usage) throw new Error("/proc/stat: CPU counters did not advance");
+    const [load1, load5, load15] = (await fs.readFile("/proc/loadavg", "utf8")).split(" ").map(Number);
+    return [
+      makeSample(ctx, "CPU", usage.busy, "%", {
+        details: {
+          user: usage.user,
+          nice: usage.nice,
+          system: usage.system,
+          iowait: usage.iowait,
+          steal: usage.steal,
+          load1,
+          load5,
+          load15,
+          cores: current.cores,
+          interval_seconds: round1(intervalS),
+          ...(intervalS > LONG_INTERVAL_S ? { long_interval: true } : {}),
+        },
+      }),
+    ];
+  },
+};

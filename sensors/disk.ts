@@ -1,0 +1,119 @@
+import fs from "node:fs/promises";
+import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
+
+export interface Mount {
+  device: string;
+  mountPoint: string;
+  fsType: string;
+}
+
+// Kernel and memory filesystems: not disks an admin watches (df -x would drop them).
+const PSEUDO_FS = new Set([
+  "proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "squashfs", "mqueue", "debugfs",
+  "tracefs", "securityfs", "pstore", "bpf", "autofs", "configfs", "fusectl", "hugetlbfs", "binfmt_misc",
+  "nsfs", "ramfs", "rpc_pipefs", "nfsd", "efivarfs", "selinuxfs", "fuse.gvfsd-fuse",
+  "fuse.portal", "fuse.lxcfs",
+]);
+
+/** Octal escapes of /proc mount tables (a space is \040). */
+const unescapeMount = (text: string) => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+
+/**
+ * The real filesystems of /proc/self/mountinfo, one per device as df lists them: a device mounted
+ * several times (bind mounts) is reported at its shortest mount point; "/" is always kept.
+ */
+export function parseMountInfo(text: string): Mount[] {
+  const byDevice = new Map<string, Mount>();
+  for (const line of text.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (!left || !right) continue;
+    const fields = left.split(" ");
+    const [fsType, source] = right.split(" ");
+    const devNumber = fields[2];
+    const mountPoint = fields[4];
+    if (!devNumber || !mountPoint || !fsType) continue;
+    const mount = { device: unescapeMount(source ?? ""), mountPoint: unescapeMount(mountPoint), fsType };
+    if (PSEUDO_FS.has(fsType) && mount.mountPoint !== "/") continue;
+    const known = byDevice.get(devNumber);
+    if (!known || mount.mountPoint === "/" || (known.mountPoint !== "/" && mount.mountPoint.length < known.mountPoint.length)) {
+      byDevice.set(devNumber, mount);
+    }
+  }
+  return [...byDevice.values()];
+}
+
+export interface FsUsage {
+  sizeBytes: number;
+  usedBytes: number;
+  availableBytes: number;
+  usedPercent: number;
+  inodesUsedPercent?: number;
+}
+
+/** Ceiling of a / b as a percentage, df's rounding. */
+const ceilPercent = (part: number, whole: number) => Math.ceil((part * 100) / whole);
+
+/**
+ * df's Use%: used / (used + available to non-root), rounded up. Size includes the reserved
+ * blocks, so used / size would understate how close the disk is to full. Undefined for an
+ * empty filesystem (df prints "-").
+ */
+export function fsUsage(stats: { bsize: number; blocks: number; bfree: number; bavail: number; files: number; ffree: number }): FsUsage | undefined {
+  const used = stats.blocks - stats.bfree;
+  if (used + stats.bavail <= 0) return undefined;
+  const inodesUsed = stats.files - stats.ffree;
+  return {
+    sizeBytes: stats.blocks * stats.bsize,
+    usedBytes: used * stats.bsize,
+    availableBytes: stats.bavail * stats.bsize,
+    usedPercent: ceilPercent(used, used + stats.bavail),
+    ...(stats.files > 0 ? { inodesUsedPercent: ceilPercent(inodesUsed, stats.files) } : {}),
+  };
+}
+
+/** statfs bounded in time: a dead NFS server can make it hang forever. */
+function statfsWithin(mountPoint: string, seconds: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`statfs timed out after ${seconds} s`)), seconds * 1000);
+    timer.unref();
+  });
+  return Promise.race([fs.statfs(mountPoint), timeout]).finally(() => clearTimeout(timer));
+}
+
+export const disk: Sensor = {
+  name: "disk",
+  description: "Disk used % per real mounted filesystem (df's Use%), inode use",
+  async collect(ctx) {
+    const { timeout, exclude_mounts } = ctx.config.sensors.disk;
+    const mounts = parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8")).filter((m) => !exclude_mounts.includes(m.mountPoint));
+    const results = await Promise.allSettled(mounts.map((m) => statfsWithin(m.mountPoint, timeout)));
+    const samples = [];
+    const failures = [];
+    for (const [i, result] of results.entries()) {
+      const mount = mounts[i]!;
+      if (result.status === "rejected") {
+        failures.push(`${mount.mountPoint}: ${(result.reason as Error).message}`);
+        continue;
+      }
+      const usage = fsUsage(result.value);
+      if (!usage) continue;
+      samples.push(
+        makeSample(ctx, "Disk", usage.usedPercent, "%", {
+          labels: { mount: mount.mountPoint },
+          details: {
+            device: mount.device,
+            fs_type: mount.fsType,
+            size_bytes: usage.sizeBytes,
+            used_bytes: usage.usedBytes,
+            available_bytes: usage.availableBytes,
+            ...(usage.inodesUsedPercent !== undefined ? { inodes_used_percent: usage.inodesUsedPercent } : {}),
+          },
+        }),
+      );
+    }
+    // The mounts that answered are still stored; the failed ones are reported so the run exits 1.
+    if (failures.length > 0) throw new PartialFailure(samples, `disk: ${failures.join("; ")}`);
+    return samples;
+  },
+};

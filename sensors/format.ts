@@ -1,0 +1,14 @@
+import type { Sample } from "../storage/sample.js";
+
+const UNIT_SUFFIX: Record<string, string> = { "%": " %", count: "" };
+
+/** One readable line per sample: "CPU 23.4 % on web-1", "Disk / 24 % on web-1". */
+export function formatSample(sample: Sample): string {
+  if (sample.metric_type === "CERT") {
+    const { title, link } = sample.details ?? {};
+    return `CERT ${String(title)} <${String(link)}> on ${sample.server_id}`;
+  }
+  const labels = Object.values(sample.labels ?? {});
+  const unit = UNIT_SUFFIX[sample.unit] ?? (sample.unit ? ` ${sample.unit}` : "");
+  return `${[sample.metric_type, ...labels].join(" ")} ${sample.value}${unit} on ${sample.server_id}`;
+}

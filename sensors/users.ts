@@ -1,0 +1,74 @@
+import fs from "node:fs/promises";
+import { makeSample, type Sensor } from "./sensor.js";
+
+export interface Session {
+  user: string;
+  line: string;
+  host: string;
+  pid: number;
+  since: string;
+}
+
+// glibc's struct utmp on Linux (64- and 32-bit alike): 384 bytes, fields at fixed offsets.
+const RECORD_SIZE = 384;
+const USER_PROCESS = 7;
+
+const cString = (buf: Buffer, start: number, length: number) => {
+  const field = buf.subarray(start, start + length);
+  const end = field.indexOf(0);
+  return field.subarray(0, end < 0 ? length : end).toString("utf8");
+};
+
+/** The login sessions (USER_PROCESS entries) of a utmp file's bytes. */
+export function parseUtmp(buf: Buffer): Session[] {
+  const sessions: Session[] = [];
+  for (let offset = 0; offset + RECORD_SIZE <= buf.length; offset += RECORD_SIZE) {
+    if (buf.readInt16LE(offset) !== USER_PROCESS) continue;
+    const user = cString(buf, offset + 44, 32);
+    if (!user) continue;
+    sessions.push({
+      user,
+      pid: buf.readInt32LE(offset + 4),
+      line: cString(buf, offset + 8, 32),
+      host: cString(buf, offset + 76, 256),
+      since: new Date(buf.readInt32LE(offset + 340) * 1000).toISOString(),
+    });
+  }
+  return sessions;
+}
+
+/** Like `who`: a session whose process is gone (a crash left it in utmp) is not counted. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export const UTMP_FILES = ["/run/utmp", "/var/run/utmp"];
+
+async function readUtmp(): Promise<Buffer> {
+  for (const file of UTMP_FILES) {
+    try {
+      return await fs.readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+  return Buffer.alloc(0); // no utmp: nobody is logged in, as `who` reports it
+}
+
+export const users: Sensor = {
+  name: "users",
+  description: "Logged-in sessions (as who counts them) and the distinct user names",
+  async collect(ctx) {
+    const sessions = parseUtmp(await readUtmp()).filter((s) => s.pid <= 0 || isAlive(s.pid));
+    return [
+      makeSample(ctx, "Users", sessions.length, "count", {
+        details: { names: [...new Set(sessions.map((s) => s.user))].sort(), sessions: sessions.map(({ user, line, host, since }) => ({ user, line, host, since })) },
+      }),
+    ];
+  },
+};

@@ -1,0 +1,78 @@
+import { updateJsonArray, readJsonArray } from "./locked-file.js";
+import { normalizeRecord, SampleSchema, type Sample } from "./sample.js";
+
+/**
+ * The samples store: the only code that reads or writes system_logs.json (and the remote copies,
+ * which have the same format). Writes are validated, locked and atomic; reads are lock-free because
+ * the file is only ever replaced by rename.
+ */
+
+export class InvalidSampleError extends Error {
+  override name = "InvalidSampleError";
+}
+
+export interface AppendOptions {
+  /** Records whose key is already stored (or repeated in the batch) are not stored again. */
+  dedupeKey?: (sample: Sample) => string | undefined;
+  /** Tags legacy records lacking a server_id while computing dedupe keys. */
+  fallbackServerId?: string;
+}
+
+export interface AppendResult {
+  added: Sample[];
+  /** Where an unreadable store was moved before a fresh one was started. */
+  movedAside?: string;
+}
+
+function validate(samples: readonly Sample[]): void {
+  samples.forEach((sample, index) => {
+    const result = SampleSchema.safeParse(sample);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      throw new InvalidSampleError(`sample ${index} (${sample.metric_type}): ${issue.path.join(".")}: ${issue.message}`);
+    }
+  });
+}
+
+export async function appendSamples(file: string, samples: readonly Sample[], options: AppendOptions = {}): Promise<AppendResult> {
+  validate(samples);
+  const { dedupeKey, fallbackServerId = "unknown" } = options;
+  let added: Sample[] = [...samples];
+  const { movedAside } = await updateJsonArray(file, (records) => {
+    if (dedupeKey) {
+      const seen = new Set<string>();
+      for (const raw of records) {
+        const sample = normalizeRecord(raw, fallbackServerId);
+        const key = sample && dedupeKey(sample);
+        if (key !== undefined) seen.add(key);
+      }
+      added = added.filter((sample) => {
+        const key = dedupeKey(sample);
+        if (key === undefined) return true;
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+    }
+    return added.length === 0 ? records : records.concat(added);
+  });
+  return { added, movedAside };
+}
+
+export interface ReadResult {
+  samples: Sample[];
+  /** Records that fit neither the AMS form nor the original AMS form. */
+  skipped: number;
+}
+
+/** All readable samples of a store file (local or remote copy), in file order. */
+export async function readSamples(file: string, fallbackServerId: string): Promise<ReadResult> {
+  const samples: Sample[] = [];
+  let skipped = 0;
+  for (const raw of await readJsonArray(file)) {
+    const sample = normalizeRecord(raw, fallbackServerId);
+    if (sample) samples.push(sample);
+    else skipped++;
+  }
+  return { samples, skipped };
+}

@@ -1,0 +1,25 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { installDir } from "../lib/paths.js";
+
+/** A fresh, empty AMS_HOME under the system temp folder. */
+export function tempHome(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "ams-test-"));
+}
+
+export function writeConfig(home: string, config: unknown): void {
+  fs.writeFileSync(path.join(home, "ams.config.json"), JSON.stringify(config));
+}
+
+/** Runs a built CLI (dist/<name>.js, built by `npm test` before jest starts) and never throws. */
+export function runCli(name: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
+  return execa(process.execPath, [path.join(installDir, "dist", `${name}.js`), ...args], {
+    reject: false,
+    timeout: options.timeout ?? 60_000,
+    env: options.env,
+  });
+}
+
+export const fixture = (...parts: string[]) => path.join(installDir, "test", "fixtures", ...parts);
