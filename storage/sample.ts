@@ -14,6 +14,10 @@ export const SampleSchema = z.looseObject({
   unit: z.string().max(32),
   labels: z.record(z.string(), z.string()).optional(),
   details: z.record(z.string(), z.unknown()).optional(),
+  /** Set on hourly records that consolidate older raw samples; `value` is then their mean. */
+  rollup: z
+    .object({ period_seconds: z.number().positive(), count: z.number().int().positive(), min: z.number(), max: z.number() })
+    .optional(),
 });
 
 export type Sample = z.infer<typeof SampleSchema>;
