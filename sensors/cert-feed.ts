@@ -10,7 +10,7 @@ export interface Advisory {
   id?: string;
 }
 
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, isArray: (name) => name === "item" });
+const parser = new XMLParser({ ignoreAttributes: true, htmlEntities: true, parseTagValue: false, trimValues: true, isArray: (name) => name === "item" });
 
 const text = (value: unknown) => (typeof value === "string" ? value : typeof value === "number" ? String(value) : "");
 

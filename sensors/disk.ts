@@ -18,28 +18,28 @@ const PSEUDO_FS = new Set([
 /** Octal escapes of /proc mount tables (a space is \040). */
 const unescapeMount = (text: string) => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 
-/**
- * The real filesystems of /proc/self/mountinfo, one per device as df lists them: a device mounted
- * several times (bind mounts) is reported at its shortest mount point; "/" is always kept.
- */
+/** Of two mounts of one device, the one df would list: "/", else the mount of the device's root
+ * rather than a bind mount of a subfolder, else the shorter mount point. */
+function preferred(a: Mount & { root: string }, b: Mount & { root: string }): boolean {
+  if (a.mountPoint === "/" || b.mountPoint === "/") return a.mountPoint === "/";
+  return a.root.length !== b.root.length ? a.root.length < b.root.length : a.mountPoint.length < b.mountPoint.length;
+}
+
+/** The real filesystems of /proc/self/mountinfo, one per device as df lists them; "/" is always kept. */
 export function parseMountInfo(text: string): Mount[] {
-  const byDevice = new Map<string, Mount>();
+  const byDevice = new Map<string, Mount & { root: string }>();
   for (const line of text.split("\n")) {
     const [left, right] = line.split(" - ");
     if (!left || !right) continue;
-    const fields = left.split(" ");
+    const [, , devNumber, root, mountPoint] = left.split(" ");
     const [fsType, source] = right.split(" ");
-    const devNumber = fields[2];
-    const mountPoint = fields[4];
-    if (!devNumber || !mountPoint || !fsType) continue;
-    const mount = { device: unescapeMount(source ?? ""), mountPoint: unescapeMount(mountPoint), fsType };
+    if (!devNumber || !root || !mountPoint || !fsType) continue;
+    const mount = { device: unescapeMount(source ?? ""), mountPoint: unescapeMount(mountPoint), fsType, root: unescapeMount(root) };
     if (PSEUDO_FS.has(fsType) && mount.mountPoint !== "/") continue;
     const known = byDevice.get(devNumber);
-    if (!known || mount.mountPoint === "/" || (known.mountPoint !== "/" && mount.mountPoint.length < known.mountPoint.length)) {
-      byDevice.set(devNumber, mount);
-    }
+    if (!known || preferred(mount, known)) byDevice.set(devNumber, mount);
   }
-  return [...byDevice.values()];
+  return [...byDevice.values()].map(({ device, mountPoint, fsType }) => ({ device, mountPoint, fsType }));
 }
 
 export interface FsUsage {

@@ -1,0 +1,138 @@
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+import { amsPaths } from "../lib/paths.js";
+import { readJsonArray } from "../storage/locked-file.js";
+import type { Sample } from "../storage/sample.js";
+import { appendSamples, InvalidSampleError, readSamples } from "../storage/store.js";
+import { runCli, tempHome } from "./helpers.js";
+
+const sample = (value: number, extra: Partial<Sample> = {}): Sample => ({
+  server_id: "web-1",
+  metric_type: "CPU",
+  timestamp: "2026-11-25T14:02:00.000+01:00",
+  value,
+  unit: "%",
+  ...extra,
+});
+
+function storeOf(home: string) {
+  const file = amsPaths(home).store;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  return file;
+}
+
+describe("store", () => {
+  test("appends and reads back, one record per line", async () => {
+    const file = storeOf(tempHome());
+    await appendSamples(file, [sample(1)]);
+    await appendSamples(file, [sample(2), sample(3, { labels: { mount: "/" } })]);
+    expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([1, 2, 3]);
+    expect(fs.readFileSync(file, "utf8").trimEnd().split("\n")).toHaveLength(5); // [, 3 records, ]
+  });
+
+  test("an invalid sample is refused before anything is written", async () => {
+    const file = storeOf(tempHome());
+    await expect(appendSamples(file, [sample(1), sample(Number.NaN)])).rejects.toThrow(InvalidSampleError);
+    await expect(appendSamples(file, [sample(1, { timestamp: "yesterday" })])).rejects.toThrow("timestamp");
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  test("reads records of the original Python AMS and skips what fits neither form", async () => {
+    const file = storeOf(tempHome());
+    fs.writeFileSync(
+      file,
+      JSON.stringify([
+        { timestamp: "2025-04-18 14:02:00", server_id: "serverb", metric_type: "CPU", value: 12.5 },
+        { timestamp: "2025-04-18 14:05:00", metric_type: "RAM", value: "41.2%" },
+        { timestamp: "2025-04-18 14:30:00", metric_type: "Security Alert: Vulnérabilité dans Ivanti", value: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2025-ALE-003/" },
+        { timestamp: "yesterday", metric_type: "CPU", value: 1 },
+        { timestamp: "2025-04-18 14:02:00", metric_type: "CPU", value: "high" },
+        "garbage",
+        sample(7),
+      ]),
+    );
+    const { samples, skipped } = await readSamples(file, "remote-b");
+    expect(skipped).toBe(3);
+    expect(samples.map((s) => [s.server_id, s.metric_type, s.value, s.unit])).toEqual([
+      ["serverb", "CPU", 12.5, "%"],
+      ["remote-b", "RAM", 41.2, "%"],
+      ["remote-b", "CERT", 1, "advisory"],
+      ["web-1", "CPU", 7, "%"],
+    ]);
+    expect(new Date(samples[0]!.timestamp).getTime()).toBe(new Date(2025, 3, 18, 14, 2, 0).getTime());
+    expect(samples[2]!.details).toEqual({ title: "Vulnérabilité dans Ivanti", link: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2025-ALE-003/" });
+  });
+
+  test("deduplicates by key against the store and within the batch", async () => {
+    const file = storeOf(tempHome());
+    const cert = (link: string) => sample(1, { metric_type: "CERT", unit: "advisory", details: { link } });
+    const dedupeKey = (s: Sample) => s.details?.link as string | undefined;
+    expect((await appendSamples(file, [cert("a"), cert("b"), cert("a")], { dedupeKey })).added).toHaveLength(2);
+    expect((await appendSamples(file, [cert("b"), cert("c")], { dedupeKey })).added).toHaveLength(1);
+    expect(await readJsonArray(file)).toHaveLength(3);
+  });
+
+  test("a store that is not valid JSON is moved aside, never overwritten", async () => {
+    const file = storeOf(tempHome());
+    fs.writeFileSync(file, '[{"server_id": "web-1", "metric_type"');
+    const result = await appendSamples(file, [sample(5)]);
+    expect(result.movedAside).toMatch(/system_logs\.json\.corrupt-\d{8}T\d{6}Z$/);
+    expect(fs.readFileSync(result.movedAside!, "utf8")).toBe('[{"server_id": "web-1", "metric_type"');
+    expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([5]);
+  });
+});
+
+describe("store under concurrent jobs (built CLI)", () => {
+  test("30 processes appending at once leave exactly 30 more valid records", async () => {
+    const home = tempHome();
+    const file = storeOf(home);
+    await appendSamples(file, [sample(1), sample(2)]);
+    const runs = await Promise.all(Array.from({ length: 30 }, () => runCli("ams-sensor", ["ram", "--home", home])));
+    expect(runs.map((r) => r.exitCode)).toEqual(Array(30).fill(0));
+    const { samples, skipped } = await readSamples(file, "x");
+    expect(skipped).toBe(0);
+    expect(samples.filter((s) => s.metric_type === "RAM")).toHaveLength(30);
+    expect(samples).toHaveLength(32);
+  }, 120_000);
+
+  test("a writer killed with SIGKILL mid-write leaves a valid file", async () => {
+    const home = tempHome();
+    const file = storeOf(home);
+    // A large store makes each write long enough to be hit.
+    await appendSamples(file, Array.from({ length: 100_000 }, (_, i) => sample(i % 100, { details: { pad: "x".repeat(40) } })));
+    let count = 100_000;
+    for (let round = 0; round < 6; round++) {
+      const child = runCli("ams-sensor", ["ram", "--home", home]);
+      await sleep(150 + round * 60);
+      child.kill("SIGKILL");
+      await child;
+      const records = await readJsonArray(file); // throws if the file is not a valid JSON array
+      expect([count, count + 1]).toContain(records.length);
+      count = records.length;
+    }
+    // And the next run is not blocked for long by the lock the killed ones left.
+    const after = await runCli("ams-sensor", ["ram", "--home", home]);
+    expect(after.exitCode).toBe(0);
+    expect(await readJsonArray(file)).toHaveLength(count + 1);
+  }, 120_000);
+
+  test("a lock left by a killed holder is taken over", async () => {
+    const home = tempHome();
+    const file = storeOf(home);
+    const holder = execa(process.execPath, [
+      "--input-type=module",
+      "-e",
+      `import lockfile from "proper-lockfile"; await lockfile.lock(${JSON.stringify(file)}, { realpath: false }); console.log("locked"); setInterval(() => {}, 1000);`,
+    ], { cwd: process.cwd() });
+    await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+    expect(fs.existsSync(`${file}.lock`)).toBe(true);
+    holder.kill("SIGKILL");
+    await holder.catch(() => undefined);
+    const run = await runCli("ams-sensor", ["ram", "--home", home]);
+    expect(run.stderr).toBe("");
+    expect(run.exitCode).toBe(0);
+    expect(await readJsonArray(file)).toHaveLength(1);
+  }, 60_000);
+});
