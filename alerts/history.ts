@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { readJsonArray, updateJsonArray } from "../storage/locked-file.js";
+import { appendJsonArray, readJsonArray } from "../storage/locked-file.js";
 
 /**
  * One entry of storage/alerts_log.json: an alert that fired, was reminded or resolved. The
@@ -39,5 +39,5 @@ export async function readAlertHistory(file: string): Promise<{ events: AlertEve
 
 export async function appendAlertHistory(file: string, events: readonly AlertEvent[]) {
   for (const event of events) AlertEventSchema.parse(event);
-  return updateJsonArray(file, (records) => records.concat(events));
+  return appendJsonArray(file, () => events);
 }

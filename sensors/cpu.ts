@@ -82,8 +82,6 @@ interface SavedCounters {
 const STATE = "cpu";
 // With no usable earlier reading, measure over this long, as `mpstat 1 1` would.
 const BASELINE_MS = 1000;
-// Two runs closer than this (by hand) would give a noisy figure: take a fresh baseline instead.
-const MIN_INTERVAL_S = 1;
 // Past this, the figure is an average over a long stretch (cron stopped?), said so in details.
 const LONG_INTERVAL_S = 15 * 60;
 
@@ -101,7 +99,7 @@ export const cpu: Sensor = {
     let current = await readStat();
     let now = ctx.now().getTime();
     let intervalS = saved ? (now - saved.at) / 1000 : 0;
-    let usage = saved && saved.btime === current.btime && intervalS >= MIN_INTERVAL_S ? cpuUsage(saved.counters, current.total) : undefined;
+    let usage = saved && saved.btime === current.btime ? cpuUsage(saved.counters, current.total) : undefined;
     if (!usage) {
       const baseline = current;
       const start = now;

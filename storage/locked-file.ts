@@ -39,15 +39,16 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>): Promi
   }
 }
 
-/** The file's records; [] when it does not exist; CorruptFileError when it is not a JSON array. */
-export async function readJsonArray(file: string): Promise<unknown[]> {
-  let text: string;
+async function readTextOrEmpty(file: string): Promise<string | undefined> {
   try {
-    text = await fs.readFile(file, "utf8");
+    return await fs.readFile(file, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+}
+
+function parseJsonArray(file: string, text: string): unknown[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -56,6 +57,12 @@ export async function readJsonArray(file: string): Promise<unknown[]> {
   }
   if (!Array.isArray(data)) throw new CorruptFileError(file, "not a JSON array");
   return data;
+}
+
+/** The file's records; [] when it does not exist; CorruptFileError when it is not a JSON array. */
+export async function readJsonArray(file: string): Promise<unknown[]> {
+  const text = await readTextOrEmpty(file);
+  return text === undefined ? [] : parseJsonArray(file, text);
 }
 
 /** One record per line: close to compact JSON in size, and still readable with grep and tail. */
@@ -69,26 +76,46 @@ export interface UpdateResult {
 }
 
 /**
- * Reads, changes and atomically rewrites the file under its lock. An unreadable file is renamed to
- * `<file>.corrupt-<stamp>` (never overwritten) and `change` starts from an empty array.
+ * Under the file's lock: reads and parses it (an unreadable file is renamed to
+ * `<file>.corrupt-<stamp>`, never overwritten, and reads as empty), asks `rewrite` for the new text
+ * and atomically replaces the file with it; undefined from `rewrite` leaves the file as it is.
  */
-export async function updateJsonArray(
-  file: string,
-  change: (records: unknown[]) => unknown[] | Promise<unknown[]>,
-): Promise<UpdateResult> {
+async function rewriteLocked(file: string, rewrite: (records: unknown[], text: string) => Promise<string | undefined>): Promise<UpdateResult> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   return withFileLock(file, async () => {
+    let text = (await readTextOrEmpty(file)) ?? "[]";
     let records: unknown[];
     let movedAside: string | undefined;
     try {
-      records = await readJsonArray(file);
+      records = parseJsonArray(file, text);
     } catch (err) {
       if (!(err instanceof CorruptFileError)) throw err;
       movedAside = `${file}.corrupt-${fileStamp(new Date())}`;
       await fs.rename(file, movedAside);
-      records = [];
+      [records, text] = [[], "[]"];
     }
-    await writeFileAtomic(file, formatJsonArray(await change(records)));
+    const next = await rewrite(records, text);
+    if (next !== undefined) await writeFileAtomic(file, next);
     return { movedAside };
+  });
+}
+
+/** Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore). */
+export function updateJsonArray(file: string, change: (records: unknown[]) => unknown[] | Promise<unknown[]>): Promise<UpdateResult> {
+  return rewriteLocked(file, async (records) => formatJsonArray(await change(records)));
+}
+
+/**
+ * Appends the records `additions` returns (it sees the current ones, to skip duplicates) under the
+ * lock. The existing text is kept as it is rather than re-serialised: appending stays cheap on a
+ * large store, and the file is still parsed first so that a corrupt one is never written over.
+ */
+export function appendJsonArray(file: string, additions: (records: unknown[]) => readonly unknown[]): Promise<UpdateResult> {
+  return rewriteLocked(file, async (records, text) => {
+    const added = additions(records);
+    if (added.length === 0) return undefined;
+    if (records.length === 0) return formatJsonArray(added);
+    // The text parsed as a non-empty array, so its last non-blank character is the closing "]".
+    return `${text.slice(0, text.lastIndexOf("]")).trimEnd()},\n${added.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
   });
 }

@@ -1,4 +1,4 @@
-import { updateJsonArray, readJsonArray } from "./locked-file.js";
+import { appendJsonArray, readJsonArray } from "./locked-file.js";
 import { normalizeRecord, SampleSchema, type Sample } from "./sample.js";
 
 /**
@@ -38,7 +38,7 @@ export async function appendSamples(file: string, samples: readonly Sample[], op
   validate(samples);
   const { dedupeKey, fallbackServerId = "unknown" } = options;
   let added: Sample[] = [...samples];
-  const { movedAside } = await updateJsonArray(file, (records) => {
+  const { movedAside } = await appendJsonArray(file, (records) => {
     if (dedupeKey) {
       const seen = new Set<string>();
       for (const raw of records) {
@@ -54,7 +54,7 @@ export async function appendSamples(file: string, samples: readonly Sample[], op
         return true;
       });
     }
-    return added.length === 0 ? records : records.concat(added);
+    return added;
   });
   return { added, movedAside };
 }

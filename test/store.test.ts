@@ -32,6 +32,16 @@ describe("store", () => {
     expect(fs.readFileSync(file, "utf8").trimEnd().split("\n")).toHaveLength(5); // [, 3 records, ]
   });
 
+  test("appends to a store written in another layout (the original's indented JSON) without rewriting it", async () => {
+    const file = storeOf(tempHome());
+    const original = JSON.stringify([{ timestamp: "2025-04-18 14:02:00", metric_type: "CPU", value: 12.5 }], null, 4);
+    fs.writeFileSync(file, `${original}\n\n`);
+    await appendSamples(file, [sample(2)]);
+    const text = fs.readFileSync(file, "utf8");
+    expect(text.startsWith(original.slice(0, original.lastIndexOf("}") + 1))).toBe(true);
+    expect((await readSamples(file, "old")).samples.map((s) => [s.server_id, s.value])).toEqual([["old", 12.5], ["web-1", 2]]);
+  });
+
   test("an invalid sample is refused before anything is written", async () => {
     const file = storeOf(tempHome());
     await expect(appendSamples(file, [sample(1), sample(Number.NaN)])).rejects.toThrow(InvalidSampleError);

@@ -1,0 +1,47 @@
+// npm run bench, part 1: sensor start-up cost against bare node, and store append cost by store size.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { installDir } from "../lib/paths.js";
+import { isoLocal } from "../lib/time.js";
+import type { Sample } from "../storage/sample.js";
+import { appendSamples } from "../storage/store.js";
+import { measureCommand, median, printTable } from "./bench-measure.js";
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-"));
+const cli = path.join(installDir, "dist", "ams-sensor.js");
+
+// The cpu sensor is measured with counters from an earlier run, as under cron (no one-second window).
+measureCommand([process.execPath, cli, "cpu", "--home", home], 1);
+
+const baseline = measureCommand([process.execPath, "-e", "0"]);
+const rows: (string | number)[][] = [["node -e 0", baseline.medianMs.toFixed(0), "1.00", baseline.peakMiB.toFixed(1)]];
+for (const sensor of ["cpu", "ram", "disk", "processes"]) {
+  const figures = measureCommand([process.execPath, cli, sensor, "--home", home]);
+  rows.push([`ams-sensor ${sensor}`, figures.medianMs.toFixed(0), (figures.medianMs / baseline.medianMs).toFixed(2), figures.peakMiB.toFixed(1)]);
+}
+printTable("Sensor runs (median of 7; targets: ≤ 1.5× node -e 0, ≤ 80 MiB)", ["command", "wall ms", "× node", "peak MiB"], rows);
+
+const sample = (i: number): Sample => ({
+  server_id: "bench-1",
+  metric_type: "CPU",
+  timestamp: isoLocal(new Date(Date.now() - i * 120_000)),
+  value: i % 100,
+  unit: "%",
+  details: { user: 1.5, system: 0.5, iowait: 0, steal: 0, load1: 0.1, load5: 0.2, load15: 0.3, cores: 2 },
+});
+
+const appendRows: (string | number)[][] = [];
+for (const size of [1_000, 12_000, 100_000]) {
+  const file = path.join(home, `store-${size}.json`);
+  await appendSamples(file, Array.from({ length: size }, (_, i) => sample(i)));
+  const times: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    const start = performance.now();
+    await appendSamples(file, [sample(0)]);
+    times.push(performance.now() - start);
+  }
+  appendRows.push([size, (fs.statSync(file).size / 2 ** 20).toFixed(1), median(times).toFixed(1)]);
+}
+printTable("Append one record (median of 9; target ≤ 50 ms at 12k records)", ["records", "file MiB", "append ms"], appendRows);
+fs.rmSync(home, { recursive: true, force: true });
