@@ -1,3 +1,4 @@
+import type { StatsFs } from "node:fs";
 import fs from "node:fs/promises";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
@@ -72,13 +73,13 @@ export function fsUsage(stats: { bsize: number; blocks: number; bfree: number; b
 }
 
 /** statfs bounded in time: a dead NFS server can make it hang forever. */
-function statfsWithin(mountPoint: string, seconds: number) {
+export function statfsWithin(mountPoint: string, seconds: number, statfs: (path: string) => Promise<StatsFs> = fs.statfs) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`statfs timed out after ${seconds} s`)), seconds * 1000);
     timer.unref();
   });
-  return Promise.race([fs.statfs(mountPoint), timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([statfs(mountPoint), timeout]).finally(() => clearTimeout(timer));
 }
 
 export const disk: Sensor = {

@@ -40,3 +40,8 @@ describe("config", () => {
     expect(() => loadConfig(file)).toThrow(`${file}: not valid JSON`);
   });
 });
+
+test("ams.config.example.json is a valid configuration", () => {
+  const example = JSON.parse(fs.readFileSync(path.join(process.cwd(), "ams.config.example.json"), "utf8"));
+  expect(() => parseConfig(example, "ams.config.example.json")).not.toThrow();
+});

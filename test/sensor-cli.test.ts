@@ -2,6 +2,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { amsPaths } from "../lib/paths.js";
+import { parseProcStat } from "../sensors/cpu.js";
 import { readSamples } from "../storage/store.js";
 import { runCli, tempHome, writeConfig } from "./helpers.js";
 
@@ -126,5 +127,43 @@ describe("ams-sensor cert", () => {
     expect(run.stderr).toMatch(new RegExp(`cert failed .*127\\.0\\.0\\.1:${port}/alerte/feed/: cannot fetch: .*ECONNREFUSED`));
     const metrics = new Set((await readSamples(amsPaths(home).store, "x")).samples.map((s) => s.metric_type));
     expect([...metrics].sort()).toEqual(["CPU", "Disk", "Processes", "RAM", "Users"]);
+  });
+});
+
+describe("ams-sensor cpu across runs", () => {
+  const counters = () => parseProcStat(fs.readFileSync("/proc/stat", "utf8"));
+  const saveState = (home: string, state: unknown) => {
+    fs.mkdirSync(amsPaths(home).stateDir, { recursive: true });
+    fs.writeFileSync(`${amsPaths(home).stateDir}/cpu.json`, JSON.stringify(state));
+  };
+  const cpuSample = async (home: string) => {
+    const run = await runCli("ams-sensor", ["cpu", "--json", "--home", home]);
+    expect(run.exitCode).toBe(0);
+    return JSON.parse(run.stdout)[0] as { value: number; details: Record<string, unknown> };
+  };
+
+  test("counters that went backwards (reboot, wrap) mean a new one-second baseline, never a wild figure", async () => {
+    const home = tempHome();
+    const now = counters();
+    const ahead = Object.fromEntries(Object.entries(now.total).map(([k, v]) => [k, v * 10 + 1_000_000]));
+    saveState(home, { counters: ahead, btime: now.btime, at: Date.now() - 120_000 });
+    const sample = await cpuSample(home);
+    expect(sample.details.interval_seconds).toBeLessThan(5);
+    expect(sample.value).toBeGreaterThanOrEqual(0);
+    expect(sample.value).toBeLessThanOrEqual(100);
+  });
+
+  test("a long gap still gives the average over it, and says so", async () => {
+    const home = tempHome();
+    const now = counters();
+    const earlier = Object.fromEntries(Object.entries(now.total).map(([k, v]) => [k, Math.floor(v * 0.9)]));
+    saveState(home, { counters: earlier, btime: now.btime, at: Date.now() - 3_600_000 });
+    const sample = await cpuSample(home);
+    expect(sample.details.long_interval).toBe(true);
+    expect(sample.details.interval_seconds).toBeGreaterThanOrEqual(3600);
+    // The next run measures from the counters this one saved: a short, ordinary interval.
+    const next = await cpuSample(home);
+    expect(next.details.long_interval).toBeUndefined();
+    expect(next.details.interval_seconds).toBeLessThan(60);
   });
 });

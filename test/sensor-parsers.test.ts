@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { compareAdvisories, feedName, parseCertFeed } from "../sensors/cert-feed.js";
 import { cpuUsage, parseProcStat } from "../sensors/cpu.js";
-import { fsUsage, parseMountInfo } from "../sensors/disk.js";
+import { fsUsage, parseMountInfo, statfsWithin } from "../sensors/disk.js";
 import { formatSample } from "../sensors/format.js";
 import { parseProcPidStat, processUsage, topBy } from "../sensors/processes.js";
 import { parseMemInfo, ramUsedPercent } from "../sensors/ram.js";
@@ -53,6 +53,13 @@ describe("disk", () => {
   test("/ is kept whatever its type (overlay in a container)", () => {
     const overlay = "1 0 0:40 / / rw - overlay overlay rw\n2 1 0:41 / /proc rw - proc proc rw\n";
     expect(parseMountInfo(overlay).map((m) => m.mountPoint)).toEqual(["/"]);
+  });
+
+  test("a mount whose statfs never answers (dead NFS server) fails alone, after its timeout", async () => {
+    // The one stand-in of this file: a hung NFS server cannot be had here.
+    const hung = () => new Promise<never>(() => {});
+    await expect(statfsWithin("/mnt/nfs", 0.2, hung as never)).rejects.toThrow("statfs timed out after 0.2 s");
+    await expect(statfsWithin("/", 5)).resolves.toHaveProperty("blocks");
   });
 
   test("Use% is used / (used + available), rounded up, as df prints it", () => {
