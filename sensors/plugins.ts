@@ -125,7 +125,10 @@ export function pluginSensors(plugins: readonly PluginFile[], settings: PluginsS
     async collect(ctx) {
       const run = await gate(() => runPlugin(file, settings));
       const { records, problem } = readPluginOutput(name, run);
-      const samples = records.map(({ metric_type, value, unit, ...extra }) => makeSample(ctx, metric_type, value, unit, extra));
+      // One time stamp for the whole run, as for a built-in sensor's samples.
+      const at = ctx.now();
+      const stamped = { ...ctx, now: () => at };
+      const samples = records.map(({ metric_type, value, unit, ...extra }) => makeSample(stamped, metric_type, value, unit, extra));
       if (problem) {
         const stderrLine = run.stderr.split("\n")[0];
         throw new PartialFailure(samples, `plugin ${file}: ${problem}${stderrLine ? ` (stderr: ${stderrLine.slice(0, 200)})` : ""}`);
