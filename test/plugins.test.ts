@@ -158,6 +158,18 @@ exit 2`);
     expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/ERROR noise failed .*output is not text/);
   });
 
+  test("a plugin that cannot start (missing interpreter) or exits 127: UNKNOWN, with the reason", async () => {
+    const { home, dir, add } = pluginHome();
+    fs.writeFileSync(path.join(dir, "broken"), "#!/nonexistent/interpreter\n", { mode: 0o755 });
+    add("missing_tool", "no-such-command-here");
+    const run = await runCli("ams-sensor", ["--home", home, "plugins"]);
+    expect(run.exitCode).toBe(1);
+    const samples = await stored(home);
+    expect(statusOf(samples, "broken")).toMatchObject({ value: 3, details: { reason: expect.stringMatching(/^could not start: .*ENOENT/) } });
+    expect(statusOf(samples, "missing_tool")).toMatchObject({ value: 3, details: { reason: "exit code 127 is not a plugin status (0-3); no output", exit_code: 127 } });
+    expect(run.stderr).toMatch(/missing_tool failed .*\(stderr: .*no-such-command-here: not found\)/);
+  });
+
   test("a plugin sleeping past its timeout (ignoring SIGTERM) is killed with its children; its record is UNKNOWN", async () => {
     const { home, add } = pluginHome({ sensors: { plugins: { timeout: "1s" } } });
     add("hang", `trap '' TERM\necho "OK | a=1"\nsleep 600 &\necho $! > "${home}/sleep.pid"\nwait`);
