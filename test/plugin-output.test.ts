@@ -38,6 +38,17 @@ describe("Nagios plugin output", () => {
     expect(status(records, "disk_root")?.details).toMatchObject({ status: "OK" });
   });
 
+  test.each([
+    ["check_users.txt", 0, { label: "users", value: 0, warn: 5, crit: 10, min: 0, text: "USERS OK - 0 users currently logged in" }],
+    ["check_procs.txt", 1, { label: "procs", value: 84, warn: 50, crit: 500, min: 0, text: "PROCS WARNING: 84 processes" }],
+  ])("%s (captured)", (file, exitCode, { label, value, ...details }) => {
+    const { records } = readPluginOutput("p", { stdout: output(file), exitCode });
+    expect(records).toEqual([
+      { metric_type: "p", value, unit: "", labels: { label }, details },
+      { metric_type: "p_status", value: exitCode, unit: "state", details: { status: exitCode ? "WARNING" : "OK", text: details.text, exit_code: exitCode } },
+    ]);
+  });
+
   test("quoted labels with spaces and '', units, long text, perfdata on later lines, exit code 2", () => {
     const { records, problem } = readPluginOutput("pools", { stdout: output("quoted.txt"), exitCode: 2 });
     expect(problem).toBeUndefined();
