@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import { z } from "zod";
+import { PluginsConfig } from "../sensors/plugins-config.js";
 import { Duration } from "./duration.js";
 
 /** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
@@ -25,6 +26,7 @@ const SensorsConfig = z.strictObject({
       exclude_mounts: z.array(z.string()).default([]),
     })
     .prefault({}),
+  plugins: PluginsConfig,
 });
 
 export const ConfigSchema = z.strictObject({

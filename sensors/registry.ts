@@ -1,6 +1,8 @@
+import type { Job } from "../lib/cli.js";
 import { cert } from "./cert.js";
 import { cpu } from "./cpu.js";
 import { disk } from "./disk.js";
+import { findPlugins, pluginsDir, pluginSensors } from "./plugins.js";
 import { processes } from "./processes.js";
 import { ram } from "./ram.js";
 import type { Sensor } from "./sensor.js";
@@ -8,3 +10,36 @@ import { users } from "./users.js";
 
 /** The built-in sensors, in the order `ams-sensor all` runs and prints them. */
 export const builtinSensors: readonly Sensor[] = [cpu, ram, disk, processes, users, cert];
+
+/** Words of the command line that select groups of sensors; no plugin may take them. */
+export const GROUPS = ["all", "plugins"] as const;
+
+export interface Selection {
+  sensors: Sensor[];
+  /** Names that match no sensor. */
+  unknown: string[];
+  /** Every name that would have been accepted, built-ins first, then the plugins found. */
+  valid: string[];
+}
+
+/**
+ * The sensors that command-line names select: built-in names, plugin names (files of the plugins
+ * folder), "plugins" for every plugin, "all" for everything. The folder is only read when a name
+ * is not a built-in one.
+ */
+export async function selectSensors(names: readonly string[], job: Job): Promise<Selection> {
+  const builtinNames = builtinSensors.map((s) => s.name);
+  const needsPlugins = names.some((n) => !builtinNames.includes(n));
+  const plugins = needsPlugins
+    ? pluginSensors(await findPlugins(pluginsDir(job.paths, job.config), [...builtinNames, ...GROUPS], job.log), job.config.sensors.plugins)
+    : [];
+  const everything = [...builtinSensors, ...plugins];
+  const wanted = new Set<Sensor>();
+  const unknown: string[] = [];
+  for (const name of names) {
+    const matches = name === "all" ? everything : name === "plugins" ? plugins : everything.filter((s) => s.name === name);
+    if (matches.length === 0 && name !== "plugins") unknown.push(name);
+    for (const sensor of matches) wanted.add(sensor);
+  }
+  return { sensors: everything.filter((s) => wanted.has(s)), unknown, valid: everything.map((s) => s.name) };
+}

@@ -1,0 +1,139 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { concurrencyLimit } from "../lib/concurrency.js";
+import { ServerName, type Config } from "../lib/config.js";
+import type { Logger } from "../lib/log.js";
+import type { Paths } from "../lib/paths.js";
+import { readPluginOutput, type PluginRun } from "./plugin-output.js";
+import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
+
+/** The environment every plugin gets: nothing of ours (no secrets, no AMS_HOME), a C locale for "." decimals. */
+const PLUGIN_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C" };
+/** Time between the polite SIGTERM at the timeout and the SIGKILL. */
+const KILL_GRACE_MS = 1000;
+
+export interface PluginFile {
+  name: string;
+  file: string;
+}
+
+export type PluginsSettings = Config["sensors"]["plugins"];
+
+export const pluginsDir = (paths: Paths, config: Config) => path.resolve(paths.home, config.sensors.plugins.dir);
+
+/** Why a file of the plugins folder must not run, or undefined when it may. */
+async function refusal(file: string): Promise<string | undefined> {
+  let stats;
+  try {
+    stats = await fs.stat(file); // follows a symlink: its target is what runs
+  } catch (err) {
+    return `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  if (!stats.isFile()) return "is not a regular file";
+  if ((stats.mode & 0o111) === 0) return "is not executable";
+  // Whoever can change the file can run anything as the user running AMS.
+  if ((stats.mode & 0o022) !== 0) return "is writable by group or others";
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== 0 && stats.uid !== uid) return `belongs to another user (uid ${stats.uid})`;
+  return undefined;
+}
+
+/**
+ * The plugins of the folder, by name. A missing folder means no plugins. Files that may not run
+ * (see refusal), whose name is not a valid metric name, or that would take the name of a built-in
+ * sensor (`reserved`, compared case-insensitively), are skipped with a warning.
+ */
+export async function findPlugins(dir: string, reserved: readonly string[], log: Logger): Promise<PluginFile[]> {
+  let entries: string[];
+  try {
+    entries = (await fs.readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new Error(`plugins folder ${dir}: ${(err as Error).message}`);
+  }
+  const taken = new Set(reserved.map((n) => n.toLowerCase()));
+  const names = new Set(entries);
+  const plugins: PluginFile[] = [];
+  for (const name of entries) {
+    if (name.startsWith(".")) continue; // hidden files, as run-parts ignores them
+    const file = path.join(dir, name);
+    const why = !ServerName.safeParse(name).success
+      ? "has a name that is not a valid sensor name (letters, digits, '-', '_', '.')"
+      : taken.has(name.toLowerCase())
+        ? "has the name of a built-in sensor"
+        : name.endsWith("_status") && names.has(name.slice(0, -"_status".length))
+          ? `would mix its records with the status of plugin ${name.slice(0, -"_status".length)}`
+          : await refusal(file);
+    if (why) log.warn(`plugin ${file} skipped: it ${why}`);
+    else plugins.push({ name, file });
+  }
+  return plugins;
+}
+
+/** Runs one plugin: no shell, a clean environment, output capped, its whole process group killed at the timeout. */
+export async function runPlugin(file: string, settings: PluginsSettings): Promise<PluginRun & { stderr: string }> {
+  const subprocess = execa(file, [], {
+    reject: false,
+    extendEnv: false,
+    env: PLUGIN_ENV,
+    cwd: path.dirname(file),
+    stdin: "ignore",
+    encoding: "buffer",
+    maxBuffer: settings.max_output_bytes,
+    // Its own process group, so that children a script started die with it.
+    detached: true,
+  });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (subprocess.pid !== undefined) process.kill(-subprocess.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  let timedOut = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup("SIGTERM");
+    forceKill = setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS);
+  }, settings.timeout * 1000);
+  const result = await subprocess;
+  clearTimeout(timer);
+  clearTimeout(forceKill);
+  killGroup("SIGKILL"); // whatever it left running in the background
+  const stderr = Buffer.from(result.stderr).toString("utf8").trim();
+  const stdout = result.stdout;
+  if (timedOut) return { stdout, stderr, failure: `timed out after ${settings.timeout} s: killed` };
+  if (result.isMaxBuffer) return { stdout, stderr, truncated: true, failure: `printed more than ${settings.max_output_bytes} bytes: cut and stopped` };
+  if (result.exitCode === undefined) {
+    const failure = result.signal ? `killed by ${result.signal}` : `could not start: ${result.originalMessage ?? result.shortMessage}`;
+    return { stdout, stderr, failure };
+  }
+  return { stdout, stderr, exitCode: result.exitCode };
+}
+
+/**
+ * A Sensor per plugin, sharing one concurrency gate. A plugin whose run or output cannot be
+ * trusted stores an UNKNOWN status record with the reason and fails its sensor, never the others.
+ */
+export function pluginSensors(plugins: readonly PluginFile[], settings: PluginsSettings): Sensor[] {
+  const gate = concurrencyLimit(settings.concurrency);
+  return plugins.map(({ name, file }) => ({
+    name,
+    description: `plugin ${file}`,
+    async collect(ctx) {
+      const run = await gate(() => runPlugin(file, settings));
+      const { records, problem } = readPluginOutput(name, run);
+      // One time stamp for the whole run, as for a built-in sensor's samples.
+      const at = ctx.now();
+      const stamped = { ...ctx, now: () => at };
+      const samples = records.map(({ metric_type, value, unit, ...extra }) => makeSample(stamped, metric_type, value, unit, extra));
+      if (problem) {
+        const stderrLine = run.stderr.split("\n")[0];
+        throw new PartialFailure(samples, `plugin ${file}: ${problem}${stderrLine ? ` (stderr: ${stderrLine.slice(0, 200)})` : ""}`);
+      }
+      return samples;
+    },
+  }));
+}
