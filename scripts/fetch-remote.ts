@@ -103,7 +103,7 @@ async function copyRemote(remote: Remote, ctx: FetchContext, temp: string): Prom
   if (result.timedOut) throw new PullError(`timed out after ${ctx.fetch.timeout} s`);
   if (result.signal === "SIGXFSZ") throw new PullError(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
   if (result.exitCode !== 0) {
-    const reason = result.stderr.trim().split("\n").filter(Boolean).pop() ?? result.shortMessage;
+    const reason = result.stderr.split("\n").map((line) => line.trim()).filter(Boolean).join("; ") || result.shortMessage;
     throw new PullError(`scp failed (${result.signal ?? `exit ${result.exitCode}`}): ${reason}`);
   }
 }
