@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { execa } from "execa";
 import { loadConfig } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
@@ -9,7 +10,9 @@ import { readPullStatus } from "../storage/pull-status.js";
 import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
 import { startSshd, type TestSshd } from "./support/sshd.js";
 
-// ams-fetch-remote against a real sshd on loopback serving remote AMS stores.
+// ams-fetch-remote against a real sshd on loopback serving remote AMS stores. Each test runs the
+// CLI a few times, each run a few scp logins: allow for a loaded machine.
+jest.setTimeout(90_000);
 
 const record = (server_id: string | undefined, metric_type: string, value: number, minute: number) => ({
   ...(server_id ? { server_id } : {}),
@@ -56,31 +59,40 @@ async function fleetOf(home: string) {
   return readFleet(paths, loadConfig(paths.config));
 }
 
-/** A TCP port that accepts connections and never says anything, like a firewalled or hung sshd. */
-async function silentPort(): Promise<{ port: number; close: () => Promise<void> }> {
+interface TcpFake {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP server on a free port; `onConnection` registers every socket it opens so close() ends them all. */
+async function tcpFake(onConnection: (socket: net.Socket, track: (s: net.Socket) => void) => void): Promise<TcpFake> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => sockets.add(socket));
+  const track = (socket: net.Socket) => void sockets.add(socket);
+  const server = net.createServer((socket) => {
+    track(socket);
+    onConnection(socket, track);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as net.AddressInfo;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return { port, close };
 }
+
+/** A TCP port that accepts connections and never says anything, like a firewalled or hung sshd. */
+const silentPort = () => tcpFake(() => undefined);
 
 /**
  * A TCP proxy to the test sshd that stops passing the server's bytes after `limit` of them: the
  * login completes, then the copy of a larger file hangs, like a link that dies mid-transfer.
  */
-async function stallingProxy(target: number, limit: number): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+const stallingProxy = (target: number, limit: number) =>
+  tcpFake((client, track) => {
     const upstream = net.connect(target, "127.0.0.1");
-    sockets.add(client).add(upstream);
+    track(upstream);
     let passed = 0;
     client.on("data", (data) => upstream.write(data));
     upstream.on("data", (data) => {
@@ -91,17 +103,6 @@ async function stallingProxy(target: number, limit: number): Promise<{ port: num
     client.on("error", () => upstream.destroy());
     upstream.on("error", () => client.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -192,7 +193,7 @@ describe("ams-fetch-remote", () => {
           remote("alive", store),
           remote("alive-2", store),
         ],
-        { connect_timeout: 1, timeout: 3, concurrency: 2, known_hosts: "known_hosts" },
+        { connect_timeout: 3, timeout: 8, concurrency: 2, known_hosts: "known_hosts" },
       );
       const proxyLine = sshd.knownHostsLine.replace(`:${sshd.port} `, `:${proxy.port} `);
       fs.writeFileSync(path.join(home, "known_hosts"), `${sshd.knownHostsLine}\n${proxyLine}\n`);
@@ -201,7 +202,7 @@ describe("ams-fetch-remote", () => {
       const status = await readPullStatus(amsPaths(home));
       expect(status.refused!.last_error).toMatch(/Connection refused/);
       expect(status.hung!.last_error).toMatch(/timed out/);
-      expect(status.stalled!.last_error).toBe("timed out after 3 s");
+      expect(status.stalled!.last_error).toBe("timed out after 8 s");
       expect(status.refused!.last_success).toBeUndefined();
       expect(status.alive!.last_error).toBeUndefined();
       expect(status["alive-2"]!.records).toBe(1);
