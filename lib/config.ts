@@ -3,6 +3,7 @@ import os from "node:os";
 import { z } from "zod";
 import { PluginsConfig } from "../sensors/plugins-config.js";
 import { Duration } from "./duration.js";
+import { FetchConfig, RemotesConfig } from "../scripts/remotes-config.js";
 
 /** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
 export const ServerName = z
@@ -32,6 +33,7 @@ const SensorsConfig = z.strictObject({
 export const ConfigSchema = z.strictObject({
   server_id: ServerName.default(() => os.hostname().split(".")[0] || "localhost"),
   sensors: SensorsConfig.prefault({}),
+  remotes: RemotesConfig, fetch: FetchConfig,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

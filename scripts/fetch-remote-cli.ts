@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { fetchRemotes } from "./fetch-remote.js";
+
+const program = amsProgram(
+  "ams-fetch-remote",
+  "Copy every configured remote's store over scp into storage/remote/<name>_logs.json, keeping the last good copy on failure.",
+)
+  .option("--accept-new-host", "trust and remember the host key of a server seen for the first time (this run only)")
+  .action(async (opts: { home?: string; acceptNewHost?: boolean }) => {
+    const { paths, config, log } = openJob("fetch-remote", opts.home);
+    if (config.remotes.length === 0) {
+      process.stdout.write(`no remotes configured in ${paths.config}\n`);
+      return;
+    }
+    const outcomes = await fetchRemotes(config.remotes, { paths, fetch: config.fetch, log, acceptNewHost: opts.acceptNewHost });
+    for (const o of outcomes) {
+      process.stdout.write(o.ok ? `${o.remote}: ${o.records} records (${o.durationSeconds} s)\n` : `${o.remote}: FAILED (${o.durationSeconds} s): ${o.error}\n`);
+    }
+    if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
+  });
+
+await runProgram(program);

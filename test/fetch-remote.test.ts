@@ -1,0 +1,287 @@
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { jest } from "@jest/globals";
+import { execa } from "execa";
+import { loadConfig } from "../lib/config.js";
+import { amsPaths } from "../lib/paths.js";
+import { readFleet } from "../storage/fleet.js";
+import { readPullStatus } from "../storage/pull-status.js";
+import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
+import { startSshd, type TestSshd } from "./support/sshd.js";
+
+// ams-fetch-remote against a real sshd on loopback serving remote AMS stores. Each test runs the
+// CLI a few times, each run a few scp logins: allow for a loaded machine.
+jest.setTimeout(90_000);
+
+const record = (server_id: string | undefined, metric_type: string, value: number, minute: number) => ({
+  ...(server_id ? { server_id } : {}),
+  metric_type,
+  timestamp: `2026-11-25T14:${String(minute).padStart(2, "0")}:00.000+01:00`,
+  value,
+  unit: metric_type === "Processes" ? "count" : "%",
+});
+
+let sshd: TestSshd;
+let stores: string;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  stores = path.join(sshd.dir, "stores");
+  fs.mkdirSync(stores);
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+/** Puts a store on the "remote" server and returns its path there. */
+function serve(name: string, content: unknown): string {
+  const file = path.join(stores, `${name}.json`);
+  fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+}
+
+function remote(name: string, remotePath: string, extra: Record<string, unknown> = {}) {
+  return { name, host: sshd.host, user: sshd.user, port: sshd.port, path: remotePath, identity: sshd.identity, ...extra };
+}
+
+function homeWith(remotes: unknown[], fetch: Record<string, unknown> = {}): string {
+  const home = tempHome();
+  writeConfig(home, { server_id: "hub", remotes, fetch: { known_hosts: sshd.knownHosts, connect_timeout: 2, timeout: 10, ...fetch } });
+  return home;
+}
+
+const copyOf = (home: string, name: string) => path.join(home, "storage", "remote", `${name}_logs.json`);
+
+async function fleetOf(home: string) {
+  const paths = amsPaths(home);
+  return readFleet(paths, loadConfig(paths.config));
+}
+
+interface TcpFake {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A loopback TCP server on a free port; `onConnection` registers every socket it opens so close() ends them all. */
+async function tcpFake(onConnection: (socket: net.Socket, track: (s: net.Socket) => void) => void): Promise<TcpFake> {
+  const sockets = new Set<net.Socket>();
+  const track = (socket: net.Socket) => void sockets.add(socket);
+  const server = net.createServer((socket) => {
+    track(socket);
+    onConnection(socket, track);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return { port, close };
+}
+
+/** A TCP port that accepts connections and never says anything, like a firewalled or hung sshd. */
+const silentPort = () => tcpFake(() => undefined);
+
+/**
+ * A TCP proxy to the test sshd that stops passing the server's bytes after `limit` of them: the
+ * login completes, then the copy of a larger file hangs, like a link that dies mid-transfer.
+ */
+const stallingProxy = (target: number, limit: number) =>
+  tcpFake((client, track) => {
+    const upstream = net.connect(target, "127.0.0.1");
+    track(upstream);
+    let passed = 0;
+    client.on("data", (data) => upstream.write(data));
+    upstream.on("data", (data) => {
+      const room = Math.max(0, limit - passed);
+      passed += data.length;
+      if (room > 0) client.write(data.subarray(0, room));
+    });
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("ams-fetch-remote", () => {
+  test("a pull brings every remote's records in, tagged with the remote's name when they lack one", async () => {
+    const web2 = serve("web-2", [record("web-2", "CPU", 10, 0), record("web-2", "RAM", 20, 0)]);
+    const web3 = serve("web-3", [record(undefined, "CPU", 30, 1), record("", "Processes", 99, 1), { junk: true }]);
+    const home = homeWith([remote("web-2", web2), remote("web-3", web3)]);
+
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain("web-2: 2 records");
+    expect(result.stdout).toContain("web-3: 2 records");
+
+    const fleet = await fleetOf(home);
+    expect(fleet.samples.map((s) => `${s.server_id} ${s.metric_type} ${s.value}`).sort()).toEqual([
+      "web-2 CPU 10",
+      "web-2 RAM 20",
+      "web-3 CPU 30",
+      "web-3 Processes 99",
+    ]);
+    expect(fleet.sources.map((s) => s.name)).toEqual(["local", "web-2", "web-3"]);
+
+    const status = await readPullStatus(amsPaths(home));
+    expect(status["web-2"]).toMatchObject({ records: 2 });
+    expect(status["web-2"]!.last_success).toBe(status["web-2"]!.last_attempt);
+    expect(status["web-2"]!.last_error).toBeUndefined();
+    expect(fs.readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")).toMatch(/INFO web-3: pulled 2 records .*1 unreadable skipped/);
+    expect(fs.readdirSync(path.join(home, "storage", "remote")).sort()).toEqual(["web-2_logs.json", "web-3_logs.json"]);
+  });
+
+  test("a copy that is truncated, not JSON, not an array, has no valid record or is too large keeps the last good copy", async () => {
+    const good = [record("x", "CPU", 1, 0), record("x", "RAM", 2, 0), record("x", "Disk", 3, 0)];
+    const names = ["truncated", "html", "object", "foreign", "huge"];
+    const files = Object.fromEntries(names.map((n) => [n, serve(n, good)]));
+    const home = homeWith(names.map((n) => remote(n, files[n]!)), { max_bytes: 4096 });
+    expect((await runCli("ams-fetch-remote", ["--home", home])).exitCode).toBe(0);
+    const before = Object.fromEntries(names.map((n) => [n, fs.readFileSync(copyOf(home, n), "utf8")]));
+    const firstStatus = await readPullStatus(amsPaths(home));
+
+    const full = JSON.stringify(Array.from({ length: 20 }, (_, i) => record("x", "CPU", i, i)));
+    serve("truncated", full.slice(0, Math.floor(full.length / 2))); // a copy cut short mid-record
+    serve("html", "<html><body>502 Bad Gateway</body></html>");
+    serve("object", { server_id: "x", metric_type: "CPU" });
+    serve("foreign", [{ hello: "world" }, 42]);
+    serve("huge", JSON.stringify(Array.from({ length: 200 }, (_, i) => record("x", "CPU", i, i % 60))));
+
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.exitCode).toBe(1);
+    for (const n of names) expect(fs.readFileSync(copyOf(home, n), "utf8")).toBe(before[n]);
+
+    const status = await readPullStatus(amsPaths(home));
+    expect(status.truncated!.last_error).toMatch(/not valid JSON/);
+    expect(status.html!.last_error).toMatch(/not valid JSON/);
+    expect(status.object!.last_error).toMatch(/not a JSON array/);
+    expect(status.foreign!.last_error).toMatch(/no valid AMS records \(2 unreadable\)/);
+    expect(status.huge!.last_error).toMatch(/larger than fetch.max_bytes \(4096 bytes\)/);
+    for (const n of names) {
+      expect(status[n]!.last_success).toBe(firstStatus[n]!.last_success);
+      expect(status[n]!.records).toBe(3);
+      expect(result.stderr).toContain(`${n}: pull failed`);
+    }
+    expect(fs.readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")).toMatch(/ERROR truncated: pull failed .*keeping the last good copy/);
+    expect(fs.readdirSync(path.join(home, "storage", "remote")).filter((f) => f.includes(".part"))).toEqual([]);
+    expect((await fleetOf(home)).samples).toHaveLength(15);
+  });
+
+  test("a remote on a dead or silent port, or stalling mid-copy, fails within its own timeout while the others are pulled", async () => {
+    const silent = await silentPort();
+    // The login (a few KB) gets through, the 1 MB store does not.
+    const proxy = await stallingProxy(sshd.port, 256 * 1024);
+    const big = serve("big", Array.from({ length: 10_000 }, (_, i) => record("big", "CPU", i, i % 60)));
+    try {
+      const store = serve("alive", [record("alive", "CPU", 5, 0)]);
+      const home = homeWith(
+        [
+          remote("refused", store, { port: await closedPort() }),
+          remote("hung", store, { port: silent.port }),
+          remote("stalled", big, { port: proxy.port }),
+          remote("alive", store),
+          remote("alive-2", store),
+        ],
+        { connect_timeout: 3, timeout: 8, concurrency: 2, known_hosts: "known_hosts" },
+      );
+      const proxyLine = sshd.knownHostsLine.replace(`:${sshd.port} `, `:${proxy.port} `);
+      fs.writeFileSync(path.join(home, "known_hosts"), `${sshd.knownHostsLine}\n${proxyLine}\n`);
+      const result = await runCli("ams-fetch-remote", ["--home", home]);
+      expect(result.exitCode).toBe(1);
+      const status = await readPullStatus(amsPaths(home));
+      expect(status.refused!.last_error).toMatch(/Connection refused/);
+      expect(status.hung!.last_error).toMatch(/timed out/);
+      expect(status.stalled!.last_error).toBe("timed out after 8 s");
+      expect(status.refused!.last_success).toBeUndefined();
+      expect(status.alive!.last_error).toBeUndefined();
+      expect(status["alive-2"]!.records).toBe(1);
+      expect(result.stdout).toMatch(/^refused: FAILED .*\nhung: FAILED .*\nstalled: FAILED .*\nalive: 1 records .*\nalive-2: 1 records/);
+      expect(fs.existsSync(copyOf(home, "refused"))).toBe(false);
+    } finally {
+      await proxy.close();
+      await silent.close();
+    }
+  });
+
+  test("an unknown host key is refused unless --accept-new-host, which remembers it", async () => {
+    const store = serve("newhost", [record("newhost", "CPU", 5, 0)]);
+    const home = homeWith([remote("newhost", store)], { known_hosts: "known_hosts" });
+    const knownHosts = path.join(home, "known_hosts");
+    fs.writeFileSync(knownHosts, "");
+
+    const refused = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(refused.exitCode).toBe(1);
+    expect((await readPullStatus(amsPaths(home))).newhost!.last_error).toMatch(/Host key verification failed/);
+
+    const accepted = await runCli("ams-fetch-remote", ["--home", home, "--accept-new-host"]);
+    expect(accepted.exitCode).toBe(0);
+    // ssh may hash the names it adds (Debian's HashKnownHosts yes): look the host up as ssh does.
+    expect((await execa("ssh-keygen", ["-F", `[127.0.0.1]:${sshd.port}`, "-f", knownHosts], { reject: false })).exitCode).toBe(0);
+    // Remembered: the next run checks strictly again and passes.
+    expect((await runCli("ams-fetch-remote", ["--home", home])).exitCode).toBe(0);
+
+    // A host whose key changed is refused even with --accept-new-host.
+    fs.writeFileSync(knownHosts, sshd.knownHostsLine.replace(/ssh-ed25519 \S+/, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"));
+    const changed = await runCli("ams-fetch-remote", ["--home", home, "--accept-new-host"]);
+    expect(changed.exitCode).toBe(1);
+    expect((await readPullStatus(amsPaths(home))).newhost!.last_error).toMatch(/Host key verification failed/);
+  });
+
+  test("bad remotes in the config stop the command, naming the key", async () => {
+    const home = homeWith([remote("ok", "/x"), remote("ok", "/y")]);
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('remotes.1.name: duplicate remote name "ok"');
+  });
+});
+
+describe("ams-fetch-remote from a server running the original Python AMS", () => {
+  let userSshd: TestSshd;
+  beforeAll(async () => {
+    userSshd = await startSshd({ createUser: true });
+  });
+  afterAll(async () => {
+    await userSshd?.stop();
+  });
+
+  test("its store at the default path is pulled and read with the remote's name", async () => {
+    const storeDir = path.join(userSshd.home, "AMS", "storage");
+    fs.mkdirSync(storeDir, { recursive: true });
+    fs.copyFileSync(fixture("original-ams-store.json"), path.join(storeDir, "system_logs.json"));
+    await execa("chown", ["-R", userSshd.user, path.join(userSshd.home, "AMS")]);
+    const home = tempHome();
+    writeConfig(home, {
+      server_id: "hub",
+      remotes: [{ name: "serverb", host: userSshd.host, user: userSshd.user, port: userSshd.port, identity: userSshd.identity }],
+      fetch: { known_hosts: userSshd.knownHosts },
+    });
+
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+
+    const fleet = await fleetOf(home);
+    const serverb = fleet.samples.filter((s) => s.server_id === "serverb");
+    expect(serverb.map((s) => `${s.metric_type} ${s.value} ${s.unit}`)).toEqual([
+      "CPU 12.5 %",
+      "RAM 41 %",
+      "Disk 63 %",
+      "Processes 187 count",
+      "CPU 97.1 %",
+      "CERT 1 advisory",
+    ]);
+    expect(new Date(serverb[4]!.timestamp).getTime()).toBe(new Date(2025, 3, 18, 14, 2, 0).getTime());
+    expect(serverb[5]!.details).toMatchObject({ link: "https://www.cert.ssi.gouv.fr/avis/CERTFR-2025-AVI-0321/" });
+  });
+});

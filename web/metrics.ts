@@ -1,0 +1,201 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Config } from "../lib/config.js";
+import type { Paths } from "../lib/paths.js";
+import { readFleet } from "../storage/fleet.js";
+import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
+import type { Sample } from "../storage/sample.js";
+
+/**
+ * GET /metrics: the fleet in the Prometheus text exposition format 0.0.4, so that a fleet that
+ * outgrows scp can be scraped by Prometheus instead. Only the latest value of each series is
+ * exposed, without a timestamp (Prometheus would drop old ones); its age is a series of its own.
+ */
+
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** An alert currently firing, as the alerts job stores it. */
+export interface FiringAlert {
+  rule: string;
+  server: string;
+  severity: string;
+  labels?: Record<string, string>;
+}
+
+export interface MetricsInput {
+  samples: readonly Sample[];
+  /** Configured remote names: each gets a pull status, pulled yet or not. */
+  remotes: readonly string[];
+  pulls: PullStatuses;
+  alerts: readonly FiringAlert[];
+  now: Date;
+}
+
+/** Built-in metric types and their families; CERT advisories are events, not gauges, and are left out. */
+const BUILTIN: Record<string, { name: string; help: string } | null> = {
+  CPU: { name: "ams_cpu_percent", help: "CPU busy percent, latest sample." },
+  RAM: { name: "ams_ram_percent", help: "Memory used percent (total minus available), latest sample." },
+  Disk: { name: "ams_disk_used_percent", help: "Disk space used percent per mount, latest sample." },
+  Processes: { name: "ams_processes", help: "Number of processes, latest sample." },
+  Users: { name: "ams_users", help: "Number of logged-in user sessions, latest sample." },
+  CERT: null,
+};
+
+/** Label names AMS sets itself; a sample label of that name is exposed as label_<name>. */
+const RESERVED_LABELS = new Set(["server", "metric", "rule", "severity"]);
+
+type Labels = [string, string][];
+
+interface Series {
+  labels: Labels;
+  value: number;
+  /** Sample time (ms): when two samples land on one series, the later wins. */
+  time: number;
+}
+
+interface Family {
+  help: string;
+  series: Map<string, Series>;
+}
+
+function sanitizeName(text: string): string {
+  const name = text.replace(/[^A-Za-z0-9_]/g, "_");
+  return /^[0-9]/.test(name) ? `_${name}` : name;
+}
+
+function sampleLabelName(name: string): string {
+  const clean = sanitizeName(name).replace(/^__+/, "");
+  return RESERVED_LABELS.has(clean) || clean === "" ? `label_${clean}` : clean;
+}
+
+/** Label values escape backslash, double quote and newline (text format 0.0.4). */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "+Inf" : "-Inf";
+  return String(value);
+}
+
+/** The families being built, keyed by metric name; each series keyed by its exposed label set. */
+class Exposition {
+  private families = new Map<string, Family>();
+
+  add(name: string, help: string, labels: Labels, value: number, time = 0): void {
+    let family = this.families.get(name);
+    if (!family) this.families.set(name, (family = { help, series: new Map() }));
+    // Sorted and deduplicated label names, so one label set is one key and never a duplicate series.
+    const unique = [...new Map(labels).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const key = unique.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",");
+    const existing = family.series.get(key);
+    if (!existing || time >= existing.time) family.series.set(key, { labels: unique, value, time });
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    for (const name of [...this.families.keys()].sort()) {
+      const family = this.families.get(name)!;
+      lines.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} gauge`);
+      for (const key of [...family.series.keys()].sort()) {
+        lines.push(`${name}{${key}} ${formatValue(family.series.get(key)!.value)}`);
+      }
+    }
+    return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  }
+}
+
+/** The newest sample of each series (server + metric type + labels). */
+function latestSamples(samples: readonly Sample[]): Sample[] {
+  const latest = new Map<string, { sample: Sample; time: number }>();
+  for (const sample of samples) {
+    const labels = Object.entries(sample.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    const key = JSON.stringify([sample.server_id, sample.metric_type, labels]);
+    const time = Date.parse(sample.timestamp);
+    const seen = latest.get(key);
+    if (!seen || time >= seen.time) latest.set(key, { sample, time });
+  }
+  return [...latest.values()].map((entry) => entry.sample);
+}
+
+function addSamples(out: Exposition, samples: readonly Sample[], now: Date): void {
+  for (const sample of latestSamples(samples)) {
+    const builtin = BUILTIN[sample.metric_type];
+    if (builtin === null) continue;
+    const time = Date.parse(sample.timestamp);
+    const own: Labels = Object.entries(sample.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
+    const server: Labels = [["server", sample.server_id]];
+    if (builtin) out.add(builtin.name, builtin.help, [...server, ...own], sample.value, time);
+    else {
+      const name = `ams_custom_${sanitizeName(sample.metric_type).toLowerCase()}`;
+      const help = `Custom sensor ${sample.metric_type}${sample.unit ? ` (${sample.unit})` : ""}, latest sample.`;
+      out.add(name, help, [...server, ["metric", sample.metric_type], ...own], sample.value, time);
+    }
+    const age = (now.getTime() - time) / 1000;
+    out.add("ams_sample_age_seconds", "Seconds since the latest sample of each series was taken.", [...server, ["metric", sample.metric_type], ...own], age, time);
+  }
+}
+
+function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatuses): void {
+  for (const name of remotes) {
+    const status = pulls[name];
+    const server: Labels = [["server", name]];
+    out.add("ams_remote_up", "1 if the last pull of this remote's store succeeded, else 0 (also before the first pull).", server, status && !status.last_error ? 1 : 0);
+    if (!status) continue;
+    if (status.last_success) {
+      out.add("ams_remote_last_success_timestamp_seconds", "Unix time of the last successful pull of this remote.", server, Date.parse(status.last_success) / 1000);
+    }
+    out.add("ams_remote_last_attempt_timestamp_seconds", "Unix time of the last pull attempt of this remote.", server, Date.parse(status.last_attempt) / 1000);
+    out.add("ams_remote_pull_duration_seconds", "Seconds the last pull of this remote took.", server, status.duration_seconds);
+  }
+}
+
+function addAlerts(out: Exposition, alerts: readonly FiringAlert[]): void {
+  for (const alert of alerts) {
+    const own: Labels = Object.entries(alert.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
+    const labels: Labels = [["rule", alert.rule], ["server", alert.server], ["severity", alert.severity], ...own];
+    out.add("ams_alert_firing", "1 for each alert currently firing.", labels, 1);
+  }
+}
+
+/** The whole exposition: latest samples and their age, pull status of each remote, firing alerts. */
+export function renderMetrics(input: MetricsInput): string {
+  const out = new Exposition();
+  addSamples(out, input.samples, input.now);
+  addPulls(out, input.remotes, input.pulls);
+  addAlerts(out, input.alerts);
+  return out.render();
+}
+
+export interface MetricsHandlerOptions {
+  /** The alerts firing now (the alerts job's state); none when not given. */
+  firingAlerts?: () => Promise<readonly FiringAlert[]>;
+  now?: () => Date;
+}
+
+/** An HTTP handler for GET /metrics over the whole fleet (local store and every remote copy). */
+export function metricsHandler(paths: Paths, config: Config, options: MetricsHandlerOptions = {}) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: string;
+    try {
+      const [fleet, pulls, alerts] = await Promise.all([readFleet(paths, config), readPullStatus(paths), options.firingAlerts?.() ?? []]);
+      body = renderMetrics({
+        samples: fleet.samples,
+        remotes: config.remotes.map((r) => r.name),
+        pulls,
+        alerts,
+        now: options.now?.() ?? new Date(),
+      });
+    } catch (err) {
+      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`cannot read the fleet: ${(err as Error).message}\n`);
+      return;
+    }
+    res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE, "content-length": Buffer.byteLength(body) });
+    res.end(req.method === "HEAD" ? undefined : body);
+  };
+}
