@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import { z } from "zod";
+import { BackupsConfig } from "../backups/config.js";
+import { RetentionConfig } from "../storage/retention-config.js";
 import { Duration } from "./duration.js";
+import { LogsConfig } from "./log-config.js";
 
 /** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
 export const ServerName = z
@@ -30,6 +33,7 @@ const SensorsConfig = z.strictObject({
 export const ConfigSchema = z.strictObject({
   server_id: ServerName.default(() => os.hostname().split(".")[0] || "localhost"),
   sensors: SensorsConfig.prefault({}),
+  retention: RetentionConfig, backups: BackupsConfig, logs: LogsConfig,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
