@@ -1,6 +1,10 @@
 import { cleanupSamples, seriesKey } from "../storage/cleanup.js";
 import { RetentionConfig, type RetentionOptions } from "../storage/retention-config.js";
 import { normalizeRecord, type Sample } from "../storage/sample.js";
+import fs from "node:fs";
+import path from "node:path";
+import { parseConfig } from "../lib/config.js";
+import { installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 
 const NOW = new Date("2026-11-25T12:34:56.000Z");
@@ -125,5 +129,15 @@ describe("cleanupSamples", () => {
   test("retention config is validated", () => {
     expect(() => RetentionConfig.parse({ raw_days: 10, rollup_days: 5 })).toThrow("rollup_days must be at least raw_days");
     expect(() => RetentionConfig.parse({ max_bytes: -1 })).toThrow();
+  });
+
+  test("ams.config.example.json documents the defaults of retention, backups and logs", () => {
+    const example = JSON.parse(fs.readFileSync(path.join(installDir, "ams.config.example.json"), "utf8"));
+    const documented = parseConfig(example, "example");
+    const defaults = parseConfig({}, "defaults");
+    for (const key of ["retention", "backups", "logs"] as const) {
+      expect(example[key]).toEqual(defaults[key]);
+      expect(documented[key]).toEqual(defaults[key]);
+    }
   });
 });
