@@ -26,7 +26,8 @@ export function amsProgram(name: string, description: string): Command {
 /** Resolves the data home from --home/$AMS_HOME and loads the config; throws ConfigError on bad config. */
 export function openJob(job: string, home?: string): Job {
   const paths = amsPaths(resolveHome(home));
-  return { paths, config: loadConfig(paths.config), log: jobLogger(paths.logsDir, job) };
+  const config = loadConfig(paths.config);
+  return { paths, config, log: jobLogger(paths.logsDir, job, config.logs) };
 }
 
 /**

@@ -4,11 +4,10 @@ import { z } from "zod";
 import { PluginsConfig } from "../sensors/plugins-config.js";
 import { Duration } from "./duration.js";
 import { FetchConfig, RemotesConfig } from "../scripts/remotes-config.js";
-
-/** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
-export const ServerName = z
-  .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "expected letters, digits, '-', '_' or '.', not starting with '-' or '.'");
+import { BackupsConfig } from "../backups/config.js";
+import { RetentionConfig } from "../storage/retention-config.js";
+import { LogsConfig } from "./log-config.js";
+import { ServerName } from "./server-name.js";
 
 const SensorsConfig = z.strictObject({
   cert: z
@@ -33,7 +32,11 @@ const SensorsConfig = z.strictObject({
 export const ConfigSchema = z.strictObject({
   server_id: ServerName.default(() => os.hostname().split(".")[0] || "localhost"),
   sensors: SensorsConfig.prefault({}),
-  remotes: RemotesConfig, fetch: FetchConfig,
+  remotes: RemotesConfig,
+  fetch: FetchConfig,
+  retention: RetentionConfig,
+  backups: BackupsConfig,
+  logs: LogsConfig,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

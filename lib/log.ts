@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { LogsOptions } from "./log-config.js";
 
 export interface Logger {
   info(message: string): void;
@@ -7,11 +8,47 @@ export interface Logger {
   error(message: string): void;
 }
 
+const DEFAULT_ROTATION: LogsOptions = { max_bytes: 5 * 1024 * 1024, generations: 3 };
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw err;
+  }
+}
+
+/**
+ * Makes room for `incoming` more bytes in `file`: when it would pass `max_bytes`, file.N-1 → file.N
+ * … file → file.1, and the oldest generation is dropped. Two jobs rotating the same log at once
+ * can shift it twice, losing one old generation at worst, never a line being written.
+ */
+export function rotateLogFile(file: string, options: LogsOptions, incoming = 0): boolean {
+  const size = sizeOf(file);
+  if (size === 0 || size + incoming <= options.max_bytes) return false;
+  if (options.generations === 0) {
+    fs.rmSync(file, { force: true });
+    return true;
+  }
+  fs.rmSync(`${file}.${options.generations}`, { force: true });
+  for (let n = options.generations - 1; n >= 1; n--) {
+    try {
+      fs.renameSync(`${file}.${n}`, `${file}.${n + 1}`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+  fs.renameSync(file, `${file}.1`);
+  return true;
+}
+
 /**
  * A job's log: timestamped lines appended to logs/<job>.log; warnings and errors also go to
  * stderr (as "ams-<job>: ...") so that cron mails them. Appends are synchronous so a crash still leaves its last line.
+ * The job rotates its own log by size (config `logs`), so years of cron runs stay bounded.
  */
-export function jobLogger(logsDir: string, job: string): Logger {
+export function jobLogger(logsDir: string, job: string, rotation: LogsOptions = DEFAULT_ROTATION): Logger {
   const file = path.join(logsDir, `${job}.log`);
   let dirReady = false;
   const write = (level: string, message: string) => {
@@ -19,7 +56,13 @@ export function jobLogger(logsDir: string, job: string): Logger {
       fs.mkdirSync(logsDir, { recursive: true });
       dirReady = true;
     }
-    fs.appendFileSync(file, `${new Date().toISOString()} ${level} ${message}\n`);
+    const line = `${new Date().toISOString()} ${level} ${message}\n`;
+    try {
+      rotateLogFile(file, rotation, Buffer.byteLength(line));
+    } catch {
+      // A rotation that fails (permissions, a race) must not cost the line itself.
+    }
+    fs.appendFileSync(file, line);
   };
   return {
     info: (message) => write("INFO", message),

@@ -6,6 +6,9 @@ import { readFile } from "node:fs/promises";
 const ENTRIES = {
   "ams-sensor": "sensors/cli.ts",
   "ams-fetch-remote": "scripts/fetch-remote-cli.ts",
+  "ams-cleanup": "storage/cleanup-cli.ts",
+  "ams-backup": "backups/cli.ts",
+  "install-crontab": "scripts/install-crontab.ts",
 };
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));

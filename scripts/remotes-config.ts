@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ServerName } from "../lib/config.js";
+import { ServerName } from "../lib/server-name.js";
 import { Duration } from "../lib/duration.js";
 
 /**
@@ -30,8 +30,7 @@ const LocalFile = z.string().regex(/^[^\s"'\\]+$/, "expected a file path without
 
 export const RemoteConfig = z.strictObject({
   /** The server's name in AMS: its copy is storage/remote/<name>_logs.json. */
-  // lib/config.ts imports this file, so ServerName is reached lazily (import cycle).
-  name: z.lazy(() => ServerName),
+  name: ServerName,
   host: Host,
   user: User,
   port: z.number().int().min(1).max(65535).default(22),

@@ -1,4 +1,4 @@
-import { appendJsonArray, readJsonArray } from "./locked-file.js";
+import { appendJsonArray, readJsonArray, updateJsonArray, type UpdateResult } from "./locked-file.js";
 import { normalizeRecord, SampleSchema, type Sample } from "./sample.js";
 
 /**
@@ -75,4 +75,19 @@ export async function readSamples(file: string, fallbackServerId: string): Promi
     else skipped++;
   }
   return { samples, skipped };
+}
+
+/**
+ * Replaces the store's records with `change(records)` under the store lock, atomically: a reader
+ * or a job killed half-way sees the old file or the new one. `change` gets the raw records (any
+ * form) so that whatever it does not touch is written back unchanged.
+ */
+export async function rewriteSamples<T>(file: string, change: (records: unknown[]) => { records: unknown[]; result: T }): Promise<T & UpdateResult> {
+  let result: T | undefined;
+  const update = await updateJsonArray(file, (records) => {
+    const changed = change(records);
+    result = changed.result;
+    return changed.records;
+  });
+  return { ...(result as T), ...update };
 }

@@ -1,0 +1,66 @@
+/**
+ * The AMS block of a crontab: crontab.example rendered with this install's paths, and the edit that
+ * puts it in (or takes it out of) a user's crontab without touching any other line. Pure text in
+ * and out; scripts/install-crontab.ts does the I/O.
+ */
+
+export const BEGIN_MARK = "# BEGIN AMS";
+export const END_MARK = "# END AMS";
+
+/** The example paths of crontab.example, replaced by the real ones. */
+const PLACEHOLDERS = /\/usr\/bin\/node(?= )|\/opt\/ams(?=\/)|\/var\/lib\/ams(?=[/\s]|$)/g;
+
+export interface InstallPaths {
+  node: string;
+  installDir: string;
+  home: string;
+}
+
+/** A path as one shell word; `%` escaped because cron turns a bare `%` into a newline. */
+export function cronWord(path: string): string {
+  if (/[\n\r]/.test(path)) throw new Error(`${JSON.stringify(path)}: a path with a line break cannot go into a crontab`);
+  const word = /^[A-Za-z0-9_/.,:+@=-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+  return word.replace(/%/g, "\\%");
+}
+
+/** The job lines of the template (comments and blank lines dropped) with the real paths. */
+export function renderJobs(template: string, paths: InstallPaths): string[] {
+  const words: Record<string, string> = {
+    "/usr/bin/node": cronWord(paths.node),
+    "/opt/ams": cronWord(paths.installDir),
+    "/var/lib/ams": cronWord(paths.home),
+  };
+  return template
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"))
+    .map((line) => line.replace(PLACEHOLDERS, (match) => words[match]!));
+}
+
+export function renderBlock(template: string, paths: InstallPaths): string {
+  const header = `${BEGIN_MARK} (written by scripts/install-crontab for AMS_HOME=${paths.home}; edits inside are overwritten)`;
+  return [header, ...renderJobs(template, paths), END_MARK].join("\n");
+}
+
+/**
+ * `crontab` with every AMS block replaced by `block` (at the first block's place, else at the end),
+ * or removed when `block` is undefined. Every other line is kept as it was.
+ */
+export function replaceBlock(crontab: string, block: string | undefined): string {
+  const lines = crontab === "" ? [] : crontab.replace(/\n$/, "").split("\n");
+  const kept: string[] = [];
+  let insertAt: number | undefined;
+  let open: number | undefined;
+  lines.forEach((line, i) => {
+    if (line.startsWith(BEGIN_MARK)) {
+      if (open !== undefined) throw new Error(`crontab line ${i + 1}: "${BEGIN_MARK}" inside an AMS block opened on line ${open + 1}`);
+      open = i;
+      insertAt ??= kept.length;
+    } else if (line.startsWith(END_MARK)) {
+      if (open === undefined) throw new Error(`crontab line ${i + 1}: "${END_MARK}" without "${BEGIN_MARK}"`);
+      open = undefined;
+    } else if (open === undefined) kept.push(line);
+  });
+  if (open !== undefined) throw new Error(`crontab line ${open + 1}: AMS block has no "${END_MARK}"; fix it by hand, nothing was changed`);
+  if (block !== undefined) kept.splice(insertAt ?? kept.length, 0, block);
+  return kept.length === 0 ? "" : `${kept.join("\n")}\n`;
+}

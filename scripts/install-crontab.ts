@@ -1,0 +1,82 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { amsProgram, runProgram, UsageError } from "../lib/cli.js";
+import { amsPaths, installDir, resolveHome } from "../lib/paths.js";
+import { renderBlock, replaceBlock } from "./crontab-block.js";
+
+/** Where the crontab lives: the current user's (through `crontab`), or a plain file. */
+interface CrontabTarget {
+  describe: string;
+  read(): Promise<string>;
+  write(text: string): Promise<void>;
+}
+
+function userCrontab(): CrontabTarget {
+  return {
+    describe: `${os.userInfo().username}'s crontab`,
+    async read() {
+      const r = await execa("crontab", ["-l"], { reject: false, stripFinalNewline: false });
+      if (r.exitCode === 0) return r.stdout;
+      if (/no crontab for/i.test(r.stderr)) return "";
+      throw new Error(`crontab -l failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+    },
+    async write(text) {
+      const r = await execa("crontab", ["-"], { input: text, reject: false });
+      if (r.exitCode !== 0) throw new Error(`crontab - failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+    },
+  };
+}
+
+function fileCrontab(file: string): CrontabTarget {
+  return {
+    describe: file,
+    async read() {
+      try {
+        return await fs.readFile(file, "utf8");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+        throw err;
+      }
+    },
+    write: (text) => fs.writeFile(file, text),
+  };
+}
+
+interface Options {
+  home?: string;
+  print?: boolean;
+  uninstall?: boolean;
+  crontabFile?: string;
+}
+
+const program = amsProgram("install-crontab", "Install AMS's jobs (crontab.example) into the current user's crontab, inside a marked block.")
+  .option("--print", "show the block that would be installed, change nothing")
+  .option("--uninstall", "remove the AMS block, leave every other line alone")
+  .option("--crontab-file <file>", "edit this file instead of the user's crontab (e.g. for /etc/cron.d)")
+  .action(async (opts: Options) => {
+    if (opts.print && opts.uninstall) throw new UsageError("--print and --uninstall do not go together");
+    const home = resolveHome(opts.home);
+    const template = await fs.readFile(path.join(installDir, "crontab.example"), "utf8");
+    const block = renderBlock(template, { node: process.execPath, installDir: installDir.replace(/\/$/, ""), home });
+    if (opts.print) {
+      process.stdout.write(`${block}\n`);
+      return;
+    }
+    const target = opts.crontabFile ? fileCrontab(path.resolve(opts.crontabFile)) : userCrontab();
+    const before = await target.read();
+    const after = replaceBlock(before, opts.uninstall ? undefined : block);
+    if (!opts.uninstall) {
+      // The jobs' stderr redirect opens logs/cron.log: without the folder, sh would not start them.
+      await fs.mkdir(amsPaths(home).logsDir, { recursive: true });
+    }
+    if (after === before) {
+      process.stdout.write(`${target.describe}: ${opts.uninstall ? "no AMS block" : "AMS block already up to date"}, nothing changed\n`);
+      return;
+    }
+    await target.write(after);
+    process.stdout.write(`${target.describe}: AMS block ${opts.uninstall ? "removed" : `installed for AMS_HOME=${home}`}\n`);
+  });
+
+await runProgram(program);

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import path from "node:path";
+import type { Command } from "commander";
+import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { rotateLogFile } from "../lib/log.js";
+import { cleanupSamples, type CleanupReport } from "./cleanup.js";
+import { readJsonArray } from "./locked-file.js";
+import { rewriteSamples } from "./store.js";
+
+const JOB = "cleanup";
+
+function describe(r: CleanupReport): string {
+  const mib = (n: number) => `${(n / 1048576).toFixed(2)} MiB`;
+  return (
+    `${r.recordsBefore} → ${r.recordsAfter} records (${mib(r.bytesBefore)} → ${mib(r.bytesAfter)}): ` +
+    `${r.consolidated} raw sample(s) consolidated into ${r.rollupsWritten} hourly rollup(s), ` +
+    `${r.expired} expired, ${r.certDropped} old CERT advisories dropped, ${r.capped} dropped by the size cap` +
+    (r.unreadable > 0 ? `, ${r.unreadable} unreadable record(s) left untouched` : "")
+  );
+}
+
+const program = amsProgram("ams-cleanup", "Keep the stores bounded: consolidate and expire old samples (README, \"Retention\").");
+
+program
+  .command("samples", { isDefault: true })
+  .description("consolidate samples older than retention.raw_days into hourly rollups, expire old rollups, cap the file size")
+  .option("--dry-run", "report what would change, change nothing")
+  .action(async (opts: { dryRun?: boolean }, command: Command) => {
+    const { home } = command.optsWithGlobals<{ home?: string }>();
+    const { paths, config, log } = openJob(JOB, home);
+    const options = { retention: config.retention, now: new Date(), fallbackServerId: config.server_id };
+    if (opts.dryRun) {
+      process.stdout.write(`would change ${describe(cleanupSamples(await readJsonArray(paths.store), options).report)}\n`);
+      return;
+    }
+    // Only this server's store: remote copies are replaced whole by each pull, their owner cleans them.
+    const result = await rewriteSamples(paths.store, (records) => {
+      const { records: kept, report } = cleanupSamples(records, options);
+      return { records: kept, result: report };
+    });
+    if (result.movedAside) {
+      log.error(`${paths.store} was not valid JSON: moved aside to ${result.movedAside}; a fresh store was started`);
+      process.exitCode = 1;
+    }
+    const line = describe(result);
+    log.info(line);
+    process.stdout.write(`${line}\n`);
+    // logs/cron.log is appended to by the crontab's redirects, not by a job: the upkeep job bounds it.
+    rotateLogFile(path.join(paths.logsDir, "cron.log"), config.logs);
+  });
+
+await runProgram(program);

@@ -1,0 +1,192 @@
+import { isoLocal } from "../lib/time.js";
+import type { RetentionOptions } from "./retention-config.js";
+import { normalizeRecord, type Sample } from "./sample.js";
+
+/**
+ * Retention of this server's store, as RRD archives do it: raw samples for `raw_days`, then one
+ * hourly record per series (mean as `value`, with count, min and max) for `rollup_days`, then
+ * nothing; a size cap as a last resort. Pure: records and a clock in, records and a report out.
+ */
+
+export const ROLLUP_SECONDS = 3600;
+const HOUR_MS = ROLLUP_SECONDS * 1000;
+const DAY_MS = 86_400_000;
+
+export interface CleanupReport {
+  recordsBefore: number;
+  recordsAfter: number;
+  /** Raw samples younger than raw_days, kept as they were. */
+  keptRaw: number;
+  /** Raw samples folded into hourly rollups. */
+  consolidated: number;
+  /** Rollup records made or extended by this run. */
+  rollupsWritten: number;
+  /** Raw samples and rollups older than rollup_days. */
+  expired: number;
+  /** CERT advisories beyond the newest cert_keep per server. */
+  certDropped: number;
+  /** Records dropped, oldest first, to stay under max_bytes. */
+  capped: number;
+  /** Records that fit no known form: kept untouched, never guessed at. */
+  unreadable: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+export interface CleanupResult {
+  records: unknown[];
+  report: CleanupReport;
+}
+
+export interface CleanupOptions {
+  retention: RetentionOptions;
+  now: Date;
+  /** Tags records lacking a server_id (as the store's readers do). */
+  fallbackServerId: string;
+}
+
+interface Entry {
+  record: unknown;
+  /** Position in the original file; rollups come first. */
+  index: number;
+  /** Epoch ms; undefined for unreadable records. */
+  time?: number;
+}
+
+interface Bucket {
+  sample: Sample;
+  hour: number;
+  sum: number;
+  count: number;
+  min: number;
+  max: number;
+  changed: boolean;
+}
+
+const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
+
+/** A series is server_id + metric_type + labels (DESIGN.md), labels in key order. */
+export function seriesKey(sample: Sample): string {
+  const labels = Object.entries(sample.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([sample.server_id, sample.metric_type, labels]);
+}
+
+/** Bytes one record takes in formatJsonArray's layout (its line and the ",\n" after it). */
+const recordBytes = (record: unknown) => Buffer.byteLength(JSON.stringify(record)) + 2;
+const arrayBytes = (records: readonly unknown[]) => records.reduce<number>((sum, r) => sum + recordBytes(r), 4);
+
+function rollupRecord(b: Bucket): Sample {
+  const { server_id, metric_type, unit, labels } = b.sample;
+  return {
+    server_id,
+    metric_type,
+    timestamp: isoLocal(new Date(b.hour)),
+    value: b.sum / b.count,
+    unit,
+    ...(labels ? { labels } : {}),
+    rollup: { period_seconds: ROLLUP_SECONDS, count: b.count, min: b.min, max: b.max },
+  };
+}
+
+/** Keeps the newest `keep` CERT entries of each server; returns how many were dropped. */
+function limitCert(cert: Map<string, Entry[]>, keep: number, out: Entry[]): number {
+  let dropped = 0;
+  for (const entries of cert.values()) {
+    entries.sort((a, b) => b.time! - a.time!);
+    out.push(...entries.slice(0, keep));
+    dropped += Math.max(0, entries.length - keep);
+  }
+  return dropped;
+}
+
+export function cleanupSamples(records: readonly unknown[], options: CleanupOptions): CleanupResult {
+  const { retention, now, fallbackServerId } = options;
+  // Hour-aligned cutoffs: an hour is consolidated once, whole, when all of it is older than raw_days.
+  const rawCutoff = floorHour(now.getTime() - retention.raw_days * DAY_MS);
+  const rollupCutoff = floorHour(now.getTime() - retention.rollup_days * DAY_MS);
+  const report: CleanupReport = {
+    recordsBefore: records.length, recordsAfter: 0, keptRaw: 0, consolidated: 0, rollupsWritten: 0,
+    expired: 0, certDropped: 0, capped: 0, unreadable: 0, bytesBefore: arrayBytes(records), bytesAfter: 0,
+  };
+  const buckets = new Map<string, Bucket>();
+  const cert = new Map<string, Entry[]>();
+  const kept: Entry[] = [];
+
+  const addToBucket = (sample: Sample, hour: number, count: number, sum: number, min: number, max: number, changed: boolean) => {
+    const key = `${seriesKey(sample)}@${hour}`;
+    const b = buckets.get(key);
+    if (!b) buckets.set(key, { sample, hour, sum, count, min, max, changed });
+    else {
+      b.sum += sum;
+      b.count += count;
+      b.min = Math.min(b.min, min);
+      b.max = Math.max(b.max, max);
+      b.changed ||= changed;
+    }
+  };
+
+  records.forEach((record, index) => {
+    const sample = normalizeRecord(record, fallbackServerId);
+    if (!sample) {
+      report.unreadable++;
+      kept.push({ record, index });
+      return;
+    }
+    const time = Date.parse(sample.timestamp);
+    if (sample.metric_type === "CERT") {
+      const list = cert.get(sample.server_id) ?? [];
+      list.push({ record, index, time });
+      cert.set(sample.server_id, list);
+      return;
+    }
+    const hour = floorHour(time);
+    if (hour < rollupCutoff) {
+      report.expired++;
+      return;
+    }
+    const rollup = sample.rollup;
+    if (rollup?.period_seconds === ROLLUP_SECONDS) {
+      // An earlier run's rollup: merged with any raw samples of the same hour that arrived late.
+      addToBucket(sample, hour, rollup.count, sample.value * rollup.count, rollup.min, rollup.max, false);
+    } else if (rollup || time >= rawCutoff) {
+      report.keptRaw += rollup ? 0 : 1;
+      kept.push({ record, index, time });
+    } else {
+      report.consolidated++;
+      addToBucket(sample, hour, 1, sample.value, sample.value, sample.value, true);
+    }
+  });
+
+  report.certDropped = limitCert(cert, retention.cert_keep, kept);
+  const rollups = [...buckets.values()].sort((a, b) => a.hour - b.hour);
+  const entries: Entry[] = rollups.map((b) => {
+    if (b.changed) report.rollupsWritten++;
+    return { record: b.changed ? rollupRecord(b) : b.sample, index: -1, time: b.hour };
+  });
+  // Original file order for everything that was not consolidated, after the (older) rollups.
+  kept.sort((a, b) => a.index - b.index);
+  entries.push(...kept);
+
+  const result = capBytes(entries, retention.max_bytes, report);
+  report.recordsAfter = result.length;
+  return { records: result, report };
+}
+
+/** Drops the oldest readable records until the file fits in `maxBytes`. */
+function capBytes(entries: Entry[], maxBytes: number, report: CleanupReport): unknown[] {
+  const sizes = entries.map((e) => recordBytes(e.record));
+  let total = sizes.reduce((a, b) => a + b, 4);
+  report.bytesAfter = total;
+  if (total <= maxBytes) return entries.map((e) => e.record);
+  const oldestFirst = entries.map((_, i) => i).filter((i) => entries[i]!.time !== undefined);
+  oldestFirst.sort((a, b) => entries[a]!.time! - entries[b]!.time!);
+  const dropped = new Set<number>();
+  for (const i of oldestFirst) {
+    if (total <= maxBytes) break;
+    dropped.add(i);
+    total -= sizes[i]!;
+  }
+  report.capped = dropped.size;
+  report.bytesAfter = total;
+  return entries.filter((_, i) => !dropped.has(i)).map((e) => e.record);
+}

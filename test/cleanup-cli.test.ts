@@ -1,0 +1,105 @@
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { installDir } from "../lib/paths.js";
+import { isoLocal } from "../lib/time.js";
+import { formatJsonArray } from "../storage/locked-file.js";
+import { SampleSchema, type Sample } from "../storage/sample.js";
+import { runCli, tempHome, writeConfig } from "./helpers.js";
+
+const DAY = 86_400_000;
+
+/** `count` samples of three series spread evenly over the last `days` days. */
+function store(count: number, days: number): Sample[] {
+  const now = Date.now();
+  const step = (days * DAY) / count;
+  return Array.from({ length: count }, (_, i) => ({
+    server_id: "web-1",
+    metric_type: ["CPU", "RAM", "Disk"][i % 3]!,
+    timestamp: isoLocal(new Date(now - days * DAY + i * step)),
+    value: (i * 7) % 100,
+    unit: "%",
+    ...(i % 3 === 2 ? { labels: { mount: "/" } } : {}),
+    details: { note: "padding to make the file realistic in size" },
+  }));
+}
+
+function writeStore(home: string, samples: unknown[]): string {
+  const file = path.join(home, "storage", "system_logs.json");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, formatJsonArray(samples));
+  return file;
+}
+
+describe("ams-cleanup", () => {
+  test("consolidates this server's store, reports it, leaves remote copies alone", async () => {
+    const home = tempHome();
+    writeConfig(home, { server_id: "web-1", retention: { raw_days: 3 } });
+    const file = writeStore(home, store(3000, 10));
+    const remote = path.join(home, "storage", "remote", "db-1_logs.json");
+    fs.mkdirSync(path.dirname(remote), { recursive: true });
+    fs.writeFileSync(remote, formatJsonArray(store(300, 10)));
+    const remoteBefore = fs.readFileSync(remote, "utf8");
+
+    const dry = await runCli("ams-cleanup", ["samples", "--dry-run", "--home", home]);
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toMatch(/^would change 3000 → \d+ records/);
+    expect(JSON.parse(fs.readFileSync(file, "utf8"))).toHaveLength(3000);
+
+    const result = await runCli("ams-cleanup", ["--home", home]);
+    expect(result.exitCode).toBe(0);
+    const after = JSON.parse(fs.readFileSync(file, "utf8")) as Sample[];
+    const m = /^3000 → (\d+) records .*: (\d+) raw sample\(s\) consolidated into (\d+) hourly rollup\(s\), 0 expired/.exec(result.stdout);
+    expect(m).not.toBeNull();
+    expect(after).toHaveLength(Number(m![1]));
+    expect(after.filter((s) => s.rollup)).toHaveLength(Number(m![3]));
+    expect(Number(m![2])).toBeGreaterThan(1500);
+    expect(fs.readFileSync(remote, "utf8")).toBe(remoteBefore);
+    expect(fs.readFileSync(path.join(home, "logs", "cleanup.log"), "utf8")).toContain(result.stdout.trim());
+  });
+
+  test("an unknown subcommand is a usage error", async () => {
+    const result = await runCli("ams-cleanup", ["bogus", "--home", tempHome()]);
+    expect(result.exitCode).toBe(2);
+  });
+
+  test("kill -9 at random moments leaves the previous store or the cleaned one, never a broken file", async () => {
+    const home = tempHome();
+    writeConfig(home, { server_id: "web-1" });
+    const original = formatJsonArray(store(60_000, 14));
+    const file = writeStore(home, JSON.parse(original));
+    const cli = path.join(installDir, "dist", "ams-cleanup.js");
+
+    // How long a whole run takes here, on a copy, so the kills land across all of it.
+    const probe = tempHome();
+    writeConfig(probe, { server_id: "web-1" });
+    writeStore(probe, JSON.parse(original));
+    const started = Date.now();
+    expect((await execa(process.execPath, [cli, "--home", probe])).exitCode).toBe(0);
+    const fullRun = Date.now() - started;
+    const cleaned = JSON.parse(fs.readFileSync(path.join(probe, "storage", "system_logs.json"), "utf8")) as unknown[];
+
+    let killedMidRun = 0;
+    for (let i = 0; i < 5; i++) {
+      const child = execa(process.execPath, [cli, "--home", home], { reject: false });
+      await new Promise((r) => setTimeout(r, fullRun * (0.2 + 0.8 * Math.random())));
+      child.kill("SIGKILL");
+      const outcome = await child;
+      if (outcome.signal === "SIGKILL") killedMidRun++;
+      const text = fs.readFileSync(file, "utf8");
+      if (text !== original) {
+        const records = JSON.parse(text) as unknown[];
+        expect(records.length).toBeGreaterThan(cleaned.length - 10);
+        expect(records.length).toBeLessThan(cleaned.length + 10);
+        for (const r of records) expect(SampleSchema.safeParse(r).success).toBe(true);
+        fs.writeFileSync(file, original); // start the next round from the uncleaned store again
+      }
+      // A killed holder's lock would be taken over after 5 s; removing it keeps the test short.
+      fs.rmSync(`${file}.lock`, { recursive: true, force: true });
+    }
+    expect(killedMidRun).toBeGreaterThan(0);
+    const final = await runCli("ams-cleanup", ["--home", home]);
+    expect(final.exitCode).toBe(0);
+    expect(JSON.parse(fs.readFileSync(file, "utf8"))).toHaveLength(cleaned.length);
+  }, 120_000);
+});
