@@ -1,7 +1,9 @@
 // Each sensor against the reference tool on the same machine (CI installs procps, sysstat, stress-ng).
+import fs from "node:fs";
 import { execa } from "execa";
 import type { Sample } from "../storage/sample.js";
 import { runCli, tempHome } from "./helpers.js";
+import { startSshd } from "./support/sshd.js";
 
 async function measure(home: string, sensor: string): Promise<Sample[]> {
   const run = await runCli("ams-sensor", [sensor, "--json", "--home", home]);
@@ -38,10 +40,41 @@ test("process count within 5 of ps -e", async () => {
   expect((ours!.details!.top_cpu as unknown[]).length).toBe(5);
 });
 
-test("users equal who's count", async () => {
-  const [ours] = await measure(tempHome(), "users");
-  const who = (await tool("who", [])).split("\n").filter(Boolean).length;
-  expect(ours!.value).toBe(who);
+describe("users", () => {
+  const whoLines = async () => (await tool("who", [])).split("\n").filter(Boolean);
+
+  test("with nobody logged in, equal to who's count", async () => {
+    const [ours] = await measure(tempHome(), "users");
+    expect(ours!.value).toBe((await whoLines()).length);
+  });
+
+  test("a real ssh login session is counted as who counts it", async () => {
+    // sshd records a login with a terminal in utmp when the file exists (it does not on this machine by default).
+    const createdUtmp = !fs.existsSync("/run/utmp");
+    if (createdUtmp) {
+      fs.writeFileSync("/run/utmp", "");
+      await execa("chgrp", ["utmp", "/run/utmp"]);
+      fs.chmodSync("/run/utmp", 0o664);
+    }
+    const sshd = await startSshd();
+    const session = execa("ssh", ["-tt", ...sshd.sshOptions, "-p", String(sshd.port), `${sshd.user}@${sshd.host}`, "sleep 60"], { reject: false, stdin: "pipe" });
+    try {
+      let who: string[] = [];
+      for (let i = 0; i < 100 && who.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        who = await whoLines();
+      }
+      expect(who.length).toBeGreaterThan(0);
+      const [ours] = await measure(tempHome(), "users");
+      expect(ours!.value).toBe(who.length);
+      expect(ours!.details!.names).toContain(sshd.user);
+    } finally {
+      session.kill("SIGKILL");
+      await session;
+      await sshd.stop();
+      if (createdUtmp) fs.rmSync("/run/utmp", { force: true });
+    }
+  }, 60_000);
 });
 
 test("CPU within 3 points of mpstat over the same interval while stress-ng loads one core", async () => {
