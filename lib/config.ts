@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import { z } from "zod";
+import { alertingSections } from "../alerts/config.js";
 import { Duration } from "./duration.js";
 
 /** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
@@ -30,6 +31,7 @@ const SensorsConfig = z.strictObject({
 export const ConfigSchema = z.strictObject({
   server_id: ServerName.default(() => os.hostname().split(".")[0] || "localhost"),
   sensors: SensorsConfig.prefault({}),
+  ...alertingSections,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 
 const ENTRIES = {
   "ams-sensor": "sensors/cli.ts",
+  "ams-alert": "alerts/cli.ts",
 };
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
