@@ -54,10 +54,9 @@ const RuleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "rule na
 /** Percent metrics cannot exceed 100: a threshold of 150 would silently never fire. */
 const PERCENT_METRICS = new Set(["CPU", "RAM", "Disk"]);
 
-/** The rule as it applies to one server; undefined when that server turns it off. */
-export function ruleForServer(rule: RuleConfig, server: string): Omit<RuleConfig, "servers" | "enabled"> | undefined {
-  const o = rule.servers[server];
-  if (!(o?.enabled ?? rule.enabled)) return undefined;
+type EffectiveRule = Omit<RuleConfig, "servers" | "enabled">;
+
+function withOverride(rule: RuleConfig, o: z.infer<typeof RuleOverride> | undefined): EffectiveRule {
   return {
     metric: rule.metric,
     labels: rule.labels,
@@ -68,6 +67,12 @@ export function ruleForServer(rule: RuleConfig, server: string): Omit<RuleConfig
     for: o?.for ?? rule.for,
     severity: o?.severity ?? rule.severity,
   };
+}
+
+/** The rule as it applies to one server; undefined when that server turns it off. */
+export function ruleForServer(rule: RuleConfig, server: string): EffectiveRule | undefined {
+  const o = rule.servers[server];
+  return (o?.enabled ?? rule.enabled) ? withOverride(rule, o) : undefined;
 }
 
 function checkRule(rule: RuleConfig, ctx: z.RefinementCtx): void {
@@ -85,8 +90,8 @@ function checkRule(rule: RuleConfig, ctx: z.RefinementCtx): void {
     }
   };
   check([], rule.threshold, rule.clear);
-  for (const server of Object.keys(rule.servers)) {
-    const effective = ruleForServer({ ...rule, enabled: true }, server)!;
+  for (const [server, o] of Object.entries(rule.servers)) {
+    const effective = withOverride(rule, o);
     check(["servers", server], effective.threshold, effective.clear);
   }
 }
