@@ -64,7 +64,7 @@ describe("alert mail", () => {
     expect(() => parseTemplate(text.replace("] {{server}}:", "] {{host}}:"), "t.tmpl")).toThrow(TemplateError);
     expect(() => parseTemplate(text.replace("] {{server}}:", "] {{host}}:"), "t.tmpl")).toThrow('t.tmpl: section "text-item": unknown placeholder {{host}}');
     expect(() => parseTemplate(text.replace("[AMS] {{count_text}}", "[AMS] {{alerts}}"), "t.tmpl")).toThrow('section "subject": unknown placeholder {{alerts}}');
-    expect(() => parseTemplate(text.replace("=== html-item", "=== html-row"), "t.tmpl")).toThrow('unknown section "html-row"');
+    expect(() => parseTemplate(text.replace("\n=== html-item\n", "\n=== html-row\n"), "t.tmpl")).toThrow('unknown section "html-row"');
     expect(() => parseTemplate("=== subject\nx\n", "t.tmpl")).toThrow('missing section "text"');
   });
 });
