@@ -45,23 +45,31 @@ export interface CheckResult {
   delivery?: Delivery;
 }
 
+/** Stages 1 and 2 over every server's samples: what changes since the saved state. */
+async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState) {
+  const fleet = await readFleet(paths, config);
+  for (const source of fleet.sources) {
+    if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
+    else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
+  }
+  const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
+  const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
+  const liveRules = new Set([...Object.keys(config.alerts.rules), SILENT_RULE]);
+  return advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, liveRules);
+}
+
 /** One ams-alert run: evaluate → advance → queue one mail → record history → deliver the queue. */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const { paths, config, log, now, template, notifier } = options;
+  if (options.dryRun) {
+    const previous = await readAlertRunState(paths.stateDir);
+    return { events: (await evaluate(options, previous)).events, state: previous };
+  }
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
     const previous = await readAlertRunState(paths.stateDir);
-    const fleet = await readFleet(paths, config);
-    for (const source of fleet.sources) {
-      if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
-      else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
-    }
-    const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
-    const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
-    const liveRules = new Set([...Object.keys(config.alerts.rules), SILENT_RULE]);
-    const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, liveRules);
-    if (options.dryRun) return { events, state: previous };
+    const { alerts, events } = await evaluate(options, previous);
 
     const queue = [...previous.queue];
     if (events.length > 0) {
