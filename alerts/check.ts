@@ -7,6 +7,7 @@ import { readState, stateFile, writeState } from "../lib/state.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { readFleet } from "../storage/fleet.js";
 import { withFileLock } from "../storage/locked-file.js";
+import { certNotices } from "./cert.js";
 import { appendAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
 import type { Notifier } from "./notify.js";
@@ -19,13 +20,15 @@ import type { MailTemplate } from "./template.js";
 export interface AlertRunState {
   alerts: AlertStates;
   queue: QueuedMail[];
+  /** CERT advisory links already mailed; absent until alerts.cert_advisories is first on. */
+  cert_seen?: string[];
 }
 
 const STATE_NAME = "alerts";
 
 export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
   const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
-  return { alerts: saved?.alerts ?? {}, queue: saved?.queue ?? [] };
+  return { alerts: saved?.alerts ?? {}, queue: saved?.queue ?? [], ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}) };
 }
 
 export interface CheckOptions {
@@ -55,7 +58,11 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
   const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
   const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
   const liveRules = new Set([...Object.keys(config.alerts.rules), SILENT_RULE]);
-  return advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, liveRules);
+  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, liveRules);
+  // Off: forget the advisories seen, so switching it on again starts from what is stored then.
+  if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
+  const cert = certNotices(fleet.samples, previous.cert_seen, now);
+  return { alerts, events: [...events, ...cert.notices], cert_seen: cert.seen };
 }
 
 /** One ams-alert run: evaluate → advance → queue one mail → record history → deliver the queue. */
@@ -69,7 +76,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
     const previous = await readAlertRunState(paths.stateDir);
-    const { alerts, events } = await evaluate(options, previous);
+    const { alerts, events, cert_seen } = await evaluate(options, previous);
 
     const queue = [...previous.queue];
     if (events.length > 0) {
@@ -77,14 +84,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       queue.push({ id: `${fileStamp(now)}.${randomBytes(6).toString("hex")}`, created_at: isoLocal(now), ...mail, attempts: 0 });
     }
     // State and queue in one atomic write: a crash cannot leave an alert advanced without its mail.
-    let state: AlertRunState = { alerts, queue };
+    let state: AlertRunState = { alerts, queue, ...(cert_seen ? { cert_seen } : {}) };
     await writeState(paths.stateDir, STATE_NAME, state);
     if (events.length > 0) {
       await appendAlertHistory(paths.alertsLog, events);
       for (const e of events) log.info(`${e.event} ${e.key}: ${e.message}`);
     }
     const delivery = await deliverQueue(queue, notifier, async (rest) => {
-      state = { alerts, queue: rest };
+      state = { ...state, queue: rest };
       await writeState(paths.stateDir, STATE_NAME, state);
     });
     for (const s of delivery.sent) log.info(`mail ${s.id} "${s.subject}" via ${notifier.target}: ${s.answer}`);

@@ -36,10 +36,10 @@ function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
     server: n.server_id,
     metric: metricName(n),
     value: withUnit(n.value, n.unit),
-    threshold: `${n.op} ${withUnit(n.threshold, n.unit)}`,
+    threshold: n.threshold === undefined ? "" : `${n.op} ${withUnit(n.threshold, n.unit)}`,
     severity: n.severity,
     since: n.since,
-    link: serverLink(dashboardUrl, n.server_id),
+    link: n.link ?? serverLink(dashboardUrl, n.server_id),
     message: n.message,
     rule: n.rule,
   };

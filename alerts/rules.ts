@@ -20,7 +20,8 @@ export interface Observation {
   since?: number;
 }
 
-export interface Condition {
+/** What an alert is about and the rule it is judged by, shared by conditions and saved alert states. */
+export interface AlertRuleFacts {
   /** Stable identity of the alert: rule/server{labels}. */
   key: string;
   rule: string;
@@ -33,6 +34,9 @@ export interface Condition {
   /** Seconds the condition must hold before the alert fires. */
   for: number;
   severity: Severity;
+}
+
+export interface Condition extends AlertRuleFacts {
   observations: Observation[];
 }
 

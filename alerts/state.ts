@@ -1,8 +1,7 @@
 import { isoLocal } from "../lib/time.js";
 import { formatSample } from "../sensors/format.js";
-import type { Severity } from "./config.js";
 import type { AlertEvent } from "./history.js";
-import { SILENT_METRIC, type Condition, type Observation } from "./rules.js";
+import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } from "./rules.js";
 
 /**
  * Stage 2 of the alert pipeline (pure): previous state + conditions + now → new state + events.
@@ -13,18 +12,7 @@ import { SILENT_METRIC, type Condition, type Observation } from "./rules.js";
 
 export type AlertStatus = "ok" | "pending" | "firing";
 
-export interface AlertState {
-  key: string;
-  rule: string;
-  server_id: string;
-  metric_type: string;
-  labels?: Record<string, string>;
-  unit: string;
-  severity: Severity;
-  op: string;
-  threshold: number;
-  /** Seconds the condition must hold before firing. */
-  for: number;
+export interface AlertState extends AlertRuleFacts {
   status: AlertStatus;
   /** The latest observation judged (ISO); older ones are never replayed. */
   last_at: string;
@@ -38,8 +26,8 @@ export interface AlertState {
 
 export type AlertStates = Record<string, AlertState>;
 
-/** A history event plus what a mail shows. */
-export type Notice = AlertEvent & { unit: string; op: string };
+/** A history event plus what a mail shows; `link` replaces the server page (a CERT advisory's own page). */
+export type Notice = AlertEvent & { unit: string; op: string; link?: string };
 
 export interface Advance {
   alerts: AlertStates;

@@ -231,6 +231,28 @@ describe("ams-alert end to end", () => {
     expect(fs.readdirSync(amsPaths(home).outbox)).toHaveLength(1);
   });
 
+  test("cert_advisories: a new advisory is mailed once, linking to it", async () => {
+    const home = tempHome();
+    writeConfig(home, { server_id: "web-1", alerts: { cert_advisories: true } });
+    const advisory = (n: number, minute: number): Sample => ({
+      ...sample("web-1", "CERT", minute, 1),
+      unit: "advisory",
+      details: { title: `Vulnérabilité <${n}>`, link: `https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-${n}/`, published: at(minute).toISOString(), feed: "avis" },
+    });
+    await store(home, [advisory(1, 0), sample("web-1", "CPU", 0, 5)]);
+    await check(home, 0);
+    expect(fs.existsSync(amsPaths(home).outbox)).toBe(false);
+    await store(home, [advisory(2, 5), sample("web-1", "CPU", 5, 5)]);
+    await check(home, 5);
+    await check(home, 6);
+    const files = fs.readdirSync(amsPaths(home).outbox);
+    expect(files).toHaveLength(1);
+    const mail = await simpleParser(fs.readFileSync(path.join(amsPaths(home).outbox, files[0]!)));
+    expect(mail.subject).toBe("[AMS] 1 alert, worst warning: FIRING web-1 CERT");
+    expect(mail.text).toContain("FIRING [warning] web-1: new CERT advisory: Vulnérabilité <2>");
+    expect(mail.html).toContain('<a href="https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-2/">web-1</a>');
+  });
+
   test("--dry-run prints what would fire and stores nothing", async () => {
     const home = tempHome();
     writeConfig(home, { server_id: "web-1" });
