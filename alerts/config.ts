@@ -126,19 +126,20 @@ const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an enviro
 
 export const EmailConfig = z
   .strictObject({
-    /** No host: mails are written as .eml files in logs/outbox/ instead of being sent. */
-    host: z.string().min(1).optional(),
-    /** Default 465 with `secure`, else 587. */
-    port: z.number().int().min(1).max(65535).optional(),
+    /** Empty: mails are written as .eml files in logs/outbox/ instead of being sent. */
+    host: z.string().default(""),
+    /** 587 for submission with STARTTLS; 465 with `secure`. */
+    port: z.number().int().min(1).max(65535).default(587),
     /** Implicit TLS from the first byte (usually port 465). */
     secure: z.boolean().default(false),
     /** Without `secure`: true insists on STARTTLS, false never tries it. */
     starttls: z.boolean().default(true),
-    user: z.string().min(1).optional(),
+    /** Empty: no authentication. */
+    user: z.string().default(""),
     /** The password is never in the config: it comes from this environment variable... */
-    password_env: EnvName.optional(),
-    /** ...or from this file, which must be readable by its owner only. */
-    password_file: z.string().min(1).optional(),
+    password_env: EnvName.or(z.literal("")).default(""),
+    /** ...or from this file (relative to the data home), which must be readable by its owner only. */
+    password_file: z.string().default(""),
     timeout: Duration.default(30),
     from: Address.default("AMS <ams@localhost>"),
     to: z.array(Address).default([]),

@@ -62,8 +62,7 @@ export function readPassword(email: EmailConfig, env: NodeJS.ProcessEnv = proces
 }
 
 export function smtpNotifier(email: EmailConfig, password: string | undefined): Notifier {
-  const host = email.host!;
-  const port = email.port ?? (email.secure ? 465 : 587);
+  const { host, port } = email;
   const timeout = email.timeout * 1000;
   const transport = nodemailer.createTransport({
     host,

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, parseConfig } from "../lib/config.js";
 import { checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
+import { installDir } from "../lib/paths.js";
 import { tempHome } from "./helpers.js";
 
 describe("alerts config", () => {
@@ -13,7 +14,7 @@ describe("alerts config", () => {
     expect(alerts.rules.disk_critical).toMatchObject({ metric: "Disk", op: ">=", threshold: 98, severity: "critical" });
     expect(alerts.rules.processes_high).toMatchObject({ metric: "Processes", threshold: 500, for: 600 });
     expect(alerts).toMatchObject({ silent_after: 1800, repeat: 14400, cert_advisories: false, history: { max_days: 30, max_entries: 1000 } });
-    expect(email.host).toBeUndefined();
+    expect(email).toMatchObject({ host: "", port: 587, user: "", to: [] });
   });
 
   test.each([
@@ -48,4 +49,12 @@ describe("alerts config", () => {
     expect(() => checkRuleMetrics(bad.alerts, known, "c.json")).toThrow('c.json: alerts.rules.typo.metric: unknown metric "CPUU"');
     expect(knownMetrics(path.join(home, "absent"))).toHaveLength(6);
   });
+});
+
+test("ams.config.example.json's alerts and email sections are valid and are the defaults", () => {
+  const example = JSON.parse(fs.readFileSync(path.join(installDir, "ams.config.example.json"), "utf8"));
+  const parsed = parseConfig({ alerts: example.alerts, email: example.email }, "ams.config.example.json");
+  const defaults = parseConfig({}, "defaults");
+  expect(parsed.alerts).toEqual(defaults.alerts);
+  expect(parsed.email).toEqual(defaults.email);
 });
