@@ -110,6 +110,9 @@ describe("ams-alert end to end", () => {
     ]);
     const list = await check(home, 265, ["list"]);
     expect(list.stdout).toBe("no alert firing or pending");
+    // A year later, the history is pruned by age.
+    const pruned = await check(home, 365 * 24 * 60, ["prune-history"]);
+    expect([pruned.exitCode, pruned.stdout]).toEqual([0, "alert history: 3 removed, 0 kept"]);
     expectNoSecret(home);
   }, 120_000);
 
@@ -126,6 +129,15 @@ describe("ams-alert end to end", () => {
     expect(mails[0]!.mail.text).toContain("FIRING [warning] web-1: RAM 95 % on web-1");
     const list = await check(home, 10, ["list"]);
     expect(list.stdout).toMatch(/^firing  warning  cpu_high\/web-1  since \S+  CPU 99 % on web-1 \(> 90\)\nfiring  warning  ram_high\/web-1 /);
+  }, 60_000);
+
+  test("overlapping runs take turns: one mail", async () => {
+    const home = smtpHome(smtp.port);
+    const before = smtp.received.length;
+    await store(home, [sample("web-1", "Disk", 0, 99, { mount: "/data" })]);
+    const runs = await Promise.all([check(home, 0), check(home, 0), check(home, 0)]);
+    expect(runs.map((r) => r.exitCode)).toEqual([0, 0, 0]);
+    expect(smtp.received.slice(before).map((r) => r.mail.subject)).toEqual(["[AMS] 2 alerts, worst critical: FIRING web-1 Disk /data, FIRING web-1 Disk /data"]);
   }, 60_000);
 
   test("SMTP down during a run: the mail is delivered by the next run once the server is back, exactly once", async () => {
