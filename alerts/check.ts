@@ -31,6 +31,14 @@ export async function readAlertRunState(stateDir: string): Promise<AlertRunState
   return { alerts: saved?.alerts ?? {}, queue: saved?.queue ?? [], ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}) };
 }
 
+/** Keys of the alerts firing now, which history pruning must keep (ams-alert prune-history, ams-cleanup). */
+export async function firingAlertKeys(stateDir: string): Promise<string[]> {
+  const { alerts } = await readAlertRunState(stateDir);
+  return Object.values(alerts)
+    .filter((a) => a.status === "firing")
+    .map((a) => a.key);
+}
+
 export interface CheckOptions {
   paths: Paths;
   config: Config;

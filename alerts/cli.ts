@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { amsProgram, openJob, runProgram, UsageError, type Job } from "../lib/cli.js";
 import { installDir } from "../lib/paths.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
-import { readAlertRunState, runCheck } from "./check.js";
+import { firingAlertKeys, readAlertRunState, runCheck } from "./check.js";
 import { renderMail } from "./mail.js";
 import { checkRuleMetrics, knownMetrics } from "./metrics.js";
 import { notifierFor } from "./notify.js";
@@ -97,8 +97,7 @@ program
   .description("bound storage/alerts_log.json by age and count (alerts.history), keeping firing alerts")
   .action(async (_opts: unknown, cmd: Command) => {
     const { paths, config, log } = openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
-    const state = await readAlertRunState(paths.stateDir);
-    const firingKeys = Object.values(state.alerts).filter((a) => a.status === "firing").map((a) => a.key);
+    const firingKeys = await firingAlertKeys(paths.stateDir);
     const { max_days, max_entries } = config.alerts.history;
     const result = await pruneAlertHistory(paths.alertsLog, { maxDays: max_days, maxEntries: max_entries, now: now(), firingKeys });
     log.info(`alert history: ${result.removed} removed, ${result.kept} kept`);
