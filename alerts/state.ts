@@ -142,7 +142,7 @@ export function advanceAlerts(previous: AlertStates, conditions: readonly Condit
   }
   // Alerts whose series sent nothing this time keep their state, unless their rule is gone.
   for (const [key, old] of Object.entries(previous)) {
-    if (!seen.has(key) && old.status !== "ok" && liveRules.has(old.rule)) alerts[key] = old;
+    if (!seen.has(key) && old.status !== "ok" && liveRules.has(old.rule)) alerts[key] = { ...old };
   }
   for (const a of Object.values(alerts)) {
     if (a.status !== "firing" || !a.notified_at || a.notified_at === nowIso) continue;
