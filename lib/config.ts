@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { z } from "zod";
 import { PluginsConfig } from "../sensors/plugins-config.js";
+import { alertingSections } from "../alerts/config.js";
 import { Duration } from "./duration.js";
 import { FetchConfig, RemotesConfig } from "../scripts/remotes-config.js";
 import { BackupsConfig } from "../backups/config.js";
@@ -37,6 +38,7 @@ export const ConfigSchema = z.strictObject({
   retention: RetentionConfig,
   backups: BackupsConfig,
   logs: LogsConfig,
+  ...alertingSections,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

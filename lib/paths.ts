@@ -16,7 +16,6 @@ export interface Paths {
   logsDir: string;
   outbox: string;
   publicDir: string;
-  pluginsDir: string;
 }
 
 /** `--home DIR`, else `$AMS_HOME`, else the install folder, so a fresh clone works with no setup. */
@@ -38,6 +37,5 @@ export function amsPaths(home: string): Paths {
     logsDir,
     outbox: path.join(logsDir, "outbox"),
     publicDir: path.join(home, "public"),
-    pluginsDir: path.join(home, "sensors.d"),
   };
 }

@@ -9,6 +9,7 @@ const ENTRIES = {
   "ams-cleanup": "storage/cleanup-cli.ts",
   "ams-backup": "backups/cli.ts",
   "install-crontab": "scripts/install-crontab.ts",
+  "ams-alert": "alerts/cli.ts",
 };
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));

@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
-import { mapWithLimit } from "../lib/pool.js";
+import { mapWithLimit } from "../lib/concurrency.js";
 import { readPullStatus, writePullStatus, type PullStatus, type PullStatuses } from "../storage/pull-status.js";
 import { readSamples } from "../storage/store.js";
 import type { FetchSettings, Remote } from "./remotes-config.js";

@@ -5,7 +5,6 @@ import { concurrencyLimit } from "../lib/concurrency.js";
 import type { Config } from "../lib/config.js";
 import { ServerName } from "../lib/server-name.js";
 import type { Logger } from "../lib/log.js";
-import type { Paths } from "../lib/paths.js";
 import { readPluginOutput, type PluginRun } from "./plugin-output.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
@@ -21,7 +20,6 @@ export interface PluginFile {
 
 export type PluginsSettings = Config["sensors"]["plugins"];
 
-export const pluginsDir = (paths: Paths, config: Config) => path.resolve(paths.home, config.sensors.plugins.dir);
 
 /** Why a file of the plugins folder must not run, or undefined when it may. */
 async function refusal(file: string): Promise<string | undefined> {

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
+import { firingAlertKeys } from "../alerts/check.js";
+import { pruneAlertHistory } from "../alerts/prune.js";
 import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { now } from "../lib/clock.js";
 import { rotateLogFile } from "../lib/log.js";
 import { cleanupSamples, type CleanupReport } from "./cleanup.js";
 import { readJsonArray } from "./locked-file.js";
@@ -28,7 +31,7 @@ program
   .action(async (opts: { dryRun?: boolean }, command: Command) => {
     const { home } = command.optsWithGlobals<{ home?: string }>();
     const { paths, config, log } = openJob(JOB, home);
-    const options = { retention: config.retention, now: new Date(), fallbackServerId: config.server_id };
+    const options = { retention: config.retention, now: now(), fallbackServerId: config.server_id };
     if (opts.dryRun) {
       process.stdout.write(`would change ${describe(cleanupSamples(await readJsonArray(paths.store), options).report)}\n`);
       return;
@@ -47,6 +50,19 @@ program
     process.stdout.write(`${line}\n`);
     // logs/cron.log is appended to by the crontab's redirects, not by a job: the upkeep job bounds it.
     rotateLogFile(path.join(paths.logsDir, "cron.log"), config.logs);
+  });
+
+program
+  .command("alerts")
+  .description("bound storage/alerts_log.json by age and count (alerts.history), keeping alerts still firing")
+  .action(async (_opts: unknown, command: Command) => {
+    const { paths, config, log } = openJob(JOB, command.optsWithGlobals<{ home?: string }>().home);
+    const { max_days, max_entries } = config.alerts.history;
+    const firingKeys = await firingAlertKeys(paths.stateDir);
+    const result = await pruneAlertHistory(paths.alertsLog, { maxDays: max_days, maxEntries: max_entries, now: now(), firingKeys });
+    const line = `alert history: ${result.removed} removed, ${result.kept} kept`;
+    log.info(line);
+    process.stdout.write(`${line}\n`);
   });
 
 await runProgram(program);

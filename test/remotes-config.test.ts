@@ -1,6 +1,6 @@
 import { ConfigError, parseConfig } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
-import { mapWithLimit } from "../lib/pool.js";
+import { mapWithLimit } from "../lib/concurrency.js";
 import { scpCommand } from "../scripts/fetch-remote.js";
 
 const base = { name: "web-2", host: "web-2.example.org", user: "ams" };

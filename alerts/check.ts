@@ -1,0 +1,109 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import type { Config } from "../lib/config.js";
+import type { Logger } from "../lib/log.js";
+import type { Paths } from "../lib/paths.js";
+import { readState, stateFile, writeState } from "../lib/state.js";
+import { fileStamp, isoLocal } from "../lib/time.js";
+import { readFleet } from "../storage/fleet.js";
+import { withFileLock } from "../storage/locked-file.js";
+import { certNotices } from "./cert.js";
+import { appendAlertHistory } from "./history.js";
+import { renderMail } from "./mail.js";
+import type { Notifier } from "./notify.js";
+import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
+import { evaluateRules, SILENT_RULE } from "./rules.js";
+import { advanceAlerts, type AlertStates, type Notice } from "./state.js";
+import type { MailTemplate } from "./template.js";
+
+/** What ams-alert keeps between runs in storage/state/alerts.json: alert states and the mail queue, saved together. */
+export interface AlertRunState {
+  alerts: AlertStates;
+  queue: QueuedMail[];
+  /** CERT advisory links already mailed; absent until alerts.cert_advisories is first on. */
+  cert_seen?: string[];
+}
+
+const STATE_NAME = "alerts";
+
+export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
+  const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
+  return { alerts: saved?.alerts ?? {}, queue: saved?.queue ?? [], ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}) };
+}
+
+/** Keys of the alerts firing now, which history pruning must keep (ams-alert prune-history, ams-cleanup). */
+export async function firingAlertKeys(stateDir: string): Promise<string[]> {
+  const { alerts } = await readAlertRunState(stateDir);
+  return Object.values(alerts)
+    .filter((a) => a.status === "firing")
+    .map((a) => a.key);
+}
+
+export interface CheckOptions {
+  paths: Paths;
+  config: Config;
+  log: Logger;
+  now: Date;
+  template: MailTemplate;
+  notifier: Notifier;
+  /** Evaluate only: send, queue and store nothing. */
+  dryRun?: boolean;
+}
+
+export interface CheckResult {
+  events: Notice[];
+  state: AlertRunState;
+  delivery?: Delivery;
+}
+
+/** Stages 1 and 2 over every server's samples: what changes since the saved state. */
+async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState) {
+  const fleet = await readFleet(paths, config);
+  for (const source of fleet.sources) {
+    if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
+    else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
+  }
+  const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
+  const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
+  const liveRules = new Set([...Object.keys(config.alerts.rules), SILENT_RULE]);
+  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, liveRules);
+  // Off: forget the advisories seen, so switching it on again starts from what is stored then.
+  if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
+  const cert = certNotices(fleet.samples, previous.cert_seen, now);
+  return { alerts, events: [...events, ...cert.notices], cert_seen: cert.seen };
+}
+
+/** One ams-alert run: evaluate → advance → queue one mail → record history → deliver the queue. */
+export async function runCheck(options: CheckOptions): Promise<CheckResult> {
+  const { paths, config, log, now, template, notifier } = options;
+  if (options.dryRun) {
+    const previous = await readAlertRunState(paths.stateDir);
+    return { events: (await evaluate(options, previous)).events, state: previous };
+  }
+  // Two overlapping runs would both see the same new alert and mail it twice.
+  await fs.mkdir(paths.stateDir, { recursive: true });
+  return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
+    const previous = await readAlertRunState(paths.stateDir);
+    const { alerts, events, cert_seen } = await evaluate(options, previous);
+
+    const queue = [...previous.queue];
+    if (events.length > 0) {
+      const mail = renderMail(template, events, { dashboardUrl: config.alerts.dashboard_url, now });
+      queue.push({ id: `${fileStamp(now)}.${randomBytes(6).toString("hex")}`, created_at: isoLocal(now), ...mail, attempts: 0 });
+    }
+    // State and queue in one atomic write: a crash cannot leave an alert advanced without its mail.
+    let state: AlertRunState = { alerts, queue, ...(cert_seen ? { cert_seen } : {}) };
+    await writeState(paths.stateDir, STATE_NAME, state);
+    if (events.length > 0) {
+      await appendAlertHistory(paths.alertsLog, events);
+      for (const e of events) log.info(`${e.event} ${e.key}: ${e.message}`);
+    }
+    const delivery = await deliverQueue(queue, notifier, async (rest) => {
+      state = { ...state, queue: rest };
+      await writeState(paths.stateDir, STATE_NAME, state);
+    });
+    for (const s of delivery.sent) log.info(`mail ${s.id} "${s.subject}" via ${notifier.target}: ${s.answer}`);
+    if (delivery.failed) log.error(`mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`);
+    return { events, state, delivery };
+  });
+}

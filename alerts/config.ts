@@ -1,0 +1,165 @@
+import { z } from "zod";
+import { Duration } from "../lib/duration.js";
+
+/**
+ * The `alerts` and `email` sections of ams.config.json. Every key has a default, so an install
+ * with no config alerts on the issue's default rules and writes its mails to logs/outbox/.
+ */
+
+export const Severity = z.enum(["warning", "critical"]);
+export type Severity = z.infer<typeof Severity>;
+
+export const Operator = z.enum([">", ">=", "<", "<="]);
+export type Operator = z.infer<typeof Operator>;
+
+const Threshold = z.number().min(0, "must be 0 or more");
+
+/** What a rule may change for one server. */
+const RuleOverride = z.strictObject({
+  enabled: z.boolean().optional(),
+  threshold: Threshold.optional(),
+  clear: Threshold.optional(),
+  for: Duration.optional(),
+  severity: Severity.optional(),
+});
+
+export const RuleConfig = z.strictObject({
+  /** A built-in metric type, a plugin's name, or `<plugin>_status` (checked against sensors.d when a job opens). */
+  metric: z.string().min(1),
+  /** Only series whose labels include these, e.g. { "mount": "/" }. */
+  labels: z.record(z.string(), z.string()).optional(),
+  op: Operator.default(">"),
+  threshold: Threshold,
+  /** Hysteresis: once firing, the alert ends only when the value crosses back past this (default: the threshold). */
+  clear: Threshold.optional(),
+  for: Duration.default(0),
+  severity: Severity.default("warning"),
+  enabled: z.boolean().default(true),
+  /** Per-server changes, keyed by server_id. */
+  servers: z.record(z.string(), RuleOverride).default({}),
+});
+export type RuleConfig = z.infer<typeof RuleConfig>;
+
+/** The issue's defaults: CPU > 90 % for 10 min, RAM > 90 % for 5 min, Disk ≥ 90 / ≥ 98 %, Processes > 500 for 10 min. */
+export const DEFAULT_RULES: Record<string, z.input<typeof RuleConfig>> = {
+  cpu_high: { metric: "CPU", op: ">", threshold: 90, clear: 85, for: "10m", severity: "warning" },
+  ram_high: { metric: "RAM", op: ">", threshold: 90, clear: 85, for: "5m", severity: "warning" },
+  disk_warning: { metric: "Disk", op: ">=", threshold: 90, clear: 88, severity: "warning" },
+  disk_critical: { metric: "Disk", op: ">=", threshold: 98, clear: 96, severity: "critical" },
+  processes_high: { metric: "Processes", op: ">", threshold: 500, for: "10m", severity: "warning" },
+};
+
+const RuleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "rule names are letters, digits, '-', '_' or '.'");
+
+/** Percent metrics cannot exceed 100: a threshold of 150 would silently never fire. */
+const PERCENT_METRICS = new Set(["CPU", "RAM", "Disk"]);
+
+type EffectiveRule = Omit<RuleConfig, "servers" | "enabled">;
+
+function withOverride(rule: RuleConfig, o: z.infer<typeof RuleOverride> | undefined): EffectiveRule {
+  return {
+    metric: rule.metric,
+    labels: rule.labels,
+    op: rule.op,
+    threshold: o?.threshold ?? rule.threshold,
+    // A server-specific threshold without its own clear clears at that threshold, not at the global clear.
+    clear: o?.clear ?? (o?.threshold === undefined ? rule.clear : undefined),
+    for: o?.for ?? rule.for,
+    severity: o?.severity ?? rule.severity,
+  };
+}
+
+/** The rule as it applies to one server; undefined when that server turns it off. */
+export function ruleForServer(rule: RuleConfig, server: string): EffectiveRule | undefined {
+  const o = rule.servers[server];
+  return (o?.enabled ?? rule.enabled) ? withOverride(rule, o) : undefined;
+}
+
+function checkRule(rule: RuleConfig, ctx: z.RefinementCtx): void {
+  const above = rule.op === ">" || rule.op === ">=";
+  const check = (where: (string | number)[], threshold: number, clear: number | undefined) => {
+    if (PERCENT_METRICS.has(rule.metric) && threshold > 100) {
+      ctx.addIssue({ code: "custom", path: [...where, "threshold"], message: `${rule.metric} is a percentage: at most 100` });
+    }
+    if (clear !== undefined && (above ? clear > threshold : clear < threshold)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [...where, "clear"],
+        message: `must be ${above ? "at most" : "at least"} the threshold (${threshold}) for "${rule.op}"`,
+      });
+    }
+  };
+  check([], rule.threshold, rule.clear);
+  for (const [server, o] of Object.entries(rule.servers)) {
+    const effective = withOverride(rule, o);
+    check(["servers", server], effective.threshold, effective.clear);
+  }
+}
+
+export const AlertsConfig = z
+  .strictObject({
+    rules: z
+      .record(RuleName, RuleConfig.superRefine(checkRule))
+      .default(() => z.record(z.string(), RuleConfig).parse(DEFAULT_RULES)),
+    /** A server with no sample for this long is "silent" (critical); 0 turns the rule off. */
+    silent_after: Duration.default(1800),
+    /** While an alert fires, a reminder goes out this often. */
+    repeat: Duration.default(14400),
+    /** Mail each new CERT advisory once. */
+    cert_advisories: z.boolean().default(false),
+    history: z
+      .strictObject({
+        max_days: z.number().int().positive().default(30),
+        max_entries: z.number().int().positive().default(1000),
+      })
+      .prefault({}),
+    /** The mail template; empty means the one shipped in alerts/alert-mail.template. Relative to the data home. */
+    template: z.string().default(""),
+    /** Linked from every mail; the server pages are <dashboard_url>servers/<server>.html. */
+    dashboard_url: z.url({ protocol: /^https?$/ }).default("http://localhost:5050/"),
+  })
+  .prefault({});
+export type AlertsConfig = z.infer<typeof AlertsConfig>;
+
+const Address = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, "expected an e-mail address");
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name");
+
+export const EmailConfig = z
+  .strictObject({
+    /** Empty: mails are written as .eml files in logs/outbox/ instead of being sent. */
+    host: z.string().default(""),
+    /** 587 for submission with STARTTLS; 465 with `secure`. */
+    port: z.number().int().min(1).max(65535).default(587),
+    /** Implicit TLS from the first byte (usually port 465). */
+    secure: z.boolean().default(false),
+    /** Without `secure`: true insists on STARTTLS, false never tries it. */
+    starttls: z.boolean().default(true),
+    /** Empty: no authentication. */
+    user: z.string().default(""),
+    /** The password is never in the config: it comes from this environment variable... */
+    password_env: EnvName.or(z.literal("")).default(""),
+    /** ...or from this file (relative to the data home), which must be readable by its owner only. */
+    password_file: z.string().default(""),
+    timeout: Duration.default(30),
+    from: Address.default("AMS <ams@localhost>"),
+    to: z.array(Address).default([]),
+  })
+  .superRefine((email, ctx) => {
+    if (email.password_env && email.password_file) {
+      ctx.addIssue({ code: "custom", path: ["password_file"], message: "set password_env or password_file, not both" });
+    }
+    if (email.user && !email.password_env && !email.password_file) {
+      ctx.addIssue({ code: "custom", path: ["user"], message: "needs password_env or password_file" });
+    }
+    if (!email.user && (email.password_env || email.password_file)) {
+      ctx.addIssue({ code: "custom", path: ["user"], message: "required when a password is configured" });
+    }
+    if (email.host && email.to.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["to"], message: "at least one recipient is needed when host is set" });
+    }
+  })
+  .prefault({});
+export type EmailConfig = z.infer<typeof EmailConfig>;
+
+/** The config sections this module owns, spread into ConfigSchema. */
+export const alertingSections = { alerts: AlertsConfig, email: EmailConfig };

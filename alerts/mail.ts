@@ -1,0 +1,69 @@
+import { isoLocal } from "../lib/time.js";
+import { SILENT_METRIC } from "./rules.js";
+import type { Notice } from "./state.js";
+import { escapeHtml, fill, type MailTemplate } from "./template.js";
+
+/** One mail for every alert that started, was reminded or ended in a run (pure). */
+
+export interface MailContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const EVENT_WORDS: Record<Notice["event"], string> = { fired: "FIRING", reminded: "STILL FIRING", resolved: "RESOLVED" };
+const UNIT_SUFFIX: Record<string, string> = { "%": " %", count: "" };
+/** How many alerts the subject names before "+N more". */
+const SUBJECT_NAMES = 3;
+
+function withUnit(value: number | undefined, unit: string): string {
+  if (value === undefined) return "";
+  return `${value}${UNIT_SUFFIX[unit] ?? (unit ? ` ${unit}` : "")}`;
+}
+
+function metricName(n: Notice): string {
+  if (n.metric_type === SILENT_METRIC) return "no samples";
+  return [n.metric_type, ...Object.values(n.labels ?? {})].join(" ");
+}
+
+export function serverLink(dashboardUrl: string, server: string): string {
+  return new URL(`servers/${encodeURIComponent(server)}.html`, dashboardUrl).href;
+}
+
+function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
+  return {
+    event: EVENT_WORDS[n.event],
+    server: n.server_id,
+    metric: metricName(n),
+    value: withUnit(n.value, n.unit),
+    threshold: n.threshold === undefined ? "" : `${n.op} ${withUnit(n.threshold, n.unit)}`,
+    severity: n.severity,
+    since: n.since,
+    link: n.link ?? serverLink(dashboardUrl, n.server_id),
+    message: n.message,
+    rule: n.rule,
+  };
+}
+
+export function renderMail(template: MailTemplate, notices: readonly Notice[], options: { dashboardUrl: string; now: Date }): MailContent {
+  const items = notices.map((n) => alertValues(n, options.dashboardUrl));
+  const severity = notices.some((n) => n.severity === "critical") ? "critical" : "warning";
+  const names = items.map((i) => `${i.event} ${i.server} ${i.metric}`);
+  const summary = names.length > SUBJECT_NAMES ? `${names.slice(0, SUBJECT_NAMES).join(", ")}, +${names.length - SUBJECT_NAMES} more` : names.join(", ");
+  const mail = {
+    count: String(notices.length),
+    count_text: `${notices.length} alert${notices.length === 1 ? "" : "s"}`,
+    severity,
+    summary,
+    link: options.dashboardUrl,
+    generated: isoLocal(options.now),
+  };
+  const text = items.map((i) => fill(template["text-item"], i)).join("\n");
+  const html = items.map((i) => fill(template["html-item"], i, escapeHtml)).join("\n");
+  return {
+    // Header injection: a value with a line break must not start a new header.
+    subject: fill(template.subject, mail).replace(/[\r\n]+/g, " "),
+    text: fill(template.text, { ...mail, alerts: text }) + "\n",
+    html: fill(template.html, { ...mail, alerts: html }, escapeHtml, ["alerts"]) + "\n",
+  };
+}

@@ -1,0 +1,41 @@
+import fs from "node:fs";
+import path from "node:path";
+import { ConfigError } from "../lib/config.js";
+import type { AlertsConfig } from "./config.js";
+
+/** Metric types the built-in sensors write. */
+export const BUILTIN_METRICS = ["CPU", "RAM", "Disk", "Processes", "Users", "CERT"] as const;
+
+/**
+ * The metrics a rule may name: the built-ins, and for every executable file in the plugins folder
+ * its name (the plugin's values) and `<name>_status` (its Nagios status, 0 OK … 3 UNKNOWN).
+ */
+export function knownMetrics(pluginsDir: string): string[] {
+  let plugins: string[] = [];
+  try {
+    plugins = fs
+      .readdirSync(pluginsDir, { withFileTypes: true })
+      .filter((entry) => !entry.name.startsWith(".") && !entry.isDirectory())
+      .filter((entry) => {
+        try {
+          fs.accessSync(path.join(pluginsDir, entry.name), fs.constants.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      })
+      .map((entry) => entry.name)
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  return [...BUILTIN_METRICS, ...plugins.flatMap((name) => [name, `${name}_status`])];
+}
+
+/** ConfigError naming `alerts.rules.<name>.metric` when a rule names a metric nothing writes. */
+export function checkRuleMetrics(alerts: AlertsConfig, known: readonly string[], source: string): void {
+  const problems = Object.entries(alerts.rules)
+    .filter(([, rule]) => !known.includes(rule.metric))
+    .map(([name, rule]) => `alerts.rules.${name}.metric: unknown metric ${JSON.stringify(rule.metric)} (known: ${known.join(", ")})`);
+  if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join("; ")}`);
+}

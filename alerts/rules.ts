@@ -1,0 +1,148 @@
+import type { Sample } from "../storage/sample.js";
+import { ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
+
+/**
+ * Stage 1 of the alert pipeline (pure): samples + rules + now → one condition per
+ * (rule, server, series), carrying every observation of that series in time order, so the state
+ * stage can replay what happened between two runs rather than look at the latest value only.
+ */
+
+/** One sample judged against its rule. */
+export interface Observation {
+  /** Milliseconds since the epoch. */
+  at: number;
+  value: number;
+  /** The firing condition holds (value op threshold). */
+  breach: boolean;
+  /** The value is back on the safe side of the clear threshold (hysteresis). */
+  cleared: boolean;
+  /** When the condition began, if not at this observation (the silent rule: the last sample). */
+  since?: number;
+}
+
+/** What an alert is about and the rule it is judged by, shared by conditions and saved alert states. */
+export interface AlertRuleFacts {
+  /** Stable identity of the alert: rule/server{labels}. */
+  key: string;
+  rule: string;
+  server_id: string;
+  metric_type: string;
+  labels?: Record<string, string>;
+  unit: string;
+  op: Operator;
+  threshold: number;
+  /** Seconds the condition must hold before the alert fires. */
+  for: number;
+  severity: Severity;
+}
+
+export interface Condition extends AlertRuleFacts {
+  observations: Observation[];
+}
+
+/** The built-in rule for servers that stopped reporting. */
+export const SILENT_RULE = "server_silent";
+export const SILENT_METRIC = "silence";
+
+const compare: Record<Operator, (a: number, b: number) => boolean> = {
+  ">": (a, b) => a > b,
+  ">=": (a, b) => a >= b,
+  "<": (a, b) => a < b,
+  "<=": (a, b) => a <= b,
+};
+
+function labelsText(labels: Record<string, string> | undefined): string {
+  const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? "" : `{${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
+}
+
+export function alertKey(rule: string, server: string, labels?: Record<string, string>): string {
+  return `${rule}/${server}${labelsText(labels)}`;
+}
+
+function hasLabels(sample: Sample, wanted: Record<string, string> | undefined): boolean {
+  return Object.entries(wanted ?? {}).every(([k, v]) => sample.labels?.[k] === v);
+}
+
+/** Samples grouped by series (server + metric + labels), each group in time order. */
+function seriesOf(samples: readonly Sample[]): Map<string, Sample[]> {
+  const series = new Map<string, Sample[]>();
+  for (const sample of samples) {
+    const id = `${sample.server_id}\u0000${sample.metric_type}\u0000${labelsText(sample.labels)}`;
+    const group = series.get(id);
+    if (group) group.push(sample);
+    else series.set(id, [sample]);
+  }
+  for (const group of series.values()) group.sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+  return series;
+}
+
+function thresholdConditions(samples: readonly Sample[], alerts: AlertsConfig): Condition[] {
+  const conditions: Condition[] = [];
+  for (const group of seriesOf(samples).values()) {
+    const first = group[0]!;
+    for (const [name, configured] of Object.entries(alerts.rules)) {
+      if (configured.metric !== first.metric_type || !hasLabels(first, configured.labels)) continue;
+      const rule = ruleForServer(configured, first.server_id);
+      if (!rule) continue;
+      const clear = rule.clear ?? rule.threshold;
+      const above = rule.op === ">" || rule.op === ">=";
+      const observations = group.map((s) => {
+        const breach = compare[rule.op](s.value, rule.threshold);
+        // Without a clear threshold the alert ends when the condition stops holding.
+        const cleared = rule.clear === undefined ? !breach : above ? s.value < clear : s.value > clear;
+        return { at: Date.parse(s.timestamp), value: s.value, breach, cleared };
+      });
+      conditions.push({
+        key: alertKey(name, first.server_id, first.labels),
+        rule: name,
+        server_id: first.server_id,
+        metric_type: first.metric_type,
+        labels: first.labels,
+        unit: first.unit,
+        op: rule.op,
+        threshold: rule.threshold,
+        for: rule.for,
+        severity: rule.severity,
+        observations,
+      });
+    }
+  }
+  return conditions;
+}
+
+/** One observation per server, now: minutes since its last sample against silent_after. */
+function silentConditions(samples: readonly Sample[], servers: readonly string[], alerts: AlertsConfig, now: Date): Condition[] {
+  if (alerts.silent_after <= 0) return [];
+  const last = new Map<string, number>();
+  for (const s of samples) {
+    const at = Date.parse(s.timestamp);
+    if (at > (last.get(s.server_id) ?? -Infinity)) last.set(s.server_id, at);
+  }
+  const conditions: Condition[] = [];
+  for (const server of new Set([...servers, ...last.keys()])) {
+    const lastAt = last.get(server);
+    // A server never heard from has no "since": nothing to say until its first sample.
+    if (lastAt === undefined) continue;
+    const silentSeconds = Math.max(0, (now.getTime() - lastAt) / 1000);
+    const breach = silentSeconds >= alerts.silent_after;
+    conditions.push({
+      key: alertKey(SILENT_RULE, server),
+      rule: SILENT_RULE,
+      server_id: server,
+      metric_type: SILENT_METRIC,
+      unit: "min",
+      op: ">=",
+      threshold: alerts.silent_after / 60,
+      for: 0,
+      severity: "critical",
+      observations: [{ at: now.getTime(), value: Math.floor(silentSeconds / 60), breach, cleared: !breach, since: lastAt }],
+    });
+  }
+  return conditions;
+}
+
+/** Every condition to judge this run: threshold rules per series, and silence per server of the fleet. */
+export function evaluateRules(samples: readonly Sample[], alerts: AlertsConfig, servers: readonly string[], now: Date): Condition[] {
+  return [...thresholdConditions(samples, alerts), ...silentConditions(samples, servers, alerts, now)];
+}

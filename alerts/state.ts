@@ -1,0 +1,155 @@
+import { isoLocal } from "../lib/time.js";
+import { formatSample } from "../sensors/format.js";
+import type { AlertEvent } from "./history.js";
+import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } from "./rules.js";
+
+/**
+ * Stage 2 of the alert pipeline (pure): previous state + conditions + now → new state + events.
+ * Each alert goes ok → pending → firing → ok, emitting "fired", "reminded" (every `repeat`) and
+ * "resolved". Only observations newer than the last one judged are replayed, so a run that finds
+ * nothing new says nothing new; a series with no new data keeps its state (a gap is not a recovery).
+ */
+
+export type AlertStatus = "ok" | "pending" | "firing";
+
+export interface AlertState extends AlertRuleFacts {
+  status: AlertStatus;
+  /** The latest observation judged (ISO); older ones are never replayed. */
+  last_at: string;
+  /** The latest observed value. */
+  value: number;
+  /** When the condition began (pending and firing). */
+  since?: string;
+  /** The last fired or reminded event (firing). */
+  notified_at?: string;
+}
+
+export type AlertStates = Record<string, AlertState>;
+
+/** A history event plus what a mail shows; `link` replaces the server page (a CERT advisory's own page). */
+export type Notice = AlertEvent & { unit: string; op: string; link?: string };
+
+export interface Advance {
+  alerts: AlertStates;
+  events: Notice[];
+}
+
+/** "CPU 97 % on web-1", or "web-1 silent for 35 min". */
+export function describeValue(a: Pick<AlertState, "server_id" | "metric_type" | "labels" | "unit" | "value">): string {
+  if (a.metric_type === SILENT_METRIC) return `${a.server_id} silent for ${a.value} min`;
+  return formatSample({ server_id: a.server_id, metric_type: a.metric_type, labels: a.labels, unit: a.unit, value: a.value, timestamp: "" });
+}
+
+/** 600 → "10 min". */
+function humanDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+function message(a: AlertState, event: AlertEvent["event"]): string {
+  if (a.metric_type === SILENT_METRIC) {
+    return event === "resolved" ? `${a.server_id} is sending samples again` : `${describeValue(a)} (no sample for ${a.threshold} min or more)`;
+  }
+  const rule = `${a.op} ${a.threshold}${a.for > 0 ? ` for ${humanDuration(a.for)}` : ""}`;
+  return `${describeValue(a)}${event === "resolved" ? ", back to normal" : ""} (rule ${a.rule}: ${rule})`;
+}
+
+/** The trailing run of breaching observations, or just the last one: where a series seen for the first time starts. */
+function firstLook(observations: readonly Observation[]): Observation[] {
+  let start = observations.length - 1;
+  while (start > 0 && observations[start]!.breach && observations[start - 1]!.breach) start--;
+  return observations.slice(Math.max(start, 0));
+}
+
+export function advanceAlerts(previous: AlertStates, conditions: readonly Condition[], now: Date, repeatSeconds: number, liveRules: ReadonlySet<string>): Advance {
+  const nowIso = isoLocal(now);
+  const alerts: AlertStates = {};
+  const events: Notice[] = [];
+  const emit = (a: AlertState, event: AlertEvent["event"]) => {
+    events.push({
+      key: a.key,
+      rule: a.rule,
+      server_id: a.server_id,
+      metric_type: a.metric_type,
+      ...(a.labels ? { labels: a.labels } : {}),
+      severity: a.severity,
+      event,
+      at: nowIso,
+      since: a.since ?? nowIso,
+      value: a.value,
+      threshold: a.threshold,
+      message: message(a, event),
+      unit: a.unit,
+      op: a.op,
+    });
+  };
+
+  const seen = new Set<string>();
+  for (const c of conditions) {
+    seen.add(c.key);
+    const old = previous[c.key];
+    const lastAt = old ? Date.parse(old.last_at) : undefined;
+    const fresh = lastAt === undefined ? firstLook(c.observations) : c.observations.filter((o) => o.at > lastAt);
+    if (fresh.length === 0 && old) {
+      alerts[c.key] = { ...old, severity: c.severity, threshold: c.threshold, op: c.op, for: c.for };
+      continue;
+    }
+    const a: AlertState = {
+      status: "ok",
+      ...old,
+      key: c.key,
+      rule: c.rule,
+      server_id: c.server_id,
+      metric_type: c.metric_type,
+      ...(c.labels ? { labels: c.labels } : {}),
+      unit: c.unit,
+      severity: c.severity,
+      op: c.op,
+      threshold: c.threshold,
+      for: c.for,
+      last_at: old?.last_at ?? nowIso,
+      value: old?.value ?? 0,
+    };
+    for (const o of fresh) {
+      a.value = o.value;
+      a.last_at = isoLocal(new Date(o.at));
+      if (a.status === "firing") {
+        if (o.cleared) {
+          emit(a, "resolved");
+          a.status = "ok";
+          delete a.since;
+          delete a.notified_at;
+        }
+        continue;
+      }
+      if (!o.breach) {
+        a.status = "ok";
+        delete a.since;
+        continue;
+      }
+      if (a.status === "ok") {
+        a.status = "pending";
+        a.since = isoLocal(new Date(o.since ?? o.at));
+      }
+      if ((o.at - Date.parse(a.since!)) / 1000 >= c.for) {
+        a.status = "firing";
+        a.notified_at = nowIso;
+        emit(a, "fired");
+      }
+    }
+    alerts[c.key] = a;
+  }
+  // Alerts whose series sent nothing this time keep their state, unless their rule is gone.
+  for (const [key, old] of Object.entries(previous)) {
+    if (!seen.has(key) && old.status !== "ok" && liveRules.has(old.rule)) alerts[key] = { ...old };
+  }
+  for (const a of Object.values(alerts)) {
+    if (a.status !== "firing" || !a.notified_at || a.notified_at === nowIso) continue;
+    if ((now.getTime() - Date.parse(a.notified_at)) / 1000 >= repeatSeconds) {
+      a.notified_at = nowIso;
+      emit(a, "reminded");
+    }
+  }
+  return { alerts, events };
+}

@@ -1,0 +1,111 @@
+import fs from "node:fs";
+import path from "node:path";
+import { simpleParser, type ParsedMail } from "mailparser";
+import { parseConfig } from "../lib/config.js";
+import { notifierFor, outboxNotifier, readPassword, smtpNotifier, type Notifier, type OutgoingMail } from "../alerts/notify.js";
+import { deliverQueue, type QueuedMail } from "../alerts/queue.js";
+import { startSmtp, type TestSmtp } from "./smtp.js";
+import { tempHome } from "./helpers.js";
+
+const mail: OutgoingMail = {
+  id: "20261125T120000Z.abc123",
+  created_at: "2026-11-25T12:00:00.000+00:00",
+  subject: "[AMS] 1 alert, worst critical: FIRING web-1 CPU",
+  text: "FIRING web-1 CPU 97 %\n",
+  html: "<p>FIRING web-1 &lt;b&gt;</p>\n",
+};
+
+const email = (extra: object = {}) => parseConfig({ email: { from: "AMS <ams@example.org>", to: ["admin@example.org"], ...extra } }, "c.json").email;
+
+let smtp: TestSmtp;
+beforeAll(async () => {
+  smtp = await startSmtp({ user: "ams", password: "s3cret-pass" });
+});
+afterAll(() => smtp.close());
+
+/** Both notifiers, each with a way to read back what it delivered. */
+const transports: [string, () => { notifier: Notifier; readBack(): Promise<ParsedMail[]> }][] = [
+  [
+    "smtp",
+    () => {
+      const before = smtp.received.length;
+      const notifier = smtpNotifier(email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }), "s3cret-pass");
+      return { notifier, readBack: async () => smtp.received.slice(before).map((r) => r.mail) };
+    },
+  ],
+  [
+    "outbox",
+    () => {
+      const outbox = path.join(tempHome(), "logs", "outbox");
+      return {
+        notifier: outboxNotifier(email(), outbox),
+        readBack: async () => Promise.all(fs.readdirSync(outbox).map((f) => simpleParser(fs.readFileSync(path.join(outbox, f))))),
+      };
+    },
+  ],
+];
+
+describe.each(transports)("%s notifier", (_name, make) => {
+  test("delivers subject, text and html parts with the mail's id as Message-ID", async () => {
+    const { notifier, readBack } = make();
+    const answer = await notifier.send(mail);
+    expect(answer).toMatch(/Queued as test|written to .*20261125T120000Z\.abc123\.eml$/);
+    const [got, ...more] = await readBack();
+    expect(more).toEqual([]);
+    expect(got!.subject).toBe(mail.subject);
+    expect(got!.text).toBe(mail.text);
+    expect(got!.html).toBe(mail.html.trimEnd() + "\n");
+    expect(got!.messageId).toBe("<20261125T120000Z.abc123@ams>");
+    expect(got!.from!.text).toBe('"AMS" <ams@example.org>');
+  });
+
+  test("a queue drained through it sends each mail once", async () => {
+    const { notifier, readBack } = make();
+    const queue: QueuedMail[] = [
+      { ...mail, id: "a1", attempts: 0 },
+      { ...mail, id: "a2", attempts: 2, last_error: "earlier" },
+    ];
+    const saves: QueuedMail[][] = [];
+    const delivery = await deliverQueue(queue, notifier, async (q) => void saves.push(q));
+    expect(delivery.sent.map((s) => s.id)).toEqual(["a1", "a2"]);
+    expect(saves.map((q) => q.length)).toEqual([1, 0]);
+    expect((await readBack()).map((m) => m.messageId).sort()).toEqual(["<a1@ams>", "<a2@ams>"]);
+  });
+});
+
+describe("delivery failures and secrets", () => {
+  test("a refused SMTP server keeps the mail and those after it queued, in order", async () => {
+    const down = await startSmtp();
+    const port = down.port;
+    await down.close();
+    const notifier = smtpNotifier(email({ host: "127.0.0.1", port, starttls: false, timeout: 5 }), undefined);
+    const queue: QueuedMail[] = [
+      { ...mail, id: "b1", attempts: 0 },
+      { ...mail, id: "b2", attempts: 0 },
+    ];
+    let saved: QueuedMail[] = queue;
+    const delivery = await deliverQueue(queue, notifier, async (q) => void (saved = q));
+    expect(delivery.sent).toEqual([]);
+    expect(delivery.failed?.error).toMatch(/ECONNREFUSED|connect/);
+    expect(saved.map((m) => [m.id, m.attempts])).toEqual([["b1", 1], ["b2", 0]]);
+  });
+
+  test("wrong password: the error does not contain the password", async () => {
+    const notifier = smtpNotifier(email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }), "wrong-pass");
+    const error = await notifier.send(mail).then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/Invalid username or password/);
+    expect(error?.message).not.toContain("wrong-pass");
+  });
+
+  test("password from env or owner-only file; a group-readable file is refused", () => {
+    const home = tempHome();
+    const file = path.join(home, "smtp-password");
+    fs.writeFileSync(file, "from-file\n", { mode: 0o600 });
+    expect(readPassword(email({ user: "ams", password_file: file }))).toBe("from-file");
+    fs.chmodSync(file, 0o640);
+    expect(() => readPassword(email({ user: "ams", password_file: file }))).toThrow(/email.password_file: .* is readable by others \(mode 640\)/);
+    expect(readPassword(email({ user: "ams", password_env: "AMS_TEST_PW" }), { AMS_TEST_PW: "from-env" })).toBe("from-env");
+    expect(() => readPassword(email({ user: "ams", password_env: "AMS_TEST_PW" }), {})).toThrow("email.password_env: the environment variable AMS_TEST_PW is not set");
+    expect(notifierFor(email(), path.join(home, "outbox")).target).toBe(`outbox ${path.join(home, "outbox")}`);
+  });
+});
