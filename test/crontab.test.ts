@@ -41,7 +41,7 @@ describe("crontab block", () => {
     expect(schedule.map((l) => l.replace(/\s+/g, " "))).toEqual([
       "*/2 * * * * ams-sensor cpu", "*/5 * * * * ams-sensor ram", "*/10 * * * * ams-sensor disk", "*/15 * * * * ams-sensor processes",
       "*/5 * * * * ams-sensor users", "*/30 * * * * ams-sensor cert", "*/5 * * * * ams-alert check", "*/2 * * * * ams-fetch-remote",
-      "*/5 * * * * ams-graphs", "*/30 * * * * ams-cleanup", "7 * * * * ams-backup create", "@reboot ams-web",
+      "*/5 * * * * ams-graphs", "*/30 * * * * ams-cleanup", "*/30 * * * * ams-cleanup alerts", "7 * * * * ams-backup create", "@reboot ams-web",
     ]);
     expect(cronWord("/it's")).toBe(`'/it'\\''s'`);
     expect(() => cronWord("/a\nb")).toThrow("line break");
