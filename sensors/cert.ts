@@ -1,4 +1,4 @@
-import { compareAdvisories, feedName, parseCertFeed, type Advisory } from "./cert-feed.js";
+import type { Advisory } from "./cert-feed.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
 async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[]> {
@@ -11,6 +11,8 @@ async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[
     const reason = (err as Error).name === "TimeoutError" ? `no answer within ${timeoutSeconds} s` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
     throw new Error(`${url}: cannot fetch: ${reason}`);
   }
+  // The XML parser is loaded here, not at start-up: the other sensors never need it.
+  const { parseCertFeed } = await import("./cert-feed.js");
   try {
     return parseCertFeed(body);
   } catch (err) {
@@ -23,6 +25,7 @@ export const cert: Sensor = {
   description: "New CERT-FR security advisories from the configured RSS feeds",
   async collect(ctx) {
     const { feeds, timeout } = ctx.config.sensors.cert;
+    const { compareAdvisories, feedName } = await import("./cert-feed.js");
     // All feeds or nothing: a half-read set of feeds would store a misleading "latest".
     const lists = await Promise.all(feeds.map(async (url) => ({ feed: feedName(url), advisories: await fetchFeed(url, timeout) })));
     const advisories = lists.flatMap(({ feed, advisories }) => advisories.map((a) => ({ ...a, feed })));

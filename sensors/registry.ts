@@ -3,7 +3,6 @@ import { cert } from "./cert.js";
 import { cpu } from "./cpu.js";
 import { disk } from "./disk.js";
 import { pluginsDir } from "./plugins-config.js";
-import { findPlugins, pluginSensors } from "./plugins.js";
 import { processes } from "./processes.js";
 import { ram } from "./ram.js";
 import type { Sensor } from "./sensor.js";
@@ -23,6 +22,12 @@ export interface Selection {
   valid: string[];
 }
 
+/** The plugins folder's sensors; the runner (execa) is loaded only then, to keep built-in runs quick to start. */
+async function loadPlugins(job: Job, reservedNames: string[]): Promise<Sensor[]> {
+  const { findPlugins, pluginSensors } = await import("./plugins.js");
+  return pluginSensors(await findPlugins(pluginsDir(job.paths, job.config), reservedNames, job.log), job.config.sensors.plugins);
+}
+
 /**
  * The sensors that command-line names select: built-in names, plugin names (files of the plugins
  * folder), "plugins" for every plugin, "all" for everything. The folder is only read when a name
@@ -31,9 +36,7 @@ export interface Selection {
 export async function selectSensors(names: readonly string[], job: Job): Promise<Selection> {
   const builtinNames = builtinSensors.map((s) => s.name);
   const needsPlugins = names.some((n) => !builtinNames.includes(n));
-  const plugins = needsPlugins
-    ? pluginSensors(await findPlugins(pluginsDir(job.paths, job.config), [...builtinNames, ...GROUPS], job.log), job.config.sensors.plugins)
-    : [];
+  const plugins = needsPlugins ? await loadPlugins(job, [...builtinNames, ...GROUPS]) : [];
   const everything = [...builtinSensors, ...plugins];
   const wanted = new Set<Sensor>();
   const unknown: string[] = [];
