@@ -2,6 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import { z } from "zod";
 import { Duration } from "./duration.js";
+import { GraphsConfig } from "../graphs/config.js";
+import { WebConfig } from "../web/config.js";
 
 /** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
 export const ServerName = z
@@ -30,6 +32,8 @@ const SensorsConfig = z.strictObject({
 export const ConfigSchema = z.strictObject({
   server_id: ServerName.default(() => os.hostname().split(".")[0] || "localhost"),
   sensors: SensorsConfig.prefault({}),
+  graphs: GraphsConfig,
+  web: WebConfig,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

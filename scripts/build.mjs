@@ -5,6 +5,8 @@ import { readFile } from "node:fs/promises";
 
 const ENTRIES = {
   "ams-sensor": "sensors/cli.ts",
+  "ams-graphs": "graphs/cli.ts",
+  "ams-web": "web/cli.ts",
 };
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8"));
