@@ -53,9 +53,17 @@ export function serverChartDir(server: string): string {
 export const serverChartFile = (series: Series, range: Range) => `${serverChartDir(series.server)}/${metricFile(series)}-${range.name}.svg`;
 export const combinedChartFile = (series: Pick<Series, "metric" | "labels">, range: Range) => `charts/fleet/${metricFile(series)}-${range.name}.svg`;
 
+// Each series is drawn six times (three ranges, alone and combined): its interval is computed once.
+const intervals = new WeakMap<Series, number>();
+function intervalOf(series: Series): number {
+  let interval = intervals.get(series);
+  if (interval === undefined) intervals.set(series, (interval = typicalInterval(series.points)));
+  return interval;
+}
+
 function lineOf(series: Series, range: Range, now: number, buckets: number) {
   const from = now - range.ms;
-  const interval = typicalInterval(series.points);
+  const interval = intervalOf(series);
   const runs = splitAtGaps(pointsBetween(series.points, from, now), interval).map((run) => downsample(run, from, now, buckets));
   return { name: series.server, runs };
 }

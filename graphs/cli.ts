@@ -13,10 +13,11 @@ const program = amsProgram("ams-graphs", "Render the charts and pages of the das
     const started = performance.now();
     const summary = await renderSite(job, { range: range?.name, server: opts.server });
     const seconds = (performance.now() - started) / 1000;
-    const peakMb = process.resourceUsage().maxRSS / 1024;
+    const usage = process.resourceUsage();
+    const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
     process.stdout.write(
       `ams-graphs: ${summary.pages} pages, ${summary.charts} charts in ${seconds.toFixed(2)} s ` +
-        `(largest chart ${(summary.largestChart / 1024).toFixed(1)} KB, peak memory ${peakMb.toFixed(0)} MB) → ${job.paths.publicDir}\n`,
+        `(CPU ${cpuSeconds.toFixed(2)} s, peak memory ${(usage.maxRSS / 1024).toFixed(0)} MB, largest chart ${(summary.largestChart / 1024).toFixed(1)} KB) → ${job.paths.publicDir}\n`,
     );
   });
 

@@ -5,7 +5,7 @@ import type { FleetSource } from "../storage/fleet.js";
 import type { Sample } from "../storage/sample.js";
 import { compareSeries } from "./charts.js";
 import { safeFileName } from "./file-names.js";
-import { chartKey } from "./series.js";
+import { seriesKey } from "./series.js";
 
 /** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
 
@@ -55,15 +55,16 @@ export function firingAlerts(events: readonly AlertEvent[]): AlertEvent[] {
 
 /** The newest sample of every series, grouped by server. */
 export function latestByServer(samples: readonly Sample[]): Map<string, Sample[]> {
-  const latest = new Map<string, Sample>();
+  const latest = new Map<string, { sample: Sample; t: number }>();
   for (const sample of samples) {
     if (sample.metric_type === CERT_METRIC) continue;
-    const key = JSON.stringify([sample.server_id, chartKey(sample.metric_type, sample.labels ?? {})]);
+    const key = seriesKey(sample);
+    const t = Date.parse(sample.timestamp);
     const seen = latest.get(key);
-    if (!seen || Date.parse(sample.timestamp) >= Date.parse(seen.timestamp)) latest.set(key, sample);
+    if (!seen || t >= seen.t) latest.set(key, { sample, t });
   }
   const byServer = new Map<string, Sample[]>();
-  for (const sample of latest.values()) byServer.set(sample.server_id, [...(byServer.get(sample.server_id) ?? []), sample]);
+  for (const { sample } of latest.values()) byServer.set(sample.server_id, [...(byServer.get(sample.server_id) ?? []), sample]);
   for (const list of byServer.values()) list.sort((a, b) => compareSeries({ metric: a.metric_type, labels: a.labels ?? {} }, { metric: b.metric_type, labels: b.labels ?? {} }));
   return byServer;
 }

@@ -29,9 +29,15 @@ export function labelText(labels: Record<string, string>): string {
 }
 
 /** The identity of what a chart shows: a metric and its labels, across servers. */
-export function chartKey(metric: string, labels: Record<string, string>): string {
-  return JSON.stringify([metric, Object.keys(labels).sort().map((key) => [key, labels[key]])]);
+export function chartKey(metric: string, labels: Record<string, string> | undefined): string {
+  // Most samples have no labels: skip the JSON for them (this runs once per sample).
+  const keys = labels ? Object.keys(labels) : [];
+  if (keys.length === 0) return metric;
+  return `${metric}\u0000${JSON.stringify(keys.sort().map((key) => [key, labels![key]]))}`;
 }
+
+/** The identity of a series: server + metric + labels. */
+export const seriesKey = (sample: Pick<Sample, "server_id" | "metric_type" | "labels">) => `${sample.server_id}\u0000${chartKey(sample.metric_type, sample.labels)}`;
 
 function pointOf(sample: Sample): Point | undefined {
   const t = Date.parse(sample.timestamp);
@@ -48,23 +54,24 @@ function pointOf(sample: Sample): Point | undefined {
  */
 export function buildSeries(samples: readonly Sample[], skipMetrics: ReadonlySet<string> = new Set()): Series[] {
   const byKey = new Map<string, Series>();
-  const pointsByKey = new Map<string, Map<number, Point>>();
   for (const sample of samples) {
     if (skipMetrics.has(sample.metric_type)) continue;
     const point = pointOf(sample);
     if (!point) continue;
-    const labels = sample.labels ?? {};
-    const key = JSON.stringify([sample.server_id, chartKey(sample.metric_type, labels)]);
+    const key = seriesKey(sample);
     let series = byKey.get(key);
     if (!series) {
-      series = { server: sample.server_id, metric: sample.metric_type, labels, unit: sample.unit, points: [] };
+      series = { server: sample.server_id, metric: sample.metric_type, labels: sample.labels ?? {}, unit: sample.unit, points: [] };
       byKey.set(key, series);
-      pointsByKey.set(key, new Map());
     }
     series.unit = sample.unit || series.unit;
-    pointsByKey.get(key)!.set(point.t, point);
+    series.points.push(point);
   }
-  for (const [key, series] of byKey) series.points = [...pointsByKey.get(key)!.values()].sort((a, b) => a.t - b.t);
+  for (const series of byKey.values()) {
+    // A stable sort keeps file order among equal timestamps: the last one read wins.
+    const sorted = series.points.sort((a, b) => a.t - b.t);
+    series.points = sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]!.t !== p.t);
+  }
   return [...byKey.values()];
 }
 
