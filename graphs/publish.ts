@@ -18,7 +18,7 @@ export async function publishFiles(publicDir: string, files: ReadonlyArray<reado
   }
 }
 
-/** Removes files under public/<dir> that this run did not write (a server no longer in the data). */
+/** Removes files under public/<dir> that this run did not write (a server no longer in the data), and the folders left empty. */
 export async function removeStale(publicDir: string, dir: string, keep: ReadonlySet<string>): Promise<number> {
   let removed = 0;
   let entries: string[];
@@ -28,13 +28,21 @@ export async function removeStale(publicDir: string, dir: string, keep: Readonly
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw err;
   }
+  const folders: string[] = [];
   for (const entry of entries) {
     const rel = path.join(dir, entry);
     const stat = await fs.stat(path.join(publicDir, rel));
-    if (stat.isFile() && !keep.has(rel)) {
+    if (stat.isDirectory()) folders.push(rel);
+    else if (!keep.has(rel)) {
       await fs.rm(path.join(publicDir, rel));
       removed++;
     }
+  }
+  // Deepest first, so that a folder whose subfolders were all emptied goes too.
+  for (const folder of folders.sort((a, b) => b.length - a.length)) {
+    await fs.rmdir(path.join(publicDir, folder)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+    });
   }
   return removed;
 }

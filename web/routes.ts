@@ -10,7 +10,7 @@ export interface Route {
 }
 
 function healthz(_req: IncomingMessage, res: ServerResponse): void {
-  res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
+  res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": 3 });
   res.end("ok\n");
 }
 

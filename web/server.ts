@@ -21,8 +21,9 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", ...headers });
-  res.end(`${text}\n`);
+  const body = `${text}\n`;
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), ...headers });
+  res.end(body);
 }
 
 /**
