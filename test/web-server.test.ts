@@ -47,7 +47,7 @@ describe("ams-web server", () => {
   let port: number;
   let home: string;
   beforeAll(async () => {
-    ({ server, port, home } = await start({ routes: [...routes, { method: "GET", path: "/metrics", handler: (_req, res) => res.end("up 1\n") }] }));
+    ({ server, port, home } = await start({ routes: [...routes, { method: "GET", path: "/metrics", handler: (_req, res) => void res.end("up 1\n") }] }));
   });
   afterAll(() => stop(server));
 
