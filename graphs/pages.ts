@@ -30,6 +30,7 @@ function page(title: string, root: string, dashboard: Dashboard, body: Html): st
 <meta http-equiv="refresh" content="${dashboard.refreshSeconds}">
 <title>${title}</title>
 <link rel="stylesheet" href="${root}style.css">
+<link rel="icon" href="${root}favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <header>

@@ -20,8 +20,8 @@ export interface RenderSummary {
   removed: number;
 }
 
-/** The stylesheet shipped beside the sources (graphs/style.css), copied into public/. */
-const STYLESHEET = path.join(installDir, "graphs", "style.css");
+/** The stylesheet and icon shipped with the sources (graphs/assets/), copied into public/. */
+const ASSETS = path.join(installDir, "graphs", "assets");
 
 async function alertHistory(job: Job): Promise<AlertEvent[]> {
   try {
@@ -68,7 +68,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   }
   const largestChart = Math.max(0, ...files.map(([, svg]) => Buffer.byteLength(svg)));
   const chartCount = files.length;
-  files.push(["style.css", await fs.readFile(STYLESHEET, "utf8")]);
+  for (const asset of await fs.readdir(ASSETS)) files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);
   for (const server of dashboard.servers) {
     if (filter.server !== undefined && server.name !== filter.server) continue;
     files.push([server.page, renderServerPage(dashboard, server, planned.filter((c) => c.server === server.name))]);
