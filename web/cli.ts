@@ -37,14 +37,8 @@ const program = amsProgram("ams-web", "Serve the dashboard (AMS_HOME/public) ove
       log.warn(`listening on ${host} without authentication: anyone who can reach this port sees the dashboard (set web.auth)`);
     }
     const server = createWebServer({ publicDir: paths.publicDir, log, auth: config.web.auth });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, host, resolve);
-    });
-    const actual = (server.address() as AddressInfo).port;
-    log.info(`listening on ${host}:${actual}`);
-    process.stdout.write(`ams-web: serving ${paths.publicDir}\n${urls(host, actual).map((u) => `  ${u}\n`).join("")}`);
-    await new Promise<void>((resolve) => {
+    // Handlers first: whoever reads the printed URL may send SIGTERM at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info(`${signal}: shutting down`);
         server.close(() => resolve());
@@ -54,6 +48,14 @@ const program = amsProgram("ams-web", "Serve the dashboard (AMS_HOME/public) ove
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, resolve);
+    });
+    const actual = (server.address() as AddressInfo).port;
+    log.info(`listening on ${host}:${actual}`);
+    process.stdout.write(`ams-web: serving ${paths.publicDir}\n${urls(host, actual).map((u) => `  ${u}\n`).join("")}`);
+    await stopped;
   });
 
 program
