@@ -83,6 +83,7 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
     const timeFormat = d3.timeFormat(spec.tickFormat);
     const xTicks = x.ticks(6);
     const yTicks = y.ticks(5);
+    const yFormat = y.tickFormat(5, "~s");
     svg
       .append("path")
       .attr("class", "grid")
@@ -95,7 +96,7 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
       .attr("stroke", "#888")
       .attr("fill", "none");
     for (const t of xTicks) svg.append("text").attr("x", x(t).toFixed(1)).attr("y", bottom + 16).attr("text-anchor", "middle").text(timeFormat(t));
-    for (const v of yTicks) svg.append("text").attr("x", left - 5).attr("y", (y(v) + 4).toFixed(1)).attr("text-anchor", "end").text(String(v));
+    for (const v of yTicks) svg.append("text").attr("x", left - 5).attr("y", (y(v) + 4).toFixed(1)).attr("text-anchor", "end").text(yFormat(v));
     svg
       .append("text")
       .attr("transform", `translate(12,${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)`)

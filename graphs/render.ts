@@ -53,7 +53,8 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   const dashboard = buildDashboard({
     samples: fleet.samples,
     alerts: await alertHistory(job),
-    sources: fleet.sources,
+    // Paths relative to the data home: the page need not show where AMS is installed.
+    sources: fleet.sources.map((source) => ({ ...source, file: path.relative(paths.home, source.file) })),
     now,
     refreshSeconds: config.graphs.refresh,
     silentAfterSeconds: config.graphs.silent_after,

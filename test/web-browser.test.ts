@@ -106,6 +106,15 @@ describe("dashboard in a real browser", () => {
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-server.png"), fullPage: true });
   });
 
+  test("on a phone-sized screen the page does not scroll sideways", async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(url, { waitUntil: "load" });
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await phone.screenshot({ path: path.join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
+    await phone.close();
+  });
+
   test("no script ran and nothing failed to load", () => {
     expect(dialogs).toEqual([]);
     expect(consoleErrors).toEqual([]);
