@@ -1,5 +1,6 @@
 // Times the built ams-graphs on synthetic fleets: 1, 10 and 50 servers with 7 days of samples at
 // the default schedule. Run after `npm run build`: node --import tsx scripts/bench-graphs.ts
+// (SERVERS=1,10 picks the fleet sizes; KEEP=1 keeps the generated data homes.)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
