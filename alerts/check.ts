@@ -13,7 +13,7 @@ import { renderMail } from "./mail.js";
 import type { Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
 import { evaluateRules, SILENT_RULE } from "./rules.js";
-import { advanceAlerts, type AlertStates, type Notice } from "./state.js";
+import { advanceAlerts, type AlertState, type AlertStates, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
 
 /** What ams-alert keeps between runs in storage/state/alerts.json: alert states and the mail queue, saved together. */
@@ -31,12 +31,15 @@ export async function readAlertRunState(stateDir: string): Promise<AlertRunState
   return { alerts: saved?.alerts ?? {}, queue: saved?.queue ?? [], ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}) };
 }
 
-/** Keys of the alerts firing now, which history pruning must keep (ams-alert prune-history, ams-cleanup). */
-export async function firingAlertKeys(stateDir: string): Promise<string[]> {
+/** The alerts firing now, as the last ams-alert run left them (for /metrics and history pruning). */
+export async function firingAlerts(stateDir: string): Promise<AlertState[]> {
   const { alerts } = await readAlertRunState(stateDir);
-  return Object.values(alerts)
-    .filter((a) => a.status === "firing")
-    .map((a) => a.key);
+  return Object.values(alerts).filter((a) => a.status === "firing");
+}
+
+/** Keys of the alerts firing now, which history pruning must keep (ams-cleanup alerts). */
+export async function firingAlertKeys(stateDir: string): Promise<string[]> {
+  return (await firingAlerts(stateDir)).map((a) => a.key);
 }
 
 export interface CheckOptions {

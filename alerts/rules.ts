@@ -60,8 +60,9 @@ export function alertKey(rule: string, server: string, labels?: Record<string, s
   return `${rule}/${server}${labelsText(labels)}`;
 }
 
-function hasLabels(sample: Sample, wanted: Record<string, string> | undefined): boolean {
-  return Object.entries(wanted ?? {}).every(([k, v]) => sample.labels?.[k] === v);
+/** True when `labels` include every label a rule asks for. */
+export function labelsMatch(labels: Record<string, string> | undefined, wanted: Record<string, string> | undefined): boolean {
+  return Object.entries(wanted ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
 /** Samples grouped by series (server + metric + labels), each group in time order. */
@@ -82,7 +83,7 @@ function thresholdConditions(samples: readonly Sample[], alerts: AlertsConfig): 
   for (const group of seriesOf(samples).values()) {
     const first = group[0]!;
     for (const [name, configured] of Object.entries(alerts.rules)) {
-      if (configured.metric !== first.metric_type || !hasLabels(first, configured.labels)) continue;
+      if (configured.metric !== first.metric_type || !labelsMatch(first.labels, configured.labels)) continue;
       const rule = ruleForServer(configured, first.server_id);
       if (!rule) continue;
       const clear = rule.clear ?? rule.threshold;

@@ -9,6 +9,8 @@ import { BackupsConfig } from "../backups/config.js";
 import { RetentionConfig } from "../storage/retention-config.js";
 import { LogsConfig } from "./log-config.js";
 import { ServerName } from "./server-name.js";
+import { GraphsConfig } from "../graphs/config.js";
+import { WebConfig } from "../web/config.js";
 
 const SensorsConfig = z.strictObject({
   cert: z
@@ -39,6 +41,8 @@ export const ConfigSchema = z.strictObject({
   backups: BackupsConfig,
   logs: LogsConfig,
   ...alertingSections,
+  graphs: GraphsConfig,
+  web: WebConfig,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,8 +1,16 @@
+import fs from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-/** The install folder: one level above this file in the sources and above the bundles in dist/. */
-export const installDir = fileURLToPath(new URL("..", import.meta.url));
+/** The install folder: the nearest folder above this code holding package.json (from lib/ in the sources, from dist/ or dist/chunks/ in the bundles). */
+export const installDir = findInstallDir(path.dirname(fileURLToPath(import.meta.url)));
+
+function findInstallDir(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}: is AMS installed whole?`);
+  }
+}
 
 /** Every runtime file AMS reads or writes, derived from one data home (DESIGN.md, "Data home"). */
 export interface Paths {

@@ -13,6 +13,8 @@ const ENTRIES = {
   "ams-backup": "backups/cli.ts",
   "install-crontab": "scripts/install-crontab.ts",
   "ams-alert": "alerts/cli.ts",
+  "ams-graphs": "graphs/cli.ts",
+  "ams-web": "web/cli.ts",
 };
 
 // "zod" (exactly: not "zod/v4", which the replacement itself imports) → scripts/zod-for-bundles.ts.

@@ -176,6 +176,14 @@ describe("ams-fetch-remote", () => {
     expect(fs.readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")).toMatch(/ERROR truncated: pull failed .*keeping the last good copy/);
     expect(fs.readdirSync(path.join(home, "storage", "remote")).filter((f) => f.includes(".part"))).toEqual([]);
     expect((await fleetOf(home)).samples).toHaveLength(15);
+
+    // The dashboard still draws the last good copies, and says which pulls failed and why.
+    expect((await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: "2026-11-25T15:00:00+01:00" } })).exitCode).toBe(0);
+    const index = fs.readFileSync(path.join(home, "public", "index.html"), "utf8");
+    const row = /<tr><td>truncated<\/td>.*?<\/tr>/.exec(index)?.[0];
+    expect(row).toMatch(/not valid JSON/);
+    expect(row).toMatch(/<time datetime="[^"]+">/); // last good copy
+    expect(fs.readdirSync(path.join(home, "public", "charts", "servers", "x"))).toContain("CPU-24h.svg");
   });
 
   test("a remote on a dead or silent port, or stalling mid-copy, fails within its own timeout while the others are pulled", async () => {
@@ -283,5 +291,12 @@ describe("ams-fetch-remote from a server running the original Python AMS", () =>
     ]);
     expect(new Date(serverb[4]!.timestamp).getTime()).toBe(new Date(2025, 3, 18, 14, 2, 0).getTime());
     expect(serverb[5]!.details).toMatchObject({ link: "https://www.cert.ssi.gouv.fr/avis/CERTFR-2025-AVI-0321/" });
+
+    // ... and charted: its own page, with a CPU line drawn from the original's records.
+    const graphs = await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: new Date(2025, 3, 18, 15, 0, 0).toISOString() } });
+    expect(graphs.exitCode).toBe(0);
+    expect(fs.readFileSync(path.join(home, "public", "index.html"), "utf8")).toContain('href="servers/serverb.html"');
+    const cpuChart = fs.readFileSync(path.join(home, "public", "charts", "servers", "serverb", "CPU-24h.svg"), "utf8");
+    expect(cpuChart).toMatch(/<path[^>]+d="M[^"]+L/);
   });
 });

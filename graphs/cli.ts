@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { amsProgram, openJob, runProgram, UsageError } from "../lib/cli.js";
+import { now } from "../lib/clock.js";
+import { RANGES, findRange } from "./ranges.js";
+import { renderSite } from "./render.js";
+
+const program = amsProgram("ams-graphs", "Render the charts and pages of the dashboard into public/.")
+  .option("--range <range>", `render only the charts of one range: ${RANGES.map((r) => r.name).join(", ")}`)
+  .option("--server <name>", "render only this server's charts and page (and the index)")
+  .action(async (opts: { home?: string; range?: string; server?: string }) => {
+    const range = opts.range === undefined ? undefined : findRange(opts.range);
+    if (opts.range !== undefined && !range) throw new UsageError(`--range: unknown range "${opts.range}"; valid: ${RANGES.map((r) => r.name).join(", ")}`);
+    const job = openJob("graphs", opts.home);
+    const started = performance.now();
+    const summary = await renderSite(job, { range: range?.name, server: opts.server }, now());
+    const seconds = (performance.now() - started) / 1000;
+    const usage = process.resourceUsage();
+    const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+    process.stdout.write(
+      `ams-graphs: ${summary.pages} pages, ${summary.charts} charts in ${seconds.toFixed(2)} s ` +
+        `(CPU ${cpuSeconds.toFixed(2)} s, peak memory ${(usage.maxRSS / 1024).toFixed(0)} MB, largest chart ${(summary.largestChart / 1024).toFixed(1)} KB) → ${job.paths.publicDir}\n`,
+    );
+  });
+
+await runProgram(program);

@@ -1,0 +1,138 @@
+import { z } from "zod";
+import type { AlertEvent } from "../alerts/history.js";
+import { compareAdvisories } from "../sensors/cert-feed.js";
+import type { FleetSource } from "../storage/fleet.js";
+import type { PullStatus } from "../storage/pull-status.js";
+import type { Sample } from "../storage/sample.js";
+import { compareSeries } from "./charts.js";
+import { safeFileName } from "./file-names.js";
+import { seriesKey } from "./series.js";
+
+/** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
+
+export type Status = "ok" | "warning" | "critical" | "silent";
+
+export interface ServerView {
+  name: string;
+  /** The server's page, relative to public/. */
+  page: string;
+  status: Status;
+  lastSeen?: string;
+  /** The newest sample of each of its series, in chart order. */
+  latest: Sample[];
+  firing: AlertEvent[];
+}
+
+export interface AdvisoryView {
+  title: string;
+  link: string;
+  published: string;
+  id?: string;
+}
+
+export interface Dashboard {
+  generatedAt: Date;
+  refreshSeconds: number;
+  servers: ServerView[];
+  firing: AlertEvent[];
+  /** Newest first. */
+  history: AlertEvent[];
+  advisories: AdvisoryView[];
+  sources: SourceView[];
+}
+
+/** A store the pages were drawn from; a remote copy also says how its last pulls went. */
+export type SourceView = FleetSource & { pull?: PullStatus };
+
+export const CERT_METRIC = "CERT";
+export const RECENT_ALERTS = 20;
+const LATEST_ADVISORIES = 10;
+
+export const serverPage = (server: string) => `servers/${safeFileName(server)}.html`;
+
+/** Alerts whose last event is not "resolved": still firing, newest first. */
+export function firingAlerts(events: readonly AlertEvent[]): AlertEvent[] {
+  const last = new Map<string, AlertEvent>();
+  for (const event of events) last.set(event.key, event);
+  return [...last.values()].filter((e) => e.event !== "resolved").sort((a, b) => b.at.localeCompare(a.at));
+}
+
+/** The newest sample of every series, grouped by server. */
+export function latestByServer(samples: readonly Sample[]): Map<string, Sample[]> {
+  const latest = new Map<string, { sample: Sample; t: number }>();
+  for (const sample of samples) {
+    if (sample.metric_type === CERT_METRIC) continue;
+    const key = seriesKey(sample);
+    const t = Date.parse(sample.timestamp);
+    const seen = latest.get(key);
+    if (!seen || t >= seen.t) latest.set(key, { sample, t });
+  }
+  const byServer = new Map<string, Sample[]>();
+  for (const { sample } of latest.values()) byServer.set(sample.server_id, [...(byServer.get(sample.server_id) ?? []), sample]);
+  for (const list of byServer.values()) list.sort((a, b) => compareSeries({ metric: a.metric_type, labels: a.labels ?? {} }, { metric: b.metric_type, labels: b.labels ?? {} }));
+  return byServer;
+}
+
+export function serverStatus(latest: readonly Sample[], firing: readonly AlertEvent[], now: number, silentAfterSeconds: number): Status {
+  const newest = Math.max(...latest.map((s) => Date.parse(s.timestamp)));
+  if (!(now - newest <= silentAfterSeconds * 1000)) return "silent";
+  if (firing.some((e) => e.severity === "critical")) return "critical";
+  if (firing.length > 0) return "warning";
+  return "ok";
+}
+
+const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+
+/** The newest advisories, one per link, newest first (by pubDate, then CERTFR number). */
+export function latestAdvisories(samples: readonly Sample[], count = LATEST_ADVISORIES): AdvisoryView[] {
+  const byLink = new Map<string, AdvisoryView>();
+  for (const sample of samples) {
+    if (sample.metric_type !== CERT_METRIC) continue;
+    const d = sample.details ?? {};
+    const link = str(d.link);
+    const title = str(d.title);
+    if (!link || !title) continue;
+    const published = str(d.published) ?? sample.timestamp;
+    const id = str(d.id);
+    byLink.set(link, { title, link, published: new Date(published).toISOString(), ...(id ? { id } : {}) });
+  }
+  return [...byLink.values()].sort(compareAdvisories).slice(0, count);
+}
+
+export interface DashboardInput {
+  samples: readonly Sample[];
+  alerts: readonly AlertEvent[];
+  sources: SourceView[];
+  now: Date;
+  refreshSeconds: number;
+  silentAfterSeconds: number;
+}
+
+export function buildDashboard(input: DashboardInput): Dashboard {
+  const firing = firingAlerts(input.alerts);
+  const latest = latestByServer(input.samples);
+  const servers = [...latest.keys()].sort((a, b) => a.localeCompare(b)).map((name): ServerView => {
+    const list = latest.get(name)!;
+    const own = firing.filter((e) => e.server_id === name);
+    const newest = list.map((s) => s.timestamp).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+    return { name, page: serverPage(name), status: serverStatus(list, own, input.now.getTime(), input.silentAfterSeconds), lastSeen: newest, latest: list, firing: own };
+  });
+  return {
+    generatedAt: input.now,
+    refreshSeconds: input.refreshSeconds,
+    servers,
+    firing,
+    history: [...input.alerts].reverse(),
+    advisories: latestAdvisories(input.samples),
+    sources: input.sources,
+  };
+}
+
+const ProcessList = z.array(z.looseObject({ pid: z.number(), name: z.string(), cpu_percent: z.number(), rss_bytes: z.number() }));
+export type ProcessRow = z.infer<typeof ProcessList>[number];
+
+/** The top processes of a Processes sample, or [] when its details do not have that shape. */
+export function topProcesses(sample: Sample | undefined, key: "top_cpu" | "top_memory"): ProcessRow[] {
+  const parsed = ProcessList.safeParse(sample?.details?.[key]);
+  return parsed.success ? parsed.data : [];
+}

@@ -1,0 +1,48 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * Writes the site into public/ file by file, each as a hidden temporary file renamed over the old
+ * one, so a reader (ams-web) sees a whole old or a whole new file, never half of one; ams-web
+ * never serves the dot-named temporaries. Files are written in the order given (charts before the
+ * pages that show them). The pages are rebuilt every run, so they are not flushed to disk.
+ */
+export async function publishFiles(publicDir: string, files: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  const dirs = new Set(files.map(([rel]) => path.dirname(path.join(publicDir, rel))));
+  for (const dir of dirs) await fs.mkdir(dir, { recursive: true });
+  for (const [rel, content] of files) {
+    const file = path.join(publicDir, rel);
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+    await fs.writeFile(temp, content);
+    await fs.rename(temp, file);
+  }
+}
+
+/** Removes files under public/<dir> that this run did not write (a server no longer in the data), and the folders left empty. */
+export async function removeStale(publicDir: string, dir: string, keep: ReadonlySet<string>): Promise<number> {
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = await fs.readdir(path.join(publicDir, dir), { recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw err;
+  }
+  const folders: string[] = [];
+  for (const entry of entries) {
+    const rel = path.join(dir, entry);
+    const stat = await fs.stat(path.join(publicDir, rel));
+    if (stat.isDirectory()) folders.push(rel);
+    else if (!keep.has(rel)) {
+      await fs.rm(path.join(publicDir, rel));
+      removed++;
+    }
+  }
+  // Deepest first, so that a folder whose subfolders were all emptied goes too.
+  for (const folder of folders.sort((a, b) => b.length - a.length)) {
+    await fs.rmdir(path.join(publicDir, folder)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+    });
+  }
+  return removed;
+}

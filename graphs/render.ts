@@ -1,0 +1,90 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { readAlertHistory, type AlertEvent } from "../alerts/history.js";
+import type { Job } from "../lib/cli.js";
+import { installDir } from "../lib/paths.js";
+import { readFleet } from "../storage/fleet.js";
+import { readPullStatus } from "../storage/pull-status.js";
+import { loadChartRenderer } from "./chart.js";
+import { planCharts, type ChartFilter } from "./charts.js";
+import { buildDashboard, CERT_METRIC } from "./dashboard.js";
+import { renderIndexPage, renderServerPage } from "./pages.js";
+import { publishFiles, removeStale } from "./publish.js";
+import { buildSeries } from "./series.js";
+
+export interface RenderSummary {
+  pages: number;
+  charts: number;
+  /** Bytes of the largest SVG written. */
+  largestChart: number;
+  /** Files of servers no longer in the data, removed. */
+  removed: number;
+}
+
+/** The stylesheet and icon shipped with the sources (graphs/assets/), copied into public/. */
+const ASSETS = path.join(installDir, "graphs", "assets");
+
+async function alertHistory(job: Job): Promise<AlertEvent[]> {
+  try {
+    const { events, skipped } = await readAlertHistory(job.paths.alertsLog);
+    if (skipped > 0) job.log.warn(`${job.paths.alertsLog}: ${skipped} entries skipped (not alert events)`);
+    return events;
+  } catch (err) {
+    // The pages still show the servers when the alert history cannot be read.
+    job.log.warn(`alert history not shown: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+/**
+ * Renders the dashboard into public/: the charts of `filter` (all by default), then the pages that
+ * show them. A full run also removes the pages and charts of servers no longer in the data.
+ */
+export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
+  const { paths, config, log } = job;
+  const [fleet, pulls] = await Promise.all([readFleet(paths, config), readPullStatus(paths)]);
+  for (const source of fleet.sources) {
+    if (source.error) log.warn(`${source.name}: ${source.error}`);
+    if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} records skipped (neither AMS nor original AMS form)`);
+  }
+  const series = buildSeries(fleet.samples, new Set([CERT_METRIC]));
+  if (filter.server !== undefined && !series.some((s) => s.server === filter.server)) {
+    throw new Error(`no samples of server "${filter.server}"`);
+  }
+  const dashboard = buildDashboard({
+    samples: fleet.samples,
+    alerts: await alertHistory(job),
+    // Paths relative to the data home: the page need not show where AMS is installed.
+    sources: fleet.sources.map((source) => ({ ...source, file: path.relative(paths.home, source.file), pull: pulls[source.name] })),
+    now,
+    refreshSeconds: config.graphs.refresh,
+    // The same line as the "server silent" alert rule, so the page and the mails agree.
+    silentAfterSeconds: config.alerts.silent_after,
+  });
+  const planned = planCharts(series, config, now.getTime());
+  const toRender = planned.filter((c) => (!filter.range || c.range === filter.range) && (filter.server === undefined || c.server === filter.server));
+
+  const files: [string, string][] = [];
+  if (toRender.length > 0) {
+    const renderer = await loadChartRenderer();
+    for (const chart of toRender) files.push([chart.file, renderer.render(chart.spec)]);
+  }
+  const largestChart = Math.max(0, ...files.map(([, svg]) => Buffer.byteLength(svg)));
+  const chartCount = files.length;
+  for (const asset of await fs.readdir(ASSETS)) files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);
+  for (const server of dashboard.servers) {
+    if (filter.server !== undefined && server.name !== filter.server) continue;
+    files.push([server.page, renderServerPage(dashboard, server, planned.filter((c) => c.server === server.name))]);
+  }
+  files.push(["index.html", renderIndexPage(dashboard, planned.filter((c) => c.server === undefined))]);
+  await publishFiles(paths.publicDir, files);
+
+  let removed = 0;
+  if (!filter.range && filter.server === undefined) {
+    const keep = new Set(files.map(([rel]) => path.normalize(rel)));
+    removed = (await removeStale(paths.publicDir, "charts", keep)) + (await removeStale(paths.publicDir, "servers", keep));
+  }
+  const pages = files.filter(([rel]) => rel.endsWith(".html")).length;
+  log.info(`rendered ${pages} pages and ${chartCount} charts${removed ? `, removed ${removed} stale files` : ""}`);
+  return { pages, charts: chartCount, largestChart, removed };
+}

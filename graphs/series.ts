@@ -1,0 +1,81 @@
+import type { Sample } from "../storage/sample.js";
+
+/** One measured point of a series; `lo`/`hi` are the rollup's min/max (both = value for a raw sample). */
+export interface Point {
+  t: number;
+  value: number;
+  lo: number;
+  hi: number;
+  /** The span this point stands for (a rollup's period), 0 for a raw sample. */
+  span: number;
+}
+
+/** A series is server_id + metric_type + labels (DESIGN.md, "The record"). */
+export interface Series {
+  server: string;
+  metric: string;
+  labels: Record<string, string>;
+  unit: string;
+  /** Oldest first. */
+  points: Point[];
+}
+
+/** "mount=/, fs=x" for labels, "" without: how a chart names the series' labels. */
+export function labelText(labels: Record<string, string>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((key) => `${key}=${labels[key]}`)
+    .join(", ");
+}
+
+/** The identity of what a chart shows: a metric and its labels, across servers. */
+export function chartKey(metric: string, labels: Record<string, string> | undefined): string {
+  // Most samples have no labels: skip the JSON for them (this runs once per sample).
+  const keys = labels ? Object.keys(labels) : [];
+  if (keys.length === 0) return metric;
+  return `${metric}\u0000${JSON.stringify(keys.sort().map((key) => [key, labels![key]]))}`;
+}
+
+/** The identity of a series: server + metric + labels. */
+export const seriesKey = (sample: Pick<Sample, "server_id" | "metric_type" | "labels">) => `${sample.server_id}\u0000${chartKey(sample.metric_type, sample.labels)}`;
+
+function pointOf(sample: Sample): Point | undefined {
+  const t = Date.parse(sample.timestamp);
+  if (!Number.isFinite(t) || !Number.isFinite(sample.value)) return undefined;
+  const r = sample.rollup;
+  return r
+    ? { t, value: sample.value, lo: r.min, hi: r.max, span: r.period_seconds * 1000 }
+    : { t, value: sample.value, lo: sample.value, hi: sample.value, span: 0 };
+}
+
+/**
+ * Groups samples into series (skipping `skipMetrics`, e.g. CERT advisories that are not
+ * measurements), each sorted by time, a repeated timestamp kept once (the last one read).
+ */
+export function buildSeries(samples: readonly Sample[], skipMetrics: ReadonlySet<string> = new Set()): Series[] {
+  const byKey = new Map<string, Series>();
+  for (const sample of samples) {
+    if (skipMetrics.has(sample.metric_type)) continue;
+    const point = pointOf(sample);
+    if (!point) continue;
+    const key = seriesKey(sample);
+    let series = byKey.get(key);
+    if (!series) {
+      series = { server: sample.server_id, metric: sample.metric_type, labels: sample.labels ?? {}, unit: sample.unit, points: [] };
+      byKey.set(key, series);
+    }
+    series.unit = sample.unit || series.unit;
+    series.points.push(point);
+  }
+  for (const series of byKey.values()) {
+    // A stable sort keeps file order among equal timestamps: the last one read wins.
+    const sorted = series.points.sort((a, b) => a.t - b.t);
+    series.points = sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]!.t !== p.t);
+  }
+  return [...byKey.values()];
+}
+
+/** The points of a series inside [from, to]. */
+export function pointsBetween(points: readonly Point[], from: number, to: number): Point[] {
+  return points.filter((p) => p.t >= from && p.t <= to);
+}

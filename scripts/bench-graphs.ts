@@ -1,0 +1,79 @@
+// Times the built ams-graphs on synthetic fleets: 1, 10 and 50 servers with 7 days of samples at
+// the default schedule. Run after `npm run build`: node --import tsx scripts/bench-graphs.ts
+// (SERVERS=1,10 picks the fleet sizes; KEEP=1 keeps the generated data homes.)
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { installDir } from "../lib/paths.js";
+import { isoLocal } from "../lib/time.js";
+import { formatJsonArray } from "../storage/locked-file.js";
+import type { Sample } from "../storage/sample.js";
+
+const DAYS = 7;
+const MINUTE = 60_000;
+/** The default cron schedule: metric, minutes between samples, unit. */
+const SCHEDULE: [string, number, string][] = [
+  ["CPU", 2, "%"],
+  ["RAM", 5, "%"],
+  ["Users", 5, "count"],
+  ["Disk", 10, "%"],
+  ["Processes", 15, "count"],
+];
+
+function serverSamples(server: string, seed: number, now: number): Sample[] {
+  const samples: Sample[] = [];
+  for (const [metric, minutes, unit] of SCHEDULE) {
+    for (let t = now - DAYS * 1440 * MINUTE; t <= now; t += minutes * MINUTE) {
+      const wave = Math.sin(t / (3600_000 * 3) + seed) * 20;
+      const value = metric === "Processes" ? 150 + Math.round(wave) : metric === "Users" ? Math.max(0, Math.round(wave / 8)) : Math.min(100, Math.max(0, 40 + wave + Math.random() * 10));
+      samples.push({
+        server_id: server,
+        metric_type: metric,
+        timestamp: isoLocal(new Date(t)),
+        value: Math.round(value * 10) / 10,
+        unit,
+        ...(metric === "Disk" ? { labels: { mount: "/" } } : {}),
+        ...(metric === "Processes" ? { details: { top_cpu: [{ pid: 1, name: "node", cpu_percent: 3.2, rss_bytes: 5e7 }], top_memory: [] } } : {}),
+      });
+    }
+  }
+  return samples;
+}
+
+function largestFile(dir: string, ext: string): number {
+  let largest = 0;
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith(ext)) largest = Math.max(largest, fs.statSync(path.join(entry.parentPath, entry.name)).size);
+  }
+  return largest;
+}
+
+console.log(`ams-graphs, ${DAYS} days of samples per server (cpu/2 min, ram+users/5, disk/10, processes/15), load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
+for (const servers of (process.env.SERVERS ?? "1,10,50").split(",").map(Number)) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-graphs-"));
+  const now = Date.now();
+  fs.mkdirSync(path.join(home, "storage", "remote"), { recursive: true });
+  fs.writeFileSync(path.join(home, "ams.config.json"), JSON.stringify({ server_id: "bench-00" }));
+  let count = 0;
+  for (let i = 0; i < servers; i++) {
+    const name = `bench-${String(i).padStart(2, "0")}`;
+    const samples = serverSamples(name, i, now);
+    count += samples.length;
+    const file = i === 0 ? path.join(home, "storage", "system_logs.json") : path.join(home, "storage", "remote", `${name}_logs.json`);
+    fs.writeFileSync(file, formatJsonArray(samples));
+  }
+  const started = performance.now();
+  const run = spawnSync(process.execPath, [path.join(installDir, "dist", "ams-graphs.js"), "--home", home], { encoding: "utf8" });
+  const seconds = (performance.now() - started) / 1000;
+  if (run.status !== 0) throw new Error(`ams-graphs failed: ${run.stderr}`);
+  const peak = /peak memory (\d+) MB/.exec(run.stdout)?.[1] ?? "?";
+  const cpu = /CPU ([\d.]+) s/.exec(run.stdout)?.[1] ?? "?";
+  const charts = /(\d+) charts/.exec(run.stdout)?.[1] ?? "?";
+  const largest = largestFile(path.join(home, "public"), ".svg");
+  console.log(
+    `${String(servers).padStart(3)} servers, ${count} samples: ${seconds.toFixed(2)} s (CPU ${cpu} s), peak memory ${peak} MB, ${charts} charts, largest SVG ${(largest / 1024).toFixed(1)} KB` +
+      `${largest > 150 * 1024 ? "  OVER 150 KB" : ""}${servers === 10 && seconds > 5 ? "  OVER 5 s" : ""}`,
+  );
+  if (process.env.KEEP) console.log(home); else fs.rmSync(home, { recursive: true, force: true });
+}

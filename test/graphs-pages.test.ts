@@ -1,0 +1,94 @@
+import type { AlertEvent } from "../alerts/history.js";
+import { buildDashboard, firingAlerts, latestAdvisories, serverStatus } from "../graphs/dashboard.js";
+import { renderIndexPage, renderServerPage } from "../graphs/pages.js";
+import type { Sample } from "../storage/sample.js";
+
+const NOW = new Date("2026-11-25T12:00:00Z");
+const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();
+const HOSTILE_SERVER = '"><script>alert(1)</script>';
+const HOSTILE_PROCESS = "<img src=x onerror=alert(1)>";
+
+function alert(server: string, event: AlertEvent["event"], severity: AlertEvent["severity"], minutesAgo: number, key = `cpu/${server}`): AlertEvent {
+  return { key, rule: "cpu_high", server_id: server, metric_type: "CPU", severity, event, at: at(minutesAgo), since: at(minutesAgo), message: `CPU high on ${server}` };
+}
+
+const samples: Sample[] = [
+  { server_id: "web-1", metric_type: "CPU", timestamp: at(1), value: 12.34, unit: "%" },
+  { server_id: "old-1", metric_type: "RAM", timestamp: at(120), value: 40, unit: "%" },
+  { server_id: HOSTILE_SERVER, metric_type: "Disk", timestamp: at(2), value: 24, unit: "%", labels: { mount: "/<b>" }, details: { fs_type: "ext4" } },
+  {
+    server_id: HOSTILE_SERVER,
+    metric_type: "Processes",
+    timestamp: at(2),
+    value: 120,
+    unit: "count",
+    details: { top_cpu: [{ pid: 7, name: HOSTILE_PROCESS, cpu_percent: 99, rss_bytes: 1048576 }], top_memory: "not a list" },
+  },
+  { server_id: "web-1", metric_type: "CERT", timestamp: at(5), value: 1, unit: "advisory", details: { title: "Older <i>", link: "https://cert.example/CERTFR-2026-AVI-0001/", published: "2026-11-20T10:00:00Z", id: "CERTFR-2026-AVI-0001" } },
+  { server_id: "web-1", metric_type: "CERT", timestamp: at(5), value: 1, unit: "advisory", details: { title: "Evil", link: "javascript:alert(1)", published: "2026-11-24T10:00:00Z" } },
+  { server_id: "web-1", metric_type: "CERT", timestamp: at(5), value: 1, unit: "advisory", details: { title: "Same day, higher", link: "https://cert.example/CERTFR-2026-AVI-0012/", published: "2026-11-24T10:00:00Z", id: "CERTFR-2026-AVI-0012" } },
+];
+
+describe("dashboard model", () => {
+  test("firing alerts are those whose last event is not resolved", () => {
+    const events = [alert("a", "fired", "warning", 30), alert("b", "fired", "critical", 20), alert("a", "resolved", "warning", 10), alert("b", "reminded", "critical", 5)];
+    expect(firingAlerts(events).map((e) => `${e.server_id} ${e.event}`)).toEqual(["b reminded"]);
+  });
+
+  test("status: silent beats everything, then critical, warning, ok", () => {
+    const recent = [samples[0]!];
+    expect(serverStatus(recent, [], NOW.getTime(), 900)).toBe("ok");
+    expect(serverStatus(recent, [alert("web-1", "fired", "warning", 1)], NOW.getTime(), 900)).toBe("warning");
+    expect(serverStatus(recent, [alert("web-1", "fired", "warning", 1), alert("web-1", "fired", "critical", 1, "k2")], NOW.getTime(), 900)).toBe("critical");
+    expect(serverStatus([samples[1]!], [alert("old-1", "fired", "critical", 1)], NOW.getTime(), 900)).toBe("silent");
+  });
+
+  test("latest advisories: newest pubDate first, then the higher CERTFR number", () => {
+    expect(latestAdvisories(samples).map((a) => a.title)).toEqual(["Same day, higher", "Evil", "Older <i>"]);
+  });
+});
+
+describe("pages", () => {
+  const dashboard = buildDashboard({
+    samples,
+    alerts: [],
+    sources: [{ name: "local", file: "/x/system_logs.json", samples: 4, skipped: 1 }, { name: "db<1>", file: "/x/db_logs.json", samples: 0, skipped: 0, error: "not valid JSON <oops>" }],
+    now: NOW,
+    refreshSeconds: 300,
+    silentAfterSeconds: 900,
+  });
+  const index = renderIndexPage(dashboard, []);
+
+  test("every string from data is escaped on the index", () => {
+    expect(index).not.toContain("<script>alert");
+    expect(index).toContain("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(index).toContain("Older &lt;i&gt;");
+    expect(index).toContain("not valid JSON &lt;oops&gt;");
+    expect(index).toContain("db&lt;1&gt;");
+  });
+
+  test("the index links every server, refreshes itself and says when it was made", () => {
+    expect(index).toContain('<meta http-equiv="refresh" content="300">');
+    expect(index).toContain('href="servers/web-1.html"');
+    expect(index).toContain('href="servers/~22~3E~3Cscript~3Ealert~281~29~3C~2Fscript~3E.html"');
+    expect(index).toMatch(/Generated <time datetime="2026-11-25T12:00:00.000Z">/);
+    expect(index).toContain('<span class="status status-silent">silent</span>');
+  });
+
+  test("an empty alert history shows an empty section; a javascript: advisory link is not a link", () => {
+    expect(index).toContain("No alerts firing.");
+    expect(index).toContain("No alerts recorded.");
+    expect(index).not.toContain("javascript:");
+    expect(index).toContain('<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer">Same day, higher</a>');
+  });
+
+  test("a server page shows its disks and top processes as text", () => {
+    const server = dashboard.servers.find((s) => s.name === HOSTILE_SERVER)!;
+    const page = renderServerPage(dashboard, server, []);
+    expect(page).toContain("<td>&lt;img src=x onerror=alert(1)&gt;</td>");
+    expect(page).toContain("<td>/&lt;b&gt;</td>");
+    expect(page).toContain("By memory: none recorded.");
+    expect(page).toContain('href="../style.css"');
+    expect(page).not.toMatch(/<img src=x/);
+  });
+});

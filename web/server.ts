@@ -1,0 +1,89 @@
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import serveStatic from "serve-static";
+import type { Logger } from "../lib/log.js";
+import { basicAuthChecker } from "./auth.js";
+import { healthzRoute, type Route } from "./routes.js";
+
+export interface WebServerOptions {
+  publicDir: string;
+  log: Logger;
+  auth?: { user: string; password_hash: string };
+  routes?: readonly Route[];
+}
+
+/** No script anywhere: the pages are static HTML, CSS and SVG images. */
+const SECURITY_HEADERS: Record<string, string> = {
+  "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Resource-Policy": "same-origin",
+};
+
+function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  const body = `${text}\n`;
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/**
+ * Why a request path is refused, or undefined when it may be looked up in public/. Checked on the
+ * raw request line, before any library normalises it: "..", encoded or not, and dot-files
+ * (.git, the publisher's temporaries) never reach the file system.
+ */
+export function refusePath(rawUrl: string): { status: number; reason: string } | undefined {
+  if (!rawUrl.startsWith("/")) return { status: 400, reason: "bad request target" };
+  const pathname = rawUrl.split(/[?#]/, 1)[0]!;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return { status: 400, reason: "bad encoding" };
+  }
+  if (/[\0\\]/.test(decoded)) return { status: 400, reason: "bad path" };
+  const segments = decoded.split("/");
+  if (segments.includes("..")) return { status: 400, reason: "path traversal" };
+  if (segments.some((s) => s.startsWith("."))) return { status: 404, reason: "not found" };
+  return undefined;
+}
+
+/** ams-web's request handler as an http.Server: the routes table, then the files of public/. */
+export function createWebServer(options: WebServerOptions): http.Server {
+  const routes = options.routes ?? [healthzRoute];
+  const checkAuth = options.auth ? basicAuthChecker(options.auth) : undefined;
+  const files = serveStatic(options.publicDir, { dotfiles: "ignore", index: ["index.html"], redirect: false, fallthrough: true });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const url = req.url ?? "/";
+    const refused = refusePath(url);
+    if (refused) return sendText(res, refused.status, refused.reason);
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const pathname = url.split(/[?#]/, 1)[0]!;
+    const route = routes.find((r) => r.path === pathname && r.method === method);
+    if (checkAuth && !route?.public && !(await checkAuth(req.headers.authorization))) {
+      return sendText(res, 401, "authentication required", { "WWW-Authenticate": 'Basic realm="AMS", charset="UTF-8"' });
+    }
+    if (route) return route.handler(req, res);
+    if (method !== "GET") return sendText(res, 405, "method not allowed", { Allow: "GET, HEAD" });
+    files(req, res, (err?: unknown) => {
+      if (err) {
+        const status = (err as { statusCode?: number }).statusCode ?? 500;
+        sendText(res, status, status === 500 ? "internal error" : "not found");
+      } else sendText(res, 404, "not found");
+    });
+  }
+
+  return http.createServer((req, res) => {
+    const started = performance.now();
+    res.on("finish", () => {
+      // The URL is quoted: a request line cannot write lines of its own into the log.
+      options.log.info(`${req.socket.remoteAddress ?? "?"} ${req.method} ${JSON.stringify(req.url)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
+    });
+    handle(req, res).catch((err: unknown) => {
+      options.log.error(`${req.method} ${JSON.stringify(req.url)}: ${(err as Error).message}`);
+      if (!res.headersSent) sendText(res, 500, "internal error");
+      else res.destroy();
+    });
+  });
+}
