@@ -251,6 +251,23 @@ exit 2`);
   });
 });
 
+describe("plugin records flow through the rest of AMS unchanged", () => {
+  test("a page shows a chart of a plugin metric that no code names, and an alert rule can watch it", async () => {
+    const { home, add } = pluginHome({ server_id: "web-1", alerts: { rules: { queue_long: { metric: "mailq_depth", threshold: 100 } } } });
+    add("mailq_depth", "echo 'MAILQ WARNING - 250 messages | queued=250;100;500;0'\nexit 1");
+    expect((await runCli("ams-sensor", ["plugins", "--home", home])).exitCode).toBe(0);
+    const check = await runCli("ams-alert", ["check", "--home", home]);
+    expect(check.stdout).toContain("FIRED [warning] queue_long/web-1");
+    expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
+    const page = fs.readFileSync(path.join(home, "public", "servers", "web-1.html"), "utf8");
+    const chart = /src="([^"]*mailq_depth[^"]*24h\.svg)"/.exec(page)?.[1];
+    expect(chart).toBeDefined();
+    const svg = fs.readFileSync(path.join(home, "public", "servers", chart!), "utf8");
+    expect(svg).toContain("mailq_depth");
+    expect(svg).toMatch(/<path[^>]+d="M/);
+  });
+});
+
 describe("plugin settings and concurrency", () => {
   test("defaults, and bad values named", () => {
     expect(parseConfig({}, "c.json").sensors.plugins).toEqual({ dir: "sensors.d", timeout: 10, concurrency: 4, max_output_bytes: 65536 });
