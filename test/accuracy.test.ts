@@ -82,14 +82,15 @@ test("CPU within 3 points of mpstat over the same interval while stress-ng loads
   const stress = execa("stress-ng", ["--cpu", "1", "--timeout", "60s", "--quiet"], { reject: false });
   try {
     await measure(home, "cpu"); // baseline counters for the next run
-    // mpstat's 5 s window sits inside the interval between the two cpu samples.
-    const mpstat = (await tool("mpstat", ["5", "1"])).split("\n");
+    // mpstat's 10 s window sits inside the interval between the two cpu samples; the few hundred
+    // milliseconds of process start-up on either side are all that differ.
+    const mpstat = (await tool("mpstat", ["10", "1"])).split("\n");
     const [ours] = await measure(home, "cpu");
     const header = mpstat.find((l) => l.includes("%idle"))!.trim().split(/\s+/);
     const average = mpstat.find((l) => l.startsWith("Average:") && /\sall\s/.test(l))!.trim().split(/\s+/);
     const column = (name: string) => Number(average[header.indexOf(name)]);
     const reference = 100 - column("%idle") - column("%iowait");
-    expect(ours!.details!.interval_seconds).toBeGreaterThanOrEqual(5);
+    expect(ours!.details!.interval_seconds).toBeGreaterThanOrEqual(10);
     expect(reference).toBeGreaterThan(40); // the load is really there
     expect(Math.abs(ours!.value - reference)).toBeLessThanOrEqual(3);
   } finally {

@@ -79,7 +79,7 @@ describe("ams-web command", () => {
   test("config: defaults, and a password in clear is refused", () => {
     const config = parseConfig({}, "cfg");
     expect(config.web).toEqual({ host: "127.0.0.1", port: 5050 });
-    expect(config.graphs).toEqual({ refresh: 300, silent_after: 900 });
+    expect(config.graphs).toEqual({ refresh: 300 });
     expect(() => parseConfig({ web: { auth: { user: "admin", password_hash: "hunter2" } } }, "cfg")).toThrow("web.auth.password_hash: expected the output of `ams-web hash-password`");
     expect(() => parseConfig({ graphs: { refresh: "soon" } }, "cfg")).toThrow("graphs.refresh");
   });
