@@ -3,11 +3,10 @@ import path from "node:path";
 import type { Command } from "commander";
 import { amsProgram, openJob, runProgram, type Job } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
-import { installDir } from "../lib/paths.js";
+import { installDir, pluginsDir } from "../lib/paths.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { readAlertRunState, runCheck } from "./check.js";
 import { renderMail } from "./mail.js";
-import { pluginsDir } from "../sensors/plugins-config.js";
 import { checkRuleMetrics, knownMetrics } from "./metrics.js";
 import { notifierFor } from "./notify.js";
 import { describeValue } from "./state.js";
@@ -16,8 +15,8 @@ import { loadTemplate, type MailTemplate } from "./template.js";
 const JOB = "alert";
 
 /** The job with everything checked up front: rule metrics against the plugins present, and the template. */
-function openAlertJob(cmd: Command): Job & { template: MailTemplate } {
-  const job = openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
+async function openAlertJob(cmd: Command): Promise<Job & { template: MailTemplate }> {
+  const job = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
   checkRuleMetrics(job.config.alerts, knownMetrics(pluginsDir(job.paths, job.config)), job.paths.config);
   const templateFile = job.config.alerts.template
     ? path.resolve(job.paths.home, job.config.alerts.template)
@@ -38,7 +37,7 @@ program
   .description("evaluate the rules, mail the changes, retry queued mail (the cron job)")
   .option("--dry-run", "evaluate and print, send and store nothing")
   .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
-    const job = openAlertJob(cmd);
+    const job = await openAlertJob(cmd);
     const result = await runCheck({ ...job, now: now(), notifier: notifier(job), dryRun: opts.dryRun });
     for (const e of result.events) process.stdout.write(`${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}\n`);
     if (opts.dryRun) return;
@@ -54,7 +53,7 @@ program
   .command("list")
   .description("show the alerts firing and pending, and the mails waiting in the queue")
   .action(async (_opts: unknown, cmd: Command) => {
-    const { paths } = openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
+    const { paths } = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
     const state = await readAlertRunState(paths.stateDir);
     const active = Object.values(state.alerts)
       .filter((a) => a.status !== "ok")
@@ -70,7 +69,7 @@ program
   .command("test-email")
   .description("send a test mail through the configured transport and print the answer")
   .action(async (_opts: unknown, cmd: Command) => {
-    const job = openAlertJob(cmd);
+    const job = await openAlertJob(cmd);
     const at = now();
     const mail = renderMail(job.template, [], { dashboardUrl: job.config.alerts.dashboard_url, now: at });
     const target = notifier(job);

@@ -17,7 +17,7 @@ program
   .command("create", { isDefault: true })
   .description("snapshot storage/system_logs.json and storage/alerts_log.json, then drop snapshots past the rotation")
   .action(async (_opts, command: Command) => {
-    const { paths, config, log } = openJob(JOB, homeOf(command));
+    const { paths, config, log } = await openJob(JOB, homeOf(command));
     const result = await createBackup(paths, config.backups, new Date());
     const line = `created ${result.file} (${kib(result.bytes)}; ${contents(result.snapshot)}); removed ${result.deleted.length} old snapshot(s)${result.deleted.length ? `: ${result.deleted.join(", ")}` : ""}`;
     log.info(line);
@@ -28,7 +28,7 @@ program
   .command("list")
   .description("the snapshots in backups/, oldest first")
   .action(async (_opts, command: Command) => {
-    const { paths } = openJob(JOB, homeOf(command));
+    const { paths } = await openJob(JOB, homeOf(command));
     const snapshots = await listSnapshots(paths.backupsDir);
     if (snapshots.length === 0) process.stdout.write(`no snapshots in ${paths.backupsDir}\n`);
     for (const s of snapshots) process.stdout.write(`${s.name}  ${s.time.toISOString()}  ${kib(s.bytes)}\n`);
@@ -38,7 +38,7 @@ program
   .command("verify")
   .description("check that every snapshot decompresses, parses and matches its checksums; exit 1 naming the bad ones")
   .action(async (_opts, command: Command) => {
-    const { paths, log } = openJob(JOB, homeOf(command));
+    const { paths, log } = await openJob(JOB, homeOf(command));
     const snapshots = await listSnapshots(paths.backupsDir);
     const bad: string[] = [];
     for (const s of snapshots) {
@@ -60,7 +60,7 @@ program
   .description("replace the store and the alert history with a snapshot's, after copying the current files aside")
   .argument("<snapshot>", "a name from `ams-backup list`, or a path to a snapshot file")
   .action(async (arg: string, _opts, command: Command) => {
-    const { paths, log } = openJob(JOB, homeOf(command));
+    const { paths, log } = await openJob(JOB, homeOf(command));
     const file = resolveSnapshot(paths, arg);
     const { snapshot, setAside } = await restoreBackup(paths, file, new Date());
     const line = `restored ${path.basename(file)} taken ${snapshot.created} (${contents(snapshot)}); previous files kept as ${setAside.join(", ") || "(none existed)"}`;

@@ -7,11 +7,11 @@ import path from "node:path";
  * Callers that may race for the same file hold a lock, so one fixed temporary name suffices and
  * whatever a killed writer left behind is simply overwritten next time.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const temp = `${file}.tmp`;
-  const handle = await fs.open(temp, "w", 0o644);
+  const handle = await fs.open(temp, "w", mode);
   try {
     await handle.writeFile(data);
     await handle.sync();

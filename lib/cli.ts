@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { loadConfig, type Config } from "./config.js";
+import type { Config } from "./config.js";
+import { loadJobConfig } from "./job-config.js";
 import { jobLogger, type Logger } from "./log.js";
 import { amsPaths, resolveHome, type Paths } from "./paths.js";
 
@@ -24,9 +25,9 @@ export function amsProgram(name: string, description: string): Command {
 }
 
 /** Resolves the data home from --home/$AMS_HOME and loads the config; throws ConfigError on bad config. */
-export function openJob(job: string, home?: string): Job {
+export async function openJob(job: string, home?: string): Promise<Job> {
   const paths = amsPaths(resolveHome(home));
-  const config = loadConfig(paths.config);
+  const config = await loadJobConfig(paths);
   return { paths, config, log: jobLogger(paths.logsDir, job, config.logs) };
 }
 

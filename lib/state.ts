@@ -24,6 +24,6 @@ export async function readState<T>(stateDir: string, name: string): Promise<T | 
   }
 }
 
-export async function writeState(stateDir: string, name: string, value: unknown): Promise<void> {
-  await writeFileAtomic(stateFile(stateDir, name), JSON.stringify(value));
+export async function writeState(stateDir: string, name: string, value: unknown, mode?: number): Promise<void> {
+  await writeFileAtomic(stateFile(stateDir, name), JSON.stringify(value), mode);
 }

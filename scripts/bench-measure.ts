@@ -4,25 +4,31 @@ import { execFileSync } from "node:child_process";
 export interface CommandFigures {
   /** Median wall time over the runs, in milliseconds. */
   medianMs: number;
-  /** Largest resident set of the command (and its children) in any run, in MiB. */
+  /** Largest resident set of the command in any run, in MiB. */
   peakMiB: number;
 }
 
-// Node cannot read a child's rusage; Python's getrusage(RUSAGE_CHILDREN) can, and python3 is on every machine here.
+// Node cannot read a child's rusage; Python's os.wait4 can, and python3 is on every machine here.
+// The commands run in turns, round after round, so that a burst of load on this shared machine
+// weighs on all of them alike rather than on whichever ran during it.
 const RUNNER = `
-import json, resource, subprocess, sys, time
-runs, cmd = int(sys.argv[1]), sys.argv[2:]
-times = []
-for _ in range(runs):
-    start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append((time.perf_counter() - start) * 1000)
-times.sort()
-print(json.dumps({"medianMs": times[len(times) // 2], "peakMiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+import json, os, subprocess, sys, time
+rounds, commands = int(sys.argv[1]), json.loads(sys.argv[2])
+times = [[] for _ in commands]
+peaks = [0 for _ in commands]
+for _ in range(rounds):
+    for i, cmd in enumerate(commands):
+        start = time.perf_counter()
+        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(child.pid, 0)
+        times[i].append((time.perf_counter() - start) * 1000)
+        peaks[i] = max(peaks[i], usage.ru_maxrss / 1024)
+print(json.dumps([{"medianMs": sorted(t)[len(t) // 2], "peakMiB": p} for t, p in zip(times, peaks)]))
 `;
 
-export function measureCommand(command: string[], runs = 7, env: NodeJS.ProcessEnv = process.env): CommandFigures {
-  return JSON.parse(execFileSync("python3", ["-c", RUNNER, String(runs), ...command], { encoding: "utf8", env }));
+/** Figures for each command, in the order given. */
+export function measureCommands(commands: string[][], rounds = 15): CommandFigures[] {
+  return JSON.parse(execFileSync("python3", ["-c", RUNNER, String(rounds), JSON.stringify(commands)], { encoding: "utf8" }));
 }
 
 export function median(values: number[]): number {

@@ -42,8 +42,11 @@ await build({
   // Bundled CommonJS packages (proper-lockfile, nodemailer) call require().
   banner: { js: "import { createRequire as __amsCreateRequire } from 'node:module'; const require = __amsCreateRequire(import.meta.url);" },
   plugins: [zodForBundles],
+  // Lets a job reuse the config it validated in an earlier run of the same build (lib/job-config.ts).
+  define: { AMS_BUILD_ID: JSON.stringify(`${Date.now()}-${process.pid}`) },
   // jsdom (under d3-node) reads files beside its own sources at run time; they stay in node_modules.
   external: ["d3-node", "jsdom", "playwright-core"],
+  minify: true,
   sourcemap: "linked",
   logLevel: "warning",
 });

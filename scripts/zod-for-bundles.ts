@@ -3,6 +3,7 @@
 // "zod" to this module, which rebuilds `z` from the named exports AMS uses, so the bundler keeps
 // only those. test/zod-for-bundles.test.ts fails when the code uses a member missing here.
 import {
+  config,
   array,
   boolean,
   enum as enumOf,
@@ -21,6 +22,10 @@ import {
   unknown,
   url,
 } from "zod/v4";
+
+// The jobs validate a config and a few records once per run: compiling fast paths for them (zod's
+// default, through new Function) costs more than it saves.
+config({ jitless: true });
 
 export const z = {
   array,

@@ -11,7 +11,7 @@ const program = amsProgram("ams-sensor", "Measure this server and store the samp
   .option("--json", "print the samples as JSON instead of readable lines")
   .option("--dry-run", "measure and print, store nothing")
   .action(async (names: string[], opts: { home?: string; json?: boolean; dryRun?: boolean }) => {
-    const job = openJob(JOB, opts.home);
+    const job = await openJob(JOB, opts.home);
     const { sensors, unknown, valid } = await selectSensors(names, job);
     if (unknown.length > 0) throw new UsageError(`unknown sensor ${unknown.map((n) => `"${n}"`).join(", ")}; valid: ${[...valid, ...GROUPS].join(", ")}`);
     const { paths, config, log } = job;

@@ -1,8 +1,5 @@
-import path from "node:path";
 import { z } from "zod";
-import type { Config } from "../lib/config.js";
 import { Duration } from "../lib/duration.js";
-import type { Paths } from "../lib/paths.js";
 
 /** `sensors.plugins`: the drop-in folder of custom sensors and how their runs are bounded. */
 export const PluginsConfig = z
@@ -14,6 +11,3 @@ export const PluginsConfig = z
     max_output_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
   })
   .prefault({});
-
-/** The plugins folder of this data home. */
-export const pluginsDir = (paths: Paths, config: Config) => path.resolve(paths.home, config.sensors.plugins.dir);

@@ -2,7 +2,7 @@ import type { Job } from "../lib/cli.js";
 import { cert } from "./cert.js";
 import { cpu } from "./cpu.js";
 import { disk } from "./disk.js";
-import { pluginsDir } from "./plugins-config.js";
+import { pluginsDir } from "../lib/paths.js";
 import { processes } from "./processes.js";
 import { ram } from "./ram.js";
 import type { Sensor } from "./sensor.js";

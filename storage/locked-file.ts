@@ -76,46 +76,86 @@ export interface UpdateResult {
 }
 
 /**
+ * A note beside the file of what this module last wrote (inode, size, mtime): while the file still
+ * matches it, no one else has touched it since, so it is the valid array we wrote and an append
+ * need not parse it again. Any other writer (an editor, a restore) changes the inode or the size
+ * and brings back the full check. Losing the note costs one parse, nothing more.
+ */
+const noteFile = (file: string) => `${file}.written`;
+const identity = (stat: { ino: number; size: number; mtimeMs: number }) => `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+
+async function writeNoted(file: string, data: string | Uint8Array): Promise<void> {
+  await writeFileAtomic(file, data);
+  await fs.writeFile(noteFile(file), identity(await fs.stat(file)));
+}
+
+async function unchangedSinceWritten(file: string): Promise<boolean> {
+  try {
+    const [stat, note] = await Promise.all([fs.stat(file), fs.readFile(noteFile(file), "utf8")]);
+    return note === identity(stat);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Under the file's lock: reads and parses it (an unreadable file is renamed to
  * `<file>.corrupt-<stamp>`, never overwritten, and reads as empty), asks `rewrite` for the new text
  * and atomically replaces the file with it; undefined from `rewrite` leaves the file as it is.
  */
-async function rewriteLocked(file: string, rewrite: (records: unknown[], text: string) => Promise<string | undefined>): Promise<UpdateResult> {
+async function rewriteLocked(file: string, rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>): Promise<UpdateResult> {
+  let text = (await readTextOrEmpty(file)) ?? "[]";
+  let records: unknown[];
+  let movedAside: string | undefined;
+  try {
+    records = parseJsonArray(file, text);
+  } catch (err) {
+    if (!(err instanceof CorruptFileError)) throw err;
+    movedAside = `${file}.corrupt-${fileStamp(new Date())}`;
+    await fs.rename(file, movedAside);
+    [records, text] = [[], "[]"];
+  }
+  const next = await rewrite(records, text);
+  if (next !== undefined) await writeNoted(file, next);
+  return { movedAside };
+}
+
+async function underLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  return withFileLock(file, async () => {
-    let text = (await readTextOrEmpty(file)) ?? "[]";
-    let records: unknown[];
-    let movedAside: string | undefined;
-    try {
-      records = parseJsonArray(file, text);
-    } catch (err) {
-      if (!(err instanceof CorruptFileError)) throw err;
-      movedAside = `${file}.corrupt-${fileStamp(new Date())}`;
-      await fs.rename(file, movedAside);
-      [records, text] = [[], "[]"];
-    }
-    const next = await rewrite(records, text);
-    if (next !== undefined) await writeFileAtomic(file, next);
-    return { movedAside };
-  });
+  return withFileLock(file, fn);
 }
 
 /** Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore). */
 export function updateJsonArray(file: string, change: (records: unknown[]) => unknown[] | Promise<unknown[]>): Promise<UpdateResult> {
-  return rewriteLocked(file, async (records) => formatJsonArray(await change(records)));
+  return underLock(file, () => rewriteLocked(file, async (records) => formatJsonArray(await change(records))));
+}
+
+const recordLines = (records: readonly unknown[]) => records.map((r) => JSON.stringify(r)).join(",\n");
+
+/** The array's text with `added` before its closing "]"; `text` is known to be a JSON array. */
+function withAppended(text: Buffer, added: readonly unknown[]): Buffer {
+  let end = text.lastIndexOf("]");
+  while (end > 0 && /\s/.test(String.fromCharCode(text[end - 1]!))) end--;
+  const empty = text.subarray(0, end).toString("latin1").trim() === "[";
+  return Buffer.concat([text.subarray(0, end), Buffer.from(`${empty ? "\n" : ",\n"}${recordLines(added)}\n]\n`)]);
 }
 
 /**
- * Appends the records `additions` returns (it sees the current ones, to skip duplicates) under the
- * lock. The existing text is kept as it is rather than re-serialised: appending stays cheap on a
- * large store, and the file is still parsed first so that a corrupt one is never written over.
+ * Appends records under the lock, keeping the existing text as it is rather than re-serialising
+ * it. `additions` is either the records, or a function that picks them from the current ones (to
+ * skip duplicates). A file this module wrote last and nobody touched since is spliced as bytes;
+ * any other is parsed first, so that a corrupt one is moved aside, never written over.
  */
-export function appendJsonArray(file: string, additions: (records: unknown[]) => readonly unknown[]): Promise<UpdateResult> {
-  return rewriteLocked(file, async (records, text) => {
-    const added = additions(records);
-    if (added.length === 0) return undefined;
-    if (records.length === 0) return formatJsonArray(added);
-    // The text parsed as a non-empty array, so its last non-blank character is the closing "]".
-    return `${text.slice(0, text.lastIndexOf("]")).trimEnd()},\n${added.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
+export function appendJsonArray(file: string, additions: readonly unknown[] | ((records: unknown[]) => readonly unknown[])): Promise<UpdateResult> {
+  return underLock(file, async () => {
+    if (typeof additions !== "function" && (await unchangedSinceWritten(file))) {
+      if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions));
+      return {};
+    }
+    return rewriteLocked(file, async (records, text) => {
+      const added = typeof additions === "function" ? additions(records) : additions;
+      if (added.length === 0) return undefined;
+      return withAppended(Buffer.from(text), added);
+    });
   });
 }

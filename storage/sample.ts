@@ -1,26 +1,65 @@
-import { z } from "zod";
 import { isoLocal } from "../lib/time.js";
+
+/** Set on hourly records that consolidate older raw samples; `value` is then their mean. */
+export interface Rollup {
+  period_seconds: number;
+  count: number;
+  min: number;
+  max: number;
+}
 
 /**
  * One measurement: the record stored in system_logs.json (DESIGN.md, "The record").
  * A series is server_id + metric_type + labels. Unknown fields are kept, so a newer AMS's
  * records survive an older one's rewrite.
  */
-export const SampleSchema = z.looseObject({
-  server_id: z.string().min(1).max(253),
-  metric_type: z.string().min(1).max(200),
-  timestamp: z.iso.datetime({ offset: true }),
-  value: z.number(),
-  unit: z.string().max(32),
-  labels: z.record(z.string(), z.string()).optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
-  /** Set on hourly records that consolidate older raw samples; `value` is then their mean. */
-  rollup: z
-    .object({ period_seconds: z.number().positive(), count: z.number().int().positive(), min: z.number(), max: z.number() })
-    .optional(),
-});
+export interface Sample {
+  server_id: string;
+  metric_type: string;
+  /** ISO 8601 with its offset. */
+  timestamp: string;
+  value: number;
+  unit: string;
+  labels?: Record<string, string>;
+  details?: Record<string, unknown>;
+  rollup?: Rollup;
+  [extra: string]: unknown;
+}
 
-export type Sample = z.infer<typeof SampleSchema>;
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isText = (v: unknown, max: number, min = 1) => typeof v === "string" && v.length >= min && v.length <= max;
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+/**
+ * Why `raw` is not a Sample ("field: problem"), or undefined when it is one. Written by hand rather
+ * than with the schema library: every sensor run validates what it stores, and a cron job's
+ * start-up should not pay for building schemas.
+ */
+export function sampleProblem(raw: unknown): string | undefined {
+  if (!isObject(raw)) return "(record): expected an object";
+  if (!isText(raw.server_id, 253)) return "server_id: expected a string of 1 to 253 characters";
+  if (!isText(raw.metric_type, 200)) return "metric_type: expected a string of 1 to 200 characters";
+  if (typeof raw.timestamp !== "string" || !ISO_WITH_OFFSET.test(raw.timestamp) || Number.isNaN(Date.parse(raw.timestamp))) {
+    return "timestamp: expected ISO 8601 with an offset, e.g. 2026-11-25T14:02:00.000+01:00";
+  }
+  if (!isNumber(raw.value)) return "value: expected a finite number";
+  if (!isText(raw.unit, 32, 0)) return "unit: expected a string of at most 32 characters";
+  if (raw.labels !== undefined && (!isObject(raw.labels) || !Object.values(raw.labels).every((v) => typeof v === "string"))) {
+    return "labels: expected an object of strings";
+  }
+  if (raw.details !== undefined && !isObject(raw.details)) return "details: expected an object";
+  if (raw.rollup !== undefined) {
+    const r = raw.rollup;
+    if (!isObject(r) || !isNumber(r.period_seconds) || r.period_seconds <= 0 || !Number.isInteger(r.count) || (r.count as number) <= 0 || !isNumber(r.min) || !isNumber(r.max)) {
+      return "rollup: expected { period_seconds > 0, count > 0 (whole), min, max }";
+    }
+  }
+  return undefined;
+}
+
+export const isSample = (raw: unknown): raw is Sample => sampleProblem(raw) === undefined;
 
 /** Units of the built-in metrics, for records of the original AMS that carry none. */
 const LEGACY_UNITS: Record<string, string> = { CPU: "%", RAM: "%", Disk: "%", Processes: "count", Users: "count" };
@@ -66,7 +105,6 @@ export function normalizeRecord(raw: unknown, fallbackServerId: string): Sample 
   const record = raw as Record<string, unknown>;
   const usableId = typeof record.server_id === "string" && record.server_id.trim() !== "";
   const withId = usableId ? record : { ...record, server_id: fallbackServerId };
-  const parsed = SampleSchema.safeParse(withId);
-  if (parsed.success) return parsed.data;
+  if (isSample(withId)) return withId;
   return fromLegacy(withId, withId.server_id as string);
 }

@@ -1,5 +1,5 @@
 import { appendJsonArray, readJsonArray, updateJsonArray, type UpdateResult } from "./locked-file.js";
-import { normalizeRecord, SampleSchema, type Sample } from "./sample.js";
+import { normalizeRecord, sampleProblem, type Sample } from "./sample.js";
 
 /**
  * The samples store: the only code that reads or writes system_logs.json (and the remote copies,
@@ -26,34 +26,30 @@ export interface AppendResult {
 
 function validate(samples: readonly Sample[]): void {
   samples.forEach((sample, index) => {
-    const result = SampleSchema.safeParse(sample);
-    if (!result.success) {
-      const issue = result.error.issues[0]!;
-      throw new InvalidSampleError(`sample ${index} (${sample.metric_type}): ${issue.path.join(".")}: ${issue.message}`);
-    }
+    const problem = sampleProblem(sample);
+    if (problem) throw new InvalidSampleError(`sample ${index} (${sample.metric_type}): ${problem}`);
   });
 }
 
 export async function appendSamples(file: string, samples: readonly Sample[], options: AppendOptions = {}): Promise<AppendResult> {
   validate(samples);
   const { dedupeKey, fallbackServerId = "unknown" } = options;
-  let added: Sample[] = [...samples];
+  if (!dedupeKey) return { added: [...samples], ...(await appendJsonArray(file, samples)) };
+  let added: Sample[] = [];
   const { movedAside } = await appendJsonArray(file, (records) => {
-    if (dedupeKey) {
-      const seen = new Set<string>();
-      for (const raw of records) {
-        const sample = normalizeRecord(raw, fallbackServerId);
-        const key = sample && dedupeKey(sample);
-        if (key !== undefined) seen.add(key);
-      }
-      added = added.filter((sample) => {
-        const key = dedupeKey(sample);
-        if (key === undefined) return true;
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
+    const seen = new Set<string>();
+    for (const raw of records) {
+      const sample = normalizeRecord(raw, fallbackServerId);
+      const key = sample && dedupeKey(sample);
+      if (key !== undefined) seen.add(key);
     }
+    added = samples.filter((sample) => {
+      const key = dedupeKey(sample);
+      if (key === undefined) return true;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
     return added;
   });
   return { added, movedAside };

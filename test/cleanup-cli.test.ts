@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 import { formatJsonArray } from "../storage/locked-file.js";
-import { SampleSchema, type Sample } from "../storage/sample.js";
+import { isSample, type Sample } from "../storage/sample.js";
 import { runCli, tempHome, writeConfig } from "./helpers.js";
 
 const DAY = 86_400_000;
@@ -91,7 +91,7 @@ describe("ams-cleanup", () => {
         const records = JSON.parse(text) as unknown[];
         expect(records.length).toBeGreaterThan(cleaned.length - 10);
         expect(records.length).toBeLessThan(cleaned.length + 10);
-        for (const r of records) expect(SampleSchema.safeParse(r).success).toBe(true);
+        for (const r of records) expect(isSample(r)).toBe(true);
         fs.writeFileSync(file, original); // start the next round from the uncleaned store again
       }
       // A killed holder's lock would be taken over after 5 s; removing it keeps the test short.

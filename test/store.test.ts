@@ -42,6 +42,21 @@ describe("store", () => {
     expect((await readSamples(file, "old")).samples.map((s) => [s.server_id, s.value])).toEqual([["old", 12.5], ["web-1", 2]]);
   });
 
+  test("a store changed by anything else after AMS's last write is parsed again before an append", async () => {
+    const file = storeOf(tempHome());
+    await appendSamples(file, [sample(1)]);
+    await appendSamples(file, [sample(2)]); // spliced: the file is as AMS left it
+    expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([1, 2]);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("]", "")); // an editor drops the closing bracket
+    const result = await appendSamples(file, [sample(3)]);
+    expect(result.movedAside).toBeDefined();
+    expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([3]);
+    fs.writeFileSync(file, "[]\n"); // emptied by hand: valid, appended to
+    await appendSamples(file, [sample(4)]);
+    await appendSamples(file, [sample(5)]);
+    expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([4, 5]);
+  });
+
   test("an invalid sample is refused before anything is written", async () => {
     const file = storeOf(tempHome());
     await expect(appendSamples(file, [sample(1), sample(Number.NaN)])).rejects.toThrow(InvalidSampleError);

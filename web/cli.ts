@@ -31,7 +31,7 @@ const program = amsProgram("ams-web", "Serve the dashboard (AMS_HOME/public) ove
   .option("--host <address>", "address to listen on (default: config web.host, 127.0.0.1)")
   .option("--port <port>", "port to listen on, 0 for any free one (default: config web.port, 5050)")
   .action(async (opts: { home?: string; host?: string; port?: string }) => {
-    const { paths, config, log } = openJob("web", opts.home);
+    const { paths, config, log } = await openJob("web", opts.home);
     const host = opts.host ?? config.web.host;
     const port = opts.port === undefined ? config.web.port : parsePort(opts.port);
     if (!isLoopback(host) && !config.web.auth) {

@@ -1,0 +1,49 @@
+import fs from "node:fs";
+import os from "node:os";
+import type { Config } from "./config.js";
+import type { Paths } from "./paths.js";
+import { readState, writeState } from "./state.js";
+
+/** Set by scripts/build.mjs in the bundles, one value per build; absent when running from the sources. */
+declare const AMS_BUILD_ID: string | undefined;
+
+const STATE = "config";
+
+interface CachedConfig {
+  key: string;
+  config: Config;
+}
+
+/**
+ * What makes a validated config still valid: this build, the file as it is on disk, and the host
+ * name (the default server_id). Undefined when running from the sources, where nothing is cached.
+ */
+function cacheKey(file: string): string | undefined {
+  if (typeof AMS_BUILD_ID !== "string") return undefined;
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  return JSON.stringify([AMS_BUILD_ID, os.hostname(), stat ? [stat.ino, stat.size, stat.mtimeMs] : "none"]);
+}
+
+/**
+ * The data home's config, validated. Validation builds every section's schema, which costs a cron
+ * job more than the measurement itself; so the validated result is kept in storage/state/ and
+ * reused while neither the file nor the build changes. A config that fails validation is never
+ * cached: every run reports it again.
+ */
+export async function loadJobConfig(paths: Paths): Promise<Config> {
+  const key = cacheKey(paths.config);
+  if (key !== undefined) {
+    const cached = await readState<CachedConfig>(paths.stateDir, STATE).catch(() => undefined);
+    if (cached?.key === key) return cached.config;
+  }
+  const { loadConfig } = await import("./config.js");
+  const config = loadConfig(paths.config);
+  // The config may hold a password hash: the cache is readable by its owner only, like the config should be.
+  if (key !== undefined) await writeState(paths.stateDir, STATE, { key, config } satisfies CachedConfig, 0o600).catch(() => undefined);
+  return config;
+}
