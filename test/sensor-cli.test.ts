@@ -48,6 +48,18 @@ describe("ams-sensor", () => {
     expect(run.stderr).toContain("sensors.disk.timeout");
   });
 
+  test("the validated config is reused only while the file is unchanged", async () => {
+    const home = tempHome();
+    writeConfig(home, { server_id: "web-1" });
+    expect((await runCli("ams-sensor", ["ram", "--home", home])).stdout).toMatch(/ on web-1$/m);
+    expect(fs.statSync(`${amsPaths(home).stateDir}/config.json`).mode & 0o777).toBe(0o600);
+    writeConfig(home, { server_id: "web-2" });
+    expect((await runCli("ams-sensor", ["ram", "--home", home])).stdout).toMatch(/ on web-2$/m);
+    writeConfig(home, { server_id: "web-2", sensors: { disk: { timeout: "ten" } } });
+    const bad = await runCli("ams-sensor", ["ram", "--home", home]);
+    expect([bad.exitCode, bad.stderr]).toEqual([1, expect.stringContaining("sensors.disk.timeout")]);
+  });
+
   test("a corrupt store is moved aside, reported, and the command exits 1", async () => {
     const home = tempHome();
     const { store } = amsPaths(home);
