@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { amsPaths } from "../lib/paths.js";
 import { parseProcStat } from "../sensors/cpu.js";
 import { readSamples } from "../storage/store.js";
-import { runCli, tempHome, writeConfig } from "./helpers.js";
+import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
 
-const FEED = fs.readFileSync("../shared/fixtures/certfr-feed.xml", "utf8");
+const FEED = fs.readFileSync(fixture("certfr-feed.xml"), "utf8");
 
 describe("ams-sensor", () => {
   test("an unknown sensor exits 2 and lists the valid ones", async () => {

@@ -123,7 +123,7 @@ describe("users", () => {
 });
 
 describe("cert feed", () => {
-  const advisories = parseCertFeed(fs.readFileSync("../shared/fixtures/certfr-feed.xml", "utf8"));
+  const advisories = parseCertFeed(fs.readFileSync(fixture("certfr-feed.xml"), "utf8"));
 
   test("reads every item of a CERT-FR feed", () => {
     expect(advisories).toHaveLength(5);
