@@ -3,7 +3,7 @@ import path from "node:path";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import type { Paths } from "../lib/paths.js";
 import { fileStamp } from "../lib/time.js";
-import { withFileLock } from "../storage/locked-file.js";
+import { readTextIfPresent, withFileLock } from "../storage/locked-file.js";
 import type { BackupsOptions } from "./config.js";
 import { snapshotsToDelete } from "./rotation.js";
 import { decodeSnapshot, encodeSnapshot, InvalidSnapshotError, SNAPSHOT_FILES, type Snapshot, type SnapshotFile, type SnapshotFileName } from "./snapshot.js";
@@ -20,15 +20,6 @@ export interface SnapshotInfo {
 
 function storeFiles(paths: Paths): Record<SnapshotFileName, string> {
   return { "system_logs.json": paths.store, "alerts_log.json": paths.alertsLog };
-}
-
-async function readIfPresent(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
-  }
 }
 
 /** The snapshots in backups/, oldest first; other files there are ignored. */
@@ -66,7 +57,7 @@ export async function createBackup(paths: Paths, options: BackupsOptions, now: D
   const files: SnapshotFile[] = [];
   for (const [name, file] of Object.entries(storeFiles(paths)) as [SnapshotFileName, string][]) {
     await fs.mkdir(path.dirname(file), { recursive: true });
-    files.push({ name, content: await withFileLock(file, () => readIfPresent(file)) });
+    files.push({ name, content: (await withFileLock(file, () => readTextIfPresent(file))) ?? null });
   }
   const { data, snapshot } = encodeSnapshot(files, now.toISOString());
   const file = path.join(paths.backupsDir, `ams-${fileStamp(now)}.json.gz`);

@@ -1,9 +1,10 @@
 // Compiles every CLI ahead of time into its own entry point under dist/ (DESIGN.md: no TypeScript at
-// run time). Cron starts these many times an hour, so start-up is what counts: npm packages are
-// bundled in (one file parses faster than hundreds), code a run may not need (plugins, the CERT
-// parser) is split into chunks loaded on demand, and a few heavy packages stay external.
+// run time). Cron starts these many times an hour, so start-up is what counts: each CLI is bundled
+// on its own with its npm packages (one file loads faster than many), code a run may not need (the
+// plugin runner, the CERT parser) goes into chunks loaded on demand, and a few heavy packages stay
+// external.
 import { build } from "esbuild";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const ENTRIES = {
@@ -30,23 +31,29 @@ for (const name of Object.keys(pkg.bin)) {
   if (!ENTRIES[name]) throw new Error(`package.json bin "${name}" has no entry in scripts/build.mjs`);
 }
 
-await build({
-  entryPoints: Object.entries(ENTRIES).map(([out, src]) => ({ in: src, out })),
-  outdir: "dist",
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
-  // Bundled CommonJS packages (proper-lockfile, nodemailer) call require().
-  banner: { js: "import { createRequire as __amsCreateRequire } from 'node:module'; const require = __amsCreateRequire(import.meta.url);" },
-  plugins: [zodForBundles],
-  // Lets a job reuse the config it validated in an earlier run of the same build (lib/job-config.ts).
-  define: { AMS_BUILD_ID: JSON.stringify(`${Date.now()}-${process.pid}`) },
-  // jsdom (under d3-node) reads files beside its own sources at run time; they stay in node_modules.
-  external: ["d3-node", "jsdom", "playwright-core"],
-  minify: true,
-  sourcemap: "linked",
-  logLevel: "warning",
-});
+// One value per build: lets a job reuse the config it validated in an earlier run (lib/job-config.ts).
+const buildId = JSON.stringify(`${Date.now()}-${process.pid}`);
+
+await rm(new URL("../dist", import.meta.url), { recursive: true, force: true });
+await Promise.all(
+  Object.entries(ENTRIES).map(([out, src]) =>
+    build({
+      entryPoints: [{ in: src, out }],
+      outdir: "dist",
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "esm",
+      splitting: true,
+      chunkNames: `chunks/${out}/[name]-[hash]`,
+      // Bundled CommonJS packages (proper-lockfile, nodemailer) call require().
+      banner: { js: "import { createRequire as __amsCreateRequire } from 'node:module'; const require = __amsCreateRequire(import.meta.url);" },
+      plugins: [zodForBundles],
+      define: { AMS_BUILD_ID: buildId },
+      // jsdom (under d3-node) reads files beside its own sources at run time; they stay in node_modules.
+      external: ["d3-node", "jsdom", "playwright-core"],
+      sourcemap: "linked",
+      logLevel: "warning",
+    }),
+  ),
+);

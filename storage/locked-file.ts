@@ -39,7 +39,8 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>): Promi
   }
 }
 
-async function readTextOrEmpty(file: string): Promise<string | undefined> {
+/** The file's text, or undefined when it does not exist. */
+export async function readTextIfPresent(file: string): Promise<string | undefined> {
   try {
     return await fs.readFile(file, "utf8");
   } catch (err) {
@@ -61,7 +62,7 @@ function parseJsonArray(file: string, text: string): unknown[] {
 
 /** The file's records; [] when it does not exist; CorruptFileError when it is not a JSON array. */
 export async function readJsonArray(file: string): Promise<unknown[]> {
-  const text = await readTextOrEmpty(file);
+  const text = await readTextIfPresent(file);
   return text === undefined ? [] : parseJsonArray(file, text);
 }
 
@@ -104,7 +105,7 @@ async function unchangedSinceWritten(file: string): Promise<boolean> {
  * and atomically replaces the file with it; undefined from `rewrite` leaves the file as it is.
  */
 async function rewriteLocked(file: string, rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>): Promise<UpdateResult> {
-  let text = (await readTextOrEmpty(file)) ?? "[]";
+  let text = (await readTextIfPresent(file)) ?? "[]";
   let records: unknown[];
   let movedAside: string | undefined;
   try {
