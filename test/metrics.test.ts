@@ -35,7 +35,7 @@ const input: MetricsInput = {
     sample("web-1", "Users", 2, 5, { unit: "count" }),
     sample("web-1", "CERT", 1, 5, { unit: "advisory", details: { title: "x" } }),
     sample(ODD, "CPU", 7, 9),
-    sample("web-2", "nginx.connections", 311, 8, { unit: "count", labels: { server: "front", "0port": "443", __name__: "x" } }),
+    sample("web-2", "nginx.connections", 311, 8, { unit: "count", labels: { server: "front", "0port": "443", __name__: "x", __1: "a", " _x": "b" } }),
     sample("web-2", "nginx-connections", 5, 8, { unit: "count" }), // same family name once sanitized
   ],
   remotes: ["web-2", "web-3", "web-4"],
@@ -74,7 +74,7 @@ describe("renderMetrics", () => {
         'ams_disk_used_percent{mount="/mnt/\\"data\\"",server="web-1"} 80',
         'ams_processes{server="web-1"} 187',
         'ams_users{server="web-1"} 2',
-        'ams_custom_nginx_connections{_0port="443",label_server="front",metric="nginx.connections",name__="x",server="web-2"} 311',
+        'ams_custom_nginx_connections{_0port="443",_1="a",label_server="front",metric="nginx.connections",name__="x",server="web-2",x="b"} 311',
         'ams_custom_nginx_connections{metric="nginx-connections",server="web-2"} 5',
       ]),
     );

@@ -62,8 +62,9 @@ function sanitizeName(text: string): string {
   return /^[0-9]/.test(name) ? `_${name}` : name;
 }
 
+/** A sample's label name as a Prometheus one: "__" (reserved) stripped first, so "__1" becomes "_1", never "1". */
 function sampleLabelName(name: string): string {
-  const clean = sanitizeName(name).replace(/^__+/, "");
+  const clean = sanitizeName(name.replace(/[^A-Za-z0-9_]/g, "_").replace(/^__+/, ""));
   return RESERVED_LABELS.has(clean) || clean === "" ? `label_${clean}` : clean;
 }
 
