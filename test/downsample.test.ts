@@ -49,6 +49,16 @@ describe("gaps", () => {
     expect(splitAtGaps([...rollups, ...recent])).toHaveLength(1);
   });
 
+  test("the raw samples' schedule sets the gap, however many hourly rollups come before them", () => {
+    // 30 days of hourly rollups, then a day of samples every 15 minutes with a two-hour hole.
+    const rollups = Array.from({ length: 30 * 24 }, (_, i): Point => ({ t: i * 3600_000, value: 5, lo: 1, hi: 9, span: 3600_000 }));
+    const start = 30 * 24 * 3600_000;
+    const recent = Array.from({ length: 96 }, (_, i) => raw(start + i * 15 * MIN, 5)).filter((_, i) => i < 40 || i >= 48);
+    const points = [...rollups, ...recent];
+    expect(typicalInterval(points)).toBe(15 * MIN);
+    expect(splitAtGaps(points).map((r) => r.length)).toEqual([rollups.length + 40, 48]);
+  });
+
   test("a lone point is a run of its own", () => {
     const points = [raw(0, 1), raw(2 * MIN, 1), raw(4 * MIN, 1), raw(100 * MIN, 1)];
     expect(splitAtGaps(points).map((r) => r.length)).toEqual([3, 1]);
