@@ -89,9 +89,7 @@ async function replaceWith(temp: string, file: string): Promise<void> {
   }
 }
 
-class PullError extends Error {}
-
-/** Copies the store into `temp`; throws PullError saying why when scp did not bring a whole file. */
+/** Copies the store into `temp`; throws saying why when scp did not bring a whole file. */
 async function copyRemote(remote: Remote, ctx: FetchContext, temp: string): Promise<void> {
   const { file, args } = scpCommand(remote, ctx, temp);
   const result = await execa(file, args, {
@@ -100,26 +98,26 @@ async function copyRemote(remote: Remote, ctx: FetchContext, temp: string): Prom
     timeout: ctx.fetch.timeout * 1000,
     forceKillAfterDelay: 2000,
   });
-  if (result.timedOut) throw new PullError(`timed out after ${ctx.fetch.timeout} s`);
-  if (result.signal === "SIGXFSZ") throw new PullError(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
+  if (result.timedOut) throw new Error(`timed out after ${ctx.fetch.timeout} s`);
+  if (result.signal === "SIGXFSZ") throw new Error(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
   if (result.exitCode !== 0) {
     const reason = result.stderr.split("\n").map((line) => line.trim()).filter(Boolean).join("; ") || result.shortMessage;
-    throw new PullError(`scp failed (${result.signal ?? `exit ${result.exitCode}`}): ${reason}`);
+    throw new Error(`scp failed (${result.signal ?? `exit ${result.exitCode}`}): ${reason}`);
   }
 }
 
 /** Checks the copy is an AMS store (current or original form) and counts its records. */
 async function validateCopy(remote: Remote, ctx: FetchContext, temp: string): Promise<{ records: number; skipped: number }> {
   const { size } = await fs.stat(temp);
-  if (size > ctx.fetch.max_bytes) throw new PullError(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
+  if (size > ctx.fetch.max_bytes) throw new Error(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
   let result;
   try {
     result = await readSamples(temp, remote.name);
   } catch (err) {
-    throw new PullError(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`);
+    throw new Error(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`);
   }
   if (result.samples.length === 0) {
-    throw new PullError(`${remote.path}: no valid AMS records (${result.skipped} unreadable)`);
+    throw new Error(`${remote.path}: no valid AMS records (${result.skipped} unreadable)`);
   }
   return { records: result.samples.length, skipped: result.skipped };
 }
@@ -139,10 +137,11 @@ export async function pullRemote(remote: Remote, ctx: FetchContext): Promise<Pul
     await replaceWith(temp, dest);
     return { remote: remote.name, ok: true, startedAt, durationSeconds: elapsed(), ...counts };
   } catch (err) {
-    if (!(err instanceof PullError)) throw err;
-    return { remote: remote.name, ok: false, startedAt, durationSeconds: elapsed(), error: err.message };
+    // A local failure too (disk full, storage/remote not writable) is this remote's outcome: the
+    // others are still pulled and every status is saved.
+    return { remote: remote.name, ok: false, startedAt, durationSeconds: elapsed(), error: (err as Error).message };
   } finally {
-    await fs.rm(temp, { force: true });
+    await fs.rm(temp, { force: true }).catch(() => {});
   }
 }
 

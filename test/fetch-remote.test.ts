@@ -246,6 +246,19 @@ describe("ams-fetch-remote", () => {
     expect((await readPullStatus(amsPaths(home))).newhost!.last_error).toMatch(/Host key verification failed/);
   });
 
+  test("a local failure (storage/remote not a folder) is each remote's error, and every status is saved", async () => {
+    const store = serve("local-fail", [record("local-fail", "CPU", 5, 0)]);
+    const home = homeWith([remote("one", store), remote("two", store)]);
+    fs.mkdirSync(path.join(home, "storage"), { recursive: true });
+    fs.writeFileSync(path.join(home, "storage", "remote"), "not a folder");
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toMatch(/^one: FAILED .*EEXIST.*\ntwo: FAILED /);
+    const status = await readPullStatus(amsPaths(home));
+    expect(Object.keys(status).sort()).toEqual(["one", "two"]);
+    expect(status.one!.last_error).toMatch(/EEXIST/);
+  });
+
   test("bad remotes in the config stop the command, naming the key", async () => {
     const home = homeWith([remote("ok", "/x"), remote("ok", "/y")]);
     const result = await runCli("ams-fetch-remote", ["--home", home]);
