@@ -12,7 +12,7 @@ import { appendAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
 import type { Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
-import { evaluateRules, SILENT_RULE } from "./rules.js";
+import { evaluateRules, ruleStillApplies } from "./rules.js";
 import { advanceAlerts, type AlertState, type AlertStates, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
 
@@ -68,8 +68,7 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
   }
   const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
   const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
-  const liveRules = new Set([...Object.keys(config.alerts.rules), SILENT_RULE]);
-  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, liveRules);
+  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, (a) => ruleStillApplies(config.alerts, a));
   // Off: forget the advisories seen, so switching it on again starts from what is stored then.
   if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
   const cert = certNotices(fleet.samples, previous.cert_seen, now);

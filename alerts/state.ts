@@ -62,7 +62,7 @@ function firstLook(observations: readonly Observation[]): Observation[] {
   return observations.slice(Math.max(start, 0));
 }
 
-export function advanceAlerts(previous: AlertStates, conditions: readonly Condition[], now: Date, repeatSeconds: number, liveRules: ReadonlySet<string>): Advance {
+export function advanceAlerts(previous: AlertStates, conditions: readonly Condition[], now: Date, repeatSeconds: number, stillApplies: (a: AlertState) => boolean): Advance {
   const nowIso = isoLocal(now);
   const alerts: AlertStates = {};
   const events: Notice[] = [];
@@ -140,9 +140,9 @@ export function advanceAlerts(previous: AlertStates, conditions: readonly Condit
     }
     alerts[c.key] = a;
   }
-  // Alerts whose series sent nothing this time keep their state, unless their rule is gone.
+  // Alerts whose series sent nothing this time keep their state, unless their rule no longer applies to them.
   for (const [key, old] of Object.entries(previous)) {
-    if (!seen.has(key) && old.status !== "ok" && liveRules.has(old.rule)) alerts[key] = { ...old };
+    if (!seen.has(key) && old.status !== "ok" && stillApplies(old)) alerts[key] = { ...old };
   }
   for (const a of Object.values(alerts)) {
     if (a.status !== "firing" || !a.notified_at || a.notified_at === nowIso) continue;
