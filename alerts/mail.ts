@@ -30,6 +30,17 @@ export function serverLink(dashboardUrl: string, server: string): string {
   return new URL(`servers/${encodeURIComponent(server)}.html`, dashboardUrl).href;
 }
 
+/** A notice's own link (a CERT advisory's page, taken from a feed or a remote copy) only when it is http(s): never javascript: in an href. */
+function ownLink(link: string | undefined): string | undefined {
+  if (link === undefined) return undefined;
+  try {
+    const url = new URL(link);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
   return {
     event: EVENT_WORDS[n.event],
@@ -39,7 +50,7 @@ function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
     threshold: n.threshold === undefined ? "" : `${n.op} ${withUnit(n.threshold, n.unit)}`,
     severity: n.severity,
     since: n.since,
-    link: n.link ?? serverLink(dashboardUrl, n.server_id),
+    link: ownLink(n.link) ?? serverLink(dashboardUrl, n.server_id),
     message: n.message,
     rule: n.rule,
   };

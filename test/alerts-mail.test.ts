@@ -67,4 +67,13 @@ describe("alert mail", () => {
     expect(() => parseTemplate(text.replace("\n=== html-item\n", "\n=== html-row\n"), "t.tmpl")).toThrow('unknown section "html-row"');
     expect(() => parseTemplate("=== subject\nx\n", "t.tmpl")).toThrow('missing section "text"');
   });
+
+  test("a notice's own link is used only when it is http(s)", () => {
+    const cert = (link: string) => notice({ key: `cert_advisory/${link}`, rule: "cert_advisory", metric_type: "CERT", link, unit: "", op: "" });
+    const mail = renderMail(template, [cert("javascript:alert(document.cookie)"), cert("https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-1/")], { dashboardUrl: "https://ams.example.org/", now });
+    expect(mail.html).not.toContain("javascript:");
+    expect(mail.text).not.toContain("javascript:");
+    expect(mail.html).toContain('<a href="https://ams.example.org/servers/web-1.html">');
+    expect(mail.html).toContain('<a href="https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-1/">');
+  });
 });
