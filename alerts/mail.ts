@@ -59,7 +59,8 @@ function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
 export function renderMail(template: MailTemplate, notices: readonly Notice[], options: { dashboardUrl: string; now: Date }): MailContent {
   const items = notices.map((n) => alertValues(n, options.dashboardUrl));
   const severity = notices.some((n) => n.severity === "critical") ? "critical" : "warning";
-  const names = items.map((i) => `${i.event} ${i.server} ${i.metric}`);
+  // Named once each: a mount past both disk rules is one thing to read in the subject, not two.
+  const names = [...new Set(items.map((i) => `${i.event} ${i.server} ${i.metric}`))];
   const summary = names.length > SUBJECT_NAMES ? `${names.slice(0, SUBJECT_NAMES).join(", ")}, +${names.length - SUBJECT_NAMES} more` : names.join(", ");
   const mail = {
     count: String(notices.length),

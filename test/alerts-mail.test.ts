@@ -76,4 +76,11 @@ describe("alert mail", () => {
     expect(mail.html).toContain('<a href="https://ams.example.org/servers/web-1.html">');
     expect(mail.html).toContain('<a href="https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-1/">');
   });
+
+  test("the subject names each alert once, however many rules it breaks", () => {
+    const disk = { server_id: "db-1", metric_type: "Disk", labels: { mount: "/" }, value: 99, op: ">=" };
+    const mail = renderMail(template, [notice({ ...disk, rule: "disk_warning", threshold: 90 }), notice({ ...disk, rule: "disk_critical", severity: "critical", threshold: 98 })], { dashboardUrl: "http://h/", now });
+    expect(mail.subject).toBe("[AMS] 2 alerts, worst critical: FIRING db-1 Disk /");
+    expect(mail.text.match(/^FIRING /gm)).toHaveLength(2);
+  });
 });
