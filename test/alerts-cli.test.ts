@@ -279,4 +279,15 @@ describe("ams-alert end to end", () => {
     expect(alertState(home)).toEqual([]);
     expect(fs.existsSync(amsPaths(home).alertsLog)).toBe(false);
   });
+
+  test("--dry-run needs no SMTP password", async () => {
+    const home = smtpHome(smtp.port);
+    const before = smtp.received.length;
+    await store(home, [sample("web-1", "Disk", 0, 95, { mount: "/" })]);
+    const run = await runCli("ams-alert", ["--home", home, "check", "--dry-run"], { env: { AMS_NOW: at(0).toISOString() } });
+    expect([run.exitCode, run.stderr]).toEqual([0, ""]);
+    expect(run.stdout).toContain("FIRED [warning] disk_warning/web-1");
+    expect(smtp.received.length).toBe(before);
+    expect(alertState(home)).toEqual([]);
+  });
 });
