@@ -25,6 +25,8 @@ export interface AlertRunState {
 }
 
 const STATE_NAME = "alerts";
+/** The longest gap a pending condition survives when the silent rule is off (30 min). */
+const DEFAULT_MAX_GAP_SECONDS = 1800;
 
 export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
   const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
@@ -68,7 +70,12 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
   }
   const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
   const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
-  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, (a) => ruleStillApplies(config.alerts, a));
+  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
+    repeatSeconds: config.alerts.repeat,
+    // The silent rule's line: a series quiet that long was not seen to hold its condition.
+    maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
+    stillApplies: (a) => ruleStillApplies(config.alerts, a),
+  });
   // Off: forget the advisories seen, so switching it on again starts from what is stored then.
   if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
   const cert = certNotices(fleet.samples, previous.cert_seen, now);

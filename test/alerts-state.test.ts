@@ -8,7 +8,11 @@ const T0 = new Date("2026-11-25T12:00:00Z").getTime();
 const MIN = 60_000;
 const config = parseConfig({ server_id: "web-1" }, "test");
 const alerts = config.alerts;
-const applies = (cfg: typeof alerts) => (a: Parameters<typeof ruleStillApplies>[1]) => ruleStillApplies(cfg, a);
+const options = (cfg: typeof alerts) => ({
+  repeatSeconds: cfg.repeat,
+  maxGapSeconds: cfg.silent_after,
+  stillApplies: (a: Parameters<typeof ruleStillApplies>[1]) => ruleStillApplies(cfg, a),
+});
 
 function sample(minute: number, value: number, metric = "CPU", server = "web-1", labels?: Record<string, string>): Sample {
   return { server_id: server, metric_type: metric, timestamp: isoLocal(new Date(T0 + minute * MIN)), value, unit: "%", ...(labels ? { labels } : {}) };
@@ -22,7 +26,7 @@ function runs(samples: Sample[], minutes: number[], start: AlertStates = {}, cfg
     const now = new Date(T0 + minute * MIN);
     const visible = samples.filter((s) => Date.parse(s.timestamp) <= now.getTime());
     const conditions = evaluateRules(visible, cfg, ["web-1"], now);
-    const result = advanceAlerts(state, conditions, now, cfg.repeat, applies(cfg));
+    const result = advanceAlerts(state, conditions, now, options(cfg));
     state = result.alerts;
     log.push({ minute, events: result.events });
   }
@@ -112,7 +116,7 @@ describe("alert state", () => {
     const custom = parseConfig({ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, servers: { "db-1": { threshold: 50, severity: "critical" }, "web-1": { enabled: false } } } } } }, "t");
     const now = new Date(T0);
     const conditions = evaluateRules([sample(0, 60, "CPU", "db-1"), sample(0, 99, "CPU", "web-1")], custom.alerts, [], now);
-    const { events } = advanceAlerts({}, conditions, now, 3600, applies(custom.alerts));
+    const { events } = advanceAlerts({}, conditions, now, options(custom.alerts));
     expect(events.map((e) => [e.key, e.severity, e.threshold])).toEqual([["cpu/db-1", "critical", 50]]);
   });
 
@@ -138,5 +142,16 @@ describe("alert state", () => {
     const later = runs([sample(0, 10)], [300], first.state, off);
     expect(later.state["server_silent/web-1"]).toBeUndefined();
     expect(later.events).toEqual([]);
+  });
+
+  test("a gap in the data does not count towards `for`", () => {
+    // Pending from minute 0, then nothing for an hour (the server was off): the first sample back
+    // restarts the 10 minutes instead of firing at once.
+    const samples = [sample(0, 95), sample(5, 95), sample(65, 95), sample(70, 95), sample(75, 95)];
+    const stepwise = runs(samples, [0, 5, 65, 70, 75]);
+    expect(stepwise.log.map((l) => l.events.filter((e) => e.rule === "cpu_high").map((e) => e.event))).toEqual([[], [], [], [], ["fired"]]);
+    expect(stepwise.state["cpu_high/web-1"]?.since).toBe(isoLocal(new Date(T0 + 65 * MIN)));
+    // The same on a first look at the store.
+    expect(runs(samples, [65]).events.filter((e) => e.rule === "cpu_high")).toEqual([]);
   });
 });
