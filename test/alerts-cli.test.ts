@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { simpleParser } from "mailparser";
 import { amsPaths, installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
@@ -216,6 +217,39 @@ describe("ams-alert end to end", () => {
     expect(smtp.received.at(-1)!.mail.subject).toBe("[AMS] test mail from web-1");
     expectNoSecret(home);
   });
+
+  test("STARTTLS (the default): the mail goes over TLS to a server whose certificate is trusted, never in clear to one without it", async () => {
+    const dir = tempHome();
+    const key = path.join(dir, "key.pem");
+    const cert = path.join(dir, "cert.pem");
+    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
+    const tls = await startSmtp({ user: "ams", password: SECRET, tls: { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") } });
+    try {
+      const home = tempHome();
+      const email = { host: "127.0.0.1", port: tls.port, user: "ams", password_env: "AMS_TEST_SMTP_PASSWORD", to: ["admin@example.org"] };
+      writeConfig(home, { server_id: "web-1", email });
+      const env = { AMS_NOW: at(0).toISOString(), AMS_TEST_SMTP_PASSWORD: SECRET };
+      // The certificate is self-signed: refused until it is trusted.
+      const untrusted = await runCli("ams-alert", ["--home", home, "test-email"], { env });
+      expect(untrusted.exitCode).toBe(1);
+      expect(untrusted.stderr).toMatch(/self[- ]signed certificate/);
+      expect(tls.received).toHaveLength(0);
+      const trusted = await runCli("ams-alert", ["--home", home, "test-email"], { env: { ...env, NODE_EXTRA_CA_CERTS: cert } });
+      expect([trusted.exitCode, trusted.stderr]).toEqual([0, ""]);
+      expect(tls.received.map((r) => [r.auth, r.mail.subject])).toEqual([["ams", "[AMS] test mail from web-1"]]);
+      expect(tls.received[0]!.secure).toBe(true);
+      // A server that does not offer STARTTLS never gets the password.
+      writeConfig(home, { server_id: "web-1", email: { ...email, port: smtp.port } });
+      const before = smtp.received.length;
+      const plain = await runCli("ams-alert", ["--home", home, "test-email"], { env });
+      expect(plain.exitCode).toBe(1);
+      expect(plain.stderr).toMatch(/STARTTLS/);
+      expect(smtp.received.length).toBe(before);
+      expectNoSecret(home);
+    } finally {
+      await tls.close();
+    }
+  }, 60_000);
 
   test.each([
     [{ alerts: { rules: { cpu: { metric: "CPUU", threshold: 90 } } } }, 'alerts.rules.cpu.metric: unknown metric "CPUU"'],
