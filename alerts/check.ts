@@ -50,7 +50,8 @@ export interface CheckOptions {
   log: Logger;
   now: Date;
   template: MailTemplate;
-  notifier: Notifier;
+  /** Needed unless dryRun: a dry run never builds one, so it needs no SMTP password. */
+  notifier?: Notifier;
   /** Evaluate only: send, queue and store nothing. */
   dryRun?: boolean;
 }
@@ -89,6 +90,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     const previous = await readAlertRunState(paths.stateDir);
     return { events: (await evaluate(options, previous)).events, state: previous };
   }
+  if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
