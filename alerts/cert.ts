@@ -4,8 +4,8 @@ import type { Notice } from "./state.js";
 
 /**
  * New CERT advisories (alerts.cert_advisories, pure): each advisory is mailed once, whichever
- * server of the fleet stored it. The first run with the option on takes what is already stored as
- * known, so switching it on does not mail the whole feed.
+ * server of the fleet stored it. The first run with the option on and an advisory stored takes what
+ * is stored as known, so switching it on (or a fresh install's first feed) does not mail the whole feed.
  */
 
 export const CERT_RULE = "cert_advisory";
@@ -14,15 +14,22 @@ const SEEN_LIMIT = 2000;
 
 export interface CertResult {
   notices: Notice[];
-  /** Links already mailed (or known when the option was switched on), oldest first. */
-  seen: string[];
+  /**
+   * Links already mailed (or known when the option was switched on), oldest first; undefined until
+   * the store holds an advisory to learn from.
+   */
+  seen: string[] | undefined;
 }
 
 export function certNotices(samples: readonly Sample[], seen: readonly string[] | undefined, now: Date): CertResult {
   const advisories = samples
     .filter((s) => s.metric_type === "CERT" && typeof s.details?.link === "string")
     .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
-  if (seen === undefined) return { notices: [], seen: [...new Set(advisories.map((s) => s.details!.link as string))].slice(-SEEN_LIMIT) };
+  if (seen === undefined) {
+    // Nothing stored yet (the CERT sensor has not run): learn from its first batch, rather than mail the whole feed then.
+    if (advisories.length === 0) return { notices: [], seen: undefined };
+    return { notices: [], seen: [...new Set(advisories.map((s) => s.details!.link as string))].slice(-SEEN_LIMIT) };
+  }
   const known = new Set(seen);
   const notices: Notice[] = [];
   for (const s of advisories) {

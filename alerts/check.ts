@@ -12,7 +12,7 @@ import { appendAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
 import type { Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
-import { evaluateRules, SILENT_RULE } from "./rules.js";
+import { evaluateRules, ruleStillApplies } from "./rules.js";
 import { advanceAlerts, type AlertState, type AlertStates, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
 
@@ -25,6 +25,8 @@ export interface AlertRunState {
 }
 
 const STATE_NAME = "alerts";
+/** The longest gap a pending condition survives when the silent rule is off (30 min). */
+const DEFAULT_MAX_GAP_SECONDS = 1800;
 
 export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
   const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
@@ -48,7 +50,8 @@ export interface CheckOptions {
   log: Logger;
   now: Date;
   template: MailTemplate;
-  notifier: Notifier;
+  /** Needed unless dryRun: a dry run never builds one, so it needs no SMTP password. */
+  notifier?: Notifier;
   /** Evaluate only: send, queue and store nothing. */
   dryRun?: boolean;
 }
@@ -68,8 +71,12 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
   }
   const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
   const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
-  const liveRules = new Set([...Object.keys(config.alerts.rules), SILENT_RULE]);
-  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, config.alerts.repeat, liveRules);
+  const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
+    repeatSeconds: config.alerts.repeat,
+    // The silent rule's line: a series quiet that long was not seen to hold its condition.
+    maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
+    stillApplies: (a) => ruleStillApplies(config.alerts, a),
+  });
   // Off: forget the advisories seen, so switching it on again starts from what is stored then.
   if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
   const cert = certNotices(fleet.samples, previous.cert_seen, now);
@@ -83,6 +90,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     const previous = await readAlertRunState(paths.stateDir);
     return { events: (await evaluate(options, previous)).events, state: previous };
   }
+  if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {

@@ -38,7 +38,7 @@ program
   .option("--dry-run", "evaluate and print, send and store nothing")
   .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
     const job = await openAlertJob(cmd);
-    const result = await runCheck({ ...job, now: now(), notifier: notifier(job), dryRun: opts.dryRun });
+    const result = await runCheck({ ...job, now: now(), notifier: opts.dryRun ? undefined : notifier(job), dryRun: opts.dryRun });
     for (const e of result.events) process.stdout.write(`${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}\n`);
     if (opts.dryRun) return;
     for (const s of result.delivery?.sent ?? []) process.stdout.write(`mail "${s.subject}": ${s.answer}\n`);

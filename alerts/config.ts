@@ -49,7 +49,13 @@ export const DEFAULT_RULES: Record<string, z.input<typeof RuleConfig>> = {
   processes_high: { metric: "Processes", op: ">", threshold: 500, for: "10m", severity: "warning" },
 };
 
-const RuleName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "rule names are letters, digits, '-', '_' or '.'");
+/** The built-in rules' names (SILENT_RULE in rules.ts, CERT_RULE in cert.ts): a configured rule by that name would share their alert keys. */
+const RESERVED_RULE_NAMES = ["server_silent", "cert_advisory"];
+
+const RuleName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "rule names are letters, digits, '-', '_' or '.'")
+  .refine((name) => !RESERVED_RULE_NAMES.includes(name), { message: `reserved for a built-in rule (${RESERVED_RULE_NAMES.join(", ")})` });
 
 /** Percent metrics cannot exceed 100: a threshold of 150 would silently never fire. */
 const PERCENT_METRICS = new Set(["CPU", "RAM", "Disk"]);

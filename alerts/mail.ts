@@ -30,6 +30,17 @@ export function serverLink(dashboardUrl: string, server: string): string {
   return new URL(`servers/${encodeURIComponent(server)}.html`, dashboardUrl).href;
 }
 
+/** A notice's own link (a CERT advisory's page, taken from a feed or a remote copy) only when it is http(s): never javascript: in an href. */
+function ownLink(link: string | undefined): string | undefined {
+  if (link === undefined) return undefined;
+  try {
+    const url = new URL(link);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
   return {
     event: EVENT_WORDS[n.event],
@@ -39,7 +50,7 @@ function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
     threshold: n.threshold === undefined ? "" : `${n.op} ${withUnit(n.threshold, n.unit)}`,
     severity: n.severity,
     since: n.since,
-    link: n.link ?? serverLink(dashboardUrl, n.server_id),
+    link: ownLink(n.link) ?? serverLink(dashboardUrl, n.server_id),
     message: n.message,
     rule: n.rule,
   };
@@ -48,7 +59,8 @@ function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
 export function renderMail(template: MailTemplate, notices: readonly Notice[], options: { dashboardUrl: string; now: Date }): MailContent {
   const items = notices.map((n) => alertValues(n, options.dashboardUrl));
   const severity = notices.some((n) => n.severity === "critical") ? "critical" : "warning";
-  const names = items.map((i) => `${i.event} ${i.server} ${i.metric}`);
+  // Named once each: a mount past both disk rules is one thing to read in the subject, not two.
+  const names = [...new Set(items.map((i) => `${i.event} ${i.server} ${i.metric}`))];
   const summary = names.length > SUBJECT_NAMES ? `${names.slice(0, SUBJECT_NAMES).join(", ")}, +${names.length - SUBJECT_NAMES} more` : names.join(", ");
   const mail = {
     count: String(notices.length),

@@ -143,6 +143,18 @@ function silentConditions(samples: readonly Sample[], servers: readonly string[]
   return conditions;
 }
 
+/**
+ * True while the config still judges this alert: the silent rule while silent_after is on; a
+ * threshold rule while it exists, is on for the alert's server and still watches its metric and
+ * labels. An alert whose rule no longer applies is forgotten, not kept firing on its last value.
+ */
+export function ruleStillApplies(alerts: AlertsConfig, a: Pick<AlertRuleFacts, "rule" | "server_id" | "metric_type" | "labels">): boolean {
+  if (a.rule === SILENT_RULE) return alerts.silent_after > 0 && a.metric_type === SILENT_METRIC;
+  const configured = Object.hasOwn(alerts.rules, a.rule) ? alerts.rules[a.rule] : undefined;
+  if (!configured || configured.metric !== a.metric_type || !labelsMatch(a.labels, configured.labels)) return false;
+  return ruleForServer(configured, a.server_id) !== undefined;
+}
+
 /** Every condition to judge this run: threshold rules per series, and silence per server of the fleet. */
 export function evaluateRules(samples: readonly Sample[], alerts: AlertsConfig, servers: readonly string[], now: Date): Condition[] {
   return [...thresholdConditions(samples, alerts), ...silentConditions(samples, servers, alerts, now)];

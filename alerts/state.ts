@@ -55,14 +55,31 @@ function message(a: AlertState, event: AlertEvent["event"]): string {
   return `${describeValue(a)}${event === "resolved" ? ", back to normal" : ""} (rule ${a.rule}: ${rule})`;
 }
 
-/** The trailing run of breaching observations, or just the last one: where a series seen for the first time starts. */
-function firstLook(observations: readonly Observation[]): Observation[] {
+/**
+ * The trailing run of breaching observations without a gap longer than maxGapMs, or just the last
+ * one: where a series seen for the first time starts.
+ */
+function firstLook(observations: readonly Observation[], maxGapMs: number): Observation[] {
   let start = observations.length - 1;
-  while (start > 0 && observations[start]!.breach && observations[start - 1]!.breach) start--;
+  while (start > 0 && observations[start]!.breach && observations[start - 1]!.breach && observations[start]!.at - observations[start - 1]!.at <= maxGapMs) start--;
   return observations.slice(Math.max(start, 0));
 }
 
-export function advanceAlerts(previous: AlertStates, conditions: readonly Condition[], now: Date, repeatSeconds: number, liveRules: ReadonlySet<string>): Advance {
+export interface AdvanceOptions {
+  /** Seconds between reminders while an alert fires. */
+  repeatSeconds: number;
+  /**
+   * A pending condition whose series had no sample for longer than this starts again: nobody saw
+   * it hold through the gap, so the gap cannot count towards `for`.
+   */
+  maxGapSeconds: number;
+  /** False when an alert's rule no longer applies to it (see ruleStillApplies). */
+  stillApplies: (a: AlertState) => boolean;
+}
+
+export function advanceAlerts(previous: AlertStates, conditions: readonly Condition[], now: Date, options: AdvanceOptions): Advance {
+  const { repeatSeconds, stillApplies } = options;
+  const maxGapMs = options.maxGapSeconds * 1000;
   const nowIso = isoLocal(now);
   const alerts: AlertStates = {};
   const events: Notice[] = [];
@@ -90,7 +107,7 @@ export function advanceAlerts(previous: AlertStates, conditions: readonly Condit
     seen.add(c.key);
     const old = previous[c.key];
     const lastAt = old ? Date.parse(old.last_at) : undefined;
-    const fresh = lastAt === undefined ? firstLook(c.observations) : c.observations.filter((o) => o.at > lastAt);
+    const fresh = lastAt === undefined ? firstLook(c.observations, maxGapMs) : c.observations.filter((o) => o.at > lastAt);
     if (fresh.length === 0 && old) {
       alerts[c.key] = { ...old, severity: c.severity, threshold: c.threshold, op: c.op, for: c.for };
       continue;
@@ -112,6 +129,7 @@ export function advanceAlerts(previous: AlertStates, conditions: readonly Condit
       value: old?.value ?? 0,
     };
     for (const o of fresh) {
+      const gap = o.at - Date.parse(a.last_at);
       a.value = o.value;
       a.last_at = isoLocal(new Date(o.at));
       if (a.status === "firing") {
@@ -128,7 +146,7 @@ export function advanceAlerts(previous: AlertStates, conditions: readonly Condit
         delete a.since;
         continue;
       }
-      if (a.status === "ok") {
+      if (a.status === "ok" || (a.status === "pending" && gap > maxGapMs)) {
         a.status = "pending";
         a.since = isoLocal(new Date(o.since ?? o.at));
       }
@@ -140,9 +158,9 @@ export function advanceAlerts(previous: AlertStates, conditions: readonly Condit
     }
     alerts[c.key] = a;
   }
-  // Alerts whose series sent nothing this time keep their state, unless their rule is gone.
+  // Alerts whose series sent nothing this time keep their state, unless their rule no longer applies to them.
   for (const [key, old] of Object.entries(previous)) {
-    if (!seen.has(key) && old.status !== "ok" && liveRules.has(old.rule)) alerts[key] = { ...old };
+    if (!seen.has(key) && old.status !== "ok" && stillApplies(old)) alerts[key] = { ...old };
   }
   for (const a of Object.values(alerts)) {
     if (a.status !== "firing" || !a.notified_at || a.notified_at === nowIso) continue;

@@ -57,7 +57,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => `${where ? `${where}.` : ""}${key}: unknown key`).join("; ");
   }
-  return `${where || "(top level)"}: ${issue.message}`;
+  // A record key that fails its own schema: say why (e.g. the rule-name pattern), not just "Invalid key".
+  const message = issue.code === "invalid_key" && issue.issues.length > 0 ? issue.issues.map((i) => i.message).join("; ") : issue.message;
+  return `${where || "(top level)"}: ${message}`;
 }
 
 /** Validates a parsed configuration object; `source` names it in errors. */

@@ -31,4 +31,12 @@ describe("new CERT advisories", () => {
     expect(second.notices[0]!.since).toBe(isoLocal(new Date("2026-11-25T08:00:00.000Z")));
     expect(certNotices(samples, second.seen, now).notices).toEqual([]);
   });
+
+  test("switched on before the CERT sensor stored anything: its first batch is learned, not mailed", () => {
+    const empty = certNotices([], undefined, now);
+    expect(empty).toEqual({ notices: [], seen: undefined });
+    const firstBatch = certNotices([advisory("web-1", 1), advisory("web-1", 2)], empty.seen, now);
+    expect(firstBatch.notices).toEqual([]);
+    expect(certNotices([advisory("web-1", 1), advisory("web-1", 2), advisory("web-1", 3)], firstBatch.seen, now).notices).toHaveLength(1);
+  });
 });

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { execa } from "execa";
 import { simpleParser } from "mailparser";
 import { amsPaths, installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
@@ -141,7 +142,7 @@ describe("ams-alert end to end", () => {
     await store(home, [sample("web-1", "Disk", 0, 99, { mount: "/data" })]);
     const runs = await Promise.all([check(home, 0), check(home, 0), check(home, 0)]);
     expect(runs.map((r) => r.exitCode)).toEqual([0, 0, 0]);
-    expect(smtp.received.slice(before).map((r) => r.mail.subject)).toEqual(["[AMS] 2 alerts, worst critical: FIRING web-1 Disk /data, FIRING web-1 Disk /data"]);
+    expect(smtp.received.slice(before).map((r) => r.mail.subject)).toEqual(["[AMS] 2 alerts, worst critical: FIRING web-1 Disk /data"]);
   }, 60_000);
 
   test("SMTP down during a run: the mail is delivered by the next run once the server is back, exactly once", async () => {
@@ -200,7 +201,7 @@ describe("ams-alert end to end", () => {
     const files = fs.readdirSync(outbox);
     expect(files).toHaveLength(1);
     const eml = await simpleParser(fs.readFileSync(path.join(outbox, files[0]!)));
-    expect(eml.subject).toBe("[AMS] 2 alerts, worst critical: FIRING web-1 Disk /, FIRING web-1 Disk /");
+    expect(eml.subject).toBe("[AMS] 2 alerts, worst critical: FIRING web-1 Disk /");
     expect(eml.text).toContain("FIRING [critical] web-1: Disk / 99 % on web-1 (rule disk_critical: >= 98)");
     await check(home, 1);
     expect(fs.readdirSync(outbox)).toHaveLength(1);
@@ -216,6 +217,39 @@ describe("ams-alert end to end", () => {
     expect(smtp.received.at(-1)!.mail.subject).toBe("[AMS] test mail from web-1");
     expectNoSecret(home);
   });
+
+  test("STARTTLS (the default): the mail goes over TLS to a server whose certificate is trusted, never in clear to one without it", async () => {
+    const dir = tempHome();
+    const key = path.join(dir, "key.pem");
+    const cert = path.join(dir, "cert.pem");
+    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
+    const tls = await startSmtp({ user: "ams", password: SECRET, tls: { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") } });
+    try {
+      const home = tempHome();
+      const email = { host: "127.0.0.1", port: tls.port, user: "ams", password_env: "AMS_TEST_SMTP_PASSWORD", to: ["admin@example.org"] };
+      writeConfig(home, { server_id: "web-1", email });
+      const env = { AMS_NOW: at(0).toISOString(), AMS_TEST_SMTP_PASSWORD: SECRET };
+      // The certificate is self-signed: refused until it is trusted.
+      const untrusted = await runCli("ams-alert", ["--home", home, "test-email"], { env });
+      expect(untrusted.exitCode).toBe(1);
+      expect(untrusted.stderr).toMatch(/self[- ]signed certificate/);
+      expect(tls.received).toHaveLength(0);
+      const trusted = await runCli("ams-alert", ["--home", home, "test-email"], { env: { ...env, NODE_EXTRA_CA_CERTS: cert } });
+      expect([trusted.exitCode, trusted.stderr]).toEqual([0, ""]);
+      expect(tls.received.map((r) => [r.auth, r.mail.subject])).toEqual([["ams", "[AMS] test mail from web-1"]]);
+      expect(tls.received[0]!.secure).toBe(true);
+      // A server that does not offer STARTTLS never gets the password.
+      writeConfig(home, { server_id: "web-1", email: { ...email, port: smtp.port } });
+      const before = smtp.received.length;
+      const plain = await runCli("ams-alert", ["--home", home, "test-email"], { env });
+      expect(plain.exitCode).toBe(1);
+      expect(plain.stderr).toMatch(/STARTTLS/);
+      expect(smtp.received.length).toBe(before);
+      expectNoSecret(home);
+    } finally {
+      await tls.close();
+    }
+  }, 60_000);
 
   test.each([
     [{ alerts: { rules: { cpu: { metric: "CPUU", threshold: 90 } } } }, 'alerts.rules.cpu.metric: unknown metric "CPUU"'],
@@ -278,5 +312,16 @@ describe("ams-alert end to end", () => {
     expect(run.stdout).toBe('FIRED [warning] disk_warning/web-1{mount="/"}: Disk / 95 % on web-1 (rule disk_warning: >= 90)');
     expect(alertState(home)).toEqual([]);
     expect(fs.existsSync(amsPaths(home).alertsLog)).toBe(false);
+  });
+
+  test("--dry-run needs no SMTP password", async () => {
+    const home = smtpHome(smtp.port);
+    const before = smtp.received.length;
+    await store(home, [sample("web-1", "Disk", 0, 95, { mount: "/" })]);
+    const run = await runCli("ams-alert", ["--home", home, "check", "--dry-run"], { env: { AMS_NOW: at(0).toISOString() } });
+    expect([run.exitCode, run.stderr]).toEqual([0, ""]);
+    expect(run.stdout).toContain("FIRED [warning] disk_warning/web-1");
+    expect(smtp.received.length).toBe(before);
+    expect(alertState(home)).toEqual([]);
   });
 });

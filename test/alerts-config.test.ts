@@ -24,6 +24,8 @@ describe("alerts config", () => {
     [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, clear: 95 } } } }, "alerts.rules.cpu.clear: must be at most the threshold"],
     [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, op: "=>" } } } }, "alerts.rules.cpu.op"],
     [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, servers: { db: { threshold: -1 } } } } } }, "alerts.rules.cpu.servers.db.threshold"],
+    [{ alerts: { rules: { server_silent: { metric: "CPU", threshold: 90 } } } }, "alerts.rules.server_silent: reserved for a built-in rule"],
+    [{ alerts: { rules: { "bad name": { metric: "CPU", threshold: 90 } } } }, "alerts.rules.bad name: rule names are letters, digits"],
     [{ alerts: { repeat: "often" } }, "alerts.repeat: expected a duration"],
     [{ alerts: { history: { max_entries: 0 } } }, "alerts.history.max_entries"],
     [{ email: { host: "smtp.example.org" } }, "email.to: at least one recipient"],

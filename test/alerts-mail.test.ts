@@ -67,4 +67,20 @@ describe("alert mail", () => {
     expect(() => parseTemplate(text.replace("\n=== html-item\n", "\n=== html-row\n"), "t.tmpl")).toThrow('unknown section "html-row"');
     expect(() => parseTemplate("=== subject\nx\n", "t.tmpl")).toThrow('missing section "text"');
   });
+
+  test("a notice's own link is used only when it is http(s)", () => {
+    const cert = (link: string) => notice({ key: `cert_advisory/${link}`, rule: "cert_advisory", metric_type: "CERT", link, unit: "", op: "" });
+    const mail = renderMail(template, [cert("javascript:alert(document.cookie)"), cert("https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-1/")], { dashboardUrl: "https://ams.example.org/", now });
+    expect(mail.html).not.toContain("javascript:");
+    expect(mail.text).not.toContain("javascript:");
+    expect(mail.html).toContain('<a href="https://ams.example.org/servers/web-1.html">');
+    expect(mail.html).toContain('<a href="https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-1/">');
+  });
+
+  test("the subject names each alert once, however many rules it breaks", () => {
+    const disk = { server_id: "db-1", metric_type: "Disk", labels: { mount: "/" }, value: 99, op: ">=" };
+    const mail = renderMail(template, [notice({ ...disk, rule: "disk_warning", threshold: 90 }), notice({ ...disk, rule: "disk_critical", severity: "critical", threshold: 98 })], { dashboardUrl: "http://h/", now });
+    expect(mail.subject).toBe("[AMS] 2 alerts, worst critical: FIRING db-1 Disk /");
+    expect(mail.text.match(/^FIRING /gm)).toHaveLength(2);
+  });
 });

@@ -1,28 +1,32 @@
 import { parseConfig } from "../lib/config.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
-import { evaluateRules } from "../alerts/rules.js";
+import { evaluateRules, ruleStillApplies } from "../alerts/rules.js";
 import { advanceAlerts, type AlertStates, type Notice } from "../alerts/state.js";
 
 const T0 = new Date("2026-11-25T12:00:00Z").getTime();
 const MIN = 60_000;
 const config = parseConfig({ server_id: "web-1" }, "test");
 const alerts = config.alerts;
-const LIVE = new Set([...Object.keys(alerts.rules), "server_silent"]);
+const options = (cfg: typeof alerts) => ({
+  repeatSeconds: cfg.repeat,
+  maxGapSeconds: cfg.silent_after,
+  stillApplies: (a: Parameters<typeof ruleStillApplies>[1]) => ruleStillApplies(cfg, a),
+});
 
 function sample(minute: number, value: number, metric = "CPU", server = "web-1", labels?: Record<string, string>): Sample {
   return { server_id: server, metric_type: metric, timestamp: isoLocal(new Date(T0 + minute * MIN)), value, unit: "%", ...(labels ? { labels } : {}) };
 }
 
 /** Replays cron runs: each run sees the samples up to its minute. */
-function runs(samples: Sample[], minutes: number[], start: AlertStates = {}) {
+function runs(samples: Sample[], minutes: number[], start: AlertStates = {}, cfg = alerts) {
   let state = start;
   const log: { minute: number; events: Notice[] }[] = [];
   for (const minute of minutes) {
     const now = new Date(T0 + minute * MIN);
     const visible = samples.filter((s) => Date.parse(s.timestamp) <= now.getTime());
-    const conditions = evaluateRules(visible, alerts, ["web-1"], now);
-    const result = advanceAlerts(state, conditions, now, alerts.repeat, LIVE);
+    const conditions = evaluateRules(visible, cfg, ["web-1"], now);
+    const result = advanceAlerts(state, conditions, now, options(cfg));
     state = result.alerts;
     log.push({ minute, events: result.events });
   }
@@ -112,7 +116,42 @@ describe("alert state", () => {
     const custom = parseConfig({ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, servers: { "db-1": { threshold: 50, severity: "critical" }, "web-1": { enabled: false } } } } } }, "t");
     const now = new Date(T0);
     const conditions = evaluateRules([sample(0, 60, "CPU", "db-1"), sample(0, 99, "CPU", "web-1")], custom.alerts, [], now);
-    const { events } = advanceAlerts({}, conditions, now, 3600, new Set(["cpu"]));
+    const { events } = advanceAlerts({}, conditions, now, options(custom.alerts));
     expect(events.map((e) => [e.key, e.severity, e.threshold])).toEqual([["cpu/db-1", "critical", 50]]);
+  });
+
+  test.each([
+    ["turned off", { enabled: false }],
+    ["turned off for this server", { servers: { "web-1": { enabled: false } } }],
+    ["now watching another metric", { metric: "RAM" }],
+  ])("a firing alert whose rule is %s is dropped, not reminded forever", (_what, change) => {
+    const samples = every5(0, 20).map((m) => sample(m, 99));
+    const first = runs(samples, [20]);
+    expect(first.state["cpu_high/web-1"]?.status).toBe("firing");
+    const changed = parseConfig({ server_id: "web-1", alerts: { rules: { cpu_high: { metric: "CPU", threshold: 90, for: "10m", ...change } } } }, "t").alerts;
+    // The series keeps its data but the rule no longer judges it: no state, no reminder.
+    const later = runs(samples, [300], first.state, changed);
+    expect(later.state["cpu_high/web-1"]).toBeUndefined();
+    expect(later.events.filter((e) => e.rule === "cpu_high")).toEqual([]);
+  });
+
+  test("a firing silent alert is dropped when silent_after is set to 0", () => {
+    const first = runs([sample(0, 10)], [40]);
+    expect(first.state["server_silent/web-1"]?.status).toBe("firing");
+    const off = parseConfig({ server_id: "web-1", alerts: { silent_after: 0 } }, "t").alerts;
+    const later = runs([sample(0, 10)], [300], first.state, off);
+    expect(later.state["server_silent/web-1"]).toBeUndefined();
+    expect(later.events).toEqual([]);
+  });
+
+  test("a gap in the data does not count towards `for`", () => {
+    // Pending from minute 0, then nothing for an hour (the server was off): the first sample back
+    // restarts the 10 minutes instead of firing at once.
+    const samples = [sample(0, 95), sample(5, 95), sample(65, 95), sample(70, 95), sample(75, 95)];
+    const stepwise = runs(samples, [0, 5, 65, 70, 75]);
+    expect(stepwise.log.map((l) => l.events.filter((e) => e.rule === "cpu_high").map((e) => e.event))).toEqual([[], [], [], [], ["fired"]]);
+    expect(stepwise.state["cpu_high/web-1"]?.since).toBe(isoLocal(new Date(T0 + 65 * MIN)));
+    // The same on a first look at the store.
+    expect(runs(samples, [65]).events.filter((e) => e.rule === "cpu_high")).toEqual([]);
   });
 });

@@ -5,16 +5,18 @@ import { SMTPServer } from "smtp-server";
 /** A real SMTP server on loopback for tests: records every mail it accepts, raw and parsed. */
 export interface TestSmtp {
   port: number;
-  received: { raw: string; mail: ParsedMail; auth?: string }[];
+  /** `secure`: the mail came over TLS (STARTTLS). */
+  received: { raw: string; mail: ParsedMail; auth?: string; secure: boolean }[];
   close(): Promise<void>;
 }
 
-export async function startSmtp(options: { port?: number; user?: string; password?: string } = {}): Promise<TestSmtp> {
+/** With `tls`, the server offers STARTTLS with that key and certificate and takes a password only over TLS. */
+export async function startSmtp(options: { port?: number; user?: string; password?: string; tls?: { key: string; cert: string } } = {}): Promise<TestSmtp> {
   const received: TestSmtp["received"] = [];
   const server = new SMTPServer({
-    disabledCommands: ["STARTTLS"],
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : { disabledCommands: ["STARTTLS"] }),
     authOptional: !options.user,
-    allowInsecureAuth: true,
+    allowInsecureAuth: !options.tls,
     logger: false,
     onAuth(auth, _session, callback) {
       if (auth.username === options.user && auth.password === options.password) callback(null, { user: auth.username });
@@ -27,7 +29,7 @@ export async function startSmtp(options: { port?: number; user?: string; passwor
         const raw = Buffer.concat(chunks).toString("utf8");
         simpleParser(raw)
           .then((mail) => {
-            received.push({ raw, mail, auth: session.user as string | undefined });
+            received.push({ raw, mail, auth: session.user as string | undefined, secure: session.secure });
             callback(null, "Queued as test");
           })
           .catch(callback);
