@@ -95,7 +95,13 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup("SIGTERM");
-    forceKill = setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS);
+    forceKill = setTimeout(() => {
+      killGroup("SIGKILL");
+      // A descendant that left the group (setsid, a daemon) may still hold our pipes open: stop
+      // reading them, or the run would wait for that process, however long it lives.
+      subprocess.stdout?.destroy();
+      subprocess.stderr?.destroy();
+    }, KILL_GRACE_MS);
   }, settings.timeout * 1000);
   const result = await subprocess;
   clearTimeout(timer);

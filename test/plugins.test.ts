@@ -184,6 +184,20 @@ exit 2`);
     expect(isRunning(pid)).toBe(false);
   });
 
+  test("a plugin whose child left its process group but holds the output open does not hold up the run", async () => {
+    const { home, add } = pluginHome({ sensors: { plugins: { timeout: "1s" } } });
+    // setsid: the sleep is out of reach of the group kill, and keeps the plugin's stdout open.
+    add("escape", `setsid sleep 600 &\necho $! > "${home}/sleep.pid"\necho "OK | a=1"`);
+    try {
+      const run = await runCli("ams-sensor", ["--home", home, "escape"], { timeout: 20_000 });
+      expect(run.timedOut).toBe(false);
+      expect(run.exitCode).toBe(1);
+      expect(statusOf(await stored(home), "escape")).toMatchObject({ value: 3, details: { reason: "timed out after 1 s: killed" } });
+    } finally {
+      process.kill(Number(fs.readFileSync(path.join(home, "sleep.pid"), "utf8")), "SIGKILL");
+    }
+  });
+
   test("output over max_output_bytes is cut: the plugin is stopped, complete lines kept, status UNKNOWN", async () => {
     const { home, add } = pluginHome({ sensors: { plugins: { max_output_bytes: 1024 } } });
     add("chatty", `echo "OK | a=1"\nyes "long text line"`);
