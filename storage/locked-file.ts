@@ -77,13 +77,14 @@ export interface UpdateResult {
 }
 
 /**
- * A note beside the file of what this module last wrote (inode, size, mtime): while the file still
- * matches it, no one else has touched it since, so it is the valid array we wrote and an append
- * need not parse it again. Any other writer (an editor, a restore) changes the inode or the size
- * and brings back the full check. Losing the note costs one parse, nothing more.
+ * A note beside the file of what this module last wrote (inode, size, mtime, ctime): while the
+ * file still matches it, no one else has touched it since, so it is the valid array we wrote and an
+ * append need not parse it again. Any other writer (an editor, a restore) changes the inode or the
+ * ctime, which no tool can set back (unlike the mtime: cp -p, tar, rsync), and brings back the full
+ * check. Losing the note costs one parse, nothing more.
  */
 const noteFile = (file: string) => `${file}.written`;
-const identity = (stat: { ino: number; size: number; mtimeMs: number }) => `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) => `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 
 async function writeNoted(file: string, data: string | Uint8Array): Promise<void> {
   await writeFileAtomic(file, data);
