@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic } from "../lib/atomic-write.js";
+import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
 import type { Paths } from "../lib/paths.js";
 import { fileStamp } from "../lib/time.js";
 import { readTextIfPresent, withFileLock } from "../storage/locked-file.js";
@@ -61,7 +61,7 @@ export async function createBackup(paths: Paths, options: BackupsOptions, now: D
   }
   const { data, snapshot } = encodeSnapshot(files, now.toISOString());
   const file = path.join(paths.backupsDir, `ams-${fileStamp(now)}.json.gz`);
-  await writeFileAtomic(file, data);
+  await writeFileAtomic(file, data, undefined, uniqueTemp(file)); // two runs in one second write the same name, without a lock
   const existing = await listSnapshots(paths.backupsDir);
   const deleted = snapshotsToDelete(existing.map((s) => ({ name: s.name, time: s.time.getTime() })), options.keep_hourly, options.keep_daily);
   for (const name of deleted) await fs.rm(path.join(paths.backupsDir, name), { force: true });
