@@ -36,9 +36,19 @@ export function renderJobs(template: string, paths: InstallPaths): string[] {
     .map((line) => line.replace(PLACEHOLDERS, (match) => words[match]!));
 }
 
-export function renderBlock(template: string, paths: InstallPaths): string {
+/**
+ * A job line in the system crontab form (/etc/crontab, /etc/cron.d/*): the user to run it as goes
+ * between the schedule and the command.
+ */
+export function withUser(line: string, user: string): string {
+  if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(user)) throw new Error(`${JSON.stringify(user)}: not a user name`);
+  return line.replace(/^(@\w+|(?:\S+\s+){4}\S+)(\s+)/, `$1$2${user} `);
+}
+
+export function renderBlock(template: string, paths: InstallPaths, systemUser?: string): string {
   const header = `${BEGIN_MARK} (written by scripts/install-crontab for AMS_HOME=${paths.home}; edits inside are overwritten)`;
-  return [header, ...renderJobs(template, paths), END_MARK].join("\n");
+  const jobs = renderJobs(template, paths).map((line) => (systemUser === undefined ? line : withUser(line, systemUser)));
+  return [header, ...jobs, END_MARK].join("\n");
 }
 
 /**
