@@ -85,6 +85,24 @@ export interface RestoreResult {
 }
 
 /**
+ * Copies `file` to `aside`, or to `aside-2`, `aside-3`… when that name is taken (two restores in one
+ * second): an earlier copy is never overwritten. Undefined when `file` does not exist.
+ */
+async function copyAside(file: string, aside: string): Promise<string | undefined> {
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? aside : `${aside}-${n}`;
+    try {
+      await fs.copyFile(file, name, fs.constants.COPYFILE_EXCL);
+      return name;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      if (code !== "EEXIST") throw err;
+    }
+  }
+}
+
+/**
  * Puts a snapshot's files back. The snapshot is checked whole first, so a damaged one changes
  * nothing; then each current file is copied aside (<file>.pre-restore-<stamp>) and replaced
  * atomically under its lock, so running jobs wait rather than write into the old file.
@@ -106,13 +124,8 @@ export async function restoreBackup(paths: Paths, file: string, now: Date): Prom
     const target = targets[name];
     await fs.mkdir(path.dirname(target), { recursive: true });
     await withFileLock(target, async () => {
-      const aside = `${target}.pre-restore-${fileStamp(now)}`;
-      try {
-        await fs.copyFile(target, aside);
-        setAside.push(aside);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      }
+      const aside = await copyAside(target, `${target}.pre-restore-${fileStamp(now)}`);
+      if (aside) setAside.push(aside);
       if (entry.content === null) await fs.rm(target, { force: true });
       else await writeFileAtomic(target, entry.content);
     });
