@@ -208,6 +208,18 @@ exit 2`);
     expect(statusOf(samples, "chatty")?.details).toMatchObject({ status: "UNKNOWN", reason: "printed more than 1024 bytes: cut and stopped" });
   });
 
+  test("a plugins folder others may write to runs nothing: they could link any root-owned program there", async () => {
+    const { home, add, dir } = pluginHome();
+    add("good", "echo 'OK | x=1'");
+    fs.chmodSync(dir, 0o777);
+    const run = await runCli("ams-sensor", ["--home", home, "plugins"]);
+    expect(run.stderr).toContain(`plugins folder ${dir} skipped: it is writable by group or others`);
+    expect(fs.existsSync(amsPaths(home).store)).toBe(false);
+    fs.chmodSync(dir, 0o755);
+    expect((await runCli("ams-sensor", ["--home", home, "plugins"])).exitCode).toBe(0);
+    expect((await stored(home)).map((s) => s.metric_type)).toEqual(["good", "good_status"]);
+  });
+
   test("unsafe or clashing files are skipped with a warning; unknown names list the plugins found", async () => {
     const { home, add, dir } = pluginHome();
     add("good", "echo 'OK | x=1'");
