@@ -3,7 +3,7 @@ import path from "node:path";
 import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
 import type { Paths } from "../lib/paths.js";
 import { fileStamp } from "../lib/time.js";
-import { readTextIfPresent, withFileLock } from "../storage/locked-file.js";
+import { readTextLocked, replaceJsonArrayText } from "../storage/locked-file.js";
 import type { BackupsOptions } from "./config.js";
 import { snapshotsToDelete } from "./rotation.js";
 import { decodeSnapshot, encodeSnapshot, InvalidSnapshotError, SNAPSHOT_FILES, type Snapshot, type SnapshotFile, type SnapshotFileName } from "./snapshot.js";
@@ -56,8 +56,7 @@ export interface CreateResult {
 export async function createBackup(paths: Paths, options: BackupsOptions, now: Date): Promise<CreateResult> {
   const files: SnapshotFile[] = [];
   for (const [name, file] of Object.entries(storeFiles(paths)) as [SnapshotFileName, string][]) {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    files.push({ name, content: (await withFileLock(file, () => readTextIfPresent(file))) ?? null });
+    files.push({ name, content: (await readTextLocked(file)) ?? null });
   }
   const { data, snapshot } = encodeSnapshot(files, now.toISOString());
   const file = path.join(paths.backupsDir, `ams-${fileStamp(now)}.json.gz`);
@@ -122,12 +121,9 @@ export async function restoreBackup(paths: Paths, file: string, now: Date): Prom
   for (const name of SNAPSHOT_FILES) {
     const entry = snapshot.files.find((f) => f.name === name)!;
     const target = targets[name];
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await withFileLock(target, async () => {
+    await replaceJsonArrayText(target, entry.content, async () => {
       const aside = await copyAside(target, `${target}.pre-restore-${fileStamp(now)}`);
       if (aside) setAside.push(aside);
-      if (entry.content === null) await fs.rm(target, { force: true });
-      else await writeFileAtomic(target, entry.content);
     });
   }
   return { snapshot, setAside };

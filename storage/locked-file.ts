@@ -132,6 +132,23 @@ export function updateJsonArray(file: string, change: (records: unknown[]) => un
   return underLock(file, () => rewriteLocked(file, async (records) => formatJsonArray(await change(records))));
 }
 
+/** The file's exact text read under its lock (never a half-replaced file), or undefined when absent. For backups. */
+export function readTextLocked(file: string): Promise<string | undefined> {
+  return underLock(file, () => readTextIfPresent(file));
+}
+
+/**
+ * Under the file's lock: `before()` (a restore copies the current file aside there), then the file
+ * is replaced whole by `text`, a JSON array already checked by the caller, or removed when null.
+ */
+export function replaceJsonArrayText(file: string, text: string | null, before: () => Promise<void>): Promise<void> {
+  return underLock(file, async () => {
+    await before();
+    if (text === null) await fs.rm(file, { force: true });
+    else await writeNoted(file, text);
+  });
+}
+
 const recordLines = (records: readonly unknown[]) => records.map((r) => JSON.stringify(r)).join(",\n");
 
 /** The array's text with `added` before its closing "]"; `text` is known to be a JSON array. */
