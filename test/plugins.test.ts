@@ -14,7 +14,7 @@ const NAGIOS = "/usr/lib/nagios/plugins";
 function pluginHome(config: unknown = {}) {
   const home = tempHome();
   const dir = path.join(home, "sensors.d");
-  fs.mkdirSync(dir);
+  fs.mkdirSync(dir, { mode: 0o755 }); // not writable by others even under umask 002, or no plugin runs
   writeConfig(home, config);
   const add = (name: string, script: string, mode = 0o755) => {
     const file = path.join(dir, name);
@@ -269,7 +269,7 @@ exit 2`);
     const none = await runCli("ams-sensor", ["--home", home, "plugins"]);
     expect(none.exitCode).toBe(0);
     expect(fs.existsSync(amsPaths(home).store)).toBe(false);
-    fs.mkdirSync(path.join(home, "elsewhere"));
+    fs.mkdirSync(path.join(home, "elsewhere"), { mode: 0o755 });
     fs.writeFileSync(path.join(home, "elsewhere", "there"), "#!/bin/sh\necho 'OK | x=5'\n", { mode: 0o755 });
     const run = await runCli("ams-sensor", ["--home", home, "there"]);
     expect(run.exitCode).toBe(0);
