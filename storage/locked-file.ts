@@ -87,8 +87,11 @@ const noteFile = (file: string) => `${file}.written`;
 const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) => `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 
 async function writeNoted(file: string, data: string | Uint8Array): Promise<void> {
-  await writeFileAtomic(file, data);
-  await fs.writeFile(noteFile(file), identity(await fs.stat(file)));
+  const { ino } = await writeFileAtomic(file, data);
+  const stat = await fs.stat(file);
+  // Someone outside the lock replaced the file since our rename: describe nothing rather than their file.
+  if (stat.ino === ino) await fs.writeFile(noteFile(file), identity(stat));
+  else await fs.rm(noteFile(file), { force: true });
 }
 
 async function unchangedSinceWritten(file: string): Promise<boolean> {
