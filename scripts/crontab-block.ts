@@ -55,17 +55,20 @@ export function renderBlock(template: string, paths: InstallPaths, systemUser?: 
  * `crontab` with every AMS block replaced by `block` (at the first block's place, else at the end),
  * or removed when `block` is undefined. Every other line is kept as it was.
  */
+/** A marker line: the mark alone or followed by a space ("# BEGIN AMSTERDAM" is someone else's). */
+const isMark = (line: string, mark: string) => line.trimEnd() === mark || line.startsWith(`${mark} `);
+
 export function replaceBlock(crontab: string, block: string | undefined): string {
   const lines = crontab === "" ? [] : crontab.replace(/\n$/, "").split("\n");
   const kept: string[] = [];
   let insertAt: number | undefined;
   let open: number | undefined;
   lines.forEach((line, i) => {
-    if (line.startsWith(BEGIN_MARK)) {
+    if (isMark(line, BEGIN_MARK)) {
       if (open !== undefined) throw new Error(`crontab line ${i + 1}: "${BEGIN_MARK}" inside an AMS block opened on line ${open + 1}`);
       open = i;
       insertAt ??= kept.length;
-    } else if (line.startsWith(END_MARK)) {
+    } else if (isMark(line, END_MARK)) {
       if (open === undefined) throw new Error(`crontab line ${i + 1}: "${END_MARK}" without "${BEGIN_MARK}"`);
       open = undefined;
     } else if (open === undefined) kept.push(line);

@@ -35,6 +35,12 @@ describe("crontab block", () => {
     expect(() => replaceBlock("# END AMS\n", block)).toThrow("without");
   });
 
+  test("the user's own lines that merely start like a marker are not taken for the block", () => {
+    const own = "# BEGIN AMSTERDAM backups\n0 1 * * * /usr/local/bin/ams-backup-nl\n# END AMSTERDAM backups\n";
+    expect(replaceBlock(own, block)).toBe(`${own}${block}\n`);
+    expect(replaceBlock(`${own}${block}\n`, undefined)).toBe(own);
+  });
+
   test("the schedule of the issue, with absolute paths quoted for sh and cron", () => {
     const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
     const schedule = jobs.map((l) => l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js( \w+)? --home '\/data\/50\\%' .*$/, " $1$2"));
