@@ -1,9 +1,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic } from "../lib/atomic-write.js";
+import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
 import type { Paths } from "../lib/paths.js";
 import { fileStamp } from "../lib/time.js";
-import { readTextIfPresent, withFileLock } from "../storage/locked-file.js";
+import { readTextLocked, replaceJsonArrayText } from "../storage/locked-file.js";
 import type { BackupsOptions } from "./config.js";
 import { snapshotsToDelete } from "./rotation.js";
 import { decodeSnapshot, encodeSnapshot, InvalidSnapshotError, SNAPSHOT_FILES, type Snapshot, type SnapshotFile, type SnapshotFileName } from "./snapshot.js";
@@ -56,12 +56,11 @@ export interface CreateResult {
 export async function createBackup(paths: Paths, options: BackupsOptions, now: Date): Promise<CreateResult> {
   const files: SnapshotFile[] = [];
   for (const [name, file] of Object.entries(storeFiles(paths)) as [SnapshotFileName, string][]) {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    files.push({ name, content: (await withFileLock(file, () => readTextIfPresent(file))) ?? null });
+    files.push({ name, content: (await readTextLocked(file)) ?? null });
   }
   const { data, snapshot } = encodeSnapshot(files, now.toISOString());
   const file = path.join(paths.backupsDir, `ams-${fileStamp(now)}.json.gz`);
-  await writeFileAtomic(file, data);
+  await writeFileAtomic(file, data, undefined, uniqueTemp(file)); // two runs in one second write the same name, without a lock
   const existing = await listSnapshots(paths.backupsDir);
   const deleted = snapshotsToDelete(existing.map((s) => ({ name: s.name, time: s.time.getTime() })), options.keep_hourly, options.keep_daily);
   for (const name of deleted) await fs.rm(path.join(paths.backupsDir, name), { force: true });
@@ -85,6 +84,24 @@ export interface RestoreResult {
 }
 
 /**
+ * Copies `file` to `aside`, or to `aside-2`, `aside-3`… when that name is taken (two restores in one
+ * second): an earlier copy is never overwritten. Undefined when `file` does not exist.
+ */
+async function copyAside(file: string, aside: string): Promise<string | undefined> {
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? aside : `${aside}-${n}`;
+    try {
+      await fs.copyFile(file, name, fs.constants.COPYFILE_EXCL);
+      return name;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      if (code !== "EEXIST") throw err;
+    }
+  }
+}
+
+/**
  * Puts a snapshot's files back. The snapshot is checked whole first, so a damaged one changes
  * nothing; then each current file is copied aside (<file>.pre-restore-<stamp>) and replaced
  * atomically under its lock, so running jobs wait rather than write into the old file.
@@ -104,17 +121,9 @@ export async function restoreBackup(paths: Paths, file: string, now: Date): Prom
   for (const name of SNAPSHOT_FILES) {
     const entry = snapshot.files.find((f) => f.name === name)!;
     const target = targets[name];
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await withFileLock(target, async () => {
-      const aside = `${target}.pre-restore-${fileStamp(now)}`;
-      try {
-        await fs.copyFile(target, aside);
-        setAside.push(aside);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      }
-      if (entry.content === null) await fs.rm(target, { force: true });
-      else await writeFileAtomic(target, entry.content);
+    await replaceJsonArrayText(target, entry.content, async () => {
+      const aside = await copyAside(target, `${target}.pre-restore-${fileStamp(now)}`);
+      if (aside) setAside.push(aside);
     });
   }
   return { snapshot, setAside };

@@ -26,7 +26,8 @@ function cacheKey(file: string): string | undefined {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  return JSON.stringify([AMS_BUILD_ID, os.hostname(), stat ? [stat.ino, stat.size, stat.mtimeMs] : "none"]);
+  // The ctime too: cp -p, tar or rsync can set the mtime back, nothing sets the ctime.
+  return JSON.stringify([AMS_BUILD_ID, os.hostname(), stat ? [stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs] : "none"]);
 }
 
 /**

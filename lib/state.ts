@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic } from "./atomic-write.js";
+import { uniqueTemp, writeFileAtomic } from "./atomic-write.js";
 
 /** Small JSON state kept between cron runs in storage/state/<name>.json (CPU counters, alert state, mail queue). */
 export function stateFile(stateDir: string, name: string): string {
@@ -24,6 +24,8 @@ export async function readState<T>(stateDir: string, name: string): Promise<T | 
   }
 }
 
+/** Saves the state whole. Jobs may save the same state at once (two cpu runs, every job's config cache): the last rename wins. */
 export async function writeState(stateDir: string, name: string, value: unknown, mode?: number): Promise<void> {
-  await writeFileAtomic(stateFile(stateDir, name), JSON.stringify(value), mode);
+  const file = stateFile(stateDir, name);
+  await writeFileAtomic(file, JSON.stringify(value), mode, uniqueTemp(file));
 }

@@ -36,26 +36,39 @@ export function renderJobs(template: string, paths: InstallPaths): string[] {
     .map((line) => line.replace(PLACEHOLDERS, (match) => words[match]!));
 }
 
-export function renderBlock(template: string, paths: InstallPaths): string {
+/**
+ * A job line in the system crontab form (/etc/crontab, /etc/cron.d/*): the user to run it as goes
+ * between the schedule and the command.
+ */
+export function withUser(line: string, user: string): string {
+  if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(user)) throw new Error(`${JSON.stringify(user)}: not a user name`);
+  return line.replace(/^(@\w+|(?:\S+\s+){4}\S+)(\s+)/, `$1$2${user} `);
+}
+
+export function renderBlock(template: string, paths: InstallPaths, systemUser?: string): string {
   const header = `${BEGIN_MARK} (written by scripts/install-crontab for AMS_HOME=${paths.home}; edits inside are overwritten)`;
-  return [header, ...renderJobs(template, paths), END_MARK].join("\n");
+  const jobs = renderJobs(template, paths).map((line) => (systemUser === undefined ? line : withUser(line, systemUser)));
+  return [header, ...jobs, END_MARK].join("\n");
 }
 
 /**
  * `crontab` with every AMS block replaced by `block` (at the first block's place, else at the end),
  * or removed when `block` is undefined. Every other line is kept as it was.
  */
+/** A marker line: the mark alone or followed by a space ("# BEGIN AMSTERDAM" is someone else's). */
+const isMark = (line: string, mark: string) => line.trimEnd() === mark || line.startsWith(`${mark} `);
+
 export function replaceBlock(crontab: string, block: string | undefined): string {
   const lines = crontab === "" ? [] : crontab.replace(/\n$/, "").split("\n");
   const kept: string[] = [];
   let insertAt: number | undefined;
   let open: number | undefined;
   lines.forEach((line, i) => {
-    if (line.startsWith(BEGIN_MARK)) {
+    if (isMark(line, BEGIN_MARK)) {
       if (open !== undefined) throw new Error(`crontab line ${i + 1}: "${BEGIN_MARK}" inside an AMS block opened on line ${open + 1}`);
       open = i;
       insertAt ??= kept.length;
-    } else if (line.startsWith(END_MARK)) {
+    } else if (isMark(line, END_MARK)) {
       if (open === undefined) throw new Error(`crontab line ${i + 1}: "${END_MARK}" without "${BEGIN_MARK}"`);
       open = undefined;
     } else if (open === undefined) kept.push(line);

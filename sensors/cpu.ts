@@ -55,14 +55,16 @@ const sum = (c: CpuCounters) => c.user + c.nice + c.system + c.idle + c.iowait +
 /**
  * Percentages over the interval between two readings, as sar and mpstat compute them; busy is
  * everything but idle and iowait. Undefined when the counters went backwards (reboot, wrap) or did
- * not move: the caller must take a new baseline rather than report nonsense.
+ * not move: the caller must take a new baseline rather than report nonsense. A single field may
+ * step back a little while the others advance (the kernel documents it for iowait on tickless
+ * systems): like sysstat, that field counts as 0 for the interval, the rest still make a figure.
  */
 export function cpuUsage(before: CpuCounters, after: CpuCounters): CpuUsage | undefined {
-  const keys = Object.keys(before) as (keyof CpuCounters)[];
-  if (keys.some((k) => after[k] < before[k])) return undefined;
-  const elapsed = sum(after) - sum(before);
+  if (sum(after) < sum(before)) return undefined;
+  const delta = (k: keyof CpuCounters) => Math.max(0, after[k] - before[k]);
+  const elapsed = (Object.keys(before) as (keyof CpuCounters)[]).reduce((total, k) => total + delta(k), 0);
   if (elapsed <= 0) return undefined;
-  const pct = (k: keyof CpuCounters) => ((after[k] - before[k]) / elapsed) * 100;
+  const pct = (k: keyof CpuCounters) => (delta(k) / elapsed) * 100;
   return {
     busy: round1(100 - pct("idle") - pct("iowait")),
     user: round1(pct("user")),

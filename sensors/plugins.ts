@@ -51,6 +51,13 @@ export async function findPlugins(dir: string, reserved: readonly string[], log:
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw new Error(`plugins folder ${dir}: ${(err as Error).message}`);
   }
+  // Whoever can add a file there can add a symlink to any program owned by root, and have it run
+  // as the user running AMS (root, often, from cron): a folder others may write to runs nothing.
+  const folder = await fs.stat(dir);
+  if ((folder.mode & 0o022) !== 0) {
+    log.warn(`plugins folder ${dir} skipped: it is writable by group or others (chmod go-w)`);
+    return [];
+  }
   const taken = new Set(reserved.map((n) => n.toLowerCase()));
   const names = new Set(entries);
   const plugins: PluginFile[] = [];
@@ -95,7 +102,13 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup("SIGTERM");
-    forceKill = setTimeout(() => killGroup("SIGKILL"), KILL_GRACE_MS);
+    forceKill = setTimeout(() => {
+      killGroup("SIGKILL");
+      // A descendant that left the group (setsid, a daemon) may still hold our pipes open: stop
+      // reading them, or the run would wait for that process, however long it lives.
+      subprocess.stdout?.destroy();
+      subprocess.stderr?.destroy();
+    }, KILL_GRACE_MS);
   }, settings.timeout * 1000);
   const result = await subprocess;
   clearTimeout(timer);

@@ -77,17 +77,21 @@ export interface UpdateResult {
 }
 
 /**
- * A note beside the file of what this module last wrote (inode, size, mtime): while the file still
- * matches it, no one else has touched it since, so it is the valid array we wrote and an append
- * need not parse it again. Any other writer (an editor, a restore) changes the inode or the size
- * and brings back the full check. Losing the note costs one parse, nothing more.
+ * A note beside the file of what this module last wrote (inode, size, mtime, ctime): while the
+ * file still matches it, no one else has touched it since, so it is the valid array we wrote and an
+ * append need not parse it again. Any other writer (an editor, a restore) changes the inode or the
+ * ctime, which no tool can set back (unlike the mtime: cp -p, tar, rsync), and brings back the full
+ * check. Losing the note costs one parse, nothing more.
  */
 const noteFile = (file: string) => `${file}.written`;
-const identity = (stat: { ino: number; size: number; mtimeMs: number }) => `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) => `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 
 async function writeNoted(file: string, data: string | Uint8Array): Promise<void> {
-  await writeFileAtomic(file, data);
-  await fs.writeFile(noteFile(file), identity(await fs.stat(file)));
+  const { ino } = await writeFileAtomic(file, data);
+  const stat = await fs.stat(file);
+  // Someone outside the lock replaced the file since our rename: describe nothing rather than their file.
+  if (stat.ino === ino) await fs.writeFile(noteFile(file), identity(stat));
+  else await fs.rm(noteFile(file), { force: true });
 }
 
 async function unchangedSinceWritten(file: string): Promise<boolean> {
@@ -129,6 +133,23 @@ async function underLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
 /** Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore). */
 export function updateJsonArray(file: string, change: (records: unknown[]) => unknown[] | Promise<unknown[]>): Promise<UpdateResult> {
   return underLock(file, () => rewriteLocked(file, async (records) => formatJsonArray(await change(records))));
+}
+
+/** The file's exact text read under its lock (never a half-replaced file), or undefined when absent. For backups. */
+export function readTextLocked(file: string): Promise<string | undefined> {
+  return underLock(file, () => readTextIfPresent(file));
+}
+
+/**
+ * Under the file's lock: `before()` (a restore copies the current file aside there), then the file
+ * is replaced whole by `text`, a JSON array already checked by the caller, or removed when null.
+ */
+export function replaceJsonArrayText(file: string, text: string | null, before: () => Promise<void>): Promise<void> {
+  return underLock(file, async () => {
+    await before();
+    if (text === null) await fs.rm(file, { force: true });
+    else await writeNoted(file, text);
+  });
 }
 
 const recordLines = (records: readonly unknown[]) => records.map((r) => JSON.stringify(r)).join(",\n");

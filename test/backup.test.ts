@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
+import { createBackup, restoreBackup } from "../backups/backup.js";
 import { snapshotsToDelete } from "../backups/rotation.js";
+import { amsPaths } from "../lib/paths.js";
 import { decodeSnapshot, encodeSnapshot, InvalidSnapshotError } from "../backups/snapshot.js";
 import { formatJsonArray } from "../storage/locked-file.js";
 import { runCli, tempHome, writeConfig } from "./helpers.js";
@@ -122,5 +124,22 @@ describe("ams-backup", () => {
     expect(created.exitCode).toBe(0);
     expect(created.stdout).toContain("removed 2 old snapshot(s): ams-20200101T010000Z.json.gz, ams-20200101T000000Z.json.gz");
     expect(fs.readdirSync(dir).sort()).toEqual([expect.stringMatching(/^ams-20200102/), expect.stringMatching(/^ams-2026/), "notes.txt"].sort());
+  });
+});
+
+describe("restore copies aside", () => {
+  test("two restores in the same second keep both earlier versions: no copy is overwritten", async () => {
+    const paths = amsPaths(tempHome());
+    const options = { keep_hourly: 48, keep_daily: 14 };
+    fs.mkdirSync(path.dirname(paths.store), { recursive: true });
+    fs.writeFileSync(paths.store, formatJsonArray([{ v: "snapshot" }]));
+    const { file } = await createBackup(paths, options, new Date("2026-11-25T10:00:00Z"));
+    fs.writeFileSync(paths.store, formatJsonArray([{ v: "original" }]));
+    const now = new Date("2026-11-25T12:00:00Z");
+    const first = await restoreBackup(paths, file, now);
+    const second = await restoreBackup(paths, file, now);
+    const storeCopies = [...first.setAside, ...second.setAside].filter((f) => f.includes("system_logs.json"));
+    expect(new Set(storeCopies).size).toBe(2);
+    expect(storeCopies.map((f) => JSON.parse(fs.readFileSync(f, "utf8"))[0].v)).toEqual(["original", "snapshot"]);
   });
 });

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { cronWord, renderJobs, replaceBlock } from "../scripts/crontab-block.js";
+import { cronWord, renderBlock, renderJobs, replaceBlock, withUser } from "../scripts/crontab-block.js";
 import { installDir } from "../lib/paths.js";
 import { tempHome } from "./helpers.js";
 
@@ -35,6 +35,12 @@ describe("crontab block", () => {
     expect(() => replaceBlock("# END AMS\n", block)).toThrow("without");
   });
 
+  test("the user's own lines that merely start like a marker are not taken for the block", () => {
+    const own = "# BEGIN AMSTERDAM backups\n0 1 * * * /usr/local/bin/ams-backup-nl\n# END AMSTERDAM backups\n";
+    expect(replaceBlock(own, block)).toBe(`${own}${block}\n`);
+    expect(replaceBlock(`${own}${block}\n`, undefined)).toBe(own);
+  });
+
   test("the schedule of the issue, with absolute paths quoted for sh and cron", () => {
     const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
     const schedule = jobs.map((l) => l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js( \w+)? --home '\/data\/50\\%' .*$/, " $1$2"));
@@ -45,6 +51,23 @@ describe("crontab block", () => {
     ]);
     expect(cronWord("/it's")).toBe(`'/it'\\''s'`);
     expect(() => cronWord("/a\nb")).toThrow("line break");
+  });
+});
+
+describe("system crontab lines (/etc/cron.d)", () => {
+  test("every line names the user between the schedule and the command", () => {
+    expect(withUser("*/2  *  *   *   *    /usr/bin/node x", "ams")).toBe("*/2  *  *   *   *    ams /usr/bin/node x");
+    expect(withUser("@reboot              /usr/bin/node y", "ams")).toBe("@reboot              ams /usr/bin/node y");
+    expect(() => withUser("* * * * * x", "a b")).toThrow("not a user name");
+    const jobs = renderBlock(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }, "ams").split("\n").slice(1, -1);
+    expect(jobs).toHaveLength(13);
+    for (const line of jobs) expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams \/usr\/bin\/node \/opt\/ams\/dist\//);
+  });
+
+  test("a file under /etc/cron.d without --user is refused before anything is read", async () => {
+    const run = await execa(installer, ["--crontab-file", "/etc/cron.d/ams", "--home", tempHome()], { reject: false });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain("add --user NAME");
   });
 });
 

@@ -14,7 +14,7 @@ const NAGIOS = "/usr/lib/nagios/plugins";
 function pluginHome(config: unknown = {}) {
   const home = tempHome();
   const dir = path.join(home, "sensors.d");
-  fs.mkdirSync(dir);
+  fs.mkdirSync(dir, { mode: 0o755 }); // not writable by others even under umask 002, or no plugin runs
   writeConfig(home, config);
   const add = (name: string, script: string, mode = 0o755) => {
     const file = path.join(dir, name);
@@ -184,6 +184,20 @@ exit 2`);
     expect(isRunning(pid)).toBe(false);
   });
 
+  test("a plugin whose child left its process group but holds the output open does not hold up the run", async () => {
+    const { home, add } = pluginHome({ sensors: { plugins: { timeout: "1s" } } });
+    // setsid: the sleep is out of reach of the group kill, and keeps the plugin's stdout open.
+    add("escape", `setsid sleep 600 &\necho $! > "${home}/sleep.pid"\necho "OK | a=1"`);
+    try {
+      const run = await runCli("ams-sensor", ["--home", home, "escape"], { timeout: 20_000 });
+      expect(run.timedOut).toBe(false);
+      expect(run.exitCode).toBe(1);
+      expect(statusOf(await stored(home), "escape")).toMatchObject({ value: 3, details: { reason: "timed out after 1 s: killed" } });
+    } finally {
+      process.kill(Number(fs.readFileSync(path.join(home, "sleep.pid"), "utf8")), "SIGKILL");
+    }
+  });
+
   test("output over max_output_bytes is cut: the plugin is stopped, complete lines kept, status UNKNOWN", async () => {
     const { home, add } = pluginHome({ sensors: { plugins: { max_output_bytes: 1024 } } });
     add("chatty", `echo "OK | a=1"\nyes "long text line"`);
@@ -192,6 +206,18 @@ exit 2`);
     const samples = await stored(home);
     expect(ofPlugin(samples, "chatty").map((s) => s.value)).toEqual([1]);
     expect(statusOf(samples, "chatty")?.details).toMatchObject({ status: "UNKNOWN", reason: "printed more than 1024 bytes: cut and stopped" });
+  });
+
+  test("a plugins folder others may write to runs nothing: they could link any root-owned program there", async () => {
+    const { home, add, dir } = pluginHome();
+    add("good", "echo 'OK | x=1'");
+    fs.chmodSync(dir, 0o777);
+    const run = await runCli("ams-sensor", ["--home", home, "plugins"]);
+    expect(run.stderr).toContain(`plugins folder ${dir} skipped: it is writable by group or others`);
+    expect(fs.existsSync(amsPaths(home).store)).toBe(false);
+    fs.chmodSync(dir, 0o755);
+    expect((await runCli("ams-sensor", ["--home", home, "plugins"])).exitCode).toBe(0);
+    expect((await stored(home)).map((s) => s.metric_type)).toEqual(["good", "good_status"]);
   });
 
   test("unsafe or clashing files are skipped with a warning; unknown names list the plugins found", async () => {
@@ -243,7 +269,7 @@ exit 2`);
     const none = await runCli("ams-sensor", ["--home", home, "plugins"]);
     expect(none.exitCode).toBe(0);
     expect(fs.existsSync(amsPaths(home).store)).toBe(false);
-    fs.mkdirSync(path.join(home, "elsewhere"));
+    fs.mkdirSync(path.join(home, "elsewhere"), { mode: 0o755 });
     fs.writeFileSync(path.join(home, "elsewhere", "there"), "#!/bin/sh\necho 'OK | x=5'\n", { mode: 0o755 });
     const run = await runCli("ams-sensor", ["--home", home, "there"]);
     expect(run.exitCode).toBe(0);

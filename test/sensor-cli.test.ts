@@ -1,4 +1,6 @@
 import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { amsPaths } from "../lib/paths.js";
@@ -58,6 +60,17 @@ describe("ams-sensor", () => {
     writeConfig(home, { server_id: "web-2", sensors: { disk: { timeout: "ten" } } });
     const bad = await runCli("ams-sensor", ["ram", "--home", home]);
     expect([bad.exitCode, bad.stderr]).toEqual([1, expect.stringContaining("sensors.disk.timeout")]);
+  });
+
+  test("a config rewritten in place with its mtime set back (cp -p, tar) is read again, not taken from the cache", async () => {
+    const home = tempHome();
+    const file = path.join(home, "ams.config.json");
+    writeConfig(home, { server_id: "web-1" });
+    await execa("cp", ["-p", file, `${file}.stamp`]);
+    expect((await runCli("ams-sensor", ["ram", "--home", home])).stdout).toMatch(/ on web-1$/m);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("web-1", "web-2")); // same inode, same size
+    await execa("touch", ["-r", `${file}.stamp`, file]);
+    expect((await runCli("ams-sensor", ["ram", "--home", home])).stdout).toMatch(/ on web-2$/m);
   });
 
   test("a corrupt store is moved aside, reported, and the command exits 1", async () => {

@@ -28,6 +28,12 @@ describe("cpu", () => {
     expect(cpuUsage(stat.total, { ...stat.total, idle: 10 })).toBeUndefined();
     expect(cpuUsage(stat.total, stat.total)).toBeUndefined();
   });
+
+  test("iowait stepping back a little while the rest advance (tickless kernels) still gives a figure", () => {
+    const t = stat.total;
+    const after = { ...t, user: t.user + 60, system: t.system + 20, idle: t.idle + 120, iowait: t.iowait - 3 };
+    expect(cpuUsage(t, after)).toEqual({ busy: 40, user: 30, nice: 0, system: 10, iowait: 0, steal: 0 });
+  });
 });
 
 describe("ram", () => {

@@ -57,6 +57,22 @@ describe("store", () => {
     expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([4, 5]);
   });
 
+  test("a store overwritten in place with its time stamp set back (cp -p, tar) is still parsed before an append", async () => {
+    const file = storeOf(tempHome());
+    await appendSamples(file, [sample(1)]);
+    const stamp = `${file}.stamp`;
+    await execa("cp", ["-p", file, stamp]); // keeps the time stamps to the nanosecond
+    // Same inode, same size, same mtime: only the ctime tells that someone else wrote it.
+    const damaged = "x".repeat(fs.statSync(file).size);
+    fs.writeFileSync(file, damaged);
+    await execa("touch", ["-r", stamp, file]);
+    expect(fs.statSync(file).mtimeMs).toBe(fs.statSync(stamp).mtimeMs);
+    const result = await appendSamples(file, [sample(2)]);
+    expect(result.movedAside).toBeDefined();
+    expect(fs.readFileSync(result.movedAside!, "utf8")).toBe(damaged);
+    expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([2]);
+  });
+
   test("an invalid sample is refused before anything is written", async () => {
     const file = storeOf(tempHome());
     await expect(appendSamples(file, [sample(1), sample(Number.NaN)])).rejects.toThrow(InvalidSampleError);
