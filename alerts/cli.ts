@@ -3,7 +3,8 @@ import path from "node:path";
 import type { Command } from "commander";
 import { amsProgram, openJob, runProgram, type Job } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
-import { installDir, pluginsDir } from "../lib/paths.js";
+import { installDir } from "../lib/paths.js";
+import { pluginNames } from "../sensors/registry.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { readAlertRunState, runCheck } from "./check.js";
 import { renderMail } from "./mail.js";
@@ -17,7 +18,7 @@ const JOB = "alert";
 /** The job with everything checked up front: rule metrics against the plugins present, and the template. */
 async function openAlertJob(cmd: Command): Promise<Job & { template: MailTemplate }> {
   const job = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
-  checkRuleMetrics(job.config.alerts, knownMetrics(pluginsDir(job.paths, job.config)), job.paths.config);
+  checkRuleMetrics(job.config.alerts, knownMetrics(await pluginNames(job)), job.paths.config);
   const templateFile = job.config.alerts.template
     ? path.resolve(job.paths.home, job.config.alerts.template)
     : path.join(installDir, "alerts", "alert-mail.template");

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import { ConfigError } from "../lib/config.js";
 import type { AlertsConfig } from "./config.js";
 
@@ -7,28 +5,10 @@ import type { AlertsConfig } from "./config.js";
 export const BUILTIN_METRICS = ["CPU", "RAM", "Disk", "Processes", "Users", "CERT"] as const;
 
 /**
- * The metrics a rule may name: the built-ins, and for every executable file in the plugins folder
- * its name (the plugin's values) and `<name>_status` (its Nagios status, 0 OK … 3 UNKNOWN).
+ * The metrics a rule may name: the built-ins, and for every plugin that ams-sensor would run its
+ * name (the plugin's values) and `<name>_status` (its Nagios status, 0 OK … 3 UNKNOWN).
  */
-export function knownMetrics(pluginsDir: string): string[] {
-  let plugins: string[] = [];
-  try {
-    plugins = fs
-      .readdirSync(pluginsDir, { withFileTypes: true })
-      .filter((entry) => !entry.name.startsWith(".") && !entry.isDirectory())
-      .filter((entry) => {
-        try {
-          fs.accessSync(path.join(pluginsDir, entry.name), fs.constants.X_OK);
-          return true;
-        } catch {
-          return false;
-        }
-      })
-      .map((entry) => entry.name)
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
+export function knownMetrics(plugins: readonly string[]): string[] {
   return [...BUILTIN_METRICS, ...plugins.flatMap((name) => [name, `${name}_status`])];
 }
 

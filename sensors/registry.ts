@@ -28,6 +28,13 @@ async function loadPlugins(job: Job, reservedNames: string[]): Promise<Sensor[]>
   return pluginSensors(await findPlugins(pluginsDir(job.paths, job.config), reservedNames, job.log), job.config.sensors.plugins);
 }
 
+/** The names of the plugins ams-sensor would run (alert rules may watch their metrics). */
+export async function pluginNames(job: Job): Promise<string[]> {
+  return (await loadPlugins(job, reservedNames())).map((s) => s.name);
+}
+
+const reservedNames = () => [...builtinSensors.map((s) => s.name), ...GROUPS];
+
 /**
  * The sensors that command-line names select: built-in names, plugin names (files of the plugins
  * folder), "plugins" for every plugin, "all" for everything. The folder is only read when a name
@@ -36,7 +43,7 @@ async function loadPlugins(job: Job, reservedNames: string[]): Promise<Sensor[]>
 export async function selectSensors(names: readonly string[], job: Job): Promise<Selection> {
   const builtinNames = builtinSensors.map((s) => s.name);
   const needsPlugins = names.some((n) => !builtinNames.includes(n));
-  const plugins = needsPlugins ? await loadPlugins(job, [...builtinNames, ...GROUPS]) : [];
+  const plugins = needsPlugins ? await loadPlugins(job, reservedNames()) : [];
   const everything = [...builtinSensors, ...plugins];
   const wanted = new Set<Sensor>();
   const unknown: string[] = [];

@@ -294,6 +294,14 @@ describe("plugin records flow through the rest of AMS unchanged", () => {
   });
 });
 
+test("an alert rule may not watch a plugin that ams-sensor would refuse to run", async () => {
+  const { home, add } = pluginHome({ alerts: { rules: { unsafe: { metric: "loose", threshold: 1 } } } });
+  add("loose", "echo 'x 1'", 0o777);
+  const check = await runCli("ams-alert", ["check", "--home", home]);
+  expect(check.exitCode).toBe(1);
+  expect(check.stderr).toContain('alerts.rules.unsafe.metric: unknown metric "loose"');
+});
+
 describe("plugin settings and concurrency", () => {
   test("defaults, and bad values named", () => {
     expect(parseConfig({}, "c.json").sensors.plugins).toEqual({ dir: "sensors.d", timeout: 10, concurrency: 4, max_output_bytes: 65536 });
