@@ -8,7 +8,7 @@ import type { Sample } from "../storage/sample.js";
 import { appendSamples } from "../storage/store.js";
 import { readAlertHistory } from "../alerts/history.js";
 import { runCli, tempHome, writeConfig } from "./helpers.js";
-import { startSmtp, type TestSmtp } from "./smtp.js";
+import { startSmtp, type TestSmtp } from "./support/smtp.js";
 
 // End to end: the built ams-alert against a temp home and a real SMTP server on loopback. Time moves
 // through AMS_NOW (the CLI's replay clock); samples are stamped relative to the same base time.

@@ -4,7 +4,7 @@ import { simpleParser, type ParsedMail } from "mailparser";
 import { parseConfig } from "../lib/config.js";
 import { notifierFor, outboxNotifier, readPassword, smtpNotifier, type Notifier, type OutgoingMail } from "../alerts/notify.js";
 import { deliverQueue, type QueuedMail } from "../alerts/queue.js";
-import { startSmtp, type TestSmtp } from "./smtp.js";
+import { startSmtp, type TestSmtp } from "./support/smtp.js";
 import { tempHome } from "./helpers.js";
 
 const mail: OutgoingMail = {

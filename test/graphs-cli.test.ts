@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { runCli, tempHome } from "./helpers.js";
-import { writeFleetHome } from "./dashboard-fixture.js";
+import { writeFleetHome } from "./support/dashboard-fixture.js";
 
 const files = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/")).sort();
 

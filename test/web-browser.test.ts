@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from "execa";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { installDir } from "../lib/paths.js";
-import { HOSTILE_PROCESS, HOSTILE_SERVER, writeFleetHome } from "./dashboard-fixture.js";
+import { HOSTILE_PROCESS, HOSTILE_SERVER, writeFleetHome } from "./support/dashboard-fixture.js";
 import { runCli, tempHome } from "./helpers.js";
 
 const ARTIFACTS = path.join(installDir, "test-artifacts");

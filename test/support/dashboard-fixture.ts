@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { formatJsonArray } from "../storage/locked-file.js";
-import type { Sample } from "../storage/sample.js";
-import { writeConfig } from "./helpers.js";
+import { formatJsonArray } from "../../storage/locked-file.js";
+import type { Sample } from "../../storage/sample.js";
+import { writeConfig } from "../helpers.js";
 
 export const HOSTILE_SERVER = '"><script>';
 export const HOSTILE_PROCESS = "<img src=x onerror=alert(1)>";
