@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
+import path from "node:path";
 import type { Config } from "../lib/config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
@@ -10,7 +11,7 @@ import { withFileLock } from "../storage/locked-file.js";
 import { certNotices } from "./cert.js";
 import { appendAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
-import type { Notifier } from "./notify.js";
+import { outboxNotifier, type Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
 import { evaluateRules, ruleStillApplies } from "./rules.js";
 import { advanceAlerts, type AlertState, type AlertStates, type Notice } from "./state.js";
@@ -109,11 +110,16 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       await appendAlertHistory(paths.alertsLog, events);
       for (const e of events) log.info(`${e.event} ${e.key}: ${e.message}`);
     }
-    const delivery = await deliverQueue(queue, notifier, async (rest) => {
-      state = { ...state, queue: rest };
-      await writeState(paths.stateDir, STATE_NAME, state);
+    const undeliverable = outboxNotifier(config.email, path.join(paths.outbox, "undeliverable"));
+    const delivery = await deliverQueue(queue, notifier, {
+      save: async (rest) => {
+        state = { ...state, queue: rest };
+        await writeState(paths.stateDir, STATE_NAME, state);
+      },
+      setAside: (mail) => undeliverable.send(mail),
     });
     for (const s of delivery.sent) log.info(`mail ${s.id} "${s.subject}" via ${notifier.target}: ${s.answer}`);
+    for (const r of delivery.rejected) log.error(`mail ${r.id} "${r.subject}" refused by ${notifier.target} for good, not retried (${r.savedAs}): ${r.error}`);
     if (delivery.failed) log.error(`mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`);
     return { events, state, delivery };
   });

@@ -43,6 +43,10 @@ program
     for (const e of result.events) process.stdout.write(`${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}\n`);
     if (opts.dryRun) return;
     for (const s of result.delivery?.sent ?? []) process.stdout.write(`mail "${s.subject}": ${s.answer}\n`);
+    for (const r of result.delivery?.rejected ?? []) {
+      process.stderr.write(`ams-alert: mail "${r.subject}" refused for good, not retried, ${r.savedAs}: ${r.error}\n`);
+      process.exitCode = 1;
+    }
     const failed = result.delivery?.failed;
     if (failed) {
       process.stderr.write(`ams-alert: mail not delivered (${result.state.queue.length} queued, retried next run): ${failed.error}\n`);

@@ -3,7 +3,8 @@ import type { Notifier, OutgoingMail } from "./notify.js";
 /**
  * The mail queue kept in storage/state/: a mail is removed only once its notifier accepted it, and
  * the queue is saved after every mail, so a failed send is retried next run and a sent one is
- * never sent again.
+ * never sent again. A mail the server refuses for good (SMTP 5xx) would be refused on every retry
+ * and hold back every later alert: it is set aside as a file instead, and reported.
  */
 
 export interface QueuedMail extends OutgoingMail {
@@ -13,12 +14,27 @@ export interface QueuedMail extends OutgoingMail {
 
 export interface Delivery {
   sent: { id: string; subject: string; answer: string }[];
-  /** The first failure; it and the mails after it stay queued, in order. */
+  /** Refused for good by the server, set aside (where it went is `savedAs`), no longer queued. */
+  rejected: { id: string; subject: string; error: string; savedAs: string }[];
+  /** The first failure that may pass (server down, timeout); it and the mails after it stay queued, in order. */
   failed?: { id: string; error: string };
 }
 
-export async function deliverQueue(queue: QueuedMail[], notifier: Notifier, save: (queue: QueuedMail[]) => Promise<void>): Promise<Delivery> {
-  const delivery: Delivery = { sent: [] };
+export interface QueueIo {
+  /** Persists what is still queued. */
+  save(queue: QueuedMail[]): Promise<void>;
+  /** Keeps a refused mail somewhere an admin finds it; resolves to where. */
+  setAside(mail: QueuedMail): Promise<string>;
+}
+
+/** SMTP's permanent failures: the same mail sent again gets the same answer. */
+const isPermanent = (err: unknown) => {
+  const code = (err as { responseCode?: unknown }).responseCode;
+  return typeof code === "number" && code >= 500 && code < 600;
+};
+
+export async function deliverQueue(queue: QueuedMail[], notifier: Notifier, io: QueueIo): Promise<Delivery> {
+  const delivery: Delivery = { sent: [], rejected: [] };
   let pending = [...queue];
   while (pending.length > 0) {
     const mail = pending[0]!;
@@ -27,13 +43,20 @@ export async function deliverQueue(queue: QueuedMail[], notifier: Notifier, save
       answer = await notifier.send(mail);
     } catch (err) {
       const error = (err as Error).message;
+      if (isPermanent(err)) {
+        const savedAs = await io.setAside({ ...mail, attempts: mail.attempts + 1, last_error: error });
+        pending = pending.slice(1);
+        await io.save(pending);
+        delivery.rejected.push({ id: mail.id, subject: mail.subject, error, savedAs });
+        continue;
+      }
       pending = [{ ...mail, attempts: mail.attempts + 1, last_error: error }, ...pending.slice(1)];
-      await save(pending);
+      await io.save(pending);
       delivery.failed = { id: mail.id, error };
       break;
     }
     pending = pending.slice(1);
-    await save(pending);
+    await io.save(pending);
     delivery.sent.push({ id: mail.id, subject: mail.subject, answer });
   }
   return delivery;

@@ -121,6 +121,27 @@ describe("ams-alert end to end", () => {
     expectNoSecret(home);
   }, 120_000);
 
+  test("a mail the server refuses for good is set aside as a file and does not block the next alerts", async () => {
+    const picky = await startSmtp({ user: "ams", password: SECRET, refuseSubject: "CPU" });
+    try {
+      const home = smtpHome(picky.port);
+      await store(home, minutes(0, 10).map((m) => sample("web-1", "CPU", m, 99)));
+      const refused = await check(home, 10);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toMatch(/refused for good, not retried, written to .*undeliverable.*\.eml: .*554/);
+      const setAside = fs.readdirSync(path.join(home, "logs", "outbox", "undeliverable"));
+      expect(setAside).toHaveLength(1);
+      expect(fs.readFileSync(path.join(home, "logs", "outbox", "undeliverable", setAside[0]!), "utf8")).toContain("FIRING web-1 CPU");
+      expect((await check(home, 10, ["list"])).stdout).not.toContain("queued");
+      await store(home, minutes(15, 25).map((m) => sample("web-1", "RAM", m, 95)));
+      expect((await check(home, 25)).exitCode).toBe(0);
+      expect(picky.received.map((r) => r.mail.subject)).toEqual(["[AMS] 1 alert, worst warning: FIRING web-1 RAM"]);
+      expectNoSecret(home);
+    } finally {
+      await picky.close();
+    }
+  });
+
   test("two crises in one run: one mail naming both", async () => {
     const home = smtpHome(smtp.port);
     const before = smtp.received.length;

@@ -10,8 +10,13 @@ export interface TestSmtp {
   close(): Promise<void>;
 }
 
-/** With `tls`, the server offers STARTTLS with that key and certificate and takes a password only over TLS. */
-export async function startSmtp(options: { port?: number; user?: string; password?: string; tls?: { key: string; cert: string } } = {}): Promise<TestSmtp> {
+/**
+ * With `tls`, the server offers STARTTLS with that key and certificate and takes a password only
+ * over TLS. With `refuseSubject`, a mail whose subject holds that text is refused for good (554).
+ */
+export async function startSmtp(
+  options: { port?: number; user?: string; password?: string; tls?: { key: string; cert: string }; refuseSubject?: string } = {},
+): Promise<TestSmtp> {
   const received: TestSmtp["received"] = [];
   const server = new SMTPServer({
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : { disabledCommands: ["STARTTLS"] }),
@@ -29,6 +34,10 @@ export async function startSmtp(options: { port?: number; user?: string; passwor
         const raw = Buffer.concat(chunks).toString("utf8");
         simpleParser(raw)
           .then((mail) => {
+            if (options.refuseSubject && mail.subject?.includes(options.refuseSubject)) {
+              callback(Object.assign(new Error("Message refused by policy"), { responseCode: 554 }));
+              return;
+            }
             received.push({ raw, mail, auth: session.user as string | undefined, secure: session.secure });
             callback(null, "Queued as test");
           })
