@@ -70,13 +70,14 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
     else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
-  const servers = [config.server_id, ...fleet.samples.map((s) => s.server_id)];
-  const conditions = evaluateRules(fleet.samples, config.alerts, servers, now);
+  const servers = new Set([config.server_id, ...fleet.samples.map((s) => s.server_id)]);
+  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now);
   const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
     repeatSeconds: config.alerts.repeat,
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
     maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
-    stillApplies: (a) => ruleStillApplies(config.alerts, a),
+    // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on.
+    stillApplies: (a) => servers.has(a.server_id) && ruleStillApplies(config.alerts, a),
   });
   // Off: forget the advisories seen, so switching it on again starts from what is stored then.
   if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };

@@ -5,6 +5,7 @@ import { execa } from "execa";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { mapWithLimit } from "../lib/concurrency.js";
+import { remoteCopy } from "../storage/fleet.js";
 import { readPullStatus, writePullStatus, type PullStatus, type PullStatuses } from "../storage/pull-status.js";
 import { readSamples } from "../storage/store.js";
 import type { FetchSettings, Remote } from "./remotes-config.js";
@@ -34,11 +35,6 @@ export interface FetchContext {
   /** Accept a host key seen for the first time, for this run (overrides fetch.accept_new_host). */
   acceptNewHost?: boolean;
   now?: () => Date;
-}
-
-/** The remote's copy that readFleet reads. */
-export function remoteCopyFile(paths: Paths, name: string): string {
-  return path.join(paths.remoteDir, `${name}_logs.json`);
 }
 
 /** `user@host:path`, with IPv6 addresses in brackets as scp wants them. */
@@ -126,7 +122,7 @@ async function validateCopy(remote: Remote, ctx: FetchContext, temp: string): Pr
 export async function pullRemote(remote: Remote, ctx: FetchContext): Promise<PullOutcome> {
   const startedAt = (ctx.now ?? (() => new Date()))();
   const start = performance.now();
-  const dest = remoteCopyFile(ctx.paths, remote.name);
+  const dest = remoteCopy(ctx.paths, remote.name);
   // Per-process name: two overlapping runs never write into each other's copy.
   const temp = `${dest}.part-${process.pid}`;
   const elapsed = () => Math.round(performance.now() - start) / 1000;

@@ -1,4 +1,3 @@
-import fs from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../lib/config.js";
 import type { Paths } from "../lib/paths.js";
@@ -20,30 +19,19 @@ export interface Fleet {
   sources: FleetSource[];
 }
 
-const REMOTE_FILE = /^(.+)_logs\.json$/;
-
-/** The remote copies present in storage/remote/, as [name, file]. */
-async function remoteFiles(remoteDir: string): Promise<[string, string][]> {
-  try {
-    const names = (await fs.readdir(remoteDir)).sort();
-    return names.flatMap((f) => {
-      const m = REMOTE_FILE.exec(f);
-      return m ? [[m[1]!, path.join(remoteDir, f)] as [string, string]] : [];
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
-}
+/** Where ams-fetch-remote keeps the last good copy of a remote's store. */
+export const remoteCopy = (paths: Paths, name: string) => path.join(paths.remoteDir, `${name}_logs.json`);
 
 /**
- * Every server's samples through one reader: this server's store and each remote's last good copy
- * (records lacking a server_id are tagged with the remote's name). A source that cannot be read is
- * reported in `sources` and the others are still returned.
+ * Every server's samples through one reader: this server's store and the last good copy of each
+ * remote in the config (records lacking a server_id are tagged with the remote's name). A remote
+ * taken out of the config leaves the pages, /metrics and the alert rules, though its last copy
+ * stays on disk. A source that cannot be read is reported in `sources` and the others are still
+ * returned; a remote not pulled yet reads as empty.
  */
 export async function readFleet(paths: Paths, config: Config): Promise<Fleet> {
   const inputs: [string, string, string][] = [["local", paths.store, config.server_id]];
-  for (const [name, file] of await remoteFiles(paths.remoteDir)) inputs.push([name, file, name]);
+  for (const { name } of config.remotes) inputs.push([name, remoteCopy(paths, name), name]);
   const samples: Sample[] = [];
   const sources: FleetSource[] = [];
   for (const [name, file, fallbackId] of inputs) {

@@ -23,6 +23,8 @@ function sample(server: string, metric: string, minute: number, value: number, l
 
 const minutes = (from: number, to: number) => Array.from({ length: Math.floor((to - from) / 5) + 1 }, (_, i) => from + i * 5);
 
+const DB_REMOTE = { name: "db-1", host: "db-1.example.org", user: "ams" };
+
 function smtpHome(port: number, extra: object = {}): string {
   const home = tempHome();
   writeConfig(home, {
@@ -193,7 +195,7 @@ describe("ams-alert end to end", () => {
   }, 60_000);
 
   test("a remote server silent for 30 minutes fires, and resolves when its samples return", async () => {
-    const home = smtpHome(smtp.port);
+    const home = smtpHome(smtp.port, { remotes: [DB_REMOTE] });
     const before = smtp.received.length;
     const mails = () => smtp.received.slice(before).map((r) => r.mail.subject);
     const remote = path.join(amsPaths(home).remoteDir, "db-1_logs.json");
@@ -210,6 +212,23 @@ describe("ams-alert end to end", () => {
     await check(home, 50);
     await check(home, 55);
     expect(mails()).toEqual(["[AMS] 1 alert, worst critical: FIRING db-1 no samples", "[AMS] 1 alert, worst critical: RESOLVED db-1 no samples"]);
+  }, 60_000);
+
+  test("a remote taken out of the config leaves the alerts: no silent alert, no reminders of its firing ones", async () => {
+    const home = smtpHome(smtp.port, { remotes: [DB_REMOTE] });
+    const before = smtp.received.length;
+    const mails = () => smtp.received.slice(before).map((r) => r.mail.subject);
+    await appendSamples(path.join(amsPaths(home).remoteDir, "db-1_logs.json"), minutes(0, 10).map((m) => sample("db-1", "CPU", m, 99)));
+    await store(home, [sample("web-1", "CPU", 10, 10)]);
+    await check(home, 10);
+    expect(mails()).toEqual(["[AMS] 1 alert, worst warning: FIRING db-1 CPU"]);
+    writeConfig(home, { ...JSON.parse(fs.readFileSync(amsPaths(home).config, "utf8")), remotes: [] });
+    for (const minute of [40, 60, 300]) {
+      await store(home, [sample("web-1", "CPU", minute, 10)]);
+      expect((await check(home, minute)).exitCode).toBe(0);
+    }
+    expect(mails()).toEqual(["[AMS] 1 alert, worst warning: FIRING db-1 CPU"]);
+    expect((await check(home, 300, ["list"])).stdout).toBe("no alert firing or pending");
   }, 60_000);
 
   test("no SMTP host: mails go to logs/outbox/ as .eml files", async () => {

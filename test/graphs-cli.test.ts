@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { runCli, tempHome } from "./helpers.js";
 import { writeFleetHome } from "./support/dashboard-fixture.js";
+import { writeConfig } from "./helpers.js";
 
 const files = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/")).sort();
 
@@ -32,11 +33,13 @@ describe("ams-graphs", () => {
     expect(files(path.join(home, "public", "charts"))).toEqual(["servers", "servers/web-1", ...["CPU", "Disk.mount.~2F", "Processes", "RAM", "Users", "queue_depth"].map((m) => `servers/web-1/${m}-24h.svg`).sort()]);
 
     expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
-    fs.rmSync(path.join(home, "storage", "remote", "evil_logs.json"));
+    // The remote taken out of the config: its pages and charts go, though its last copy stays on disk.
+    writeConfig(home, { server_id: "web-1" });
     const again = await runCli("ams-graphs", ["--home", home]);
     expect(again.exitCode).toBe(0);
     expect(files(path.join(home, "public", "servers"))).toEqual(["web-1.html"]);
     expect(files(path.join(home, "public", "charts")).filter((f) => f.includes("~22"))).toEqual([]);
+    expect(fs.existsSync(path.join(home, "storage", "remote", "evil_logs.json"))).toBe(true);
   });
 
   test("bad flags and unknown servers are explained", async () => {

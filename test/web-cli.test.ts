@@ -35,7 +35,7 @@ describe("ams-web command", () => {
 
   test("GET /metrics: every server's latest values and the alerts firing, in a form promtool accepts", async () => {
     const home = tempHome();
-    writeConfig(home, { server_id: "web-1" });
+    writeConfig(home, { server_id: "web-1", remotes: [{ name: "db", host: "db.example.org", user: "ams" }] });
     const now = Date.now();
     const cpu = (server: string, minutesAgo: number, value: number): Sample => ({
       server_id: server, metric_type: "CPU", timestamp: isoLocal(new Date(now - minutesAgo * 60_000)), value, unit: "%",

@@ -34,7 +34,8 @@ export function fleetSamples(server: string, now: number, processName = "node"):
 
 /** A data home with this server ("web-1"), a remote server with a hostile name and process, a CERT advisory. */
 export function writeFleetHome(home: string, now = Date.now()): void {
-  writeConfig(home, { server_id: "web-1" });
+  // The remote "evil" is configured; its records carry a hostile server_id of their own.
+  writeConfig(home, { server_id: "web-1", remotes: [{ name: "evil", host: "evil.example.org", user: "ams" }] });
   fs.mkdirSync(path.join(home, "storage", "remote"), { recursive: true });
   const cert: Sample = {
     server_id: "web-1",
