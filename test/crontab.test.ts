@@ -1,10 +1,9 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { cronWord, renderBlock, renderJobs, replaceBlock, withUser } from "../scripts/crontab-block.js";
 import { installDir } from "../lib/paths.js";
-import { tempHome } from "./helpers.js";
+import { tempDir, tempHome } from "./helpers.js";
 
 const USER_LINES = "MAILTO=admin@example.org\n# my own job\n0 3 * * * /usr/local/bin/nightly --flag\n";
 const installer = path.join(installDir, "scripts", "install-crontab");
@@ -128,7 +127,7 @@ describe("scripts/install-crontab with Debian's crontab", () => {
   });
 
   test("--crontab-file edits a plain file the same way", async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ams-cron-")), "ams");
+    const file = path.join(tempDir("ams-cron-"), "ams");
     fs.writeFileSync(file, USER_LINES);
     await execa(installer, ["--crontab-file", file, "--home", tempHome()]);
     expect(fs.readFileSync(file, "utf8").match(/^# END AMS$/gm)).toHaveLength(1);

@@ -4,9 +4,14 @@ import path from "node:path";
 import { execa } from "execa";
 import { installDir } from "../lib/paths.js";
 
-/** A fresh, empty AMS_HOME under the system temp folder. */
+/** A folder for a test's temporary files: under this run's folder (removed at the end of the run, see jest.config.js). */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(process.env.AMS_TEST_ROOT ?? os.tmpdir(), prefix));
+}
+
+/** A fresh, empty AMS_HOME. */
 export function tempHome(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "ams-test-"));
+  return tempDir("ams-test-");
 }
 
 export function writeConfig(home: string, config: unknown): void {
