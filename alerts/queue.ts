@@ -27,10 +27,14 @@ export interface QueueIo {
   setAside(mail: QueuedMail): Promise<string>;
 }
 
-/** SMTP's permanent failures: the same mail sent again gets the same answer. */
-const isPermanent = (err: unknown) => {
-  const code = (err as { responseCode?: unknown }).responseCode;
-  return typeof code === "number" && code >= 500 && code < 600;
+/**
+ * A permanent SMTP answer (5xx) about this very mail: its sender, its recipients or its content
+ * (nodemailer's EENVELOPE, EMESSAGE). The same mail sent again gets the same answer. A 5xx at
+ * login (a wrong password) is not one: once the config is fixed, the queue goes out as it is.
+ */
+const isRefusedForGood = (err: unknown) => {
+  const { responseCode, code } = err as { responseCode?: unknown; code?: unknown };
+  return typeof responseCode === "number" && responseCode >= 500 && responseCode < 600 && (code === "EENVELOPE" || code === "EMESSAGE");
 };
 
 export async function deliverQueue(queue: QueuedMail[], notifier: Notifier, io: QueueIo): Promise<Delivery> {
@@ -43,7 +47,7 @@ export async function deliverQueue(queue: QueuedMail[], notifier: Notifier, io: 
       answer = await notifier.send(mail);
     } catch (err) {
       const error = (err as Error).message;
-      if (isPermanent(err)) {
+      if (isRefusedForGood(err)) {
         const savedAs = await io.setAside({ ...mail, attempts: mail.attempts + 1, last_error: error });
         pending = pending.slice(1);
         await io.save(pending);

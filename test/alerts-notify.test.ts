@@ -117,6 +117,16 @@ describe("delivery failures and secrets", () => {
     expect(saved.map((m) => [m.id, m.attempts])).toEqual([["b1", 1], ["b2", 0]]);
   });
 
+  test("a refused login (535) is not a refusal of the mail: it stays queued for when the password is fixed", async () => {
+    const notifier = smtpNotifier(email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }), "wrong-pass");
+    const queue: QueuedMail[] = [{ ...mail, id: "p1", attempts: 0 }];
+    let saved: QueuedMail[] = [];
+    const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: never });
+    expect(delivery.rejected).toEqual([]);
+    expect(delivery.failed?.error).toMatch(/535|Invalid username or password/);
+    expect(saved.map((m) => [m.id, m.attempts])).toEqual([["p1", 1]]);
+  });
+
   test("wrong password: the error does not contain the password", async () => {
     const notifier = smtpNotifier(email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }), "wrong-pass");
     const error = await notifier.send(mail).then(() => undefined, (e: Error) => e);
