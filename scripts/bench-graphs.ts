@@ -54,10 +54,12 @@ for (const servers of (process.env.SERVERS ?? "1,10,50").split(",").map(Number))
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-graphs-"));
   const now = Date.now();
   fs.mkdirSync(path.join(home, "storage", "remote"), { recursive: true });
-  fs.writeFileSync(path.join(home, "ams.config.json"), JSON.stringify({ server_id: "bench-00" }));
+  const names = Array.from({ length: servers }, (_, i) => `bench-${String(i).padStart(2, "0")}`);
+  // This server is bench-00; the others are remotes of the config, as ams-fetch-remote would have pulled them.
+  const remotes = names.slice(1).map((name) => ({ name, host: `${name}.example.org`, user: "ams" }));
+  fs.writeFileSync(path.join(home, "ams.config.json"), JSON.stringify({ server_id: names[0], remotes }));
   let count = 0;
-  for (let i = 0; i < servers; i++) {
-    const name = `bench-${String(i).padStart(2, "0")}`;
+  for (const [i, name] of names.entries()) {
     const samples = serverSamples(name, i, now);
     count += samples.length;
     const file = i === 0 ? path.join(home, "storage", "system_logs.json") : path.join(home, "storage", "remote", `${name}_logs.json`);
