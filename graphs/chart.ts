@@ -82,7 +82,8 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
     const bottom = MARGIN.top + PLOT_HEIGHT;
     const timeFormat = d3.timeFormat(spec.tickFormat);
     const xTicks = x.ticks(6);
-    const yTicks = y.ticks(5);
+    // A count has no halves: 0, 1, 2 users, not 0.5 or 1.5.
+    const yTicks = y.ticks(5).filter((v) => spec.unit !== "count" || Number.isInteger(v));
     const yFormat = y.tickFormat(5, "~s");
     svg
       .append("path")

@@ -90,6 +90,14 @@ describe("chart rendering", () => {
     expect(svg.match(/class="data-line"/g)).toHaveLength(50);
   });
 
+  test("a count axis has whole ticks only", () => {
+    const point = (t: number, value: number) => ({ t, value, lo: value, hi: value, span: 0 });
+    const spec = { title: "Users", from: 0, to: 2, tickFormat: "%H:%M", thresholds: [], lines: [{ name: "web-1", runs: [[point(0, 0), point(1, 2), point(2, 1)]] }] };
+    const labels = (svg: string) => [...svg.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels(renderer.render({ ...spec, unit: "count" }))).toEqual(["0", "1", "2"]);
+    expect(labels(renderer.render({ ...spec, unit: "load" }))).toContain("0.5");
+  });
+
   test("no data in the range says so", () => {
     const svg = renderer.render({ title: "CPU", unit: "%", from: 0, to: 1, tickFormat: "%H:%M", lines: [], thresholds: [] });
     parse(svg);
