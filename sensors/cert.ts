@@ -1,12 +1,31 @@
 import type { Advisory } from "./cert-feed.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
+// A CERT-FR feed is some tens of KiB: anything far larger is not a feed, and is not read whole.
+export const MAX_FEED_BYTES = 4 * 1024 * 1024;
+
+/** The body as text, refused past `max` bytes without reading the rest. */
+async function boundedText(response: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) {
+    size += part.value.byteLength;
+    if (size > max) {
+      await reader!.cancel();
+      throw new Error(`the answer is larger than ${max} bytes: not a feed`);
+    }
+    chunks.push(part.value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[]> {
   let body: string;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000), headers: { "user-agent": "ams-sensor" } });
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-    body = await response.text();
+    body = await boundedText(response, MAX_FEED_BYTES);
   } catch (err) {
     const reason = (err as Error).name === "TimeoutError" ? `no answer within ${timeoutSeconds} s` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
     throw new Error(`${url}: cannot fetch: ${reason}`);

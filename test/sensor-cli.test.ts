@@ -98,6 +98,19 @@ describe("ams-sensor cert", () => {
       hits.push(req.url!);
       if (req.url === "/alerte/feed/") res.writeHead(200, { "content-type": "application/rss+xml" }).end(FEED);
       else if (req.url === "/broken/feed/") res.writeHead(200).end(FEED.slice(0, 900));
+      else if (req.url === "/huge/feed/") {
+        // Far past any feed: the sensor must give up without reading it all.
+        res.writeHead(200, { "content-type": "application/rss+xml" });
+        const block = Buffer.alloc(1024 * 1024, " ");
+        let sent = 0;
+        const push = () => {
+          while (sent < 64 && res.write(block)) sent++;
+          if (sent < 64) res.once("drain", push);
+          else res.end();
+        };
+        res.on("error", () => undefined);
+        push();
+      }
       else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -129,6 +142,7 @@ describe("ams-sensor cert", () => {
   test.each([
     ["/broken/feed/", "malformed XML"],
     ["/missing/feed/", "HTTP 404"],
+    ["/huge/feed/", "larger than 4194304 bytes"],
   ])("a bad feed (%s) says so, exits 1 and leaves the store untouched", async (feedPath, message) => {
     const home = tempHome();
     writeConfig(home, { sensors: { cert: { feeds: [`${base}/alerte/feed/`, `${base}${feedPath}`] } } });
