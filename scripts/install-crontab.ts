@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { writeFileAtomic } from "../lib/atomic-write.js";
 import { amsProgram, runProgram, UsageError } from "../lib/cli.js";
 import { amsPaths, installDir, resolveHome } from "../lib/paths.js";
 import { renderBlock, replaceBlock } from "./crontab-block.js";
@@ -40,7 +41,8 @@ function fileCrontab(file: string): CrontabTarget {
         throw err;
       }
     },
-    write: (text) => fs.writeFile(file, text),
+    // Replaced whole, so that cron never reads half a file (in /etc/cron.d it ignores the ".tmp" name meanwhile).
+    write: async (text) => void (await writeFileAtomic(file, text)),
   };
 }
 
