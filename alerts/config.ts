@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Duration } from "../lib/duration.js";
+import { NAME_PATTERN } from "../lib/server-name.js";
 
 /**
  * The `alerts` and `email` sections of ams.config.json. Every key has a default, so an install
@@ -54,7 +55,7 @@ const RESERVED_RULE_NAMES = ["server_silent", "cert_advisory"];
 
 const RuleName = z
   .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/, "rule names are letters, digits, '-', '_' or '.'")
+  .regex(NAME_PATTERN, "rule names are letters, digits, '-', '_' or '.'")
   .refine((name) => !RESERVED_RULE_NAMES.includes(name), { message: `reserved for a built-in rule (${RESERVED_RULE_NAMES.join(", ")})` });
 
 /** Percent metrics cannot exceed 100: a threshold of 150 would silently never fire. */

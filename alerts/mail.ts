@@ -1,7 +1,8 @@
 import { isoLocal } from "../lib/time.js";
 import { SILENT_METRIC } from "./rules.js";
 import type { Notice } from "./state.js";
-import { escapeHtml, fill, type MailTemplate } from "./template.js";
+import { escapeHtml } from "../lib/escape-html.js";
+import { fill, type MailTemplate } from "./template.js";
 
 /** One mail for every alert that started, was reminded or ended in a run (pure). */
 

@@ -67,12 +67,6 @@ export function loadTemplate(file: string): MailTemplate {
   return parseTemplate(text, file);
 }
 
-const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
 /**
  * Fills a section's placeholders. `raw` names values inserted as they are (already-rendered HTML
  * items); every other value is passed through `escape`.

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { Point } from "./series.js";
 import type { Threshold } from "./thresholds.js";
-import { xmlSafeText } from "./html.js";
+import { xmlSafeText } from "../lib/escape-html.js";
 
 /** One line of a chart: a server (or the only series), already split at gaps and downsampled. */
 export interface ChartLine {

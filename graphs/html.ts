@@ -1,21 +1,4 @@
-const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-// Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/FFFF): an SVG
-// holding one would not parse, so they are dropped from anything that reaches a page or a chart.
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/** Text safe in XML and HTML text (before escaping): forbidden characters removed. */
-export function xmlSafeText(value: string): string {
-  return value.replace(NOT_XML, "");
-}
-
-/**
- * The one escaping helper for HTML text and (double- or single-quoted) attribute values: every
- * string that comes from data (server names, process names, CERT titles, remote files) goes through it.
- */
-export function escapeHtml(value: unknown): string {
-  return xmlSafeText(String(value ?? "")).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
-}
+import { escapeHtml } from "../lib/escape-html.js";
 
 /** A tagged template that escapes every interpolated value unless it is already `Html`. */
 export class Html {

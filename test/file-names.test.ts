@@ -1,5 +1,6 @@
 import { safeFileName, safeFileNameOf } from "../graphs/file-names.js";
-import { escapeHtml, html, xmlSafeText } from "../graphs/html.js";
+import { html } from "../graphs/html.js";
+import { escapeHtml, xmlSafeText } from "../lib/escape-html.js";
 
 describe("safeFileName", () => {
   const hostile = ['"><script>', "../../etc/passwd", ".", "..", ".git", "a/b", "a\\b", "a~2Fb", "a%2Fb", "é", "e\u0301", "web 1", "x".repeat(300), "x".repeat(299) + "y", ""];
