@@ -37,7 +37,10 @@ export function certNotices(samples: readonly Sample[], seen: readonly string[] 
     if (known.has(link)) continue;
     known.add(link);
     const title = typeof s.details?.title === "string" ? s.details.title : link;
-    const published = typeof s.details?.published === "string" && !Number.isNaN(Date.parse(s.details.published)) ? s.details.published : s.timestamp;
+    const published =
+      typeof s.details?.published === "string" && !Number.isNaN(Date.parse(s.details.published))
+        ? s.details.published
+        : s.timestamp;
     notices.push({
       key: `${CERT_RULE}/${link}`,
       rule: CERT_RULE,

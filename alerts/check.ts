@@ -31,7 +31,11 @@ const DEFAULT_MAX_GAP_SECONDS = 1800;
 
 export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
   const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
-  return { alerts: saved?.alerts ?? {}, queue: saved?.queue ?? [], ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}) };
+  return {
+    alerts: saved?.alerts ?? {},
+    queue: saved?.queue ?? [],
+    ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
+  };
 }
 
 /** The alerts firing now, as the last ams-alert run left them (for /metrics and history pruning). */
@@ -102,7 +106,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     const queue = [...previous.queue];
     if (events.length > 0) {
       const mail = renderMail(template, events, { dashboardUrl: config.alerts.dashboard_url, now });
-      queue.push({ id: `${fileStamp(now)}.${randomBytes(6).toString("hex")}`, created_at: isoLocal(now), ...mail, attempts: 0 });
+      queue.push({
+        id: `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
+        created_at: isoLocal(now),
+        ...mail,
+        attempts: 0,
+      });
     }
     // State and queue in one atomic write: a crash cannot leave an alert advanced without its mail.
     let state: AlertRunState = { alerts, queue, ...(cert_seen ? { cert_seen } : {}) };
@@ -120,8 +129,14 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       setAside: (mail) => undeliverable.send(mail),
     });
     for (const s of delivery.sent) log.info(`mail ${s.id} "${s.subject}" via ${notifier.target}: ${s.answer}`);
-    for (const r of delivery.rejected) log.error(`mail ${r.id} "${r.subject}" refused by ${notifier.target} for good, not retried (${r.savedAs}): ${r.error}`);
-    if (delivery.failed) log.error(`mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`);
+    for (const r of delivery.rejected)
+      log.error(
+        `mail ${r.id} "${r.subject}" refused by ${notifier.target} for good, not retried (${r.savedAs}): ${r.error}`,
+      );
+    if (delivery.failed)
+      log.error(
+        `mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`,
+      );
     return { events, state, delivery };
   });
 }

@@ -31,7 +31,10 @@ function notifier(job: Job) {
   return notifierFor({ ...email, password_file: passwordFile }, job.paths.outbox);
 }
 
-const program = amsProgram("ams-alert", "Judge the stored samples against the alert rules and mail what started, lasts or ended.");
+const program = amsProgram(
+  "ams-alert",
+  "Judge the stored samples against the alert rules and mail what started, lasts or ended.",
+);
 
 program
   .command("check", { isDefault: true })
@@ -39,8 +42,14 @@ program
   .option("--dry-run", "evaluate and print, send and store nothing")
   .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
     const job = await openAlertJob(cmd);
-    const result = await runCheck({ ...job, now: now(), notifier: opts.dryRun ? undefined : notifier(job), dryRun: opts.dryRun });
-    for (const e of result.events) process.stdout.write(`${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}\n`);
+    const result = await runCheck({
+      ...job,
+      now: now(),
+      notifier: opts.dryRun ? undefined : notifier(job),
+      dryRun: opts.dryRun,
+    });
+    for (const e of result.events)
+      process.stdout.write(`${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}\n`);
     if (opts.dryRun) return;
     for (const s of result.delivery?.sent ?? []) process.stdout.write(`mail "${s.subject}": ${s.answer}\n`);
     for (const r of result.delivery?.rejected ?? []) {
@@ -49,7 +58,9 @@ program
     }
     const failed = result.delivery?.failed;
     if (failed) {
-      process.stderr.write(`ams-alert: mail not delivered (${result.state.queue.length} queued, retried next run): ${failed.error}\n`);
+      process.stderr.write(
+        `ams-alert: mail not delivered (${result.state.queue.length} queued, retried next run): ${failed.error}\n`,
+      );
       process.exitCode = 1;
     }
   });
@@ -65,9 +76,14 @@ program
       .sort((a, b) => a.status.localeCompare(b.status) || a.key.localeCompare(b.key));
     if (active.length === 0) process.stdout.write("no alert firing or pending\n");
     for (const a of active) {
-      process.stdout.write(`${a.status.padEnd(7)} ${a.severity.padEnd(8)} ${a.key}  since ${a.since}  ${describeValue(a)} (${a.op} ${a.threshold})\n`);
+      process.stdout.write(
+        `${a.status.padEnd(7)} ${a.severity.padEnd(8)} ${a.key}  since ${a.since}  ${describeValue(a)} (${a.op} ${a.threshold})\n`,
+      );
     }
-    for (const m of state.queue) process.stdout.write(`queued  mail "${m.subject}" (${m.attempts} failed attempt(s)${m.last_error ? `: ${m.last_error}` : ""})\n`);
+    for (const m of state.queue)
+      process.stdout.write(
+        `queued  mail "${m.subject}" (${m.attempts} failed attempt(s)${m.last_error ? `: ${m.last_error}` : ""})\n`,
+      );
   });
 
 program

@@ -56,7 +56,9 @@ const RESERVED_RULE_NAMES = ["server_silent", "cert_advisory"];
 const RuleName = z
   .string()
   .regex(NAME_PATTERN, "rule names are letters, digits, '-', '_' or '.'")
-  .refine((name) => !RESERVED_RULE_NAMES.includes(name), { message: `reserved for a built-in rule (${RESERVED_RULE_NAMES.join(", ")})` });
+  .refine((name) => !RESERVED_RULE_NAMES.includes(name), {
+    message: `reserved for a built-in rule (${RESERVED_RULE_NAMES.join(", ")})`,
+  });
 
 /** Percent metrics cannot exceed 100: a threshold of 150 would silently never fire. */
 const PERCENT_METRICS = new Set(["CPU", "RAM", "Disk"]);
@@ -86,7 +88,11 @@ function checkRule(rule: RuleConfig, ctx: z.RefinementCtx): void {
   const above = rule.op === ">" || rule.op === ">=";
   const check = (where: (string | number)[], threshold: number, clear: number | undefined) => {
     if (PERCENT_METRICS.has(rule.metric) && threshold > 100) {
-      ctx.addIssue({ code: "custom", path: [...where, "threshold"], message: `${rule.metric} is a percentage: at most 100` });
+      ctx.addIssue({
+        code: "custom",
+        path: [...where, "threshold"],
+        message: `${rule.metric} is a percentage: at most 100`,
+      });
     }
     if (clear !== undefined && (above ? clear > threshold : clear < threshold)) {
       ctx.addIssue({

@@ -12,7 +12,11 @@ export interface MailContent {
   html: string;
 }
 
-const EVENT_WORDS: Record<Notice["event"], string> = { fired: "FIRING", reminded: "STILL FIRING", resolved: "RESOLVED" };
+const EVENT_WORDS: Record<Notice["event"], string> = {
+  fired: "FIRING",
+  reminded: "STILL FIRING",
+  resolved: "RESOLVED",
+};
 const UNIT_SUFFIX: Record<string, string> = { "%": " %", count: "" };
 /** How many alerts the subject names before "+N more". */
 const SUBJECT_NAMES = 3;
@@ -57,12 +61,19 @@ function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
   };
 }
 
-export function renderMail(template: MailTemplate, notices: readonly Notice[], options: { dashboardUrl: string; now: Date }): MailContent {
+export function renderMail(
+  template: MailTemplate,
+  notices: readonly Notice[],
+  options: { dashboardUrl: string; now: Date },
+): MailContent {
   const items = notices.map((n) => alertValues(n, options.dashboardUrl));
   const severity = notices.some((n) => n.severity === "critical") ? "critical" : "warning";
   // Named once each: a mount past both disk rules is one thing to read in the subject, not two.
   const names = [...new Set(items.map((i) => `${i.event} ${i.server} ${i.metric}`))];
-  const summary = names.length > SUBJECT_NAMES ? `${names.slice(0, SUBJECT_NAMES).join(", ")}, +${names.length - SUBJECT_NAMES} more` : names.join(", ");
+  const summary =
+    names.length > SUBJECT_NAMES
+      ? `${names.slice(0, SUBJECT_NAMES).join(", ")}, +${names.length - SUBJECT_NAMES} more`
+      : names.join(", ");
   const mail = {
     count: String(notices.length),
     count_text: `${notices.length} alert${notices.length === 1 ? "" : "s"}`,

@@ -16,6 +16,9 @@ export function knownMetrics(plugins: readonly string[]): string[] {
 export function checkRuleMetrics(alerts: AlertsConfig, known: readonly string[], source: string): void {
   const problems = Object.entries(alerts.rules)
     .filter(([, rule]) => !known.includes(rule.metric))
-    .map(([name, rule]) => `alerts.rules.${name}.metric: unknown metric ${JSON.stringify(rule.metric)} (known: ${known.join(", ")})`);
+    .map(
+      ([name, rule]) =>
+        `alerts.rules.${name}.metric: unknown metric ${JSON.stringify(rule.metric)} (known: ${known.join(", ")})`,
+    );
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join("; ")}`);
 }

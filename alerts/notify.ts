@@ -41,7 +41,8 @@ function message(email: EmailConfig, mail: OutgoingMail): SendMailOptions {
 export function readPassword(email: EmailConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (email.password_env) {
     const password = env[email.password_env];
-    if (!password) throw new ConfigError(`email.password_env: the environment variable ${email.password_env} is not set`);
+    if (!password)
+      throw new ConfigError(`email.password_env: the environment variable ${email.password_env} is not set`);
     return password;
   }
   if (email.password_file) {

@@ -34,7 +34,9 @@ export async function pruneAlertHistory(file: string, options: PruneOptions): Pr
       .sort((a, b) => Date.parse(b.event!.at) - Date.parse(a.event!.at) || b.index - a.index)
       .slice(0, options.maxEntries);
     const keep = new Set(prunable.map((p) => p.index));
-    const kept = parsed.filter(({ event }, index) => !event || firing.has(event.key) || keep.has(index)).map((p) => p.record);
+    const kept = parsed
+      .filter(({ event }, index) => !event || firing.has(event.key) || keep.has(index))
+      .map((p) => p.record);
     result = { kept: kept.length, removed: records.length - kept.length };
     return kept;
   });

@@ -34,7 +34,12 @@ export interface QueueIo {
  */
 const isRefusedForGood = (err: unknown) => {
   const { responseCode, code } = err as { responseCode?: unknown; code?: unknown };
-  return typeof responseCode === "number" && responseCode >= 500 && responseCode < 600 && (code === "EENVELOPE" || code === "EMESSAGE");
+  return (
+    typeof responseCode === "number" &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    (code === "EENVELOPE" || code === "EMESSAGE")
+  );
 };
 
 export async function deliverQueue(queue: QueuedMail[], notifier: Notifier, io: QueueIo): Promise<Delivery> {

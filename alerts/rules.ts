@@ -61,7 +61,10 @@ export function alertKey(rule: string, server: string, labels?: Record<string, s
 }
 
 /** True when `labels` include every label a rule asks for. */
-export function labelsMatch(labels: Record<string, string> | undefined, wanted: Record<string, string> | undefined): boolean {
+export function labelsMatch(
+  labels: Record<string, string> | undefined,
+  wanted: Record<string, string> | undefined,
+): boolean {
   return Object.entries(wanted ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
@@ -113,7 +116,12 @@ function thresholdConditions(samples: readonly Sample[], alerts: AlertsConfig): 
 }
 
 /** One observation per server, now: minutes since its last sample against silent_after. */
-function silentConditions(samples: readonly Sample[], servers: readonly string[], alerts: AlertsConfig, now: Date): Condition[] {
+function silentConditions(
+  samples: readonly Sample[],
+  servers: readonly string[],
+  alerts: AlertsConfig,
+  now: Date,
+): Condition[] {
   if (alerts.silent_after <= 0) return [];
   const last = new Map<string, number>();
   for (const s of samples) {
@@ -137,7 +145,9 @@ function silentConditions(samples: readonly Sample[], servers: readonly string[]
       threshold: alerts.silent_after / 60,
       for: 0,
       severity: "critical",
-      observations: [{ at: now.getTime(), value: Math.floor(silentSeconds / 60), breach, cleared: !breach, since: lastAt }],
+      observations: [
+        { at: now.getTime(), value: Math.floor(silentSeconds / 60), breach, cleared: !breach, since: lastAt },
+      ],
     });
   }
   return conditions;
@@ -148,7 +158,10 @@ function silentConditions(samples: readonly Sample[], servers: readonly string[]
  * threshold rule while it exists, is on for the alert's server and still watches its metric and
  * labels. An alert whose rule no longer applies is forgotten, not kept firing on its last value.
  */
-export function ruleStillApplies(alerts: AlertsConfig, a: Pick<AlertRuleFacts, "rule" | "server_id" | "metric_type" | "labels">): boolean {
+export function ruleStillApplies(
+  alerts: AlertsConfig,
+  a: Pick<AlertRuleFacts, "rule" | "server_id" | "metric_type" | "labels">,
+): boolean {
   if (a.rule === SILENT_RULE) return alerts.silent_after > 0 && a.metric_type === SILENT_METRIC;
   const configured = Object.hasOwn(alerts.rules, a.rule) ? alerts.rules[a.rule] : undefined;
   if (!configured || configured.metric !== a.metric_type || !labelsMatch(a.labels, configured.labels)) return false;
@@ -156,6 +169,11 @@ export function ruleStillApplies(alerts: AlertsConfig, a: Pick<AlertRuleFacts, "
 }
 
 /** Every condition to judge this run: threshold rules per series, and silence per server of the fleet. */
-export function evaluateRules(samples: readonly Sample[], alerts: AlertsConfig, servers: readonly string[], now: Date): Condition[] {
+export function evaluateRules(
+  samples: readonly Sample[],
+  alerts: AlertsConfig,
+  servers: readonly string[],
+  now: Date,
+): Condition[] {
   return [...thresholdConditions(samples, alerts), ...silentConditions(samples, servers, alerts, now)];
 }

@@ -37,7 +37,14 @@ export interface Advance {
 /** "CPU 97 % on web-1", or "web-1 silent for 35 min". */
 export function describeValue(a: Pick<AlertState, "server_id" | "metric_type" | "labels" | "unit" | "value">): string {
   if (a.metric_type === SILENT_METRIC) return `${a.server_id} silent for ${a.value} min`;
-  return formatSample({ server_id: a.server_id, metric_type: a.metric_type, labels: a.labels, unit: a.unit, value: a.value, timestamp: "" });
+  return formatSample({
+    server_id: a.server_id,
+    metric_type: a.metric_type,
+    labels: a.labels,
+    unit: a.unit,
+    value: a.value,
+    timestamp: "",
+  });
 }
 
 /** 600 → "10 min". */
@@ -49,7 +56,9 @@ function humanDuration(seconds: number): string {
 
 function message(a: AlertState, event: AlertEvent["event"]): string {
   if (a.metric_type === SILENT_METRIC) {
-    return event === "resolved" ? `${a.server_id} is sending samples again` : `${describeValue(a)} (no sample for ${a.threshold} min or more)`;
+    return event === "resolved"
+      ? `${a.server_id} is sending samples again`
+      : `${describeValue(a)} (no sample for ${a.threshold} min or more)`;
   }
   const rule = `${a.op} ${a.threshold}${a.for > 0 ? ` for ${humanDuration(a.for)}` : ""}`;
   return `${describeValue(a)}${event === "resolved" ? ", back to normal" : ""} (rule ${a.rule}: ${rule})`;
@@ -61,7 +70,13 @@ function message(a: AlertState, event: AlertEvent["event"]): string {
  */
 function firstLook(observations: readonly Observation[], maxGapMs: number): Observation[] {
   let start = observations.length - 1;
-  while (start > 0 && observations[start]!.breach && observations[start - 1]!.breach && observations[start]!.at - observations[start - 1]!.at <= maxGapMs) start--;
+  while (
+    start > 0 &&
+    observations[start]!.breach &&
+    observations[start - 1]!.breach &&
+    observations[start]!.at - observations[start - 1]!.at <= maxGapMs
+  )
+    start--;
   return observations.slice(Math.max(start, 0));
 }
 
@@ -77,7 +92,12 @@ export interface AdvanceOptions {
   stillApplies: (a: AlertState) => boolean;
 }
 
-export function advanceAlerts(previous: AlertStates, conditions: readonly Condition[], now: Date, options: AdvanceOptions): Advance {
+export function advanceAlerts(
+  previous: AlertStates,
+  conditions: readonly Condition[],
+  now: Date,
+  options: AdvanceOptions,
+): Advance {
   const { repeatSeconds, stillApplies } = options;
   const maxGapMs = options.maxGapSeconds * 1000;
   const nowIso = isoLocal(now);
@@ -107,7 +127,8 @@ export function advanceAlerts(previous: AlertStates, conditions: readonly Condit
     seen.add(c.key);
     const old = previous[c.key];
     const lastAt = old ? Date.parse(old.last_at) : undefined;
-    const fresh = lastAt === undefined ? firstLook(c.observations, maxGapMs) : c.observations.filter((o) => o.at > lastAt);
+    const fresh =
+      lastAt === undefined ? firstLook(c.observations, maxGapMs) : c.observations.filter((o) => o.at > lastAt);
     if (fresh.length === 0 && old) {
       alerts[c.key] = { ...old, severity: c.severity, threshold: c.threshold, op: c.op, for: c.for };
       continue;

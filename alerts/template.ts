@@ -7,7 +7,18 @@ import fs from "node:fs";
  */
 
 export const MAIL_PLACEHOLDERS = ["count", "count_text", "severity", "summary", "alerts", "link", "generated"] as const;
-export const ALERT_PLACEHOLDERS = ["event", "server", "metric", "value", "threshold", "severity", "since", "link", "message", "rule"] as const;
+export const ALERT_PLACEHOLDERS = [
+  "event",
+  "server",
+  "metric",
+  "value",
+  "threshold",
+  "severity",
+  "since",
+  "link",
+  "message",
+  "rule",
+] as const;
 
 const SECTIONS = {
   subject: MAIL_PLACEHOLDERS.filter((p) => p !== "alerts"),
@@ -32,11 +43,13 @@ export function parseTemplate(text: string, source: string): MailTemplate {
     const header = /^=== *(\S+) *$/.exec(line);
     if (header) {
       const name = header[1]!;
-      if (!(name in SECTIONS)) throw new TemplateError(`${source}: unknown section "${name}" (expected ${Object.keys(SECTIONS).join(", ")})`);
+      if (!(name in SECTIONS))
+        throw new TemplateError(`${source}: unknown section "${name}" (expected ${Object.keys(SECTIONS).join(", ")})`);
       if (sections[name]) throw new TemplateError(`${source}: section "${name}" appears twice`);
       current = sections[name] = [];
     } else if (current) current.push(line);
-    else if (line.trim() !== "" && !line.startsWith("#")) throw new TemplateError(`${source}: text before the first "=== section" line`);
+    else if (line.trim() !== "" && !line.startsWith("#"))
+      throw new TemplateError(`${source}: text before the first "=== section" line`);
   }
   const problems: string[] = [];
   const template = {} as MailTemplate;
@@ -49,7 +62,8 @@ export function parseTemplate(text: string, source: string): MailTemplate {
     while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
     template[name] = lines.join("\n");
     for (const [, placeholder] of template[name].matchAll(PLACEHOLDER)) {
-      if (!allowed.includes(placeholder!)) problems.push(`section "${name}": unknown placeholder {{${placeholder}}} (allowed: ${allowed.join(", ")})`);
+      if (!allowed.includes(placeholder!))
+        problems.push(`section "${name}": unknown placeholder {{${placeholder}}} (allowed: ${allowed.join(", ")})`);
     }
   }
   if (template.subject?.includes("\n")) problems.push(`section "subject": must be one line`);
@@ -71,7 +85,12 @@ export function loadTemplate(file: string): MailTemplate {
  * Fills a section's placeholders. `raw` names values inserted as they are (already-rendered HTML
  * items); every other value is passed through `escape`.
  */
-export function fill(section: string, values: Record<string, string>, escape: (s: string) => string = (s) => s, raw: readonly string[] = []): string {
+export function fill(
+  section: string,
+  values: Record<string, string>,
+  escape: (s: string) => string = (s) => s,
+  raw: readonly string[] = [],
+): string {
   return section.replace(PLACEHOLDER, (_, name: string) => {
     const value = values[name] ?? "";
     return raw.includes(name) ? value : escape(value);

@@ -6,7 +6,15 @@ import { fileStamp } from "../lib/time.js";
 import { readTextLocked, replaceJsonArrayText } from "../storage/locked-file.js";
 import type { BackupsOptions } from "./config.js";
 import { snapshotsToDelete } from "./rotation.js";
-import { decodeSnapshot, encodeSnapshot, InvalidSnapshotError, SNAPSHOT_FILES, type Snapshot, type SnapshotFile, type SnapshotFileName } from "./snapshot.js";
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  InvalidSnapshotError,
+  SNAPSHOT_FILES,
+  type Snapshot,
+  type SnapshotFile,
+  type SnapshotFileName,
+} from "./snapshot.js";
 
 /** Snapshots on disk: backups/ams-<UTC stamp>.json.gz, the stamp of lib/time.ts fileStamp. */
 const SNAPSHOT_NAME = /^ams-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.json\.gz$/;
@@ -62,7 +70,11 @@ export async function createBackup(paths: Paths, options: BackupsOptions, now: D
   const file = path.join(paths.backupsDir, `ams-${fileStamp(now)}.json.gz`);
   await writeFileAtomic(file, data, undefined, uniqueTemp(file)); // two runs in one second write the same name, without a lock
   const existing = await listSnapshots(paths.backupsDir);
-  const deleted = snapshotsToDelete(existing.map((s) => ({ name: s.name, time: s.time.getTime() })), options.keep_hourly, options.keep_daily);
+  const deleted = snapshotsToDelete(
+    existing.map((s) => ({ name: s.name, time: s.time.getTime() })),
+    options.keep_hourly,
+    options.keep_daily,
+  );
   for (const name of deleted) await fs.rm(path.join(paths.backupsDir, name), { force: true });
   return { file, snapshot, bytes: data.length, deleted };
 }

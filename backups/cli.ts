@@ -9,9 +9,13 @@ const JOB = "backup";
 
 const homeOf = (command: Command) => command.optsWithGlobals<{ home?: string }>().home;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-const contents = (s: Snapshot) => s.files.map((f) => `${f.name}: ${f.content === null ? "absent" : `${f.records} records`}`).join(", ");
+const contents = (s: Snapshot) =>
+  s.files.map((f) => `${f.name}: ${f.content === null ? "absent" : `${f.records} records`}`).join(", ");
 
-const program = amsProgram("ams-backup", "Compressed, checksummed snapshots of the store and the alert history (README, \"Backups\").");
+const program = amsProgram(
+  "ams-backup",
+  'Compressed, checksummed snapshots of the store and the alert history (README, "Backups").',
+);
 
 program
   .command("create", { isDefault: true })

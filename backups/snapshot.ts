@@ -76,7 +76,8 @@ export function decodeSnapshot(data: Buffer): Snapshot {
   } catch (err) {
     throw new InvalidSnapshotError(`not valid JSON (${(err as Error).message})`);
   }
-  if (doc?.format !== SNAPSHOT_FORMAT || !Array.isArray(doc.files)) throw new InvalidSnapshotError(`not an ${SNAPSHOT_FORMAT} snapshot`);
+  if (doc?.format !== SNAPSHOT_FORMAT || !Array.isArray(doc.files))
+    throw new InvalidSnapshotError(`not an ${SNAPSHOT_FORMAT} snapshot`);
   for (const name of SNAPSHOT_FILES) {
     const entries = doc.files.filter((f) => f?.name === name);
     if (entries.length !== 1) throw new InvalidSnapshotError(`${name}: expected once, found ${entries.length} time(s)`);
@@ -89,7 +90,8 @@ export function decodeSnapshot(data: Buffer): Snapshot {
     }
     if (typeof f.content !== "string") throw new InvalidSnapshotError(`${f.name}: no content`);
     if (f.sha256 !== sha256(f.content)) throw new InvalidSnapshotError(`${f.name}: sha256 does not match its content`);
-    if (countRecords(f.name, f.content) !== f.records) throw new InvalidSnapshotError(`${f.name}: record count does not match`);
+    if (countRecords(f.name, f.content) !== f.records)
+      throw new InvalidSnapshotError(`${f.name}: record count does not match`);
   }
   return doc;
 }

@@ -56,8 +56,15 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
     const columns = Math.max(1, Math.floor((WIDTH - MARGIN.left) / LEGEND_COLUMN));
     const legendRows = Math.ceil(spec.lines.length / columns);
     const height = MARGIN.top + PLOT_HEIGHT + MARGIN.bottom + legendRows * LEGEND_ROW + 6;
-    const x = d3.scaleTime().domain([spec.from, spec.to]).range([MARGIN.left, WIDTH - MARGIN.right]);
-    const y = d3.scaleLinear().domain([0, topOfScale(spec)]).nice().range([MARGIN.top + PLOT_HEIGHT, MARGIN.top]);
+    const x = d3
+      .scaleTime()
+      .domain([spec.from, spec.to])
+      .range([MARGIN.left, WIDTH - MARGIN.right]);
+    const y = d3
+      .scaleLinear()
+      .domain([0, topOfScale(spec)])
+      .nice()
+      .range([MARGIN.top + PLOT_HEIGHT, MARGIN.top]);
     const colour = (i: number) => d3.schemeTableau10[i % 10]!;
     const title = xmlSafeText(spec.title);
 
@@ -73,7 +80,13 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
       .attr("font-size", 11);
     svg.append("title").attr("id", "chart-title").text(title);
     svg.append("rect").attr("width", WIDTH).attr("height", height).attr("fill", "#fff");
-    svg.append("text").attr("x", MARGIN.left).attr("y", 16).attr("font-size", 13).attr("font-weight", "bold").text(title);
+    svg
+      .append("text")
+      .attr("x", MARGIN.left)
+      .attr("y", 16)
+      .attr("font-size", 13)
+      .attr("font-weight", "bold")
+      .text(title);
 
     // Axes drawn as one path each plus their labels: d3.axis makes three elements per tick, and
     // elements are what a chart costs to render.
@@ -93,11 +106,26 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
     svg
       .append("path")
       .attr("class", "axis")
-      .attr("d", `M${left},${MARGIN.top}V${bottom}H${right}${xTicks.map((t) => `M${x(t).toFixed(1)},${bottom}v5`).join("")}`)
+      .attr(
+        "d",
+        `M${left},${MARGIN.top}V${bottom}H${right}${xTicks.map((t) => `M${x(t).toFixed(1)},${bottom}v5`).join("")}`,
+      )
       .attr("stroke", "#888")
       .attr("fill", "none");
-    for (const t of xTicks) svg.append("text").attr("x", x(t).toFixed(1)).attr("y", bottom + 16).attr("text-anchor", "middle").text(timeFormat(t));
-    for (const v of yTicks) svg.append("text").attr("x", left - 5).attr("y", (y(v) + 4).toFixed(1)).attr("text-anchor", "end").text(yFormat(v));
+    for (const t of xTicks)
+      svg
+        .append("text")
+        .attr("x", x(t).toFixed(1))
+        .attr("y", bottom + 16)
+        .attr("text-anchor", "middle")
+        .text(timeFormat(t));
+    for (const v of yTicks)
+      svg
+        .append("text")
+        .attr("x", left - 5)
+        .attr("y", (y(v) + 4).toFixed(1))
+        .attr("text-anchor", "end")
+        .text(yFormat(v));
     svg
       .append("text")
       .attr("transform", `translate(12,${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)`)
@@ -133,9 +161,21 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
       for (const run of series.runs) {
         drawn += run.length;
         if (run.length === 1) {
-          svg.append("circle").attr("class", "data-point").attr("cx", x(run[0]!.t).toFixed(1)).attr("cy", y(run[0]!.value).toFixed(1)).attr("r", 2).attr("fill", colour(i));
+          svg
+            .append("circle")
+            .attr("class", "data-point")
+            .attr("cx", x(run[0]!.t).toFixed(1))
+            .attr("cy", y(run[0]!.value).toFixed(1))
+            .attr("r", 2)
+            .attr("fill", colour(i));
         } else {
-          svg.append("path").attr("class", "data-line").attr("d", line(run)).attr("fill", "none").attr("stroke", colour(i)).attr("stroke-width", 1.5);
+          svg
+            .append("path")
+            .attr("class", "data-line")
+            .attr("d", line(run))
+            .attr("fill", "none")
+            .attr("stroke", colour(i))
+            .attr("stroke-width", 1.5);
         }
       }
     });
@@ -152,9 +192,19 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
     spec.lines.forEach((series, i) => {
       const lx = MARGIN.left + (i % columns) * LEGEND_COLUMN;
       const ly = MARGIN.top + PLOT_HEIGHT + MARGIN.bottom + Math.floor(i / columns) * LEGEND_ROW + 10;
-      svg.append("rect").attr("x", lx).attr("y", ly - 8).attr("width", 10).attr("height", 10).attr("fill", colour(i));
+      svg
+        .append("rect")
+        .attr("x", lx)
+        .attr("y", ly - 8)
+        .attr("width", 10)
+        .attr("height", 10)
+        .attr("fill", colour(i));
       const name = xmlSafeText(series.name);
-      const label = svg.append("text").attr("x", lx + 14).attr("y", ly + 1).text(name.length > 26 ? `${name.slice(0, 25)}…` : name);
+      const label = svg
+        .append("text")
+        .attr("x", lx + 14)
+        .attr("y", ly + 1)
+        .text(name.length > 26 ? `${name.slice(0, 25)}…` : name);
       if (name.length > 26) label.append("title").text(name);
     });
 

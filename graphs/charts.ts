@@ -33,7 +33,11 @@ export interface ChartFilter {
 
 export function compareSeries(a: Pick<Series, "metric" | "labels">, b: Pick<Series, "metric" | "labels">): number {
   const rank = (m: string) => (METRIC_ORDER.includes(m) ? METRIC_ORDER.indexOf(m) : METRIC_ORDER.length);
-  return rank(a.metric) - rank(b.metric) || a.metric.localeCompare(b.metric) || labelText(a.labels).localeCompare(labelText(b.labels));
+  return (
+    rank(a.metric) - rank(b.metric) ||
+    a.metric.localeCompare(b.metric) ||
+    labelText(a.labels).localeCompare(labelText(b.labels))
+  );
 }
 
 /** "Disk (mount=/)" or "CPU". */
@@ -43,15 +47,22 @@ export function metricTitle(series: Pick<Series, "metric" | "labels">): string {
 }
 
 const metricFile = (s: Pick<Series, "metric" | "labels">) =>
-  safeFileNameOf([s.metric, ...Object.keys(s.labels).sort().flatMap((k) => [k, s.labels[k]!])]);
+  safeFileNameOf([
+    s.metric,
+    ...Object.keys(s.labels)
+      .sort()
+      .flatMap((k) => [k, s.labels[k]!]),
+  ]);
 
 /** Where a server's charts live, relative to public/. */
 export function serverChartDir(server: string): string {
   return `charts/servers/${safeFileName(server)}`;
 }
 
-export const serverChartFile = (series: Series, range: Range) => `${serverChartDir(series.server)}/${metricFile(series)}-${range.name}.svg`;
-export const combinedChartFile = (series: Pick<Series, "metric" | "labels">, range: Range) => `charts/fleet/${metricFile(series)}-${range.name}.svg`;
+export const serverChartFile = (series: Series, range: Range) =>
+  `${serverChartDir(series.server)}/${metricFile(series)}-${range.name}.svg`;
+export const combinedChartFile = (series: Pick<Series, "metric" | "labels">, range: Range) =>
+  `charts/fleet/${metricFile(series)}-${range.name}.svg`;
 
 // Each series is drawn six times (three ranges, alone and combined): its interval is computed once.
 const intervals = new WeakMap<Series, number>();
@@ -64,7 +75,9 @@ function intervalOf(series: Series): number {
 function lineOf(series: Series, range: Range, now: number, buckets: number) {
   const from = now - range.ms;
   const interval = intervalOf(series);
-  const runs = splitAtGaps(pointsBetween(series.points, from, now), interval).map((run) => downsample(run, from, now, buckets));
+  const runs = splitAtGaps(pointsBetween(series.points, from, now), interval).map((run) =>
+    downsample(run, from, now, buckets),
+  );
   return { name: series.server, runs };
 }
 
@@ -72,7 +85,12 @@ function lineOf(series: Series, range: Range, now: number, buckets: number) {
  * Every chart of the fleet for `now`: one per series (server + metric + labels) and range, and one
  * combined chart per metric + labels and range with a line per server.
  */
-export function planCharts(allSeries: readonly Series[], config: Config, now: number, filter: ChartFilter = {}): PlannedChart[] {
+export function planCharts(
+  allSeries: readonly Series[],
+  config: Config,
+  now: number,
+  filter: ChartFilter = {},
+): PlannedChart[] {
   const ranges = RANGES.filter((r) => !filter.range || r.name === filter.range);
   const sorted = [...allSeries].sort((a, b) => compareSeries(a, b) || a.server.localeCompare(b.server));
   const charts: PlannedChart[] = [];

@@ -9,7 +9,8 @@ const program = amsProgram("ams-graphs", "Render the charts and pages of the das
   .option("--server <name>", "render only this server's charts and page (and the index)")
   .action(async (opts: { home?: string; range?: string; server?: string }) => {
     const range = opts.range === undefined ? undefined : findRange(opts.range);
-    if (opts.range !== undefined && !range) throw new UsageError(`--range: unknown range "${opts.range}"; valid: ${RANGES.map((r) => r.name).join(", ")}`);
+    if (opts.range !== undefined && !range)
+      throw new UsageError(`--range: unknown range "${opts.range}"; valid: ${RANGES.map((r) => r.name).join(", ")}`);
     const job = await openJob("graphs", opts.home);
     const started = performance.now();
     const summary = await renderSite(job, { range: range?.name, server: opts.server }, now());

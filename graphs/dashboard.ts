@@ -68,12 +68,24 @@ export function latestByServer(samples: readonly Sample[]): Map<string, Sample[]
     if (!seen || t >= seen.t) latest.set(key, { sample, t });
   }
   const byServer = new Map<string, Sample[]>();
-  for (const { sample } of latest.values()) byServer.set(sample.server_id, [...(byServer.get(sample.server_id) ?? []), sample]);
-  for (const list of byServer.values()) list.sort((a, b) => compareSeries({ metric: a.metric_type, labels: a.labels ?? {} }, { metric: b.metric_type, labels: b.labels ?? {} }));
+  for (const { sample } of latest.values())
+    byServer.set(sample.server_id, [...(byServer.get(sample.server_id) ?? []), sample]);
+  for (const list of byServer.values())
+    list.sort((a, b) =>
+      compareSeries(
+        { metric: a.metric_type, labels: a.labels ?? {} },
+        { metric: b.metric_type, labels: b.labels ?? {} },
+      ),
+    );
   return byServer;
 }
 
-export function serverStatus(latest: readonly Sample[], firing: readonly AlertEvent[], now: number, silentAfterSeconds: number): Status {
+export function serverStatus(
+  latest: readonly Sample[],
+  firing: readonly AlertEvent[],
+  now: number,
+  silentAfterSeconds: number,
+): Status {
   const newest = Math.max(...latest.map((s) => Date.parse(s.timestamp)));
   if (!(now - newest <= silentAfterSeconds * 1000)) return "silent";
   if (firing.some((e) => e.severity === "critical")) return "critical";
@@ -111,12 +123,21 @@ export interface DashboardInput {
 export function buildDashboard(input: DashboardInput): Dashboard {
   const firing = firingAlerts(input.alerts);
   const latest = latestByServer(input.samples);
-  const servers = [...latest.keys()].sort((a, b) => a.localeCompare(b)).map((name): ServerView => {
-    const list = latest.get(name)!;
-    const own = firing.filter((e) => e.server_id === name);
-    const newest = list.map((s) => s.timestamp).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
-    return { name, page: serverPage(name), status: serverStatus(list, own, input.now.getTime(), input.silentAfterSeconds), lastSeen: newest, latest: list, firing: own };
-  });
+  const servers = [...latest.keys()]
+    .sort((a, b) => a.localeCompare(b))
+    .map((name): ServerView => {
+      const list = latest.get(name)!;
+      const own = firing.filter((e) => e.server_id === name);
+      const newest = list.map((s) => s.timestamp).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
+      return {
+        name,
+        page: serverPage(name),
+        status: serverStatus(list, own, input.now.getTime(), input.silentAfterSeconds),
+        lastSeen: newest,
+        latest: list,
+        firing: own,
+      };
+    });
   return {
     generatedAt: input.now,
     refreshSeconds: input.refreshSeconds,
@@ -128,7 +149,9 @@ export function buildDashboard(input: DashboardInput): Dashboard {
   };
 }
 
-const ProcessList = z.array(z.looseObject({ pid: z.number(), name: z.string(), cpu_percent: z.number(), rss_bytes: z.number() }));
+const ProcessList = z.array(
+  z.looseObject({ pid: z.number(), name: z.string(), cpu_percent: z.number(), rss_bytes: z.number() }),
+);
 export type ProcessRow = z.infer<typeof ProcessList>[number];
 
 /** The top processes of a Processes sample, or [] when its details do not have that shape. */

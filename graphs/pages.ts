@@ -18,7 +18,8 @@ function formatValue(value: number, unit: string): string {
   return unit === "count" || unit === "" ? number : `${number} ${unit}`;
 }
 
-const time = (iso: string | Date) => html`<time datetime="${typeof iso === "string" ? iso : iso.toISOString()}">${localTime(iso)}</time>`;
+const time = (iso: string | Date) =>
+  html`<time datetime="${typeof iso === "string" ? iso : iso.toISOString()}">${localTime(iso)}</time>`;
 
 /** The page frame; `root` leads back to public/ from the page ("" or "../"). */
 function page(title: string, root: string, dashboard: Dashboard, body: Html): string {
@@ -92,7 +93,8 @@ export function renderIndexPage(dashboard: Dashboard, combinedCharts: readonly P
       : html`<div class="scroll"><table class="servers">
 <thead><tr><th>Server</th><th>Status</th><th>Last sample</th><th>Latest values</th></tr></thead>
 <tbody>${dashboard.servers.map(
-          (s) => html`<tr><td><a href="${s.page}">${s.name}</a></td><td>${statusBadge(s.status)}</td><td>${s.lastSeen ? time(s.lastSeen) : "never"}</td><td>${latestValues(s.latest)}</td></tr>`,
+          (s) =>
+            html`<tr><td><a href="${s.page}">${s.name}</a></td><td>${statusBadge(s.status)}</td><td>${s.lastSeen ? time(s.lastSeen) : "never"}</td><td>${latestValues(s.latest)}</td></tr>`,
         )}</tbody></table></div>`;
   const advisories =
     dashboard.advisories.length === 0

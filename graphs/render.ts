@@ -45,7 +45,8 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   const [fleet, pulls] = await Promise.all([readFleet(paths, config), readPullStatus(paths)]);
   for (const source of fleet.sources) {
     if (source.error) log.warn(`${source.name}: ${source.error}`);
-    if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} records skipped (neither AMS nor original AMS form)`);
+    if (source.skipped > 0)
+      log.warn(`${source.file}: ${source.skipped} records skipped (neither AMS nor original AMS form)`);
   }
   const series = buildSeries(fleet.samples, new Set([CERT_METRIC]));
   if (filter.server !== undefined && !series.some((s) => s.server === filter.server)) {
@@ -55,14 +56,20 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     samples: fleet.samples,
     alerts: await alertHistory(job),
     // Paths relative to the data home: the page need not show where AMS is installed.
-    sources: fleet.sources.map((source) => ({ ...source, file: path.relative(paths.home, source.file), pull: pulls[source.name] })),
+    sources: fleet.sources.map((source) => ({
+      ...source,
+      file: path.relative(paths.home, source.file),
+      pull: pulls[source.name],
+    })),
     now,
     refreshSeconds: config.graphs.refresh,
     // The same line as the "server silent" alert rule, so the page and the mails agree.
     silentAfterSeconds: config.alerts.silent_after,
   });
   const planned = planCharts(series, config, now.getTime());
-  const toRender = planned.filter((c) => (!filter.range || c.range === filter.range) && (filter.server === undefined || c.server === filter.server));
+  const toRender = planned.filter(
+    (c) => (!filter.range || c.range === filter.range) && (filter.server === undefined || c.server === filter.server),
+  );
 
   const files: [string, string][] = [];
   if (toRender.length > 0) {
@@ -71,18 +78,33 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   }
   const largestChart = Math.max(0, ...files.map(([, svg]) => Buffer.byteLength(svg)));
   const chartCount = files.length;
-  for (const asset of await fs.readdir(ASSETS)) files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);
+  for (const asset of await fs.readdir(ASSETS))
+    files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);
   for (const server of dashboard.servers) {
     if (filter.server !== undefined && server.name !== filter.server) continue;
-    files.push([server.page, renderServerPage(dashboard, server, planned.filter((c) => c.server === server.name))]);
+    files.push([
+      server.page,
+      renderServerPage(
+        dashboard,
+        server,
+        planned.filter((c) => c.server === server.name),
+      ),
+    ]);
   }
-  files.push(["index.html", renderIndexPage(dashboard, planned.filter((c) => c.server === undefined))]);
+  files.push([
+    "index.html",
+    renderIndexPage(
+      dashboard,
+      planned.filter((c) => c.server === undefined),
+    ),
+  ]);
   await publishFiles(paths.publicDir, files);
 
   let removed = 0;
   if (!filter.range && filter.server === undefined) {
     const keep = new Set(files.map(([rel]) => path.normalize(rel)));
-    removed = (await removeStale(paths.publicDir, "charts", keep)) + (await removeStale(paths.publicDir, "servers", keep));
+    removed =
+      (await removeStale(paths.publicDir, "charts", keep)) + (await removeStale(paths.publicDir, "servers", keep));
   }
   const pages = files.filter(([rel]) => rel.endsWith(".html")).length;
   log.info(`rendered ${pages} pages and ${chartCount} charts${removed ? `, removed ${removed} stale files` : ""}`);

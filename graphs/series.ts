@@ -37,7 +37,8 @@ export function chartKey(metric: string, labels: Record<string, string> | undefi
 }
 
 /** The identity of a series: server + metric + labels. */
-export const seriesKey = (sample: Pick<Sample, "server_id" | "metric_type" | "labels">) => `${sample.server_id}\u0000${chartKey(sample.metric_type, sample.labels)}`;
+export const seriesKey = (sample: Pick<Sample, "server_id" | "metric_type" | "labels">) =>
+  `${sample.server_id}\u0000${chartKey(sample.metric_type, sample.labels)}`;
 
 function pointOf(sample: Sample): Point | undefined {
   const t = Date.parse(sample.timestamp);
@@ -61,7 +62,13 @@ export function buildSeries(samples: readonly Sample[], skipMetrics: ReadonlySet
     const key = seriesKey(sample);
     let series = byKey.get(key);
     if (!series) {
-      series = { server: sample.server_id, metric: sample.metric_type, labels: sample.labels ?? {}, unit: sample.unit, points: [] };
+      series = {
+        server: sample.server_id,
+        metric: sample.metric_type,
+        labels: sample.labels ?? {},
+        unit: sample.unit,
+        points: [],
+      };
       byKey.set(key, series);
     }
     series.unit = sample.unit || series.unit;

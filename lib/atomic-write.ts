@@ -9,7 +9,12 @@ import path from "node:path";
  * left behind is simply overwritten next time; callers that may race without a lock pass a name of
  * their own (see uniqueTemp), or two writers would write into, and rename, the same file.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number, temp = `${file}.tmp`): Promise<{ ino: number }> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  mode?: number,
+  temp = `${file}.tmp`,
+): Promise<{ ino: number }> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const handle = await fs.open(temp, "w", mode ?? 0o644);

@@ -21,7 +21,11 @@ export function concurrencyLimit(max: number): <T>(task: () => Promise<T>) => Pr
  * Tasks are expected to settle on their own (each carries its own timeout): one slow task holds
  * only its own slot, never the others.
  */
-export function mapWithLimit<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export function mapWithLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const gate = concurrencyLimit(Math.max(1, limit));
   return Promise.all(items.map((item, index) => gate(() => task(item, index))));
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { PluginsConfig } from "../sensors/plugins-config.js";
 import { alertingSections } from "../alerts/config.js";
 import { Duration } from "./duration.js";
-import { FetchConfig, RemotesConfig } from "../scripts/remotes-config.js";
+import { FetchConfig, RemotesConfig } from "../remote/config.js";
 import { BackupsConfig } from "../backups/config.js";
 import { RetentionConfig } from "../storage/retention-config.js";
 import { LogsConfig } from "./log-config.js";
@@ -15,10 +15,10 @@ import { WebConfig } from "../web/config.js";
 const SensorsConfig = z.strictObject({
   cert: z
     .strictObject({
-      feeds: z.array(z.url({ protocol: /^https?$/ })).min(1).default([
-        "https://www.cert.ssi.gouv.fr/alerte/feed/",
-        "https://www.cert.ssi.gouv.fr/avis/feed/",
-      ]),
+      feeds: z
+        .array(z.url({ protocol: /^https?$/ }))
+        .min(1)
+        .default(["https://www.cert.ssi.gouv.fr/alerte/feed/", "https://www.cert.ssi.gouv.fr/avis/feed/"]),
       timeout: Duration.default(10),
     })
     .prefault({}),
@@ -58,7 +58,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return issue.keys.map((key) => `${where ? `${where}.` : ""}${key}: unknown key`).join("; ");
   }
   // A record key that fails its own schema: say why (e.g. the rule-name pattern), not just "Invalid key".
-  const message = issue.code === "invalid_key" && issue.issues.length > 0 ? issue.issues.map((i) => i.message).join("; ") : issue.message;
+  const message =
+    issue.code === "invalid_key" && issue.issues.length > 0
+      ? issue.issues.map((i) => i.message).join("; ")
+      : issue.message;
   return `${where || "(top level)"}: ${message}`;
 }
 

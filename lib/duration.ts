@@ -14,7 +14,10 @@ export function parseDuration(text: string | number): number | undefined {
 export const Duration = z.union([z.number(), z.string()]).transform((input, ctx) => {
   const seconds = parseDuration(input);
   if (seconds === undefined) {
-    ctx.addIssue({ code: "custom", message: `expected a duration such as "90s", "10m", "4h" or "7d", got ${JSON.stringify(input)}` });
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a duration such as "90s", "10m", "4h" or "7d", got ${JSON.stringify(input)}`,
+    });
     return z.NEVER;
   }
   return seconds;

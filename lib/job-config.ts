@@ -27,7 +27,11 @@ function cacheKey(file: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
   // The ctime too: cp -p, tar or rsync can set the mtime back, nothing sets the ctime.
-  return JSON.stringify([AMS_BUILD_ID, os.hostname(), stat ? [stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs] : "none"]);
+  return JSON.stringify([
+    AMS_BUILD_ID,
+    os.hostname(),
+    stat ? [stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs] : "none",
+  ]);
 }
 
 /**
@@ -45,6 +49,7 @@ export async function loadJobConfig(paths: Paths): Promise<Config> {
   const { loadConfig } = await import("./config.js");
   const config = loadConfig(paths.config);
   // The config may hold a password hash: the cache is readable by its owner only, like the config should be.
-  if (key !== undefined) await writeState(paths.stateDir, STATE, { key, config } satisfies CachedConfig, 0o600).catch(() => undefined);
+  if (key !== undefined)
+    await writeState(paths.stateDir, STATE, { key, config } satisfies CachedConfig, 0o600).catch(() => undefined);
   return config;
 }

@@ -4,7 +4,11 @@ import { z } from "zod";
 export const LogsConfig = z
   .strictObject({
     /** A log reaching this size is renamed <job>.log.1 before the next line is written. */
-    max_bytes: z.number().int().min(1024).default(5 * 1024 * 1024),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(5 * 1024 * 1024),
     /** How many rotated files (<job>.log.1 … .N) are kept; 0 keeps none. */
     generations: z.number().int().min(0).max(100).default(3),
   })

@@ -12,5 +12,8 @@ export function isoLocal(date: Date): string {
 
 /** A file-name-safe UTC stamp, e.g. 20261125T130200Z. */
 export function fileStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
 }

@@ -24,7 +24,11 @@ const records = Array.from({ length: COUNT }, (_, i) => ({
 }));
 
 let started = performance.now();
-const { report } = cleanupSamples(records, { retention: RetentionConfig.parse({}), now: new Date(now), fallbackServerId: "bench" });
+const { report } = cleanupSamples(records, {
+  retention: RetentionConfig.parse({}),
+  now: new Date(now),
+  fallbackServerId: "bench",
+});
 const pureMs = performance.now() - started;
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-"));
@@ -37,6 +41,8 @@ execFileSync(process.execPath, [path.join(installDir, "dist", "ams-cleanup.js"),
 const cliMs = performance.now() - started;
 fs.rmSync(home, { recursive: true, force: true });
 
-console.log(`cleanup of ${COUNT} records over ${DAYS} days (${sizeMiB.toFixed(1)} MiB → ${report.recordsAfter} records):`);
+console.log(
+  `cleanup of ${COUNT} records over ${DAYS} days (${sizeMiB.toFixed(1)} MiB → ${report.recordsAfter} records):`,
+);
 console.log(`  cleanupSamples (pure)  ${pureMs.toFixed(0)} ms`);
 console.log(`  ams-cleanup (whole run) ${cliMs.toFixed(0)} ms`);

@@ -24,7 +24,9 @@ try {
   }));
   const text = `[\n${records.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
   for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(stores, `s${i}.json`), text);
-  console.log(`ams-fetch-remote, loopback sshd, ${RECORDS} records (${Math.round(text.length / 1024)} KiB) per remote, median of ${RUNS} runs`);
+  console.log(
+    `ams-fetch-remote, loopback sshd, ${RECORDS} records (${Math.round(text.length / 1024)} KiB) per remote, median of ${RUNS} runs`,
+  );
 
   for (const count of [1, 20]) {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-"));
@@ -36,16 +38,25 @@ try {
       path: path.join(stores, `s${i}.json`),
       identity: sshd.identity,
     }));
-    fs.writeFileSync(path.join(home, "ams.config.json"), JSON.stringify({ remotes, fetch: { known_hosts: sshd.knownHosts } }));
+    fs.writeFileSync(
+      path.join(home, "ams.config.json"),
+      JSON.stringify({ remotes, fetch: { known_hosts: sshd.knownHosts } }),
+    );
     const times: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const start = performance.now();
-      const result = await execa(process.execPath, [path.join(installDir, "dist", "ams-fetch-remote.js"), "--home", home], { reject: false });
+      const result = await execa(
+        process.execPath,
+        [path.join(installDir, "dist", "ams-fetch-remote.js"), "--home", home],
+        { reject: false },
+      );
       times.push(performance.now() - start);
       if (result.exitCode !== 0) throw new Error(`ams-fetch-remote failed: ${result.stdout}${result.stderr}`);
     }
     times.sort((a, b) => a - b);
-    console.log(`  ${String(count).padStart(2)} remote${count > 1 ? "s" : " "}: ${(times[Math.floor(RUNS / 2)]! / 1000).toFixed(2)} s`);
+    console.log(
+      `  ${String(count).padStart(2)} remote${count > 1 ? "s" : " "}: ${(times[Math.floor(RUNS / 2)]! / 1000).toFixed(2)} s`,
+    );
     fs.rmSync(home, { recursive: true, force: true });
   }
 } finally {

@@ -26,7 +26,12 @@ function serverSamples(server: string, seed: number, now: number): Sample[] {
   for (const [metric, minutes, unit] of SCHEDULE) {
     for (let t = now - DAYS * 1440 * MINUTE; t <= now; t += minutes * MINUTE) {
       const wave = Math.sin(t / (3600_000 * 3) + seed) * 20;
-      const value = metric === "Processes" ? 150 + Math.round(wave) : metric === "Users" ? Math.max(0, Math.round(wave / 8)) : Math.min(100, Math.max(0, 40 + wave + Math.random() * 10));
+      const value =
+        metric === "Processes"
+          ? 150 + Math.round(wave)
+          : metric === "Users"
+            ? Math.max(0, Math.round(wave / 8))
+            : Math.min(100, Math.max(0, 40 + wave + Math.random() * 10));
       samples.push({
         server_id: server,
         metric_type: metric,
@@ -34,7 +39,9 @@ function serverSamples(server: string, seed: number, now: number): Sample[] {
         value: Math.round(value * 10) / 10,
         unit,
         ...(metric === "Disk" ? { labels: { mount: "/" } } : {}),
-        ...(metric === "Processes" ? { details: { top_cpu: [{ pid: 1, name: "node", cpu_percent: 3.2, rss_bytes: 5e7 }], top_memory: [] } } : {}),
+        ...(metric === "Processes"
+          ? { details: { top_cpu: [{ pid: 1, name: "node", cpu_percent: 3.2, rss_bytes: 5e7 }], top_memory: [] } }
+          : {}),
       });
     }
   }
@@ -44,12 +51,15 @@ function serverSamples(server: string, seed: number, now: number): Sample[] {
 function largestFile(dir: string, ext: string): number {
   let largest = 0;
   for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith(ext)) largest = Math.max(largest, fs.statSync(path.join(entry.parentPath, entry.name)).size);
+    if (entry.isFile() && entry.name.endsWith(ext))
+      largest = Math.max(largest, fs.statSync(path.join(entry.parentPath, entry.name)).size);
   }
   return largest;
 }
 
-console.log(`ams-graphs, ${DAYS} days of samples per server (cpu/2 min, ram+users/5, disk/10, processes/15), load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`);
+console.log(
+  `ams-graphs, ${DAYS} days of samples per server (cpu/2 min, ram+users/5, disk/10, processes/15), load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
+);
 for (const servers of (process.env.SERVERS ?? "1,10,50").split(",").map(Number)) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-graphs-"));
   const now = Date.now();
@@ -62,11 +72,16 @@ for (const servers of (process.env.SERVERS ?? "1,10,50").split(",").map(Number))
   for (const [i, name] of names.entries()) {
     const samples = serverSamples(name, i, now);
     count += samples.length;
-    const file = i === 0 ? path.join(home, "storage", "system_logs.json") : path.join(home, "storage", "remote", `${name}_logs.json`);
+    const file =
+      i === 0
+        ? path.join(home, "storage", "system_logs.json")
+        : path.join(home, "storage", "remote", `${name}_logs.json`);
     fs.writeFileSync(file, formatJsonArray(samples));
   }
   const started = performance.now();
-  const run = spawnSync(process.execPath, [path.join(installDir, "dist", "ams-graphs.js"), "--home", home], { encoding: "utf8" });
+  const run = spawnSync(process.execPath, [path.join(installDir, "dist", "ams-graphs.js"), "--home", home], {
+    encoding: "utf8",
+  });
   const seconds = (performance.now() - started) / 1000;
   if (run.status !== 0) throw new Error(`ams-graphs failed: ${run.stderr}`);
   const peak = /peak memory (\d+) MB/.exec(run.stdout)?.[1] ?? "?";
@@ -77,5 +92,6 @@ for (const servers of (process.env.SERVERS ?? "1,10,50").split(",").map(Number))
     `${String(servers).padStart(3)} servers, ${count} samples: ${seconds.toFixed(2)} s (CPU ${cpu} s), peak memory ${peak} MB, ${charts} charts, largest SVG ${(largest / 1024).toFixed(1)} KB` +
       `${largest > 150 * 1024 ? "  OVER 150 KB" : ""}${servers === 10 && seconds > 5 ? "  OVER 5 s" : ""}`,
   );
-  if (process.env.KEEP) console.log(home); else fs.rmSync(home, { recursive: true, force: true });
+  if (process.env.KEEP) console.log(home);
+  else fs.rmSync(home, { recursive: true, force: true });
 }

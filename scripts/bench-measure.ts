@@ -30,7 +30,9 @@ print(json.dumps([{"medianMs": sorted(t)[len(t) // 2], "bestMs": min(t), "peakMi
 
 /** Figures for each command, in the order given. */
 export function measureCommands(commands: string[][], rounds = 15): CommandFigures[] {
-  return JSON.parse(execFileSync("python3", ["-c", RUNNER, String(rounds), JSON.stringify(commands)], { encoding: "utf8" }));
+  return JSON.parse(
+    execFileSync("python3", ["-c", RUNNER, String(rounds), JSON.stringify(commands)], { encoding: "utf8" }),
+  );
 }
 
 export function median(values: number[]): number {

@@ -14,8 +14,14 @@ const cli = path.join(installDir, "dist", "ams-sensor.js");
 const SENSORS = ["cpu", "ram", "disk", "processes"];
 // A first round as cron's first run would do it: cpu counters saved, config validated. The figures
 // below are of the runs after it, without the one-second window of a first cpu sample.
-measureCommands(SENSORS.map((sensor) => [process.execPath, cli, sensor, "--home", home]), 1);
-const [baseline, ...figures] = measureCommands([[process.execPath, "-e", "0"], ...SENSORS.map((sensor) => [process.execPath, cli, sensor, "--home", home])]);
+measureCommands(
+  SENSORS.map((sensor) => [process.execPath, cli, sensor, "--home", home]),
+  1,
+);
+const [baseline, ...figures] = measureCommands([
+  [process.execPath, "-e", "0"],
+  ...SENSORS.map((sensor) => [process.execPath, cli, sensor, "--home", home]),
+]);
 const row = (name: string, f: CommandFigures) => [
   name,
   f.medianMs.toFixed(0),
@@ -42,7 +48,10 @@ const sample = (i: number): Sample => ({
 const appendRows: (string | number)[][] = [];
 for (const size of [1_000, 12_000, 100_000]) {
   const file = path.join(home, `store-${size}.json`);
-  await appendSamples(file, Array.from({ length: size }, (_, i) => sample(i)));
+  await appendSamples(
+    file,
+    Array.from({ length: size }, (_, i) => sample(i)),
+  );
   const times: number[] = [];
   for (let i = 0; i < 9; i++) {
     const start = performance.now();
@@ -51,5 +60,9 @@ for (const size of [1_000, 12_000, 100_000]) {
   }
   appendRows.push([size, (fs.statSync(file).size / 2 ** 20).toFixed(1), median(times).toFixed(1)]);
 }
-printTable("Append one record (median of 9; target ≤ 50 ms at 12k records)", ["records", "file MiB", "append ms"], appendRows);
+printTable(
+  "Append one record (median of 9; target ≤ 50 ms at 12k records)",
+  ["records", "file MiB", "append ms"],
+  appendRows,
+);
 fs.rmSync(home, { recursive: true, force: true });

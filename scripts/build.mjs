@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const ENTRIES = {
   "ams-sensor": "sensors/cli.ts",
-  "ams-fetch-remote": "scripts/fetch-remote-cli.ts",
+  "ams-fetch-remote": "remote/cli.ts",
   "ams-cleanup": "storage/cleanup-cli.ts",
   "ams-backup": "backups/cli.ts",
   "install-crontab": "scripts/install-crontab.ts",
@@ -22,7 +22,9 @@ const ENTRIES = {
 const zodForBundles = {
   name: "zod-for-bundles",
   setup(build) {
-    build.onResolve({ filter: /^zod$/ }, () => ({ path: fileURLToPath(new URL("zod-for-bundles.ts", import.meta.url)) }));
+    build.onResolve({ filter: /^zod$/ }, () => ({
+      path: fileURLToPath(new URL("zod-for-bundles.ts", import.meta.url)),
+    }));
   },
 };
 
@@ -47,7 +49,9 @@ await Promise.all(
       splitting: true,
       chunkNames: `chunks/${out}/[name]-[hash]`,
       // Bundled CommonJS packages (proper-lockfile, nodemailer) call require().
-      banner: { js: "import { createRequire as __amsCreateRequire } from 'node:module'; const require = __amsCreateRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __amsCreateRequire } from 'node:module'; const require = __amsCreateRequire(import.meta.url);",
+      },
       plugins: [zodForBundles],
       define: { AMS_BUILD_ID: buildId },
       // jsdom (under d3-node) reads files beside its own sources at run time; they stay in node_modules.

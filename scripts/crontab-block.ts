@@ -18,7 +18,8 @@ export interface InstallPaths {
 
 /** A path as one shell word; `%` escaped because cron turns a bare `%` into a newline. */
 export function cronWord(path: string): string {
-  if (/[\n\r]/.test(path)) throw new Error(`${JSON.stringify(path)}: a path with a line break cannot go into a crontab`);
+  if (/[\n\r]/.test(path))
+    throw new Error(`${JSON.stringify(path)}: a path with a line break cannot go into a crontab`);
   const word = /^[A-Za-z0-9_/.,:+@=-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
   return word.replace(/%/g, "\\%");
 }
@@ -47,7 +48,9 @@ export function withUser(line: string, user: string): string {
 
 export function renderBlock(template: string, paths: InstallPaths, systemUser?: string): string {
   const header = `${BEGIN_MARK} (written by scripts/install-crontab for AMS_HOME=${paths.home}; edits inside are overwritten)`;
-  const jobs = renderJobs(template, paths).map((line) => (systemUser === undefined ? line : withUser(line, systemUser)));
+  const jobs = renderJobs(template, paths).map((line) =>
+    systemUser === undefined ? line : withUser(line, systemUser),
+  );
   return [header, ...jobs, END_MARK].join("\n");
 }
 
@@ -65,7 +68,8 @@ export function replaceBlock(crontab: string, block: string | undefined): string
   let open: number | undefined;
   lines.forEach((line, i) => {
     if (isMark(line, BEGIN_MARK)) {
-      if (open !== undefined) throw new Error(`crontab line ${i + 1}: "${BEGIN_MARK}" inside an AMS block opened on line ${open + 1}`);
+      if (open !== undefined)
+        throw new Error(`crontab line ${i + 1}: "${BEGIN_MARK}" inside an AMS block opened on line ${open + 1}`);
       open = i;
       insertAt ??= kept.length;
     } else if (isMark(line, END_MARK)) {
@@ -73,7 +77,8 @@ export function replaceBlock(crontab: string, block: string | undefined): string
       open = undefined;
     } else if (open === undefined) kept.push(line);
   });
-  if (open !== undefined) throw new Error(`crontab line ${open + 1}: AMS block has no "${END_MARK}"; fix it by hand, nothing was changed`);
+  if (open !== undefined)
+    throw new Error(`crontab line ${open + 1}: AMS block has no "${END_MARK}"; fix it by hand, nothing was changed`);
   if (block !== undefined) kept.splice(insertAt ?? kept.length, 0, block);
   return kept.length === 0 ? "" : `${kept.join("\n")}\n`;
 }

@@ -57,20 +57,35 @@ interface Options {
 /** Files cron reads in the system form, with a user field on every line. */
 const isSystemCrontab = (file: string) => file === "/etc/crontab" || path.dirname(file) === "/etc/cron.d";
 
-const program = amsProgram("install-crontab", "Install AMS's jobs (crontab.example) into the current user's crontab, inside a marked block.")
+const program = amsProgram(
+  "install-crontab",
+  "Install AMS's jobs (crontab.example) into the current user's crontab, inside a marked block.",
+)
   .option("--print", "show the block that would be installed, change nothing")
   .option("--uninstall", "remove the AMS block, leave every other line alone")
   .option("--crontab-file <file>", "edit this file instead of the user's crontab (e.g. /etc/cron.d/ams, with --user)")
   .option("--user <name>", "write system crontab lines that run as this user (for /etc/crontab and /etc/cron.d/)")
   .action(async (opts: Options) => {
     if (opts.print && opts.uninstall) throw new UsageError("--print and --uninstall do not go together");
-    if (opts.user !== undefined && !opts.crontabFile && !opts.print) throw new UsageError("--user is for a system crontab: give it with --crontab-file");
-    if (opts.crontabFile && !opts.uninstall && opts.user === undefined && isSystemCrontab(path.resolve(opts.crontabFile))) {
-      throw new UsageError(`${opts.crontabFile} is a system crontab: its lines name the user to run as; add --user NAME`);
+    if (opts.user !== undefined && !opts.crontabFile && !opts.print)
+      throw new UsageError("--user is for a system crontab: give it with --crontab-file");
+    if (
+      opts.crontabFile &&
+      !opts.uninstall &&
+      opts.user === undefined &&
+      isSystemCrontab(path.resolve(opts.crontabFile))
+    ) {
+      throw new UsageError(
+        `${opts.crontabFile} is a system crontab: its lines name the user to run as; add --user NAME`,
+      );
     }
     const home = resolveHome(opts.home);
     const template = await fs.readFile(path.join(installDir, "crontab.example"), "utf8");
-    const block = renderBlock(template, { node: process.execPath, installDir: installDir.replace(/\/$/, ""), home }, opts.user);
+    const block = renderBlock(
+      template,
+      { node: process.execPath, installDir: installDir.replace(/\/$/, ""), home },
+      opts.user,
+    );
     if (opts.print) {
       process.stdout.write(`${block}\n`);
       return;
@@ -83,11 +98,15 @@ const program = amsProgram("install-crontab", "Install AMS's jobs (crontab.examp
       await fs.mkdir(amsPaths(home).logsDir, { recursive: true });
     }
     if (after === before) {
-      process.stdout.write(`${target.describe}: ${opts.uninstall ? "no AMS block" : "AMS block already up to date"}, nothing changed\n`);
+      process.stdout.write(
+        `${target.describe}: ${opts.uninstall ? "no AMS block" : "AMS block already up to date"}, nothing changed\n`,
+      );
       return;
     }
     await target.write(after);
-    process.stdout.write(`${target.describe}: AMS block ${opts.uninstall ? "removed" : `installed for AMS_HOME=${home}`}\n`);
+    process.stdout.write(
+      `${target.describe}: AMS block ${opts.uninstall ? "removed" : `installed for AMS_HOME=${home}`}\n`,
+    );
   });
 
 await runProgram(program);

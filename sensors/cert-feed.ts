@@ -10,7 +10,13 @@ export interface Advisory {
   id?: string;
 }
 
-const parser = new XMLParser({ ignoreAttributes: true, htmlEntities: true, parseTagValue: false, trimValues: true, isArray: (name) => name === "item" });
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  htmlEntities: true,
+  parseTagValue: false,
+  trimValues: true,
+  isArray: (name) => name === "item",
+});
 
 const text = (value: unknown) => (typeof value === "string" ? value : typeof value === "number" ? String(value) : "");
 
@@ -46,6 +52,9 @@ const idNumber = (id?: string) => Number(id?.split("-").at(-1) ?? -1);
  * Newest first. The feeds are not reliably ordered, so "latest" means the newest pubDate, then
  * the highest CERTFR number (DESIGN.md): never the first item.
  */
-export function compareAdvisories(a: Pick<Advisory, "published" | "id">, b: Pick<Advisory, "published" | "id">): number {
+export function compareAdvisories(
+  a: Pick<Advisory, "published" | "id">,
+  b: Pick<Advisory, "published" | "id">,
+): number {
   return b.published.localeCompare(a.published) || idNumber(b.id) - idNumber(a.id);
 }

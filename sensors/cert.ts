@@ -23,11 +23,17 @@ async function boundedText(response: Response, max: number): Promise<string> {
 async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[]> {
   let body: string;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000), headers: { "user-agent": "ams-sensor" } });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+      headers: { "user-agent": "ams-sensor" },
+    });
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
     body = await boundedText(response, MAX_FEED_BYTES);
   } catch (err) {
-    const reason = (err as Error).name === "TimeoutError" ? `no answer within ${timeoutSeconds} s` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+    const reason =
+      (err as Error).name === "TimeoutError"
+        ? `no answer within ${timeoutSeconds} s`
+        : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
     throw new Error(`${url}: cannot fetch: ${reason}`);
   }
   // The XML parser is loaded here, not at start-up: the other sensors never need it.
@@ -46,7 +52,9 @@ export const cert: Sensor = {
     const { feeds, timeout } = ctx.config.sensors.cert;
     const { compareAdvisories, feedName } = await import("./cert-feed.js");
     // All feeds or nothing: a half-read set of feeds would store a misleading "latest".
-    const lists = await Promise.all(feeds.map(async (url) => ({ feed: feedName(url), advisories: await fetchFeed(url, timeout) })));
+    const lists = await Promise.all(
+      feeds.map(async (url) => ({ feed: feedName(url), advisories: await fetchFeed(url, timeout) })),
+    );
     const advisories = lists.flatMap(({ feed, advisories }) => advisories.map((a) => ({ ...a, feed })));
     advisories.sort(compareAdvisories);
     return advisories.map((a) => makeSample(ctx, "CERT", 1, "advisory", { details: { ...a } }));

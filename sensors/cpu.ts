@@ -30,7 +30,16 @@ export function parseProcStat(text: string): ProcStat {
     const fields = line.trim().split(/\s+/);
     if (fields[0] === "cpu") {
       const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.slice(1, 9).map((f) => Number(f) || 0);
-      total = { user: user!, nice: nice!, system: system!, idle: idle!, iowait: iowait ?? 0, irq: irq ?? 0, softirq: softirq ?? 0, steal: steal ?? 0 };
+      total = {
+        user: user!,
+        nice: nice!,
+        system: system!,
+        idle: idle!,
+        iowait: iowait ?? 0,
+        irq: irq ?? 0,
+        softirq: softirq ?? 0,
+        steal: steal ?? 0,
+      };
     } else if (/^cpu\d+$/.test(fields[0] ?? "")) {
       cores++;
     } else if (fields[0] === "btime") {
@@ -111,7 +120,11 @@ export const cpu: Sensor = {
       usage = cpuUsage(baseline.total, current.total);
       intervalS = (now - start) / 1000;
     }
-    await writeState(ctx.paths.stateDir, STATE, { counters: current.total, btime: current.btime, at: now } satisfies SavedCounters);
+    await writeState(ctx.paths.stateDir, STATE, {
+      counters: current.total,
+      btime: current.btime,
+      at: now,
+    } satisfies SavedCounters);
     if (!usage) throw new Error("/proc/stat: CPU counters did not advance");
     const [load1, load5, load15] = (await fs.readFile("/proc/loadavg", "utf8")).split(" ").map(Number);
     return [

@@ -10,14 +10,39 @@ export interface Mount {
 
 // Kernel and memory filesystems: not disks an admin watches (df -x would drop them).
 const PSEUDO_FS = new Set([
-  "proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "squashfs", "mqueue", "debugfs",
-  "tracefs", "securityfs", "pstore", "bpf", "autofs", "configfs", "fusectl", "hugetlbfs", "binfmt_misc",
-  "nsfs", "ramfs", "rpc_pipefs", "nfsd", "efivarfs", "selinuxfs", "fuse.gvfsd-fuse",
-  "fuse.portal", "fuse.lxcfs",
+  "proc",
+  "sysfs",
+  "tmpfs",
+  "devtmpfs",
+  "devpts",
+  "cgroup",
+  "cgroup2",
+  "squashfs",
+  "mqueue",
+  "debugfs",
+  "tracefs",
+  "securityfs",
+  "pstore",
+  "bpf",
+  "autofs",
+  "configfs",
+  "fusectl",
+  "hugetlbfs",
+  "binfmt_misc",
+  "nsfs",
+  "ramfs",
+  "rpc_pipefs",
+  "nfsd",
+  "efivarfs",
+  "selinuxfs",
+  "fuse.gvfsd-fuse",
+  "fuse.portal",
+  "fuse.lxcfs",
 ]);
 
 /** Octal escapes of /proc mount tables (a space is \040). */
-const unescapeMount = (text: string) => text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+const unescapeMount = (text: string) =>
+  text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 
 /** Of two mounts of one device, the one df would list: "/", else the mount of the device's root
  * rather than a bind mount of a subfolder, else the shorter mount point. */
@@ -35,7 +60,12 @@ export function parseMountInfo(text: string): Mount[] {
     const [, , devNumber, root, mountPoint] = left.split(" ");
     const [fsType, source] = right.split(" ");
     if (!devNumber || !root || !mountPoint || !fsType) continue;
-    const mount = { device: unescapeMount(source ?? ""), mountPoint: unescapeMount(mountPoint), fsType, root: unescapeMount(root) };
+    const mount = {
+      device: unescapeMount(source ?? ""),
+      mountPoint: unescapeMount(mountPoint),
+      fsType,
+      root: unescapeMount(root),
+    };
     if (PSEUDO_FS.has(fsType) && mount.mountPoint !== "/") continue;
     const known = byDevice.get(devNumber);
     if (!known || preferred(mount, known)) byDevice.set(devNumber, mount);
@@ -59,7 +89,14 @@ const ceilPercent = (part: number, whole: number) => Math.ceil((part * 100) / wh
  * blocks, so used / size would understate how close the disk is to full. Undefined for an
  * empty filesystem (df prints "-").
  */
-export function fsUsage(stats: { bsize: number; blocks: number; bfree: number; bavail: number; files: number; ffree: number }): FsUsage | undefined {
+export function fsUsage(stats: {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}): FsUsage | undefined {
   const used = stats.blocks - stats.bfree;
   if (used + stats.bavail <= 0) return undefined;
   const inodesUsed = stats.files - stats.ffree;
@@ -73,7 +110,11 @@ export function fsUsage(stats: { bsize: number; blocks: number; bfree: number; b
 }
 
 /** statfs bounded in time: a dead NFS server can make it hang forever. */
-export function statfsWithin(mountPoint: string, seconds: number, statfs: (path: string) => Promise<StatsFs> = fs.statfs) {
+export function statfsWithin(
+  mountPoint: string,
+  seconds: number,
+  statfs: (path: string) => Promise<StatsFs> = fs.statfs,
+) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`statfs timed out after ${seconds} s`)), seconds * 1000);
@@ -87,7 +128,9 @@ export const disk: Sensor = {
   description: "Disk used % per real mounted filesystem (df's Use%), inode use",
   async collect(ctx) {
     const { timeout, exclude_mounts } = ctx.config.sensors.disk;
-    const mounts = parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8")).filter((m) => !exclude_mounts.includes(m.mountPoint));
+    const mounts = parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8")).filter(
+      (m) => !exclude_mounts.includes(m.mountPoint),
+    );
     const results = await Promise.allSettled(mounts.map((m) => statfsWithin(m.mountPoint, timeout)));
     const samples = [];
     const failures = [];

@@ -63,7 +63,11 @@ function parseItem(label: string, fields: string): PerfItem | undefined {
   const [valueField = "", warn = "", crit = "", min = "", max = "", ...rest] = fields.split(";");
   const m = VALUE_RE.exec(valueField);
   if (!m || label === "" || rest.some((r) => r !== "")) return undefined;
-  if (![warn, crit].every((r) => r === "" || RANGE_RE.test(r)) || ![min, max].every((n) => n === "" || NUMBER_RE.test(n))) return undefined;
+  if (
+    ![warn, crit].every((r) => r === "" || RANGE_RE.test(r)) ||
+    ![min, max].every((n) => n === "" || NUMBER_RE.test(n))
+  )
+    return undefined;
   const value = m[1] === "U" ? undefined : Number(m[1]);
   if (value !== undefined && !Number.isFinite(value)) return undefined;
   return {
@@ -176,7 +180,12 @@ function decodeText(stdout: Uint8Array | string): string | undefined {
 }
 
 function statusRecord(plugin: string, status: number, details: Record<string, unknown>): PluginRecord {
-  return { metric_type: `${plugin}_status`, value: status, unit: "state", details: { status: STATUS_NAMES[status], ...details } };
+  return {
+    metric_type: `${plugin}_status`,
+    value: status,
+    unit: "state",
+    details: { status: STATUS_NAMES[status], ...details },
+  };
 }
 
 /** One record per value (metric_type = plugin name, labels.label), plus the `<plugin>_status` record. */
@@ -185,7 +194,8 @@ export function readPluginOutput(plugin: string, run: PluginRun): PluginReading 
   if (run.failure) problems.push(run.failure);
   const exitCode = run.exitCode;
   const verdict = exitCode !== undefined && exitCode >= 0 && exitCode <= 3 ? exitCode : undefined;
-  if (exitCode !== undefined && verdict === undefined) problems.push(`exit code ${exitCode} is not a plugin status (0-3)`);
+  if (exitCode !== undefined && verdict === undefined)
+    problems.push(`exit code ${exitCode} is not a plugin status (0-3)`);
 
   // A killed plugin's partial output is not trusted (only its status record is kept); a cut one is
   // read without its last, partial line rather than store a truncated number.

@@ -8,6 +8,11 @@ export const PluginsConfig = z
     dir: z.string().min(1).default("sensors.d"),
     timeout: Duration.refine((s) => s > 0, "must be more than 0 seconds").default(10),
     concurrency: z.number().int().min(1).max(64).default(4),
-    max_output_bytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+    max_output_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
   })
   .prefault({});

@@ -20,7 +20,6 @@ export interface PluginFile {
 
 export type PluginsSettings = Config["sensors"]["plugins"];
 
-
 /** Why a file of the plugins folder must not run, or undefined when it may. */
 async function refusal(file: string): Promise<string | undefined> {
   let stats;
@@ -117,9 +116,17 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
   const stderr = Buffer.from(result.stderr).toString("utf8").trim();
   const stdout = result.stdout;
   if (timedOut) return { stdout, stderr, failure: `timed out after ${settings.timeout} s: killed` };
-  if (result.isMaxBuffer) return { stdout, stderr, truncated: true, failure: `printed more than ${settings.max_output_bytes} bytes: cut and stopped` };
+  if (result.isMaxBuffer)
+    return {
+      stdout,
+      stderr,
+      truncated: true,
+      failure: `printed more than ${settings.max_output_bytes} bytes: cut and stopped`,
+    };
   if (result.exitCode === undefined) {
-    const failure = result.signal ? `killed by ${result.signal}` : `could not start: ${result.originalMessage ?? result.shortMessage}`;
+    const failure = result.signal
+      ? `killed by ${result.signal}`
+      : `could not start: ${result.originalMessage ?? result.shortMessage}`;
     return { stdout, stderr, failure };
   }
   return { stdout, stderr, exitCode: result.exitCode };
@@ -140,10 +147,15 @@ export function pluginSensors(plugins: readonly PluginFile[], settings: PluginsS
       // One time stamp for the whole run, as for a built-in sensor's samples.
       const at = ctx.now();
       const stamped = { ...ctx, now: () => at };
-      const samples = records.map(({ metric_type, value, unit, ...extra }) => makeSample(stamped, metric_type, value, unit, extra));
+      const samples = records.map(({ metric_type, value, unit, ...extra }) =>
+        makeSample(stamped, metric_type, value, unit, extra),
+      );
       if (problem) {
         const stderrLine = run.stderr.split("\n")[0];
-        throw new PartialFailure(samples, `plugin ${file}: ${problem}${stderrLine ? ` (stderr: ${stderrLine.slice(0, 200)})` : ""}`);
+        throw new PartialFailure(
+          samples,
+          `plugin ${file}: ${problem}${stderrLine ? ` (stderr: ${stderrLine.slice(0, 200)})` : ""}`,
+        );
       }
       return samples;
     },

@@ -57,7 +57,12 @@ const snapshotKey = (p: ProcStatEntry) => `${p.pid}:${p.startTicks}`;
  * CPU % per process: over the interval since `previous` when the process was already seen then,
  * else over its lifetime as `ps` reports it. One core busy = 100 %.
  */
-export function processUsage(entries: ProcStatEntry[], uptime: number, pageSize: number, previous?: TickSnapshot): ProcessUsage[] {
+export function processUsage(
+  entries: ProcStatEntry[],
+  uptime: number,
+  pageSize: number,
+  previous?: TickSnapshot,
+): ProcessUsage[] {
   const elapsed = previous ? uptime - previous.uptime : 0;
   return entries.map((p) => {
     const before = previous?.ticks[snapshotKey(p)];
@@ -74,7 +79,10 @@ export function topBy(usages: ProcessUsage[], key: "cpu_percent" | "rss_bytes", 
 
 /** Bytes per page: this process's VmRSS (kB) against its resident pages in statm. */
 async function pageSize(): Promise<number> {
-  const [status, statm] = await Promise.all([fs.readFile("/proc/self/status", "utf8"), fs.readFile("/proc/self/statm", "utf8")]);
+  const [status, statm] = await Promise.all([
+    fs.readFile("/proc/self/status", "utf8"),
+    fs.readFile("/proc/self/statm", "utf8"),
+  ]);
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
   const pages = Number(statm.split(" ")[1]);
   const size = (rssKb * 1024) / pages;
@@ -118,7 +126,11 @@ export const processes: Sensor = {
     if (previous && previous.uptime >= uptime) previous = undefined;
     // The sensor itself is counted, like ps counts itself, but not listed among the top processes.
     const usages = processUsage(entries, uptime, pages, previous).filter((p) => p.pid !== process.pid);
-    const snapshot: TickSnapshot = { at: ctx.now().getTime(), uptime, ticks: Object.fromEntries(entries.map((p) => [snapshotKey(p), p.cpuTicks])) };
+    const snapshot: TickSnapshot = {
+      at: ctx.now().getTime(),
+      uptime,
+      ticks: Object.fromEntries(entries.map((p) => [snapshotKey(p), p.cpuTicks])),
+    };
     await writeState(ctx.paths.stateDir, STATE, snapshot);
     return [
       makeSample(ctx, "Processes", entries.length, "count", {

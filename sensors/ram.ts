@@ -18,7 +18,12 @@ export function parseMemInfo(text: string): MemInfo {
   const total = kb.get("MemTotal");
   const available = kb.get("MemAvailable");
   if (!total || available === undefined) throw new Error("/proc/meminfo: MemTotal or MemAvailable missing");
-  return { totalBytes: total, availableBytes: available, swapTotalBytes: kb.get("SwapTotal") ?? 0, swapFreeBytes: kb.get("SwapFree") ?? 0 };
+  return {
+    totalBytes: total,
+    availableBytes: available,
+    swapTotalBytes: kb.get("SwapTotal") ?? 0,
+    swapFreeBytes: kb.get("SwapFree") ?? 0,
+  };
 }
 
 /** Used % as `free` reckons it: what is not available, so page cache that can be reclaimed is not "used". */
@@ -31,7 +36,8 @@ export const ram: Sensor = {
   description: "RAM used % (total − available, as free shows it), swap used %",
   async collect(ctx) {
     const info = parseMemInfo(await fs.readFile("/proc/meminfo", "utf8"));
-    const swapUsed = info.swapTotalBytes > 0 ? round1(((info.swapTotalBytes - info.swapFreeBytes) / info.swapTotalBytes) * 100) : 0;
+    const swapUsed =
+      info.swapTotalBytes > 0 ? round1(((info.swapTotalBytes - info.swapFreeBytes) / info.swapTotalBytes) * 100) : 0;
     return [
       makeSample(ctx, "RAM", ramUsedPercent(info), "%", {
         details: { total_bytes: info.totalBytes, available_bytes: info.availableBytes, swap_used_percent: swapUsed },

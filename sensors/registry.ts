@@ -25,7 +25,10 @@ export interface Selection {
 /** The plugins folder's sensors; the runner (execa) is loaded only then, to keep built-in runs quick to start. */
 async function loadPlugins(job: Job, reservedNames: string[]): Promise<Sensor[]> {
   const { findPlugins, pluginSensors } = await import("./plugins.js");
-  return pluginSensors(await findPlugins(pluginsDir(job.paths, job.config), reservedNames, job.log), job.config.sensors.plugins);
+  return pluginSensors(
+    await findPlugins(pluginsDir(job.paths, job.config), reservedNames, job.log),
+    job.config.sensors.plugins,
+  );
 }
 
 /** The names of the plugins ams-sensor would run (alert rules may watch their metrics). */
@@ -48,7 +51,8 @@ export async function selectSensors(names: readonly string[], job: Job): Promise
   const wanted = new Set<Sensor>();
   const unknown: string[] = [];
   for (const name of names) {
-    const matches = name === "all" ? everything : name === "plugins" ? plugins : everything.filter((s) => s.name === name);
+    const matches =
+      name === "all" ? everything : name === "plugins" ? plugins : everything.filter((s) => s.name === name);
     if (matches.length === 0 && name !== "plugins") unknown.push(name);
     for (const sensor of matches) wanted.add(sensor);
   }

@@ -21,7 +21,11 @@ export interface RunResult {
  * stop the others; each run's duration and outcome goes to the job log, as node_exporter records
  * its collectors' success.
  */
-export async function runSensors(sensors: readonly Sensor[], ctx: SensorContext, options: { dryRun?: boolean } = {}): Promise<RunResult> {
+export async function runSensors(
+  sensors: readonly Sensor[],
+  ctx: SensorContext,
+  options: { dryRun?: boolean } = {},
+): Promise<RunResult> {
   let movedAside: string | undefined;
   const outcomes = await Promise.all(
     sensors.map(async (sensor): Promise<SensorOutcome> => {
@@ -36,7 +40,10 @@ export async function runSensors(sensors: readonly Sensor[], ctx: SensorContext,
       }
       try {
         if (!options.dryRun && samples.length > 0) {
-          const result = await appendSamples(ctx.paths.store, samples, { dedupeKey: sensor.dedupeKey, fallbackServerId: ctx.config.server_id });
+          const result = await appendSamples(ctx.paths.store, samples, {
+            dedupeKey: sensor.dedupeKey,
+            fallbackServerId: ctx.config.server_id,
+          });
           samples = result.added;
           movedAside ??= result.movedAside;
         }
@@ -46,10 +53,14 @@ export async function runSensors(sensors: readonly Sensor[], ctx: SensorContext,
       }
       const seconds = (performance.now() - started) / 1000;
       if (error) ctx.log.error(`${sensor.name} failed after ${seconds.toFixed(2)} s: ${error.message}`);
-      else ctx.log.info(`${sensor.name}: ${samples.length} sample(s) ${options.dryRun ? "measured" : "stored"} in ${seconds.toFixed(2)} s`);
+      else
+        ctx.log.info(
+          `${sensor.name}: ${samples.length} sample(s) ${options.dryRun ? "measured" : "stored"} in ${seconds.toFixed(2)} s`,
+        );
       return { sensor: sensor.name, samples, error, seconds };
     }),
   );
-  if (movedAside) ctx.log.error(`${ctx.paths.store} was not valid JSON: moved aside to ${movedAside}; a fresh store was started`);
+  if (movedAside)
+    ctx.log.error(`${ctx.paths.store} was not valid JSON: moved aside to ${movedAside}; a fresh store was started`);
   return { outcomes, movedAside };
 }

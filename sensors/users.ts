@@ -67,7 +67,10 @@ export const users: Sensor = {
     const sessions = parseUtmp(await readUtmp()).filter((s) => s.pid <= 0 || isAlive(s.pid));
     return [
       makeSample(ctx, "Users", sessions.length, "count", {
-        details: { names: [...new Set(sessions.map((s) => s.user))].sort(), sessions: sessions.map(({ user, line, host, since }) => ({ user, line, host, since })) },
+        details: {
+          names: [...new Set(sessions.map((s) => s.user))].sort(),
+          sessions: sessions.map(({ user, line, host, since }) => ({ user, line, host, since })),
+        },
       }),
     ];
   },

@@ -22,18 +22,25 @@ function describe(r: CleanupReport): string {
   );
 }
 
-const program = amsProgram("ams-cleanup", "Keep the stores bounded: consolidate and expire old samples (README, \"Retention\").");
+const program = amsProgram(
+  "ams-cleanup",
+  'Keep the stores bounded: consolidate and expire old samples (README, "Retention").',
+);
 
 program
   .command("samples", { isDefault: true })
-  .description("consolidate samples older than retention.raw_days into hourly rollups, expire old rollups, cap the file size")
+  .description(
+    "consolidate samples older than retention.raw_days into hourly rollups, expire old rollups, cap the file size",
+  )
   .option("--dry-run", "report what would change, change nothing")
   .action(async (opts: { dryRun?: boolean }, command: Command) => {
     const { home } = command.optsWithGlobals<{ home?: string }>();
     const { paths, config, log } = await openJob(JOB, home);
     const options = { retention: config.retention, now: now(), fallbackServerId: config.server_id };
     if (opts.dryRun) {
-      process.stdout.write(`would change ${describe(cleanupSamples(await readJsonArray(paths.store), options).report)}\n`);
+      process.stdout.write(
+        `would change ${describe(cleanupSamples(await readJsonArray(paths.store), options).report)}\n`,
+      );
       return;
     }
     // Only this server's store: remote copies are replaced whole by each pull, their owner cleans them.
@@ -59,7 +66,12 @@ program
     const { paths, config, log } = await openJob(JOB, command.optsWithGlobals<{ home?: string }>().home);
     const { max_days, max_entries } = config.alerts.history;
     const firingKeys = await firingAlertKeys(paths.stateDir);
-    const result = await pruneAlertHistory(paths.alertsLog, { maxDays: max_days, maxEntries: max_entries, now: now(), firingKeys });
+    const result = await pruneAlertHistory(paths.alertsLog, {
+      maxDays: max_days,
+      maxEntries: max_entries,
+      now: now(),
+      firingKeys,
+    });
     const line = `alert history: ${result.removed} removed, ${result.kept} kept`;
     log.info(line);
     process.stdout.write(`${line}\n`);

@@ -105,14 +105,31 @@ export function cleanupSamples(records: readonly unknown[], options: CleanupOpti
   const rawCutoff = floorHour(now.getTime() - retention.raw_days * DAY_MS);
   const rollupCutoff = floorHour(now.getTime() - retention.rollup_days * DAY_MS);
   const report: CleanupReport = {
-    recordsBefore: records.length, recordsAfter: 0, keptRaw: 0, consolidated: 0, rollupsWritten: 0,
-    expired: 0, certDropped: 0, capped: 0, unreadable: 0, bytesBefore: arrayBytes(records), bytesAfter: 0,
+    recordsBefore: records.length,
+    recordsAfter: 0,
+    keptRaw: 0,
+    consolidated: 0,
+    rollupsWritten: 0,
+    expired: 0,
+    certDropped: 0,
+    capped: 0,
+    unreadable: 0,
+    bytesBefore: arrayBytes(records),
+    bytesAfter: 0,
   };
   const buckets = new Map<string, Bucket>();
   const cert = new Map<string, Entry[]>();
   const kept: Entry[] = [];
 
-  const addToBucket = (sample: Sample, hour: number, count: number, sum: number, min: number, max: number, changed: boolean) => {
+  const addToBucket = (
+    sample: Sample,
+    hour: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    changed: boolean,
+  ) => {
     const key = `${seriesKey(sample)}@${hour}`;
     const b = buckets.get(key);
     if (!b) buckets.set(key, { sample, hour, sum, count, min, max, changed });

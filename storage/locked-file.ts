@@ -84,7 +84,8 @@ export interface UpdateResult {
  * check. Losing the note costs one parse, nothing more.
  */
 const noteFile = (file: string) => `${file}.written`;
-const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) => `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) =>
+  `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 
 async function writeNoted(file: string, data: string | Uint8Array): Promise<void> {
   const { ino } = await writeFileAtomic(file, data);
@@ -108,7 +109,10 @@ async function unchangedSinceWritten(file: string): Promise<boolean> {
  * `<file>.corrupt-<stamp>`, never overwritten, and reads as empty), asks `rewrite` for the new text
  * and atomically replaces the file with it; undefined from `rewrite` leaves the file as it is.
  */
-async function rewriteLocked(file: string, rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>): Promise<UpdateResult> {
+async function rewriteLocked(
+  file: string,
+  rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>,
+): Promise<UpdateResult> {
   let text = (await readTextIfPresent(file)) ?? "[]";
   let records: unknown[];
   let movedAside: string | undefined;
@@ -131,7 +135,10 @@ async function underLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore). */
-export function updateJsonArray(file: string, change: (records: unknown[]) => unknown[] | Promise<unknown[]>): Promise<UpdateResult> {
+export function updateJsonArray(
+  file: string,
+  change: (records: unknown[]) => unknown[] | Promise<unknown[]>,
+): Promise<UpdateResult> {
   return underLock(file, () => rewriteLocked(file, async (records) => formatJsonArray(await change(records))));
 }
 
@@ -168,7 +175,10 @@ function withAppended(text: Buffer, added: readonly unknown[]): Buffer {
  * skip duplicates). A file this module wrote last and nobody touched since is spliced as bytes;
  * any other is parsed first, so that a corrupt one is moved aside, never written over.
  */
-export function appendJsonArray(file: string, additions: readonly unknown[] | ((records: unknown[]) => readonly unknown[])): Promise<UpdateResult> {
+export function appendJsonArray(
+  file: string,
+  additions: readonly unknown[] | ((records: unknown[]) => readonly unknown[]),
+): Promise<UpdateResult> {
   return underLock(file, async () => {
     if (typeof additions !== "function" && (await unchangedSinceWritten(file))) {
       if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions));

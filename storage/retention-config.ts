@@ -8,7 +8,11 @@ export const RetentionConfig = z
     /** Hourly rollups (min, mean, max of the raw samples they replace) are kept this many days. */
     rollup_days: z.number().positive().default(90),
     /** Last resort: past this size the oldest records go first. */
-    max_bytes: z.number().int().min(1024).default(50 * 1024 * 1024),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(50 * 1024 * 1024),
     /**
      * CERT advisories are events, not measurements: never averaged. The newest this many per
      * server are kept whatever their age, because the sensor recognises an advisory it has already
@@ -16,7 +20,10 @@ export const RetentionConfig = z
      */
     cert_keep: z.number().int().min(1).default(500),
   })
-  .refine((r) => r.rollup_days >= r.raw_days, { message: "rollup_days must be at least raw_days", path: ["rollup_days"] })
+  .refine((r) => r.rollup_days >= r.raw_days, {
+    message: "rollup_days must be at least raw_days",
+    path: ["rollup_days"],
+  })
   .prefault({});
 
 export type RetentionOptions = z.infer<typeof RetentionConfig>;

@@ -41,18 +41,33 @@ export function sampleProblem(raw: unknown): string | undefined {
   if (!isObject(raw)) return "(record): expected an object";
   if (!isText(raw.server_id, 253)) return "server_id: expected a string of 1 to 253 characters";
   if (!isText(raw.metric_type, 200)) return "metric_type: expected a string of 1 to 200 characters";
-  if (typeof raw.timestamp !== "string" || !ISO_WITH_OFFSET.test(raw.timestamp) || Number.isNaN(Date.parse(raw.timestamp))) {
+  if (
+    typeof raw.timestamp !== "string" ||
+    !ISO_WITH_OFFSET.test(raw.timestamp) ||
+    Number.isNaN(Date.parse(raw.timestamp))
+  ) {
     return "timestamp: expected ISO 8601 with an offset, e.g. 2026-11-25T14:02:00.000+01:00";
   }
   if (!isNumber(raw.value)) return "value: expected a finite number";
   if (!isText(raw.unit, 32, 0)) return "unit: expected a string of at most 32 characters";
-  if (raw.labels !== undefined && (!isObject(raw.labels) || !Object.values(raw.labels).every((v) => typeof v === "string"))) {
+  if (
+    raw.labels !== undefined &&
+    (!isObject(raw.labels) || !Object.values(raw.labels).every((v) => typeof v === "string"))
+  ) {
     return "labels: expected an object of strings";
   }
   if (raw.details !== undefined && !isObject(raw.details)) return "details: expected an object";
   if (raw.rollup !== undefined) {
     const r = raw.rollup;
-    if (!isObject(r) || !isNumber(r.period_seconds) || r.period_seconds <= 0 || !Number.isInteger(r.count) || (r.count as number) <= 0 || !isNumber(r.min) || !isNumber(r.max)) {
+    if (
+      !isObject(r) ||
+      !isNumber(r.period_seconds) ||
+      r.period_seconds <= 0 ||
+      !Number.isInteger(r.count) ||
+      (r.count as number) <= 0 ||
+      !isNumber(r.min) ||
+      !isNumber(r.max)
+    ) {
       return "rollup: expected { period_seconds > 0, count > 0 (whole), min, max }";
     }
   }
@@ -89,7 +104,14 @@ function fromLegacy(raw: Record<string, unknown>, serverId: string): Sample | un
   if (!timestamp || typeof metric !== "string" || metric === "") return undefined;
   if (metric.startsWith(LEGACY_CERT_PREFIX) && typeof raw.value === "string") {
     const title = metric.slice(LEGACY_CERT_PREFIX.length);
-    return { server_id: serverId, metric_type: "CERT", timestamp, value: 1, unit: "advisory", details: { title, link: raw.value } };
+    return {
+      server_id: serverId,
+      metric_type: "CERT",
+      timestamp,
+      value: 1,
+      unit: "advisory",
+      details: { title, link: raw.value },
+    };
   }
   const value = legacyValue(raw.value);
   if (value === undefined) return undefined;

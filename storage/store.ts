@@ -31,7 +31,11 @@ function validate(samples: readonly Sample[]): void {
   });
 }
 
-export async function appendSamples(file: string, samples: readonly Sample[], options: AppendOptions = {}): Promise<AppendResult> {
+export async function appendSamples(
+  file: string,
+  samples: readonly Sample[],
+  options: AppendOptions = {},
+): Promise<AppendResult> {
   validate(samples);
   const { dedupeKey, fallbackServerId = "unknown" } = options;
   if (!dedupeKey) return { added: [...samples], ...(await appendJsonArray(file, samples)) };
@@ -78,7 +82,10 @@ export async function readSamples(file: string, fallbackServerId: string): Promi
  * or a job killed half-way sees the old file or the new one. `change` gets the raw records (any
  * form) so that whatever it does not touch is written back unchanged.
  */
-export async function rewriteSamples<T>(file: string, change: (records: unknown[]) => { records: unknown[]; result: T }): Promise<T & UpdateResult> {
+export async function rewriteSamples<T>(
+  file: string,
+  change: (records: unknown[]) => { records: unknown[]; result: T },
+): Promise<T & UpdateResult> {
   let result: T | undefined;
   const update = await updateJsonArray(file, (records) => {
     const changed = change(records);

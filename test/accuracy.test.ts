@@ -15,7 +15,11 @@ const tool = async (command: string, args: string[]) => (await execa(command, ar
 
 test("RAM within 1 point of free's (total − available) / total", async () => {
   const [ours] = await measure(tempHome(), "ram");
-  const mem = (await tool("free", ["-b"])).split("\n").find((l) => l.startsWith("Mem:"))!.trim().split(/\s+/);
+  const mem = (await tool("free", ["-b"]))
+    .split("\n")
+    .find((l) => l.startsWith("Mem:"))!
+    .trim()
+    .split(/\s+/);
   const [total, available] = [Number(mem[1]), Number(mem[6])];
   expect(Math.abs(ours!.value - ((total - available) / total) * 100)).toBeLessThanOrEqual(1);
 });
@@ -23,14 +27,18 @@ test("RAM within 1 point of free's (total − available) / total", async () => {
 test("Disk equals df's Use% for every mount both report, / included", async () => {
   const ours = await measure(tempHome(), "disk");
   const df = new Map(
-    (await tool("df", ["-P"])).split("\n").slice(1).map((line) => {
-      const fields = line.trim().split(/\s+/);
-      return [fields.slice(5).join(" "), Number(fields[4]!.replace("%", ""))] as const;
-    }),
+    (await tool("df", ["-P"]))
+      .split("\n")
+      .slice(1)
+      .map((line) => {
+        const fields = line.trim().split(/\s+/);
+        return [fields.slice(5).join(" "), Number(fields[4]!.replace("%", ""))] as const;
+      }),
   );
   const compared = ours.filter((s) => df.has(s.labels!.mount!));
   expect(compared.map((s) => s.labels!.mount)).toContain("/");
-  for (const sample of compared) expect([sample.labels!.mount, sample.value]).toEqual([sample.labels!.mount, df.get(sample.labels!.mount!)]);
+  for (const sample of compared)
+    expect([sample.labels!.mount, sample.value]).toEqual([sample.labels!.mount, df.get(sample.labels!.mount!)]);
 });
 
 test("process count within 5 of ps -e", async () => {
@@ -57,7 +65,11 @@ describe("users", () => {
       fs.chmodSync("/run/utmp", 0o664);
     }
     const sshd = await startSshd();
-    const session = execa("ssh", ["-tt", ...sshd.sshOptions, "-p", String(sshd.port), `${sshd.user}@${sshd.host}`, "sleep 60"], { reject: false, stdin: "pipe" });
+    const session = execa(
+      "ssh",
+      ["-tt", ...sshd.sshOptions, "-p", String(sshd.port), `${sshd.user}@${sshd.host}`, "sleep 60"],
+      { reject: false, stdin: "pipe" },
+    );
     try {
       let who: string[] = [];
       for (let i = 0; i < 100 && who.length === 0; i++) {
@@ -86,8 +98,14 @@ test("CPU within 3 points of mpstat over the same interval while stress-ng loads
     // milliseconds of process start-up on either side are all that differ.
     const mpstat = (await tool("mpstat", ["10", "1"])).split("\n");
     const [ours] = await measure(home, "cpu");
-    const header = mpstat.find((l) => l.includes("%idle"))!.trim().split(/\s+/);
-    const average = mpstat.find((l) => l.startsWith("Average:") && /\sall\s/.test(l))!.trim().split(/\s+/);
+    const header = mpstat
+      .find((l) => l.includes("%idle"))!
+      .trim()
+      .split(/\s+/);
+    const average = mpstat
+      .find((l) => l.startsWith("Average:") && /\sall\s/.test(l))!
+      .trim()
+      .split(/\s+/);
     const column = (name: string) => Number(average[header.indexOf(name)]);
     const reference = 100 - column("%idle") - column("%iowait");
     expect(ours!.details!.interval_seconds).toBeGreaterThanOrEqual(10);

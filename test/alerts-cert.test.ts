@@ -11,7 +11,12 @@ function advisory(server: string, n: number, feed = "avis"): Sample {
     timestamp: isoLocal(new Date(now.getTime() - (10 - n) * 60_000)),
     value: 1,
     unit: "advisory",
-    details: { title: `Vulnérabilité ${n}`, link: `https://www.cert.ssi.gouv.fr/${feed}/CERTFR-2026-AVI-${n}/`, published: "2026-11-25T08:00:00.000Z", feed },
+    details: {
+      title: `Vulnérabilité ${n}`,
+      link: `https://www.cert.ssi.gouv.fr/${feed}/CERTFR-2026-AVI-${n}/`,
+      published: "2026-11-25T08:00:00.000Z",
+      feed,
+    },
   };
 }
 
@@ -22,11 +27,27 @@ describe("new CERT advisories", () => {
     expect(first.seen).toHaveLength(2);
 
     // web-1 and db-1 both stored advisory 3 (same feed, same link); 4 is an "alerte".
-    const samples = [advisory("web-1", 1), advisory("web-1", 2), advisory("web-1", 3), advisory("db-1", 3), advisory("db-1", 4, "alerte")];
+    const samples = [
+      advisory("web-1", 1),
+      advisory("web-1", 2),
+      advisory("web-1", 3),
+      advisory("db-1", 3),
+      advisory("db-1", 4, "alerte"),
+    ];
     const second = certNotices(samples, first.seen, now);
     expect(second.notices.map((n) => [n.key, n.severity, n.message, n.link])).toEqual([
-      ["cert_advisory/https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-3/", "warning", "new CERT advisory: Vulnérabilité 3", "https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-3/"],
-      ["cert_advisory/https://www.cert.ssi.gouv.fr/alerte/CERTFR-2026-AVI-4/", "critical", "new CERT advisory: Vulnérabilité 4", "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2026-AVI-4/"],
+      [
+        "cert_advisory/https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-3/",
+        "warning",
+        "new CERT advisory: Vulnérabilité 3",
+        "https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-3/",
+      ],
+      [
+        "cert_advisory/https://www.cert.ssi.gouv.fr/alerte/CERTFR-2026-AVI-4/",
+        "critical",
+        "new CERT advisory: Vulnérabilité 4",
+        "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2026-AVI-4/",
+      ],
     ]);
     expect(second.notices[0]!.since).toBe(isoLocal(new Date("2026-11-25T08:00:00.000Z")));
     expect(certNotices(samples, second.seen, now).notices).toEqual([]);
@@ -37,6 +58,8 @@ describe("new CERT advisories", () => {
     expect(empty).toEqual({ notices: [], seen: undefined });
     const firstBatch = certNotices([advisory("web-1", 1), advisory("web-1", 2)], empty.seen, now);
     expect(firstBatch.notices).toEqual([]);
-    expect(certNotices([advisory("web-1", 1), advisory("web-1", 2), advisory("web-1", 3)], firstBatch.seen, now).notices).toHaveLength(1);
+    expect(
+      certNotices([advisory("web-1", 1), advisory("web-1", 2), advisory("web-1", 3)], firstBatch.seen, now).notices,
+    ).toHaveLength(1);
   });
 });

@@ -17,11 +17,25 @@ const MIN = 60_000;
 const SECRET = "pw-Zq81-never-written";
 const at = (minute: number) => new Date(T0 + minute * MIN);
 
-function sample(server: string, metric: string, minute: number, value: number, labels?: Record<string, string>): Sample {
-  return { server_id: server, metric_type: metric, timestamp: isoLocal(at(minute)), value, unit: metric === "Processes" ? "count" : "%", ...(labels ? { labels } : {}) };
+function sample(
+  server: string,
+  metric: string,
+  minute: number,
+  value: number,
+  labels?: Record<string, string>,
+): Sample {
+  return {
+    server_id: server,
+    metric_type: metric,
+    timestamp: isoLocal(at(minute)),
+    value,
+    unit: metric === "Processes" ? "count" : "%",
+    ...(labels ? { labels } : {}),
+  };
 }
 
-const minutes = (from: number, to: number) => Array.from({ length: Math.floor((to - from) / 5) + 1 }, (_, i) => from + i * 5);
+const minutes = (from: number, to: number) =>
+  Array.from({ length: Math.floor((to - from) / 5) + 1 }, (_, i) => from + i * 5);
 
 const DB_REMOTE = { name: "db-1", host: "db-1.example.org", user: "ams" };
 
@@ -30,14 +44,24 @@ function smtpHome(port: number, extra: object = {}): string {
   writeConfig(home, {
     server_id: "web-1",
     alerts: { dashboard_url: "https://ams.example.org/" },
-    email: { host: "127.0.0.1", port, starttls: false, user: "ams", password_env: "AMS_TEST_SMTP_PASSWORD", from: "AMS <ams@example.org>", to: ["admin@example.org"] },
+    email: {
+      host: "127.0.0.1",
+      port,
+      starttls: false,
+      user: "ams",
+      password_env: "AMS_TEST_SMTP_PASSWORD",
+      from: "AMS <ams@example.org>",
+      to: ["admin@example.org"],
+    },
     ...extra,
   });
   return home;
 }
 
 const check = (home: string, minute: number, args: string[] = ["check"]) =>
-  runCli("ams-alert", ["--home", home, ...args], { env: { AMS_NOW: at(minute).toISOString(), AMS_TEST_SMTP_PASSWORD: SECRET } });
+  runCli("ams-alert", ["--home", home, ...args], {
+    env: { AMS_NOW: at(minute).toISOString(), AMS_TEST_SMTP_PASSWORD: SECRET },
+  });
 
 async function store(home: string, samples: Sample[]) {
   await appendSamples(amsPaths(home).store, samples);
@@ -45,11 +69,15 @@ async function store(home: string, samples: Sample[]) {
 
 /** What ams-alert keeps between runs: anything in storage/state/ but the config cache every job shares. */
 const alertState = (home: string) =>
-  fs.existsSync(amsPaths(home).stateDir) ? fs.readdirSync(amsPaths(home).stateDir).filter((f) => f !== "config.json") : [];
+  fs.existsSync(amsPaths(home).stateDir)
+    ? fs.readdirSync(amsPaths(home).stateDir).filter((f) => f !== "config.json")
+    : [];
 
 /** Every file under the home, for the secret check. */
 function allFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? allFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 function expectNoSecret(home: string) {
@@ -87,10 +115,15 @@ describe("ams-alert end to end", () => {
         "    https://ams.example.org/servers/web-1.html\n" +
         "Dashboard: https://ams.example.org/\n",
     );
-    expect(first.mail.html).toContain('<td><a href="https://ams.example.org/servers/web-1.html">web-1</a></td><td>CPU</td><td>97 %</td><td>&gt; 90 %</td>');
+    expect(first.mail.html).toContain(
+      '<td><a href="https://ams.example.org/servers/web-1.html">web-1</a></td><td>CPU</td><td>97 %</td><td>&gt; 90 %</td>',
+    );
 
     // Still at 97 % four hours after it fired: one reminder.
-    await store(home, minutes(40, 250).map((m) => sample("web-1", "CPU", m, 97)));
+    await store(
+      home,
+      minutes(40, 250).map((m) => sample("web-1", "CPU", m, 97)),
+    );
     expect((await check(home, 249)).exitCode).toBe(0);
     expect(mails()).toHaveLength(1);
     expect((await check(home, 250)).exitCode).toBe(0);
@@ -107,7 +140,9 @@ describe("ams-alert end to end", () => {
     await check(home, 265);
     expect(mails()).toHaveLength(3);
     expect(mails()[2]!.mail.subject).toBe("[AMS] 1 alert, worst warning: RESOLVED web-1 CPU");
-    expect(mails()[2]!.mail.text).toContain("RESOLVED [warning] web-1: CPU 40 % on web-1, back to normal (rule cpu_high: > 90 for 10 min)");
+    expect(mails()[2]!.mail.text).toContain(
+      "RESOLVED [warning] web-1: CPU 40 % on web-1, back to normal (rule cpu_high: > 90 for 10 min)",
+    );
 
     const { events } = await readAlertHistory(amsPaths(home).alertsLog);
     expect(events.map((e) => [e.event, e.key, e.at])).toEqual([
@@ -118,7 +153,9 @@ describe("ams-alert end to end", () => {
     const list = await check(home, 265, ["list"]);
     expect(list.stdout).toBe("no alert firing or pending");
     // A year later, the history is pruned by age.
-    const pruned = await runCli("ams-cleanup", ["alerts", "--home", home], { env: { AMS_NOW: at(365 * 24 * 60).toISOString() } });
+    const pruned = await runCli("ams-cleanup", ["alerts", "--home", home], {
+      env: { AMS_NOW: at(365 * 24 * 60).toISOString() },
+    });
     expect([pruned.exitCode, pruned.stdout]).toEqual([0, "alert history: 3 removed, 0 kept"]);
     expectNoSecret(home);
   }, 120_000);
@@ -127,15 +164,23 @@ describe("ams-alert end to end", () => {
     const picky = await startSmtp({ user: "ams", password: SECRET, refuseSubject: "CPU" });
     try {
       const home = smtpHome(picky.port);
-      await store(home, minutes(0, 10).map((m) => sample("web-1", "CPU", m, 99)));
+      await store(
+        home,
+        minutes(0, 10).map((m) => sample("web-1", "CPU", m, 99)),
+      );
       const refused = await check(home, 10);
       expect(refused.exitCode).toBe(1);
       expect(refused.stderr).toMatch(/refused for good, not retried, written to .*undeliverable.*\.eml: .*554/);
       const setAside = fs.readdirSync(path.join(home, "logs", "outbox", "undeliverable"));
       expect(setAside).toHaveLength(1);
-      expect(fs.readFileSync(path.join(home, "logs", "outbox", "undeliverable", setAside[0]!), "utf8")).toContain("FIRING web-1 CPU");
+      expect(fs.readFileSync(path.join(home, "logs", "outbox", "undeliverable", setAside[0]!), "utf8")).toContain(
+        "FIRING web-1 CPU",
+      );
       expect((await check(home, 10, ["list"])).stdout).not.toContain("queued");
-      await store(home, minutes(15, 25).map((m) => sample("web-1", "RAM", m, 95)));
+      await store(
+        home,
+        minutes(15, 25).map((m) => sample("web-1", "RAM", m, 95)),
+      );
       expect((await check(home, 25)).exitCode).toBe(0);
       expect(picky.received.map((r) => r.mail.subject)).toEqual(["[AMS] 1 alert, worst warning: FIRING web-1 RAM"]);
       expectNoSecret(home);
@@ -147,7 +192,10 @@ describe("ams-alert end to end", () => {
   test("two crises in one run: one mail naming both", async () => {
     const home = smtpHome(smtp.port);
     const before = smtp.received.length;
-    await store(home, minutes(0, 10).flatMap((m) => [sample("web-1", "CPU", m, 99), sample("web-1", "RAM", m, 95)]));
+    await store(
+      home,
+      minutes(0, 10).flatMap((m) => [sample("web-1", "CPU", m, 99), sample("web-1", "RAM", m, 95)]),
+    );
     const run = await check(home, 10);
     expect(run.exitCode).toBe(0);
     const mails = smtp.received.slice(before);
@@ -156,7 +204,9 @@ describe("ams-alert end to end", () => {
     expect(mails[0]!.mail.text).toContain("FIRING [warning] web-1: CPU 99 % on web-1");
     expect(mails[0]!.mail.text).toContain("FIRING [warning] web-1: RAM 95 % on web-1");
     const list = await check(home, 10, ["list"]);
-    expect(list.stdout).toMatch(/^firing  warning  cpu_high\/web-1  since \S+  CPU 99 % on web-1 \(> 90\)\nfiring  warning  ram_high\/web-1 /);
+    expect(list.stdout).toMatch(
+      /^firing  warning  cpu_high\/web-1  since \S+  CPU 99 % on web-1 \(> 90\)\nfiring  warning  ram_high\/web-1 /,
+    );
   }, 60_000);
 
   test("overlapping runs take turns: one mail", async () => {
@@ -165,7 +215,9 @@ describe("ams-alert end to end", () => {
     await store(home, [sample("web-1", "Disk", 0, 99, { mount: "/data" })]);
     const runs = await Promise.all([check(home, 0), check(home, 0), check(home, 0)]);
     expect(runs.map((r) => r.exitCode)).toEqual([0, 0, 0]);
-    expect(smtp.received.slice(before).map((r) => r.mail.subject)).toEqual(["[AMS] 2 alerts, worst critical: FIRING web-1 Disk /data"]);
+    expect(smtp.received.slice(before).map((r) => r.mail.subject)).toEqual([
+      "[AMS] 2 alerts, worst critical: FIRING web-1 Disk /data",
+    ]);
   }, 60_000);
 
   test("SMTP down during a run: the mail is delivered by the next run once the server is back, exactly once", async () => {
@@ -173,11 +225,16 @@ describe("ams-alert end to end", () => {
     const port = down.port;
     await down.close();
     const home = smtpHome(port);
-    await store(home, minutes(0, 10).map((m) => sample("web-1", "Disk", m, 92, { mount: "/" })));
+    await store(
+      home,
+      minutes(0, 10).map((m) => sample("web-1", "Disk", m, 92, { mount: "/" })),
+    );
     const failed = await check(home, 10);
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr).toMatch(/mail not delivered \(1 queued, retried next run\): .*ECONNREFUSED/);
-    expect((await check(home, 11, ["list"])).stdout).toContain('queued  mail "[AMS] 1 alert, worst warning: FIRING web-1 Disk /" (1 failed attempt(s)');
+    expect((await check(home, 11, ["list"])).stdout).toContain(
+      'queued  mail "[AMS] 1 alert, worst warning: FIRING web-1 Disk /" (1 failed attempt(s)',
+    );
 
     const back = await startSmtp({ port, user: "ams", password: SECRET });
     try {
@@ -206,19 +263,27 @@ describe("ams-alert end to end", () => {
       expect([minute, mails().length]).toEqual([minute, minute < 30 ? 0 : 1]);
     }
     expect(mails()).toEqual(["[AMS] 1 alert, worst critical: FIRING db-1 no samples"]);
-    expect(smtp.received.at(-1)!.mail.text).toContain(`FIRING [critical] db-1: db-1 silent for 30 min (no sample for 30 min or more)\n    value 30 min, threshold >= 30 min, since ${isoLocal(at(0))}`);
+    expect(smtp.received.at(-1)!.mail.text).toContain(
+      `FIRING [critical] db-1: db-1 silent for 30 min (no sample for 30 min or more)\n    value 30 min, threshold >= 30 min, since ${isoLocal(at(0))}`,
+    );
     await appendSamples(remote, [sample("db-1", "CPU", 50, 12)]);
     await store(home, [sample("web-1", "CPU", 50, 10)]);
     await check(home, 50);
     await check(home, 55);
-    expect(mails()).toEqual(["[AMS] 1 alert, worst critical: FIRING db-1 no samples", "[AMS] 1 alert, worst critical: RESOLVED db-1 no samples"]);
+    expect(mails()).toEqual([
+      "[AMS] 1 alert, worst critical: FIRING db-1 no samples",
+      "[AMS] 1 alert, worst critical: RESOLVED db-1 no samples",
+    ]);
   }, 60_000);
 
   test("a remote taken out of the config leaves the alerts: no silent alert, no reminders of its firing ones", async () => {
     const home = smtpHome(smtp.port, { remotes: [DB_REMOTE] });
     const before = smtp.received.length;
     const mails = () => smtp.received.slice(before).map((r) => r.mail.subject);
-    await appendSamples(path.join(amsPaths(home).remoteDir, "db-1_logs.json"), minutes(0, 10).map((m) => sample("db-1", "CPU", m, 99)));
+    await appendSamples(
+      path.join(amsPaths(home).remoteDir, "db-1_logs.json"),
+      minutes(0, 10).map((m) => sample("db-1", "CPU", m, 99)),
+    );
     await store(home, [sample("web-1", "CPU", 10, 10)]);
     await check(home, 10);
     expect(mails()).toEqual(["[AMS] 1 alert, worst warning: FIRING db-1 CPU"]);
@@ -262,11 +327,37 @@ describe("ams-alert end to end", () => {
     const dir = tempHome();
     const key = path.join(dir, "key.pem");
     const cert = path.join(dir, "cert.pem");
-    await execa("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
-    const tls = await startSmtp({ user: "ams", password: SECRET, tls: { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") } });
+    await execa("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ]);
+    const tls = await startSmtp({
+      user: "ams",
+      password: SECRET,
+      tls: { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") },
+    });
     try {
       const home = tempHome();
-      const email = { host: "127.0.0.1", port: tls.port, user: "ams", password_env: "AMS_TEST_SMTP_PASSWORD", to: ["admin@example.org"] };
+      const email = {
+        host: "127.0.0.1",
+        port: tls.port,
+        user: "ams",
+        password_env: "AMS_TEST_SMTP_PASSWORD",
+        to: ["admin@example.org"],
+      };
       writeConfig(home, { server_id: "web-1", email });
       const env = { AMS_NOW: at(0).toISOString(), AMS_TEST_SMTP_PASSWORD: SECRET };
       // The certificate is self-signed: refused until it is trusted.
@@ -274,7 +365,9 @@ describe("ams-alert end to end", () => {
       expect(untrusted.exitCode).toBe(1);
       expect(untrusted.stderr).toMatch(/self[- ]signed certificate/);
       expect(tls.received).toHaveLength(0);
-      const trusted = await runCli("ams-alert", ["--home", home, "test-email"], { env: { ...env, NODE_EXTRA_CA_CERTS: cert } });
+      const trusted = await runCli("ams-alert", ["--home", home, "test-email"], {
+        env: { ...env, NODE_EXTRA_CA_CERTS: cert },
+      });
       expect([trusted.exitCode, trusted.stderr]).toEqual([0, ""]);
       expect(tls.received.map((r) => [r.auth, r.mail.subject])).toEqual([["ams", "[AMS] test mail from web-1"]]);
       expect(tls.received[0]!.secure).toBe(true);
@@ -292,8 +385,14 @@ describe("ams-alert end to end", () => {
   }, 60_000);
 
   test.each([
-    [{ alerts: { rules: { cpu: { metric: "CPUU", threshold: 90 } } } }, 'alerts.rules.cpu.metric: unknown metric "CPUU"'],
-    [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, for: "ten" } } } }, "alerts.rules.cpu.for: expected a duration"],
+    [
+      { alerts: { rules: { cpu: { metric: "CPUU", threshold: 90 } } } },
+      'alerts.rules.cpu.metric: unknown metric "CPUU"',
+    ],
+    [
+      { alerts: { rules: { cpu: { metric: "CPU", threshold: 90, for: "ten" } } } },
+      "alerts.rules.cpu.for: expected a duration",
+    ],
     [{ alerts: { rules: { cpu: { metric: "CPU", threshold: -5 } } } }, "alerts.rules.cpu.threshold: must be 0 or more"],
     [{ email: { host: "127.0.0.1" } }, "email.to: at least one recipient"],
   ])("bad config %j exits 1 naming the key", async (config, message) => {
@@ -327,7 +426,12 @@ describe("ams-alert end to end", () => {
     const advisory = (n: number, minute: number): Sample => ({
       ...sample("web-1", "CERT", minute, 1),
       unit: "advisory",
-      details: { title: `Vulnérabilité <${n}>`, link: `https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-${n}/`, published: at(minute).toISOString(), feed: "avis" },
+      details: {
+        title: `Vulnérabilité <${n}>`,
+        link: `https://www.cert.ssi.gouv.fr/avis/CERTFR-2026-AVI-${n}/`,
+        published: at(minute).toISOString(),
+        feed: "avis",
+      },
     });
     await store(home, [advisory(1, 0), sample("web-1", "CPU", 0, 5)]);
     await check(home, 0);
@@ -349,7 +453,9 @@ describe("ams-alert end to end", () => {
     await store(home, [sample("web-1", "Disk", 0, 95, { mount: "/" })]);
     const run = await check(home, 0, ["--dry-run"]);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toBe('FIRED [warning] disk_warning/web-1{mount="/"}: Disk / 95 % on web-1 (rule disk_warning: >= 90)');
+    expect(run.stdout).toBe(
+      'FIRED [warning] disk_warning/web-1{mount="/"}: Disk / 95 % on web-1 (rule disk_warning: >= 90)',
+    );
     expect(alertState(home)).toEqual([]);
     expect(fs.existsSync(amsPaths(home).alertsLog)).toBe(false);
   });
@@ -358,7 +464,9 @@ describe("ams-alert end to end", () => {
     const home = smtpHome(smtp.port);
     const before = smtp.received.length;
     await store(home, [sample("web-1", "Disk", 0, 95, { mount: "/" })]);
-    const run = await runCli("ams-alert", ["--home", home, "check", "--dry-run"], { env: { AMS_NOW: at(0).toISOString() } });
+    const run = await runCli("ams-alert", ["--home", home, "check", "--dry-run"], {
+      env: { AMS_NOW: at(0).toISOString() },
+    });
     expect([run.exitCode, run.stderr]).toEqual([0, ""]);
     expect(run.stdout).toContain("FIRED [warning] disk_warning/web-1");
     expect(smtp.received.length).toBe(before);

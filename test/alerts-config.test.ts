@@ -12,19 +12,42 @@ describe("alerts config", () => {
     expect(alerts.rules.disk_warning).toMatchObject({ metric: "Disk", op: ">=", threshold: 90, severity: "warning" });
     expect(alerts.rules.disk_critical).toMatchObject({ metric: "Disk", op: ">=", threshold: 98, severity: "critical" });
     expect(alerts.rules.processes_high).toMatchObject({ metric: "Processes", threshold: 500, for: 600 });
-    expect(alerts).toMatchObject({ silent_after: 1800, repeat: 14400, cert_advisories: false, history: { max_days: 30, max_entries: 1000 } });
+    expect(alerts).toMatchObject({
+      silent_after: 1800,
+      repeat: 14400,
+      cert_advisories: false,
+      history: { max_days: 30, max_entries: 1000 },
+    });
     expect(email).toMatchObject({ host: "", port: 587, user: "", to: [] });
   });
 
   test.each([
-    [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, for: "ten" } } } }, "alerts.rules.cpu.for: expected a duration"],
+    [
+      { alerts: { rules: { cpu: { metric: "CPU", threshold: 90, for: "ten" } } } },
+      "alerts.rules.cpu.for: expected a duration",
+    ],
     [{ alerts: { rules: { cpu: { metric: "CPU", threshold: -5 } } } }, "alerts.rules.cpu.threshold: must be 0 or more"],
-    [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 150 } } } }, "alerts.rules.cpu.threshold: CPU is a percentage"],
-    [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, clear: 95 } } } }, "alerts.rules.cpu.clear: must be at most the threshold"],
+    [
+      { alerts: { rules: { cpu: { metric: "CPU", threshold: 150 } } } },
+      "alerts.rules.cpu.threshold: CPU is a percentage",
+    ],
+    [
+      { alerts: { rules: { cpu: { metric: "CPU", threshold: 90, clear: 95 } } } },
+      "alerts.rules.cpu.clear: must be at most the threshold",
+    ],
     [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, op: "=>" } } } }, "alerts.rules.cpu.op"],
-    [{ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, servers: { db: { threshold: -1 } } } } } }, "alerts.rules.cpu.servers.db.threshold"],
-    [{ alerts: { rules: { server_silent: { metric: "CPU", threshold: 90 } } } }, "alerts.rules.server_silent: reserved for a built-in rule"],
-    [{ alerts: { rules: { "bad name": { metric: "CPU", threshold: 90 } } } }, "alerts.rules.bad name: rule names are letters, digits"],
+    [
+      { alerts: { rules: { cpu: { metric: "CPU", threshold: 90, servers: { db: { threshold: -1 } } } } } },
+      "alerts.rules.cpu.servers.db.threshold",
+    ],
+    [
+      { alerts: { rules: { server_silent: { metric: "CPU", threshold: 90 } } } },
+      "alerts.rules.server_silent: reserved for a built-in rule",
+    ],
+    [
+      { alerts: { rules: { "bad name": { metric: "CPU", threshold: 90 } } } },
+      "alerts.rules.bad name: rule names are letters, digits",
+    ],
     [{ alerts: { repeat: "often" } }, "alerts.repeat: expected a duration"],
     [{ alerts: { history: { max_entries: 0 } } }, "alerts.history.max_entries"],
     [{ email: { host: "smtp.example.org" } }, "email.to: at least one recipient"],
@@ -39,10 +62,15 @@ describe("alerts config", () => {
   test("rule metrics: built-ins, plus each plugin and its _status", () => {
     const known = knownMetrics(["check_nginx"]);
     expect(known).toEqual(["CPU", "RAM", "Disk", "Processes", "Users", "CERT", "check_nginx", "check_nginx_status"]);
-    const ok = parseConfig({ alerts: { rules: { nginx: { metric: "check_nginx_status", op: ">=", threshold: 2 } } } }, "c.json");
+    const ok = parseConfig(
+      { alerts: { rules: { nginx: { metric: "check_nginx_status", op: ">=", threshold: 2 } } } },
+      "c.json",
+    );
     expect(() => checkRuleMetrics(ok.alerts, known, "c.json")).not.toThrow();
     const bad = parseConfig({ alerts: { rules: { typo: { metric: "CPUU", threshold: 2 } } } }, "c.json");
-    expect(() => checkRuleMetrics(bad.alerts, known, "c.json")).toThrow('c.json: alerts.rules.typo.metric: unknown metric "CPUU"');
+    expect(() => checkRuleMetrics(bad.alerts, known, "c.json")).toThrow(
+      'c.json: alerts.rules.typo.metric: unknown metric "CPUU"',
+    );
     expect(knownMetrics([])).toHaveLength(6);
   });
 });

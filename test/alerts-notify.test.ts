@@ -2,7 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { parseConfig } from "../lib/config.js";
-import { notifierFor, outboxNotifier, readPassword, smtpNotifier, type Notifier, type OutgoingMail } from "../alerts/notify.js";
+import {
+  notifierFor,
+  outboxNotifier,
+  readPassword,
+  smtpNotifier,
+  type Notifier,
+  type OutgoingMail,
+} from "../alerts/notify.js";
 import { deliverQueue, type QueuedMail } from "../alerts/queue.js";
 import { startSmtp, type TestSmtp } from "./support/smtp.js";
 import { tempHome } from "./helpers.js";
@@ -15,7 +22,8 @@ const mail: OutgoingMail = {
   html: "<p>FIRING web-1 &lt;b&gt;</p>\n",
 };
 
-const email = (extra: object = {}) => parseConfig({ email: { from: "AMS <ams@example.org>", to: ["admin@example.org"], ...extra } }, "c.json").email;
+const email = (extra: object = {}) =>
+  parseConfig({ email: { from: "AMS <ams@example.org>", to: ["admin@example.org"], ...extra } }, "c.json").email;
 
 let smtp: TestSmtp;
 beforeAll(async () => {
@@ -29,7 +37,10 @@ const transports: [string, () => { notifier: Notifier; readBack(): Promise<Parse
     "smtp",
     () => {
       const before = smtp.received.length;
-      const notifier = smtpNotifier(email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }), "s3cret-pass");
+      const notifier = smtpNotifier(
+        email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }),
+        "s3cret-pass",
+      );
       return { notifier, readBack: async () => smtp.received.slice(before).map((r) => r.mail) };
     },
   ],
@@ -39,7 +50,8 @@ const transports: [string, () => { notifier: Notifier; readBack(): Promise<Parse
       const outbox = path.join(tempHome(), "logs", "outbox");
       return {
         notifier: outboxNotifier(email(), outbox),
-        readBack: async () => Promise.all(fs.readdirSync(outbox).map((f) => simpleParser(fs.readFileSync(path.join(outbox, f))))),
+        readBack: async () =>
+          Promise.all(fs.readdirSync(outbox).map((f) => simpleParser(fs.readFileSync(path.join(outbox, f))))),
       };
     },
   ],
@@ -81,14 +93,20 @@ describe("delivery failures and secrets", () => {
   test("a mail the server refuses for good (5xx) is set aside, and the mails after it still go", async () => {
     const picky = await startSmtp({ refuseSubject: "REFUSE ME" });
     try {
-      const notifier = smtpNotifier(email({ host: "127.0.0.1", port: picky.port, starttls: false, timeout: 5 }), undefined);
+      const notifier = smtpNotifier(
+        email({ host: "127.0.0.1", port: picky.port, starttls: false, timeout: 5 }),
+        undefined,
+      );
       const queue: QueuedMail[] = [
         { ...mail, id: "r1", subject: "REFUSE ME", attempts: 0 },
         { ...mail, id: "r2", attempts: 0 },
       ];
       const setAside: QueuedMail[] = [];
       let saved: QueuedMail[] = queue;
-      const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: async (m) => (setAside.push(m), `kept ${m.id}`) });
+      const delivery = await deliverQueue(queue, notifier, {
+        save: async (q) => void (saved = q),
+        setAside: async (m) => (setAside.push(m), `kept ${m.id}`),
+      });
       expect(delivery.rejected.map((r) => [r.id, r.savedAs])).toEqual([["r1", "kept r1"]]);
       expect(delivery.rejected[0]!.error).toMatch(/554/);
       expect(setAside.map((m) => [m.id, m.attempts])).toEqual([["r1", 1]]);
@@ -114,11 +132,17 @@ describe("delivery failures and secrets", () => {
     const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: never });
     expect(delivery.sent).toEqual([]);
     expect(delivery.failed?.error).toMatch(/ECONNREFUSED|connect/);
-    expect(saved.map((m) => [m.id, m.attempts])).toEqual([["b1", 1], ["b2", 0]]);
+    expect(saved.map((m) => [m.id, m.attempts])).toEqual([
+      ["b1", 1],
+      ["b2", 0],
+    ]);
   });
 
   test("a refused login (535) is not a refusal of the mail: it stays queued for when the password is fixed", async () => {
-    const notifier = smtpNotifier(email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }), "wrong-pass");
+    const notifier = smtpNotifier(
+      email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }),
+      "wrong-pass",
+    );
     const queue: QueuedMail[] = [{ ...mail, id: "p1", attempts: 0 }];
     let saved: QueuedMail[] = [];
     const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: never });
@@ -128,8 +152,14 @@ describe("delivery failures and secrets", () => {
   });
 
   test("wrong password: the error does not contain the password", async () => {
-    const notifier = smtpNotifier(email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }), "wrong-pass");
-    const error = await notifier.send(mail).then(() => undefined, (e: Error) => e);
+    const notifier = smtpNotifier(
+      email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }),
+      "wrong-pass",
+    );
+    const error = await notifier.send(mail).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toMatch(/Invalid username or password/);
     expect(error?.message).not.toContain("wrong-pass");
   });
@@ -140,9 +170,15 @@ describe("delivery failures and secrets", () => {
     fs.writeFileSync(file, "from-file\n", { mode: 0o600 });
     expect(readPassword(email({ user: "ams", password_file: file }))).toBe("from-file");
     fs.chmodSync(file, 0o640);
-    expect(() => readPassword(email({ user: "ams", password_file: file }))).toThrow(/email.password_file: .* is readable by others \(mode 640\)/);
-    expect(readPassword(email({ user: "ams", password_env: "AMS_TEST_PW" }), { AMS_TEST_PW: "from-env" })).toBe("from-env");
-    expect(() => readPassword(email({ user: "ams", password_env: "AMS_TEST_PW" }), {})).toThrow("email.password_env: the environment variable AMS_TEST_PW is not set");
+    expect(() => readPassword(email({ user: "ams", password_file: file }))).toThrow(
+      /email.password_file: .* is readable by others \(mode 640\)/,
+    );
+    expect(readPassword(email({ user: "ams", password_env: "AMS_TEST_PW" }), { AMS_TEST_PW: "from-env" })).toBe(
+      "from-env",
+    );
+    expect(() => readPassword(email({ user: "ams", password_env: "AMS_TEST_PW" }), {})).toThrow(
+      "email.password_env: the environment variable AMS_TEST_PW is not set",
+    );
     expect(notifierFor(email(), path.join(home, "outbox")).target).toBe(`outbox ${path.join(home, "outbox")}`);
   });
 });

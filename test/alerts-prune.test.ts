@@ -10,7 +10,17 @@ const DAY = 86_400_000;
 
 function event(key: string, daysAgo: number, kind: AlertEvent["event"] = "fired"): AlertEvent {
   const at = isoLocal(new Date(now.getTime() - daysAgo * DAY));
-  return { key, rule: key.split("/")[0]!, server_id: "web-1", metric_type: "CPU", severity: "warning", event: kind, at, since: at, message: key };
+  return {
+    key,
+    rule: key.split("/")[0]!,
+    server_id: "web-1",
+    metric_type: "CPU",
+    severity: "warning",
+    event: kind,
+    at,
+    since: at,
+    message: key,
+  };
 }
 
 describe("pruneAlertHistory", () => {
@@ -31,7 +41,10 @@ describe("pruneAlertHistory", () => {
   test("entries that do not parse are kept, not lost", async () => {
     const file = path.join(tempHome(), "alerts_log.json");
     fs.writeFileSync(file, JSON.stringify([{ odd: true }, event("a/b", 100)]));
-    expect(await pruneAlertHistory(file, { maxDays: 30, maxEntries: 10, now, firingKeys: [] })).toEqual({ kept: 1, removed: 1 });
+    expect(await pruneAlertHistory(file, { maxDays: 30, maxEntries: 10, now, firingKeys: [] })).toEqual({
+      kept: 1,
+      removed: 1,
+    });
     expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual([{ odd: true }]);
   });
 });

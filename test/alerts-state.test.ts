@@ -14,8 +14,21 @@ const options = (cfg: typeof alerts) => ({
   stillApplies: (a: Parameters<typeof ruleStillApplies>[1]) => ruleStillApplies(cfg, a),
 });
 
-function sample(minute: number, value: number, metric = "CPU", server = "web-1", labels?: Record<string, string>): Sample {
-  return { server_id: server, metric_type: metric, timestamp: isoLocal(new Date(T0 + minute * MIN)), value, unit: "%", ...(labels ? { labels } : {}) };
+function sample(
+  minute: number,
+  value: number,
+  metric = "CPU",
+  server = "web-1",
+  labels?: Record<string, string>,
+): Sample {
+  return {
+    server_id: server,
+    metric_type: metric,
+    timestamp: isoLocal(new Date(T0 + minute * MIN)),
+    value,
+    unit: "%",
+    ...(labels ? { labels } : {}),
+  };
 }
 
 /** Replays cron runs: each run sees the samples up to its minute. */
@@ -43,7 +56,13 @@ describe("alert state", () => {
     const { log } = runs(samples, minutes);
     const fired = log.filter((l) => l.events.some((e) => e.event === "fired"));
     expect(fired.map((l) => l.minute)).toEqual([15]);
-    expect(fired[0]!.events[0]).toMatchObject({ key: "cpu_high/web-1", severity: "warning", since: isoLocal(new Date(T0 + 5 * MIN)), value: 95, threshold: 90 });
+    expect(fired[0]!.events[0]).toMatchObject({
+      key: "cpu_high/web-1",
+      severity: "warning",
+      since: isoLocal(new Date(T0 + 5 * MIN)),
+      value: 95,
+      threshold: 90,
+    });
     const resolved = log.filter((l) => l.events.some((e) => e.event === "resolved"));
     // 87 is above the clear threshold of 85: still firing; 80 at minute 45 ends it.
     expect(resolved.map((l) => l.minute)).toEqual([45]);
@@ -80,7 +99,10 @@ describe("alert state", () => {
     expect(byMinute[260]).toContain("reminded");
     expect(byMinute[300]).not.toContain("fired");
     expect(byMinute[305]).toContain("resolved");
-    const cpuEvents = log.flatMap((l) => l.events).filter((e) => e.rule === "cpu_high").map((e) => e.event);
+    const cpuEvents = log
+      .flatMap((l) => l.events)
+      .filter((e) => e.rule === "cpu_high")
+      .map((e) => e.event);
     expect(cpuEvents).toEqual(["fired", "reminded", "resolved"]);
   });
 
@@ -90,13 +112,26 @@ describe("alert state", () => {
     const events = log.map((l) => l.events.filter((e) => e.rule === "server_silent").map((e) => e.event));
     expect(events).toEqual([[], [], ["fired"], [], [], ["resolved"]]);
     const fired = log[2]!.events[0]!;
-    expect(fired).toMatchObject({ key: "server_silent/web-1", severity: "critical", since: isoLocal(new Date(T0)), value: 30 });
+    expect(fired).toMatchObject({
+      key: "server_silent/web-1",
+      severity: "critical",
+      since: isoLocal(new Date(T0)),
+      value: 30,
+    });
   });
 
   test("disk: each mount is its own alert; warning and critical are separate rules", () => {
-    const samples = [sample(0, 91, "Disk", "web-1", { mount: "/" }), sample(0, 99, "Disk", "web-1", { mount: "/var" }), sample(0, 50, "Disk", "web-1", { mount: "/home" })];
+    const samples = [
+      sample(0, 91, "Disk", "web-1", { mount: "/" }),
+      sample(0, 99, "Disk", "web-1", { mount: "/var" }),
+      sample(0, 50, "Disk", "web-1", { mount: "/home" }),
+    ];
     const { events } = runs(samples, [0]);
-    expect(events.map((e) => e.key).sort()).toEqual(['disk_critical/web-1{mount="/var"}', 'disk_warning/web-1{mount="/"}', 'disk_warning/web-1{mount="/var"}']);
+    expect(events.map((e) => e.key).sort()).toEqual([
+      'disk_critical/web-1{mount="/var"}',
+      'disk_warning/web-1{mount="/"}',
+      'disk_warning/web-1{mount="/var"}',
+    ]);
   });
 
   test("a run that finds nothing new says nothing", () => {
@@ -113,9 +148,27 @@ describe("alert state", () => {
   });
 
   test("per-server overrides", () => {
-    const custom = parseConfig({ alerts: { rules: { cpu: { metric: "CPU", threshold: 90, servers: { "db-1": { threshold: 50, severity: "critical" }, "web-1": { enabled: false } } } } } }, "t");
+    const custom = parseConfig(
+      {
+        alerts: {
+          rules: {
+            cpu: {
+              metric: "CPU",
+              threshold: 90,
+              servers: { "db-1": { threshold: 50, severity: "critical" }, "web-1": { enabled: false } },
+            },
+          },
+        },
+      },
+      "t",
+    );
     const now = new Date(T0);
-    const conditions = evaluateRules([sample(0, 60, "CPU", "db-1"), sample(0, 99, "CPU", "web-1")], custom.alerts, [], now);
+    const conditions = evaluateRules(
+      [sample(0, 60, "CPU", "db-1"), sample(0, 99, "CPU", "web-1")],
+      custom.alerts,
+      [],
+      now,
+    );
     const { events } = advanceAlerts({}, conditions, now, options(custom.alerts));
     expect(events.map((e) => [e.key, e.severity, e.threshold])).toEqual([["cpu/db-1", "critical", 50]]);
   });
@@ -128,7 +181,10 @@ describe("alert state", () => {
     const samples = every5(0, 20).map((m) => sample(m, 99));
     const first = runs(samples, [20]);
     expect(first.state["cpu_high/web-1"]?.status).toBe("firing");
-    const changed = parseConfig({ server_id: "web-1", alerts: { rules: { cpu_high: { metric: "CPU", threshold: 90, for: "10m", ...change } } } }, "t").alerts;
+    const changed = parseConfig(
+      { server_id: "web-1", alerts: { rules: { cpu_high: { metric: "CPU", threshold: 90, for: "10m", ...change } } } },
+      "t",
+    ).alerts;
     // The series keeps its data but the rule no longer judges it: no state, no reminder.
     const later = runs(samples, [300], first.state, changed);
     expect(later.state["cpu_high/web-1"]).toBeUndefined();
@@ -149,7 +205,13 @@ describe("alert state", () => {
     // restarts the 10 minutes instead of firing at once.
     const samples = [sample(0, 95), sample(5, 95), sample(65, 95), sample(70, 95), sample(75, 95)];
     const stepwise = runs(samples, [0, 5, 65, 70, 75]);
-    expect(stepwise.log.map((l) => l.events.filter((e) => e.rule === "cpu_high").map((e) => e.event))).toEqual([[], [], [], [], ["fired"]]);
+    expect(stepwise.log.map((l) => l.events.filter((e) => e.rule === "cpu_high").map((e) => e.event))).toEqual([
+      [],
+      [],
+      [],
+      [],
+      ["fired"],
+    ]);
     expect(stepwise.state["cpu_high/web-1"]?.since).toBe(isoLocal(new Date(T0 + 65 * MIN)));
     // The same on a first look at the store.
     expect(runs(samples, [65]).events.filter((e) => e.rule === "cpu_high")).toEqual([]);

@@ -14,7 +14,10 @@ describe("snapshot rotation", () => {
   test("keeps the newest of each of the last N hours and of the last M days", () => {
     const start = Date.UTC(2026, 10, 1, 0, 30);
     // Every 30 minutes for 5 days.
-    const snapshots = Array.from({ length: 240 }, (_, i) => ({ name: `s${String(i).padStart(3, "0")}`, time: start + i * HOUR / 2 }));
+    const snapshots = Array.from({ length: 240 }, (_, i) => ({
+      name: `s${String(i).padStart(3, "0")}`,
+      time: start + (i * HOUR) / 2,
+    }));
     const deleted = new Set(snapshotsToDelete(snapshots, 6, 3));
     const kept = snapshots.filter((s) => !deleted.has(s.name));
     // s239 is Nov 6 00:00, alone in its hour and its day; then the :30 one of each earlier hour
@@ -43,7 +46,9 @@ describe("snapshot format", () => {
     expect(() => decodeSnapshot(data.subarray(0, data.length - 10))).toThrow(/truncated or damaged/);
     const doc = JSON.parse(zlib.gunzipSync(data).toString());
     doc.files[0].content = formatJsonArray([{ a: 2 }, { b: "é" }]);
-    expect(() => decodeSnapshot(zlib.gzipSync(JSON.stringify(doc)))).toThrow("system_logs.json: sha256 does not match its content");
+    expect(() => decodeSnapshot(zlib.gzipSync(JSON.stringify(doc)))).toThrow(
+      "system_logs.json: sha256 does not match its content",
+    );
     expect(() => encodeSnapshot([{ name: "system_logs.json", content: "{}" }], "x")).toThrow(InvalidSnapshotError);
   });
 });
@@ -54,10 +59,17 @@ describe("ams-backup", () => {
     const alerts = path.join(home, "storage", "alerts_log.json");
     fs.mkdirSync(path.dirname(store), { recursive: true });
     const records = Array.from({ length: 500 }, (_, i) => ({
-      server_id: "web-1", metric_type: "CPU", timestamp: `2026-11-25T10:${String(i % 60).padStart(2, "0")}:00.000+01:00`, value: i / 3, unit: "%",
+      server_id: "web-1",
+      metric_type: "CPU",
+      timestamp: `2026-11-25T10:${String(i % 60).padStart(2, "0")}:00.000+01:00`,
+      value: i / 3,
+      unit: "%",
     }));
     fs.writeFileSync(store, formatJsonArray(records));
-    fs.writeFileSync(alerts, formatJsonArray([{ key: "k", rule: "cpu", event: "fired", message: "CPU 95 % on web-1" }]));
+    fs.writeFileSync(
+      alerts,
+      formatJsonArray([{ key: "k", rule: "cpu", event: "fired", message: "CPU 95 % on web-1" }]),
+    );
     return { store, alerts };
   }
 
@@ -118,12 +130,17 @@ describe("ams-backup", () => {
     writeConfig(home, { backups: { keep_hourly: 2, keep_daily: 1 } });
     const dir = path.join(home, "backups");
     fs.mkdirSync(dir);
-    for (const stamp of ["20200101T000000Z", "20200101T010000Z", "20200102T000000Z"]) fs.writeFileSync(path.join(dir, `ams-${stamp}.json.gz`), "old");
+    for (const stamp of ["20200101T000000Z", "20200101T010000Z", "20200102T000000Z"])
+      fs.writeFileSync(path.join(dir, `ams-${stamp}.json.gz`), "old");
     fs.writeFileSync(path.join(dir, "notes.txt"), "not a snapshot");
     const created = await runCli("ams-backup", ["--home", home]);
     expect(created.exitCode).toBe(0);
-    expect(created.stdout).toContain("removed 2 old snapshot(s): ams-20200101T010000Z.json.gz, ams-20200101T000000Z.json.gz");
-    expect(fs.readdirSync(dir).sort()).toEqual([expect.stringMatching(/^ams-20200102/), expect.stringMatching(/^ams-2026/), "notes.txt"].sort());
+    expect(created.stdout).toContain(
+      "removed 2 old snapshot(s): ams-20200101T010000Z.json.gz, ams-20200101T000000Z.json.gz",
+    );
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      [expect.stringMatching(/^ams-20200102/), expect.stringMatching(/^ams-2026/), "notes.txt"].sort(),
+    );
   });
 });
 

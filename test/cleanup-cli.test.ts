@@ -49,7 +49,10 @@ describe("ams-cleanup", () => {
     const result = await runCli("ams-cleanup", ["--home", home]);
     expect(result.exitCode).toBe(0);
     const after = JSON.parse(fs.readFileSync(file, "utf8")) as Sample[];
-    const m = /^3000 → (\d+) records .*: (\d+) raw sample\(s\) consolidated into (\d+) hourly rollup\(s\), 0 expired/.exec(result.stdout);
+    const m =
+      /^3000 → (\d+) records .*: (\d+) raw sample\(s\) consolidated into (\d+) hourly rollup\(s\), 0 expired/.exec(
+        result.stdout,
+      );
     expect(m).not.toBeNull();
     expect(after).toHaveLength(Number(m![1]));
     expect(after.filter((s) => s.rollup)).toHaveLength(Number(m![3]));

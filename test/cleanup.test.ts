@@ -10,7 +10,10 @@ import { isoLocal } from "../lib/time.js";
 const NOW = new Date("2026-11-25T12:34:56.000Z");
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const retention = (over: Partial<RetentionOptions> = {}): RetentionOptions => ({ ...RetentionConfig.parse({}), ...over });
+const retention = (over: Partial<RetentionOptions> = {}): RetentionOptions => ({
+  ...RetentionConfig.parse({}),
+  ...over,
+});
 
 /** Every 5 minutes for `days` days before NOW: CPU, and Disk on two mounts, with varied values. */
 function syntheticWeek(days: number): Sample[] {
@@ -19,8 +22,22 @@ function syntheticWeek(days: number): Sample[] {
     const i = samples.length;
     const timestamp = isoLocal(new Date(t));
     samples.push({ server_id: "web-1", metric_type: "CPU", timestamp, value: (i * 37) % 101, unit: "%" });
-    samples.push({ server_id: "web-1", metric_type: "Disk", timestamp, value: 20 + (i % 7), unit: "%", labels: { mount: "/" } });
-    samples.push({ server_id: "web-1", metric_type: "Disk", timestamp, value: 60 + (i % 3) / 3, unit: "%", labels: { mount: "/var" } });
+    samples.push({
+      server_id: "web-1",
+      metric_type: "Disk",
+      timestamp,
+      value: 20 + (i % 7),
+      unit: "%",
+      labels: { mount: "/" },
+    });
+    samples.push({
+      server_id: "web-1",
+      metric_type: "Disk",
+      timestamp,
+      value: 60 + (i % 3) / 3,
+      unit: "%",
+      labels: { mount: "/var" },
+    });
   }
   return samples;
 }
@@ -61,7 +78,12 @@ describe("cleanupSamples", () => {
       const values = groups.get(`${seriesKey(r)}@${Date.parse(r.timestamp)}`)!;
       expect(values).toBeDefined();
       expect(r.value).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 10);
-      expect(r.rollup).toEqual({ period_seconds: 3600, count: values.length, min: Math.min(...values), max: Math.max(...values) });
+      expect(r.rollup).toEqual({
+        period_seconds: 3600,
+        count: values.length,
+        min: Math.min(...values),
+        max: Math.max(...values),
+      });
       expect(Date.parse(r.timestamp) % HOUR).toBe(0);
     }
     expect(rollups.filter((r) => r.labels?.mount === "/var")).toHaveLength(groups.size / 3);
@@ -77,8 +99,16 @@ describe("cleanupSamples", () => {
 
   test("late raw samples of an hour already rolled up are merged into its rollup", () => {
     const old = rollups[0]!;
-    const late: Sample = { ...raw[0]!, labels: old.labels, metric_type: old.metric_type, timestamp: old.timestamp, value: 1000 };
-    const merged = asSamples(run([...records, late], { raw_days: 2 }).records).filter((s) => s.rollup && s.timestamp === old.timestamp && seriesKey(s) === seriesKey(old));
+    const late: Sample = {
+      ...raw[0]!,
+      labels: old.labels,
+      metric_type: old.metric_type,
+      timestamp: old.timestamp,
+      value: 1000,
+    };
+    const merged = asSamples(run([...records, late], { raw_days: 2 }).records).filter(
+      (s) => s.rollup && s.timestamp === old.timestamp && seriesKey(s) === seriesKey(old),
+    );
     expect(merged).toHaveLength(1);
     const count = old.rollup!.count;
     expect(merged[0]!.rollup).toEqual({ period_seconds: 3600, count: count + 1, min: old.rollup!.min, max: 1000 });
@@ -97,7 +127,11 @@ describe("cleanupSamples", () => {
 
   test("CERT advisories are never averaged: the newest cert_keep per server stay, whatever their age", () => {
     const cert = (i: number, server = "web-1"): Sample => ({
-      server_id: server, metric_type: "CERT", timestamp: isoLocal(new Date(NOW.getTime() - i * 10 * DAY)), value: 1, unit: "advisory",
+      server_id: server,
+      metric_type: "CERT",
+      timestamp: isoLocal(new Date(NOW.getTime() - i * 10 * DAY)),
+      value: 1,
+      unit: "advisory",
       details: { title: `advisory ${i}`, link: `https://example.org/${i}` },
     });
     const input = [cert(20), cert(1), cert(15), cert(2), cert(30, "db-1")];
@@ -119,15 +153,28 @@ describe("cleanupSamples", () => {
     const pad = (n: number) => String(n).padStart(2, "0");
     const stamp = (min: number) =>
       `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ${pad(when.getHours())}:${pad(min)}:00`;
-    const input = [{ metric_type: "RAM", timestamp: stamp(1), value: "10%" }, { metric_type: "RAM", timestamp: stamp(2), value: "20%" }, "garbage", { x: 1 }];
+    const input = [
+      { metric_type: "RAM", timestamp: stamp(1), value: "10%" },
+      { metric_type: "RAM", timestamp: stamp(2), value: "20%" },
+      "garbage",
+      { x: 1 },
+    ];
     const { records: out2, report: r } = run(input);
     expect(out2.slice(1)).toEqual(["garbage", { x: 1 }]);
     expect(r.unreadable).toBe(2);
-    expect(out2[0]).toMatchObject({ server_id: "web-1", metric_type: "RAM", value: 15, unit: "%", rollup: { count: 2, min: 10, max: 20 } });
+    expect(out2[0]).toMatchObject({
+      server_id: "web-1",
+      metric_type: "RAM",
+      value: 15,
+      unit: "%",
+      rollup: { count: 2, min: 10, max: 20 },
+    });
   });
 
   test("retention config is validated", () => {
-    expect(() => RetentionConfig.parse({ raw_days: 10, rollup_days: 5 })).toThrow("rollup_days must be at least raw_days");
+    expect(() => RetentionConfig.parse({ raw_days: 10, rollup_days: 5 })).toThrow(
+      "rollup_days must be at least raw_days",
+    );
     expect(() => RetentionConfig.parse({ max_bytes: -1 })).toThrow();
   });
 

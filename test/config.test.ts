@@ -7,7 +7,10 @@ import { tempHome } from "./helpers.js";
 describe("config", () => {
   test("an empty object gives every default", () => {
     const config = parseConfig({}, "ams.config.json");
-    expect(config.sensors.cert.feeds).toEqual(["https://www.cert.ssi.gouv.fr/alerte/feed/", "https://www.cert.ssi.gouv.fr/avis/feed/"]);
+    expect(config.sensors.cert.feeds).toEqual([
+      "https://www.cert.ssi.gouv.fr/alerte/feed/",
+      "https://www.cert.ssi.gouv.fr/avis/feed/",
+    ]);
     expect(config.sensors.cert.timeout).toBe(10);
     expect(config.server_id).toMatch(/^[A-Za-z0-9_]/);
   });

@@ -13,7 +13,8 @@ const template = fs.readFileSync(path.join(installDir, "crontab.example"), "utf8
 const commandOf = (line: string) => line.replace(/^(@\w+|(\S+\s+){5})\s*/, "").replace(/\\%/g, "%");
 
 /** Runs a command the way cron does: sh -c with cron's minimal environment. */
-const asCron = (command: string) => execa("env", ["-i", "PATH=/usr/bin:/bin", "HOME=/root", "SHELL=/bin/sh", "sh", "-c", command], { reject: false });
+const asCron = (command: string) =>
+  execa("env", ["-i", "PATH=/usr/bin:/bin", "HOME=/root", "SHELL=/bin/sh", "sh", "-c", command], { reject: false });
 
 describe("crontab block", () => {
   const block = "# BEGIN AMS (x)\n* * * * * job\n# END AMS";
@@ -42,11 +43,23 @@ describe("crontab block", () => {
 
   test("the schedule of the issue, with absolute paths quoted for sh and cron", () => {
     const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
-    const schedule = jobs.map((l) => l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js( \w+)? --home '\/data\/50\\%' .*$/, " $1$2"));
+    const schedule = jobs.map((l) =>
+      l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js( \w+)? --home '\/data\/50\\%' .*$/, " $1$2"),
+    );
     expect(schedule.map((l) => l.replace(/\s+/g, " "))).toEqual([
-      "*/2 * * * * ams-sensor cpu", "*/5 * * * * ams-sensor ram", "*/10 * * * * ams-sensor disk", "*/15 * * * * ams-sensor processes",
-      "*/5 * * * * ams-sensor users", "*/30 * * * * ams-sensor cert", "*/5 * * * * ams-alert check", "*/2 * * * * ams-fetch-remote",
-      "*/5 * * * * ams-graphs", "*/30 * * * * ams-cleanup", "*/30 * * * * ams-cleanup alerts", "7 * * * * ams-backup create", "@reboot ams-web",
+      "*/2 * * * * ams-sensor cpu",
+      "*/5 * * * * ams-sensor ram",
+      "*/10 * * * * ams-sensor disk",
+      "*/15 * * * * ams-sensor processes",
+      "*/5 * * * * ams-sensor users",
+      "*/30 * * * * ams-sensor cert",
+      "*/5 * * * * ams-alert check",
+      "*/2 * * * * ams-fetch-remote",
+      "*/5 * * * * ams-graphs",
+      "*/30 * * * * ams-cleanup",
+      "*/30 * * * * ams-cleanup alerts",
+      "7 * * * * ams-backup create",
+      "@reboot ams-web",
     ]);
     expect(cronWord("/it's")).toBe(`'/it'\\''s'`);
     expect(() => cronWord("/a\nb")).toThrow("line break");
@@ -58,7 +71,9 @@ describe("system crontab lines (/etc/cron.d)", () => {
     expect(withUser("*/2  *  *   *   *    /usr/bin/node x", "ams")).toBe("*/2  *  *   *   *    ams /usr/bin/node x");
     expect(withUser("@reboot              /usr/bin/node y", "ams")).toBe("@reboot              ams /usr/bin/node y");
     expect(() => withUser("* * * * * x", "a b")).toThrow("not a user name");
-    const jobs = renderBlock(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }, "ams").split("\n").slice(1, -1);
+    const jobs = renderBlock(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }, "ams")
+      .split("\n")
+      .slice(1, -1);
     expect(jobs).toHaveLength(13);
     for (const line of jobs) expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams \/usr\/bin\/node \/opt\/ams\/dist\//);
   });

@@ -22,7 +22,13 @@ describe("downsample", () => {
   });
 
   test("a rollup point brings its own min and max, not its mean", () => {
-    const rollups = Array.from({ length: 400 }, (_, i): Point => ({ t: i * 3600_000, value: 30, lo: 10, hi: i === 200 ? 97 : 50, span: 3600_000 }));
+    const rollups = Array.from({ length: 400 }, (_, i): Point => ({
+      t: i * 3600_000,
+      value: 30,
+      lo: 10,
+      hi: i === 200 ? 97 : 50,
+      span: 3600_000,
+    }));
     const out = downsample(rollups, 0, 400 * 3600_000, 50);
     expect(Math.max(...out.map((p) => p.value))).toBe(97);
     expect(Math.min(...out.map((p) => p.value))).toBe(10);
@@ -51,9 +57,17 @@ describe("gaps", () => {
 
   test("the raw samples' schedule sets the gap, however many hourly rollups come before them", () => {
     // 30 days of hourly rollups, then a day of samples every 15 minutes with a two-hour hole.
-    const rollups = Array.from({ length: 30 * 24 }, (_, i): Point => ({ t: i * 3600_000, value: 5, lo: 1, hi: 9, span: 3600_000 }));
+    const rollups = Array.from({ length: 30 * 24 }, (_, i): Point => ({
+      t: i * 3600_000,
+      value: 5,
+      lo: 1,
+      hi: 9,
+      span: 3600_000,
+    }));
     const start = 30 * 24 * 3600_000;
-    const recent = Array.from({ length: 96 }, (_, i) => raw(start + i * 15 * MIN, 5)).filter((_, i) => i < 40 || i >= 48);
+    const recent = Array.from({ length: 96 }, (_, i) => raw(start + i * 15 * MIN, 5)).filter(
+      (_, i) => i < 40 || i >= 48,
+    );
     const points = [...rollups, ...recent];
     expect(typicalInterval(points)).toBe(15 * MIN);
     expect(splitAtGaps(points).map((r) => r.length)).toEqual([rollups.length + 40, 48]);

@@ -43,12 +43,24 @@ function serve(name: string, content: unknown): string {
 }
 
 function remote(name: string, remotePath: string, extra: Record<string, unknown> = {}) {
-  return { name, host: sshd.host, user: sshd.user, port: sshd.port, path: remotePath, identity: sshd.identity, ...extra };
+  return {
+    name,
+    host: sshd.host,
+    user: sshd.user,
+    port: sshd.port,
+    path: remotePath,
+    identity: sshd.identity,
+    ...extra,
+  };
 }
 
 function homeWith(remotes: unknown[], fetch: Record<string, unknown> = {}): string {
   const home = tempHome();
-  writeConfig(home, { server_id: "hub", remotes, fetch: { known_hosts: sshd.knownHosts, connect_timeout: 2, timeout: 10, ...fetch } });
+  writeConfig(home, {
+    server_id: "hub",
+    remotes,
+    fetch: { known_hosts: sshd.knownHosts, connect_timeout: 2, timeout: 10, ...fetch },
+  });
   return home;
 }
 
@@ -138,7 +150,9 @@ describe("ams-fetch-remote", () => {
     expect(status["web-2"]).toMatchObject({ records: 2 });
     expect(status["web-2"]!.last_success).toBe(status["web-2"]!.last_attempt);
     expect(status["web-2"]!.last_error).toBeUndefined();
-    expect(fs.readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")).toMatch(/INFO web-3: pulled 2 records .*1 unreadable skipped/);
+    expect(fs.readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")).toMatch(
+      /INFO web-3: pulled 2 records .*1 unreadable skipped/,
+    );
     expect(fs.readdirSync(path.join(home, "storage", "remote")).sort()).toEqual(["web-2_logs.json", "web-3_logs.json"]);
   });
 
@@ -146,7 +160,10 @@ describe("ams-fetch-remote", () => {
     const good = [record("x", "CPU", 1, 0), record("x", "RAM", 2, 0), record("x", "Disk", 3, 0)];
     const names = ["truncated", "html", "object", "foreign", "huge"];
     const files = Object.fromEntries(names.map((n) => [n, serve(n, good)]));
-    const home = homeWith(names.map((n) => remote(n, files[n]!)), { max_bytes: 4096 });
+    const home = homeWith(
+      names.map((n) => remote(n, files[n]!)),
+      { max_bytes: 4096 },
+    );
     expect((await runCli("ams-fetch-remote", ["--home", home])).exitCode).toBe(0);
     const before = Object.fromEntries(names.map((n) => [n, fs.readFileSync(copyOf(home, n), "utf8")]));
     const firstStatus = await readPullStatus(amsPaths(home));
@@ -173,12 +190,16 @@ describe("ams-fetch-remote", () => {
       expect(status[n]!.records).toBe(3);
       expect(result.stderr).toContain(`${n}: pull failed`);
     }
-    expect(fs.readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")).toMatch(/ERROR truncated: pull failed .*keeping the last good copy/);
+    expect(fs.readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")).toMatch(
+      /ERROR truncated: pull failed .*keeping the last good copy/,
+    );
     expect(fs.readdirSync(path.join(home, "storage", "remote")).filter((f) => f.includes(".part"))).toEqual([]);
     expect((await fleetOf(home)).samples).toHaveLength(15);
 
     // The dashboard still draws the last good copies, and says which pulls failed and why.
-    expect((await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: "2026-11-25T15:00:00+01:00" } })).exitCode).toBe(0);
+    expect(
+      (await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: "2026-11-25T15:00:00+01:00" } })).exitCode,
+    ).toBe(0);
     const index = fs.readFileSync(path.join(home, "public", "index.html"), "utf8");
     const row = /<tr><td>truncated<\/td>.*?<\/tr>/.exec(index)?.[0];
     expect(row).toMatch(/not valid JSON/);
@@ -190,7 +211,10 @@ describe("ams-fetch-remote", () => {
     const silent = await silentPort();
     // The login (a few KB) gets through, the 1 MB store does not.
     const proxy = await stallingProxy(sshd.port, 256 * 1024);
-    const big = serve("big", Array.from({ length: 10_000 }, (_, i) => record("big", "CPU", i, i % 60)));
+    const big = serve(
+      "big",
+      Array.from({ length: 10_000 }, (_, i) => record("big", "CPU", i, i % 60)),
+    );
     try {
       const store = serve("alive", [record("alive", "CPU", 5, 0)]);
       const home = homeWith(
@@ -214,7 +238,9 @@ describe("ams-fetch-remote", () => {
       expect(status.refused!.last_success).toBeUndefined();
       expect(status.alive!.last_error).toBeUndefined();
       expect(status["alive-2"]!.records).toBe(1);
-      expect(result.stdout).toMatch(/^refused: FAILED .*\nhung: FAILED .*\nstalled: FAILED .*\nalive: 1 records .*\nalive-2: 1 records/);
+      expect(result.stdout).toMatch(
+        /^refused: FAILED .*\nhung: FAILED .*\nstalled: FAILED .*\nalive: 1 records .*\nalive-2: 1 records/,
+      );
       expect(fs.existsSync(copyOf(home, "refused"))).toBe(false);
     } finally {
       await proxy.close();
@@ -235,12 +261,20 @@ describe("ams-fetch-remote", () => {
     const accepted = await runCli("ams-fetch-remote", ["--home", home, "--accept-new-host"]);
     expect(accepted.exitCode).toBe(0);
     // ssh may hash the names it adds (Debian's HashKnownHosts yes): look the host up as ssh does.
-    expect((await execa("ssh-keygen", ["-F", `[127.0.0.1]:${sshd.port}`, "-f", knownHosts], { reject: false })).exitCode).toBe(0);
+    expect(
+      (await execa("ssh-keygen", ["-F", `[127.0.0.1]:${sshd.port}`, "-f", knownHosts], { reject: false })).exitCode,
+    ).toBe(0);
     // Remembered: the next run checks strictly again and passes.
     expect((await runCli("ams-fetch-remote", ["--home", home])).exitCode).toBe(0);
 
     // A host whose key changed is refused even with --accept-new-host.
-    fs.writeFileSync(knownHosts, sshd.knownHostsLine.replace(/ssh-ed25519 \S+/, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"));
+    fs.writeFileSync(
+      knownHosts,
+      sshd.knownHostsLine.replace(
+        /ssh-ed25519 \S+/,
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+      ),
+    );
     const changed = await runCli("ams-fetch-remote", ["--home", home, "--accept-new-host"]);
     expect(changed.exitCode).toBe(1);
     expect((await readPullStatus(amsPaths(home))).newhost!.last_error).toMatch(/Host key verification failed/);
@@ -284,7 +318,9 @@ describe("ams-fetch-remote from a server running the original Python AMS", () =>
     const home = tempHome();
     writeConfig(home, {
       server_id: "hub",
-      remotes: [{ name: "serverb", host: userSshd.host, user: userSshd.user, port: userSshd.port, identity: userSshd.identity }],
+      remotes: [
+        { name: "serverb", host: userSshd.host, user: userSshd.user, port: userSshd.port, identity: userSshd.identity },
+      ],
       fetch: { known_hosts: userSshd.knownHosts },
     });
 
@@ -306,7 +342,9 @@ describe("ams-fetch-remote from a server running the original Python AMS", () =>
     expect(serverb[5]!.details).toMatchObject({ link: "https://www.cert.ssi.gouv.fr/avis/CERTFR-2025-AVI-0321/" });
 
     // ... and charted: its own page, with a CPU line drawn from the original's records.
-    const graphs = await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: new Date(2025, 3, 18, 15, 0, 0).toISOString() } });
+    const graphs = await runCli("ams-graphs", ["--home", home], {
+      env: { AMS_NOW: new Date(2025, 3, 18, 15, 0, 0).toISOString() },
+    });
     expect(graphs.exitCode).toBe(0);
     expect(fs.readFileSync(path.join(home, "public", "index.html"), "utf8")).toContain('href="servers/serverb.html"');
     const cpuChart = fs.readFileSync(path.join(home, "public", "charts", "servers", "serverb", "CPU-24h.svg"), "utf8");

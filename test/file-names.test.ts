@@ -3,7 +3,23 @@ import { html } from "../graphs/html.js";
 import { escapeHtml, xmlSafeText } from "../lib/escape-html.js";
 
 describe("safeFileName", () => {
-  const hostile = ['"><script>', "../../etc/passwd", ".", "..", ".git", "a/b", "a\\b", "a~2Fb", "a%2Fb", "é", "e\u0301", "web 1", "x".repeat(300), "x".repeat(299) + "y", ""];
+  const hostile = [
+    '"><script>',
+    "../../etc/passwd",
+    ".",
+    "..",
+    ".git",
+    "a/b",
+    "a\\b",
+    "a~2Fb",
+    "a%2Fb",
+    "é",
+    "e\u0301",
+    "web 1",
+    "x".repeat(300),
+    "x".repeat(299) + "y",
+    "",
+  ];
 
   test.each(hostile)("%j has no slash, no leading dot and only URL-safe characters", (name) => {
     const file = safeFileName(name);
@@ -27,7 +43,9 @@ describe("safeFileName", () => {
 
 describe("escaping", () => {
   test("escapeHtml escapes markup and both quotes", () => {
-    expect(escapeHtml(`"><script>alert('x')</script>&`)).toBe("&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;");
+    expect(escapeHtml(`"><script>alert('x')</script>&`)).toBe(
+      "&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;",
+    );
   });
 
   test("characters XML forbids are dropped", () => {
@@ -37,6 +55,8 @@ describe("escaping", () => {
   test("the html template escapes values but not nested templates", () => {
     const name = "<img src=x onerror=alert(1)>";
     const out = html`<td title="${name}">${html`<b>${name}</b>`}${[1, "<i>"]}${undefined}</td>`.text;
-    expect(out).toBe('<td title="&lt;img src=x onerror=alert(1)&gt;"><b>&lt;img src=x onerror=alert(1)&gt;</b>1&lt;i&gt;</td>');
+    expect(out).toBe(
+      '<td title="&lt;img src=x onerror=alert(1)&gt;"><b>&lt;img src=x onerror=alert(1)&gt;</b>1&lt;i&gt;</td>',
+    );
   });
 });

@@ -9,8 +9,21 @@ const NOW = Date.parse("2026-11-25T12:00:00Z");
 const MIN = 60_000;
 const config = parseConfig({ server_id: "web-1" }, "test");
 
-function sample(server: string, metric: string, minutesAgo: number, value: number, extra: Partial<Sample> = {}): Sample {
-  return { server_id: server, metric_type: metric, timestamp: new Date(NOW - minutesAgo * MIN).toISOString(), value, unit: "%", ...extra };
+function sample(
+  server: string,
+  metric: string,
+  minutesAgo: number,
+  value: number,
+  extra: Partial<Sample> = {},
+): Sample {
+  return {
+    server_id: server,
+    metric_type: metric,
+    timestamp: new Date(NOW - minutesAgo * MIN).toISOString(),
+    value,
+    unit: "%",
+    ...extra,
+  };
 }
 
 describe("buildSeries and planCharts", () => {
@@ -42,13 +55,22 @@ describe("buildSeries and planCharts", () => {
     expect(charts).toHaveLength(5 * 3 + 4 * 3);
     const combined = charts.filter((c) => c.server === undefined);
     expect(combined.map((c) => c.file)).toContain("charts/fleet/queue_depth-24h.svg");
-    expect(combined.find((c) => c.file === "charts/fleet/CPU-7d.svg")!.spec.lines.map((l) => l.name)).toEqual(["db-1", "web-1"]);
-    expect(charts.filter((c) => c.server === "db-1").map((c) => c.file)).toContain("charts/servers/db-1/Disk.mount.~2Fvar-30d.svg");
+    expect(combined.find((c) => c.file === "charts/fleet/CPU-7d.svg")!.spec.lines.map((l) => l.name)).toEqual([
+      "db-1",
+      "web-1",
+    ]);
+    expect(charts.filter((c) => c.server === "db-1").map((c) => c.file)).toContain(
+      "charts/servers/db-1/Disk.mount.~2Fvar-30d.svg",
+    );
   });
 
   test("--server and --range filters", () => {
     const charts = planCharts(series, config, NOW, { server: "db-1", range: "24h" });
-    expect(charts.map((c) => c.file).sort()).toEqual(["charts/servers/db-1/CPU-24h.svg", "charts/servers/db-1/Disk.mount.~2F-24h.svg", "charts/servers/db-1/Disk.mount.~2Fvar-24h.svg"]);
+    expect(charts.map((c) => c.file).sort()).toEqual([
+      "charts/servers/db-1/CPU-24h.svg",
+      "charts/servers/db-1/Disk.mount.~2F-24h.svg",
+      "charts/servers/db-1/Disk.mount.~2Fvar-24h.svg",
+    ]);
   });
 });
 
@@ -60,14 +82,23 @@ describe("chart rendering", () => {
 
   const parse = (svg: string) => {
     expect(XMLValidator.validate(svg)).toBe(true);
-    return new XMLParser({ ignoreAttributes: false, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute }).parse(svg);
+    return new XMLParser({
+      ignoreAttributes: false,
+      isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
+    }).parse(svg);
   };
 
   test("a hostile server name is escaped text; a gap gives two paths; thresholds are dashed", () => {
     const hostile = `"><script>alert(1)</script>\u0001 & co`;
-    const samples = [...[0, 2, 4, 6, 8].map((m) => sample(hostile, "CPU", 600 - m, 50)), ...[0, 2, 4].map((m) => sample(hostile, "CPU", 60 - m, 99))];
+    const samples = [
+      ...[0, 2, 4, 6, 8].map((m) => sample(hostile, "CPU", 600 - m, 50)),
+      ...[0, 2, 4].map((m) => sample(hostile, "CPU", 60 - m, 99)),
+    ];
     const [chart] = planCharts(buildSeries(samples), config, NOW, { range: "24h" });
-    const svg = renderer.render({ ...chart!.spec, thresholds: [{ value: 90, severity: "critical", label: "critical > 90 %" }] });
+    const svg = renderer.render({
+      ...chart!.spec,
+      thresholds: [{ value: 90, severity: "critical", label: "critical > 90 %" }],
+    });
     const doc = parse(svg);
     expect(svg).not.toContain("<script");
     expect(svg).toContain("&lt;script&gt;");
@@ -82,7 +113,8 @@ describe("chart rendering", () => {
 
   test("fifty servers over seven days stay under 150 KB", () => {
     const samples: Sample[] = [];
-    for (let s = 0; s < 50; s++) for (let m = 0; m < 7 * 1440; m += 2) samples.push(sample(`server-${s}`, "CPU", m, (m * 7 + s) % 100));
+    for (let s = 0; s < 50; s++)
+      for (let m = 0; m < 7 * 1440; m += 2) samples.push(sample(`server-${s}`, "CPU", m, (m * 7 + s) % 100));
     const charts = planCharts(buildSeries(samples), config, NOW, { range: "7d" });
     const combined = charts.find((c) => c.server === undefined)!;
     const svg = renderer.render(combined.spec);
@@ -92,14 +124,30 @@ describe("chart rendering", () => {
 
   test("a count axis has whole ticks only", () => {
     const point = (t: number, value: number) => ({ t, value, lo: value, hi: value, span: 0 });
-    const spec = { title: "Users", from: 0, to: 2, tickFormat: "%H:%M", thresholds: [], lines: [{ name: "web-1", runs: [[point(0, 0), point(1, 2), point(2, 1)]] }] };
-    const labels = (svg: string) => [...svg.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    const spec = {
+      title: "Users",
+      from: 0,
+      to: 2,
+      tickFormat: "%H:%M",
+      thresholds: [],
+      lines: [{ name: "web-1", runs: [[point(0, 0), point(1, 2), point(2, 1)]] }],
+    };
+    const labels = (svg: string) =>
+      [...svg.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
     expect(labels(renderer.render({ ...spec, unit: "count" }))).toEqual(["0", "1", "2"]);
     expect(labels(renderer.render({ ...spec, unit: "load" }))).toContain("0.5");
   });
 
   test("no data in the range says so", () => {
-    const svg = renderer.render({ title: "CPU", unit: "%", from: 0, to: 1, tickFormat: "%H:%M", lines: [], thresholds: [] });
+    const svg = renderer.render({
+      title: "CPU",
+      unit: "%",
+      from: 0,
+      to: 1,
+      tickFormat: "%H:%M",
+      lines: [],
+      thresholds: [],
+    });
     parse(svg);
     expect(svg).toContain("no data in this range");
   });

@@ -4,7 +4,8 @@ import { runCli, tempHome } from "./helpers.js";
 import { writeFleetHome } from "./support/dashboard-fixture.js";
 import { writeConfig } from "./helpers.js";
 
-const files = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/")).sort();
+const files = (dir: string) =>
+  (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/")).sort();
 
 describe("ams-graphs", () => {
   test("renders every page and chart, and says how much", async () => {
@@ -14,7 +15,9 @@ describe("ams-graphs", () => {
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
     // 2 servers × 6 series × 3 ranges + 6 combined × 3 ranges
-    expect(run.stdout).toMatch(/^ams-graphs: 3 pages, 54 charts in [\d.]+ s \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB\)/);
+    expect(run.stdout).toMatch(
+      /^ams-graphs: 3 pages, 54 charts in [\d.]+ s \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB\)/,
+    );
     const written = files(path.join(home, "public"));
     expect(written).toContain("index.html");
     expect(written).toContain("style.css");
@@ -30,7 +33,13 @@ describe("ams-graphs", () => {
     const partial = await runCli("ams-graphs", ["--home", home, "--range", "24h", "--server", "web-1"]);
     expect(partial.exitCode).toBe(0);
     expect(partial.stdout).toMatch(/2 pages, 6 charts/);
-    expect(files(path.join(home, "public", "charts"))).toEqual(["servers", "servers/web-1", ...["CPU", "Disk.mount.~2F", "Processes", "RAM", "Users", "queue_depth"].map((m) => `servers/web-1/${m}-24h.svg`).sort()]);
+    expect(files(path.join(home, "public", "charts"))).toEqual([
+      "servers",
+      "servers/web-1",
+      ...["CPU", "Disk.mount.~2F", "Processes", "RAM", "Users", "queue_depth"]
+        .map((m) => `servers/web-1/${m}-24h.svg`)
+        .sort(),
+    ]);
 
     expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
     // The remote taken out of the config: its pages and charts go, though its last copy stays on disk.

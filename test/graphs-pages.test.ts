@@ -8,30 +8,93 @@ const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000)
 const HOSTILE_SERVER = '"><script>alert(1)</script>';
 const HOSTILE_PROCESS = "<img src=x onerror=alert(1)>";
 
-function alert(server: string, event: AlertEvent["event"], severity: AlertEvent["severity"], minutesAgo: number, key = `cpu/${server}`): AlertEvent {
-  return { key, rule: "cpu_high", server_id: server, metric_type: "CPU", severity, event, at: at(minutesAgo), since: at(minutesAgo), message: `CPU high on ${server}` };
+function alert(
+  server: string,
+  event: AlertEvent["event"],
+  severity: AlertEvent["severity"],
+  minutesAgo: number,
+  key = `cpu/${server}`,
+): AlertEvent {
+  return {
+    key,
+    rule: "cpu_high",
+    server_id: server,
+    metric_type: "CPU",
+    severity,
+    event,
+    at: at(minutesAgo),
+    since: at(minutesAgo),
+    message: `CPU high on ${server}`,
+  };
 }
 
 const samples: Sample[] = [
   { server_id: "web-1", metric_type: "CPU", timestamp: at(1), value: 12.34, unit: "%" },
   { server_id: "old-1", metric_type: "RAM", timestamp: at(120), value: 40, unit: "%" },
-  { server_id: HOSTILE_SERVER, metric_type: "Disk", timestamp: at(2), value: 24, unit: "%", labels: { mount: "/<b>" }, details: { fs_type: "ext4" } },
+  {
+    server_id: HOSTILE_SERVER,
+    metric_type: "Disk",
+    timestamp: at(2),
+    value: 24,
+    unit: "%",
+    labels: { mount: "/<b>" },
+    details: { fs_type: "ext4" },
+  },
   {
     server_id: HOSTILE_SERVER,
     metric_type: "Processes",
     timestamp: at(2),
     value: 120,
     unit: "count",
-    details: { top_cpu: [{ pid: 7, name: HOSTILE_PROCESS, cpu_percent: 99, rss_bytes: 1048576 }], top_memory: "not a list" },
+    details: {
+      top_cpu: [{ pid: 7, name: HOSTILE_PROCESS, cpu_percent: 99, rss_bytes: 1048576 }],
+      top_memory: "not a list",
+    },
   },
-  { server_id: "web-1", metric_type: "CERT", timestamp: at(5), value: 1, unit: "advisory", details: { title: "Older <i>", link: "https://cert.example/CERTFR-2026-AVI-0001/", published: "2026-11-20T10:00:00Z", id: "CERTFR-2026-AVI-0001" } },
-  { server_id: "web-1", metric_type: "CERT", timestamp: at(5), value: 1, unit: "advisory", details: { title: "Evil", link: "javascript:alert(1)", published: "2026-11-24T10:00:00Z" } },
-  { server_id: "web-1", metric_type: "CERT", timestamp: at(5), value: 1, unit: "advisory", details: { title: "Same day, higher", link: "https://cert.example/CERTFR-2026-AVI-0012/", published: "2026-11-24T10:00:00Z", id: "CERTFR-2026-AVI-0012" } },
+  {
+    server_id: "web-1",
+    metric_type: "CERT",
+    timestamp: at(5),
+    value: 1,
+    unit: "advisory",
+    details: {
+      title: "Older <i>",
+      link: "https://cert.example/CERTFR-2026-AVI-0001/",
+      published: "2026-11-20T10:00:00Z",
+      id: "CERTFR-2026-AVI-0001",
+    },
+  },
+  {
+    server_id: "web-1",
+    metric_type: "CERT",
+    timestamp: at(5),
+    value: 1,
+    unit: "advisory",
+    details: { title: "Evil", link: "javascript:alert(1)", published: "2026-11-24T10:00:00Z" },
+  },
+  {
+    server_id: "web-1",
+    metric_type: "CERT",
+    timestamp: at(5),
+    value: 1,
+    unit: "advisory",
+    details: {
+      title: "Same day, higher",
+      link: "https://cert.example/CERTFR-2026-AVI-0012/",
+      published: "2026-11-24T10:00:00Z",
+      id: "CERTFR-2026-AVI-0012",
+    },
+  },
 ];
 
 describe("dashboard model", () => {
   test("firing alerts are those whose last event is not resolved", () => {
-    const events = [alert("a", "fired", "warning", 30), alert("b", "fired", "critical", 20), alert("a", "resolved", "warning", 10), alert("b", "reminded", "critical", 5)];
+    const events = [
+      alert("a", "fired", "warning", 30),
+      alert("b", "fired", "critical", 20),
+      alert("a", "resolved", "warning", 10),
+      alert("b", "reminded", "critical", 5),
+    ];
     expect(firingAlerts(events).map((e) => `${e.server_id} ${e.event}`)).toEqual(["b reminded"]);
   });
 
@@ -39,7 +102,14 @@ describe("dashboard model", () => {
     const recent = [samples[0]!];
     expect(serverStatus(recent, [], NOW.getTime(), 900)).toBe("ok");
     expect(serverStatus(recent, [alert("web-1", "fired", "warning", 1)], NOW.getTime(), 900)).toBe("warning");
-    expect(serverStatus(recent, [alert("web-1", "fired", "warning", 1), alert("web-1", "fired", "critical", 1, "k2")], NOW.getTime(), 900)).toBe("critical");
+    expect(
+      serverStatus(
+        recent,
+        [alert("web-1", "fired", "warning", 1), alert("web-1", "fired", "critical", 1, "k2")],
+        NOW.getTime(),
+        900,
+      ),
+    ).toBe("critical");
     expect(serverStatus([samples[1]!], [alert("old-1", "fired", "critical", 1)], NOW.getTime(), 900)).toBe("silent");
   });
 
@@ -52,7 +122,10 @@ describe("pages", () => {
   const dashboard = buildDashboard({
     samples,
     alerts: [],
-    sources: [{ name: "local", file: "/x/system_logs.json", samples: 4, skipped: 1 }, { name: "db<1>", file: "/x/db_logs.json", samples: 0, skipped: 0, error: "not valid JSON <oops>" }],
+    sources: [
+      { name: "local", file: "/x/system_logs.json", samples: 4, skipped: 1 },
+      { name: "db<1>", file: "/x/db_logs.json", samples: 0, skipped: 0, error: "not valid JSON <oops>" },
+    ],
     now: NOW,
     refreshSeconds: 300,
     silentAfterSeconds: 900,
@@ -79,7 +152,9 @@ describe("pages", () => {
     expect(index).toContain("No alerts firing.");
     expect(index).toContain("No alerts recorded.");
     expect(index).not.toContain("javascript:");
-    expect(index).toContain('<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer">Same day, higher</a>');
+    expect(index).toContain(
+      '<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer">Same day, higher</a>',
+    );
   });
 
   test("a server page shows its disks and top processes as text", () => {

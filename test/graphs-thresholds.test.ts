@@ -5,7 +5,10 @@ describe("alert thresholds drawn on charts", () => {
   test("the default rules: CPU at 90, disks at 90 and 98, nothing for users", () => {
     const config = parseConfig({}, "test");
     expect(chartThresholds(config, "CPU", {})).toEqual([{ value: 90, severity: "warning", label: "cpu_high > 90" }]);
-    expect(chartThresholds(config, "Disk", { mount: "/" }).map((t) => [t.value, t.severity])).toEqual([[90, "warning"], [98, "critical"]]);
+    expect(chartThresholds(config, "Disk", { mount: "/" }).map((t) => [t.value, t.severity])).toEqual([
+      [90, "warning"],
+      [98, "critical"],
+    ]);
     expect(chartThresholds(config, "Users", {})).toEqual([]);
   });
 
@@ -14,7 +17,13 @@ describe("alert thresholds drawn on charts", () => {
       {
         alerts: {
           rules: {
-            root_full: { metric: "Disk", labels: { mount: "/" }, op: ">=", threshold: 80, servers: { "db-1": { threshold: 95 }, "lab-1": { enabled: false } } },
+            root_full: {
+              metric: "Disk",
+              labels: { mount: "/" },
+              op: ">=",
+              threshold: 80,
+              servers: { "db-1": { threshold: 95 }, "lab-1": { enabled: false } },
+            },
           },
         },
       },

@@ -12,7 +12,13 @@ import { tempHome } from "./helpers.js";
 
 const NOW = new Date("2026-11-25T13:10:00.000Z");
 
-const sample = (server_id: string, metric_type: string, value: number, minute: number, extra: Partial<Sample> = {}): Sample => ({
+const sample = (
+  server_id: string,
+  metric_type: string,
+  value: number,
+  minute: number,
+  extra: Partial<Sample> = {},
+): Sample => ({
   server_id,
   metric_type,
   timestamp: `2026-11-25T14:${String(minute).padStart(2, "0")}:00.000+01:00`,
@@ -35,13 +41,26 @@ const input: MetricsInput = {
     sample("web-1", "Users", 2, 5, { unit: "count" }),
     sample("web-1", "CERT", 1, 5, { unit: "advisory", details: { title: "x" } }),
     sample(ODD, "CPU", 7, 9),
-    sample("web-2", "nginx.connections", 311, 8, { unit: "count", labels: { server: "front", "0port": "443", __name__: "x", __1: "a", " _x": "b" } }),
+    sample("web-2", "nginx.connections", 311, 8, {
+      unit: "count",
+      labels: { server: "front", "0port": "443", __name__: "x", __1: "a", " _x": "b" },
+    }),
     sample("web-2", "nginx-connections", 5, 8, { unit: "count" }), // same family name once sanitized
   ],
   remotes: ["web-2", "web-3", "web-4"],
   pulls: {
-    "web-2": { last_attempt: "2026-11-25T13:08:00.000Z", last_success: "2026-11-25T13:08:00.000Z", duration_seconds: 0.4, records: 12 },
-    "web-3": { last_attempt: "2026-11-25T13:08:00.000Z", last_success: "2026-11-25T12:00:00.000Z", last_error: "timed out after 60 s", duration_seconds: 60 },
+    "web-2": {
+      last_attempt: "2026-11-25T13:08:00.000Z",
+      last_success: "2026-11-25T13:08:00.000Z",
+      duration_seconds: 0.4,
+      records: 12,
+    },
+    "web-3": {
+      last_attempt: "2026-11-25T13:08:00.000Z",
+      last_success: "2026-11-25T12:00:00.000Z",
+      last_error: "timed out after 60 s",
+      duration_seconds: 60,
+    },
     gone: { last_attempt: "2026-11-25T13:08:00.000Z", duration_seconds: 1 }, // no longer configured
   },
   alerts: [
@@ -142,12 +161,25 @@ describe("metricsHandler", () => {
   test("serves the whole fleet with the exposition content type", async () => {
     const home = tempHome();
     const paths = amsPaths(home);
-    const config = parseConfig({ server_id: "hub", remotes: [{ name: "web-2", host: "web-2", user: "ams" }] }, "cfg.json");
+    const config = parseConfig(
+      { server_id: "hub", remotes: [{ name: "web-2", host: "web-2", user: "ams" }] },
+      "cfg.json",
+    );
     fs.mkdirSync(paths.remoteDir, { recursive: true });
     fs.writeFileSync(paths.store, JSON.stringify([sample("hub", "CPU", 12, 0)]));
     // A remote copy in the original AMS's form: tagged with the remote's name.
-    fs.writeFileSync(path.join(paths.remoteDir, "web-2_logs.json"), JSON.stringify([{ timestamp: "2026-11-25 14:03:00", metric_type: "RAM", value: "55.5%" }]));
-    await writePullStatus(paths, { "web-2": { last_attempt: "2026-11-25T13:08:00.000Z", last_success: "2026-11-25T13:08:00.000Z", duration_seconds: 0.3, records: 1 } });
+    fs.writeFileSync(
+      path.join(paths.remoteDir, "web-2_logs.json"),
+      JSON.stringify([{ timestamp: "2026-11-25 14:03:00", metric_type: "RAM", value: "55.5%" }]),
+    );
+    await writePullStatus(paths, {
+      "web-2": {
+        last_attempt: "2026-11-25T13:08:00.000Z",
+        last_success: "2026-11-25T13:08:00.000Z",
+        duration_seconds: 0.3,
+        records: 1,
+      },
+    });
 
     const handler = metricsHandler(paths, config, {
       firingAlerts: async () => [{ rule: "server_silent", server: "web-2", severity: "critical" }],

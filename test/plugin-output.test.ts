@@ -39,13 +39,26 @@ describe("Nagios plugin output", () => {
   });
 
   test.each([
-    ["check_users.txt", 0, { label: "users", value: 0, warn: 5, crit: 10, min: 0, text: "USERS OK - 0 users currently logged in" }],
-    ["check_procs.txt", 1, { label: "procs", value: 84, warn: 50, crit: 500, min: 0, text: "PROCS WARNING: 84 processes" }],
+    [
+      "check_users.txt",
+      0,
+      { label: "users", value: 0, warn: 5, crit: 10, min: 0, text: "USERS OK - 0 users currently logged in" },
+    ],
+    [
+      "check_procs.txt",
+      1,
+      { label: "procs", value: 84, warn: 50, crit: 500, min: 0, text: "PROCS WARNING: 84 processes" },
+    ],
   ])("%s (captured)", (file, exitCode, { label, value, ...details }) => {
     const { records } = readPluginOutput("p", { stdout: output(file), exitCode });
     expect(records).toEqual([
       { metric_type: "p", value, unit: "", labels: { label }, details },
-      { metric_type: "p_status", value: exitCode, unit: "state", details: { status: exitCode ? "WARNING" : "OK", text: details.text, exit_code: exitCode } },
+      {
+        metric_type: "p_status",
+        value: exitCode,
+        unit: "state",
+        details: { status: exitCode ? "WARNING" : "OK", text: details.text, exit_code: exitCode },
+      },
     ]);
   });
 
@@ -61,7 +74,11 @@ describe("Nagios plugin output", () => {
       uptime: [3600, "s"],
       cache: [2.5, "GB"],
     });
-    expect(records.find((r) => r.labels?.label === "cache")?.details).toEqual({ min: 0, max: 10, text: "POOLS CRITICAL - 1 of 2 pools degraded" });
+    expect(records.find((r) => r.labels?.label === "cache")?.details).toEqual({
+      min: 0,
+      max: 10,
+      text: "POOLS CRITICAL - 1 of 2 pools degraded",
+    });
     expect(status(records, "pools")).toEqual({
       metric_type: "pools_status",
       value: 2,
@@ -78,7 +95,14 @@ describe("Nagios plugin output", () => {
 
   test("a status line without perfdata gives the status record only", () => {
     const { records } = readPluginOutput("ping", { stdout: "PING OK - fine\n", exitCode: 0 });
-    expect(records).toEqual([{ metric_type: "ping_status", value: 0, unit: "state", details: { status: "OK", text: "PING OK - fine", exit_code: 0 } }]);
+    expect(records).toEqual([
+      {
+        metric_type: "ping_status",
+        value: 0,
+        unit: "state",
+        details: { status: "OK", text: "PING OK - fine", exit_code: 0 },
+      },
+    ]);
   });
 
   test("Windows line endings", () => {
@@ -90,7 +114,9 @@ describe("Nagios plugin output", () => {
 
 describe("perfdata items", () => {
   test("ranges are kept as written, plain numbers as numbers; bad items are listed, good ones kept", () => {
-    const { items, malformed } = parsePerfdata(fs.readFileSync(fixture("plugin-output", "malformed.txt"), "utf8").split("|")[1]!);
+    const { items, malformed } = parsePerfdata(
+      fs.readFileSync(fixture("plugin-output", "malformed.txt"), "utf8").split("|")[1]!,
+    );
     expect(items.map((i) => i.label)).toEqual(["good", "good", "ranges"]);
     expect(items[2]).toEqual({ label: "ranges", value: 5, unit: "", warn: "@10:20", crit: "~:30", min: 0, max: 100 });
     expect(malformed).toEqual(["bad=abc", "thresholds=1;x;y;0"]);
@@ -109,7 +135,10 @@ describe("perfdata items", () => {
     const { records, problem } = readPluginOutput("m", { stdout: output("malformed.txt"), exitCode: 0 });
     expect(problem).toBe("malformed performance data: bad=abc thresholds=1;x;y;0");
     expect(values(records, "m")).toEqual({ good: [1, ""], ranges: [5, ""] });
-    expect(status(records, "m")).toMatchObject({ value: 3, details: { status: "UNKNOWN", plugin_status: "OK", skipped: ["good"] } });
+    expect(status(records, "m")).toMatchObject({
+      value: 3,
+      details: { status: "UNKNOWN", plugin_status: "OK", skipped: ["good"] },
+    });
   });
 });
 
@@ -136,7 +165,11 @@ describe("runs that cannot be trusted give an UNKNOWN status record with the rea
     ["binary output", { stdout: output("garbage.bin"), exitCode: 0 }, "output is not text"],
     ["no output", { stdout: "", exitCode: 0 }, "no output"],
     ["an exit code outside 0-3", { stdout: "fine\n", exitCode: 127 }, "exit code 127 is not a plugin status (0-3)"],
-    ["a timeout (partial output ignored)", { stdout: "OK|a=1\n", failure: "timed out after 10 s: killed" }, "timed out after 10 s: killed"],
+    [
+      "a timeout (partial output ignored)",
+      { stdout: "OK|a=1\n", failure: "timed out after 10 s: killed" },
+      "timed out after 10 s: killed",
+    ],
   ])("%s", (_, run, reason) => {
     const { records, problem } = readPluginOutput("p", run);
     expect(problem).toBe(reason);
@@ -145,7 +178,11 @@ describe("runs that cannot be trusted give an UNKNOWN status record with the rea
   });
 
   test("output cut at the size limit: complete lines are read, the partial last one dropped", () => {
-    const { records, problem } = readPluginOutput("big", { stdout: "a 1\nb 2\nc 3", truncated: true, failure: "printed more than 65536 bytes" });
+    const { records, problem } = readPluginOutput("big", {
+      stdout: "a 1\nb 2\nc 3",
+      truncated: true,
+      failure: "printed more than 65536 bytes",
+    });
     expect(problem).toBe("printed more than 65536 bytes");
     expect(values(records, "big")).toEqual({ a: [1, ""], b: [2, ""] });
     expect(status(records, "big")?.value).toBe(3);

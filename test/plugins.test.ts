@@ -76,7 +76,11 @@ describe("real Nagios plugins from monitoring-plugins-basic", () => {
     expect(run.exitCode).toBe(0);
     const samples = await stored(home);
 
-    for (const [plugin, labels] of [["load", ["load1", "load5", "load15"]], ["root_disk", ["/"]], ["logins", ["users"]]] as const) {
+    for (const [plugin, labels] of [
+      ["load", ["load1", "load5", "load15"]],
+      ["root_disk", ["/"]],
+      ["logins", ["users"]],
+    ] as const) {
       const printed = fs.readFileSync(path.join(home, `${plugin}.out`), "utf8");
       const items = perfItems(printed);
       expect(items.map((i) => i.label)).toEqual(labels);
@@ -84,11 +88,19 @@ describe("real Nagios plugins from monitoring-plugins-basic", () => {
       expect(records).toHaveLength(items.length);
       for (const item of items) {
         const record = records.find((r) => r.labels?.label === item.label);
-        expect(record).toMatchObject({ value: item.value, unit: item.unit, details: { text: printed.split("|")[0]!.trim() } });
+        expect(record).toMatchObject({
+          value: item.value,
+          unit: item.unit,
+          details: { text: printed.split("|")[0]!.trim() },
+        });
         expect(limits(record)).toEqual(asLimits(item.fields));
       }
       // The thresholds above are far from this machine's figures.
-      expect(statusOf(samples, plugin)).toMatchObject({ value: 0, unit: "state", details: { status: "OK", exit_code: 0 } });
+      expect(statusOf(samples, plugin)).toMatchObject({
+        value: 0,
+        unit: "state",
+        details: { status: "OK", exit_code: 0 },
+      });
     }
     expect(ofPlugin(samples, "root_disk")[0]?.unit).toBe("B");
   });
@@ -113,9 +125,12 @@ describe("real Nagios plugins from monitoring-plugins-basic", () => {
 describe("fixture plugins", () => {
   test("quoted labels, units and exit code 2: one record per item plus a CRITICAL status", async () => {
     const { home, add } = pluginHome();
-    add("pools", `echo "POOLS CRITICAL - pool one degraded | 'pool one'=85.5%;80;90;0;100 'it''s latency'=12ms;;;0 ops=17c"
+    add(
+      "pools",
+      `echo "POOLS CRITICAL - pool one degraded | 'pool one'=85.5%;80;90;0;100 'it''s latency'=12ms;;;0 ops=17c"
 echo "disk 3 missing | 'rx bytes'=1024KB"
-exit 2`);
+exit 2`,
+    );
     const run = await runCli("ams-sensor", ["--home", home, "--json", "pools"]);
     expect(run.exitCode).toBe(0);
     const samples = await stored(home);
@@ -130,7 +145,9 @@ exit 2`);
       value: 2,
       details: { status: "CRITICAL", text: "POOLS CRITICAL - pool one degraded", long_text: "disk 3 missing" },
     });
-    expect(samples.every((s) => s.server_id === samples[0]?.server_id && s.timestamp === samples[0]?.timestamp)).toBe(true);
+    expect(samples.every((s) => s.server_id === samples[0]?.server_id && s.timestamp === samples[0]?.timestamp)).toBe(
+      true,
+    );
   });
 
   test("plain lines and a clean environment: nothing of ours reaches the plugin", async () => {
@@ -139,7 +156,10 @@ exit 2`);
     const run = await runCli("ams-sensor", ["--home", home, "room"], { env: { AMS_TEST_SECRET: "hunter2" } });
     expect(run.exitCode).toBe(0);
     const samples = await stored(home);
-    expect(ofPlugin(samples, "room").map((s) => [s.labels?.label, s.value, s.unit])).toEqual([["temperature", 41.5, "C"], ["fans", 3, ""]]);
+    expect(ofPlugin(samples, "room").map((s) => [s.labels?.label, s.value, s.unit])).toEqual([
+      ["temperature", 41.5, "C"],
+      ["fans", 3, ""],
+    ]);
     const env = fs.readFileSync(path.join(home, "env.txt"), "utf8");
     expect(env).not.toContain("hunter2");
     expect(env).toContain("PATH=/usr/sbin:/usr/bin:/sbin:/bin\n");
@@ -154,8 +174,13 @@ exit 2`);
     expect(run.stderr).toContain("noise failed");
     const samples = await stored(home);
     expect(samples).toHaveLength(1);
-    expect(statusOf(samples, "noise")).toMatchObject({ value: 3, details: { status: "UNKNOWN", reason: "output is not text", plugin_status: "OK" } });
-    expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/ERROR noise failed .*output is not text/);
+    expect(statusOf(samples, "noise")).toMatchObject({
+      value: 3,
+      details: { status: "UNKNOWN", reason: "output is not text", plugin_status: "OK" },
+    });
+    expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(
+      /ERROR noise failed .*output is not text/,
+    );
   });
 
   test("a plugin that cannot start (missing interpreter) or exits 127: UNKNOWN, with the reason", async () => {
@@ -165,8 +190,14 @@ exit 2`);
     const run = await runCli("ams-sensor", ["--home", home, "plugins"]);
     expect(run.exitCode).toBe(1);
     const samples = await stored(home);
-    expect(statusOf(samples, "broken")).toMatchObject({ value: 3, details: { reason: expect.stringMatching(/^could not start: .*ENOENT/) } });
-    expect(statusOf(samples, "missing_tool")).toMatchObject({ value: 3, details: { reason: "exit code 127 is not a plugin status (0-3); no output", exit_code: 127 } });
+    expect(statusOf(samples, "broken")).toMatchObject({
+      value: 3,
+      details: { reason: expect.stringMatching(/^could not start: .*ENOENT/) },
+    });
+    expect(statusOf(samples, "missing_tool")).toMatchObject({
+      value: 3,
+      details: { reason: "exit code 127 is not a plugin status (0-3); no output", exit_code: 127 },
+    });
     expect(run.stderr).toMatch(/missing_tool failed .*\(stderr: .*no-such-command-here: not found\)/);
   });
 
@@ -179,7 +210,10 @@ exit 2`);
     expect(run.exitCode).toBe(1);
     const samples = await stored(home);
     expect(samples.map((s) => s.metric_type)).toEqual(["hang_status"]);
-    expect(samples[0]).toMatchObject({ value: 3, details: { status: "UNKNOWN", reason: "timed out after 1 s: killed" } });
+    expect(samples[0]).toMatchObject({
+      value: 3,
+      details: { status: "UNKNOWN", reason: "timed out after 1 s: killed" },
+    });
     const pid = Number(fs.readFileSync(path.join(home, "sleep.pid"), "utf8"));
     expect(isRunning(pid)).toBe(false);
   });
@@ -192,7 +226,10 @@ exit 2`);
       const run = await runCli("ams-sensor", ["--home", home, "escape"], { timeout: 20_000 });
       expect(run.timedOut).toBe(false);
       expect(run.exitCode).toBe(1);
-      expect(statusOf(await stored(home), "escape")).toMatchObject({ value: 3, details: { reason: "timed out after 1 s: killed" } });
+      expect(statusOf(await stored(home), "escape")).toMatchObject({
+        value: 3,
+        details: { reason: "timed out after 1 s: killed" },
+      });
     } finally {
       process.kill(Number(fs.readFileSync(path.join(home, "sleep.pid"), "utf8")), "SIGKILL");
     }
@@ -205,7 +242,10 @@ exit 2`);
     expect(run.exitCode).toBe(1);
     const samples = await stored(home);
     expect(ofPlugin(samples, "chatty").map((s) => s.value)).toEqual([1]);
-    expect(statusOf(samples, "chatty")?.details).toMatchObject({ status: "UNKNOWN", reason: "printed more than 1024 bytes: cut and stopped" });
+    expect(statusOf(samples, "chatty")?.details).toMatchObject({
+      status: "UNKNOWN",
+      reason: "printed more than 1024 bytes: cut and stopped",
+    });
   });
 
   test("a plugins folder others may write to runs nothing: they could link any root-owned program there", async () => {
@@ -250,7 +290,9 @@ exit 2`);
 
     const unknown = await runCli("ams-sensor", ["--home", home, "nope"]);
     expect(unknown.exitCode).toBe(2);
-    expect(unknown.stderr).toContain('unknown sensor "nope"; valid: cpu, ram, disk, processes, users, cert, good, all, plugins');
+    expect(unknown.stderr).toContain(
+      'unknown sensor "nope"; valid: cpu, ram, disk, processes, users, cert, good, all, plugins',
+    );
   });
 
   test("`all` stores the built-in samples while a plugin misbehaves", async () => {
@@ -261,7 +303,16 @@ exit 2`);
     const run = await runCli("ams-sensor", ["--home", home, "all"]);
     expect(run.exitCode).toBe(1);
     const types = new Set((await stored(home)).map((s) => s.metric_type));
-    expect([...types].sort()).toEqual(["CPU", "Disk", "Processes", "RAM", "Users", "noise_status", "room", "room_status"]);
+    expect([...types].sort()).toEqual([
+      "CPU",
+      "Disk",
+      "Processes",
+      "RAM",
+      "Users",
+      "noise_status",
+      "room",
+      "room_status",
+    ]);
   });
 
   test("a plugins folder set in the config; a missing folder means no plugins", async () => {
@@ -279,7 +330,10 @@ exit 2`);
 
 describe("plugin records flow through the rest of AMS unchanged", () => {
   test("a page shows a chart of a plugin metric that no code names, and an alert rule can watch it", async () => {
-    const { home, add } = pluginHome({ server_id: "web-1", alerts: { rules: { queue_long: { metric: "mailq_depth", threshold: 100 } } } });
+    const { home, add } = pluginHome({
+      server_id: "web-1",
+      alerts: { rules: { queue_long: { metric: "mailq_depth", threshold: 100 } } },
+    });
     add("mailq_depth", "echo 'MAILQ WARNING - 250 messages | queued=250;100;500;0'\nexit 1");
     expect((await runCli("ams-sensor", ["plugins", "--home", home])).exitCode).toBe(0);
     const check = await runCli("ams-alert", ["check", "--home", home]);
@@ -304,10 +358,19 @@ test("an alert rule may not watch a plugin that ams-sensor would refuse to run",
 
 describe("plugin settings and concurrency", () => {
   test("defaults, and bad values named", () => {
-    expect(parseConfig({}, "c.json").sensors.plugins).toEqual({ dir: "sensors.d", timeout: 10, concurrency: 4, max_output_bytes: 65536 });
+    expect(parseConfig({}, "c.json").sensors.plugins).toEqual({
+      dir: "sensors.d",
+      timeout: 10,
+      concurrency: 4,
+      max_output_bytes: 65536,
+    });
     expect(() => parseConfig({ sensors: { plugins: { concurrency: 0 } } }, "c.json")).toThrow(ConfigError);
-    expect(() => parseConfig({ sensors: { plugins: { timeout: "0s" } } }, "c.json")).toThrow("sensors.plugins.timeout: must be more than 0 seconds");
-    expect(() => parseConfig({ sensors: { plugins: { timout: 3 } } }, "c.json")).toThrow("sensors.plugins.timout: unknown key");
+    expect(() => parseConfig({ sensors: { plugins: { timeout: "0s" } } }, "c.json")).toThrow(
+      "sensors.plugins.timeout: must be more than 0 seconds",
+    );
+    expect(() => parseConfig({ sensors: { plugins: { timout: 3 } } }, "c.json")).toThrow(
+      "sensors.plugins.timout: unknown key",
+    );
   });
 
   test("at most N tasks run at once, all of them finish", async () => {

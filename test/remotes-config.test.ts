@@ -1,7 +1,7 @@
 import { ConfigError, parseConfig } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
 import { mapWithLimit } from "../lib/concurrency.js";
-import { scpCommand } from "../scripts/fetch-remote.js";
+import { scpCommand } from "../remote/fetch-remote.js";
 
 const base = { name: "web-2", host: "web-2.example.org", user: "ams" };
 
@@ -9,7 +9,13 @@ describe("remotes config", () => {
   test("defaults", () => {
     const config = parseConfig({ remotes: [base] }, "cfg.json");
     expect(config.remotes).toEqual([{ ...base, port: 22, path: "AMS/storage/system_logs.json" }]);
-    expect(config.fetch).toEqual({ concurrency: 8, connect_timeout: 10, timeout: 60, max_bytes: 64 * 1024 * 1024, accept_new_host: false });
+    expect(config.fetch).toEqual({
+      concurrency: 8,
+      connect_timeout: 10,
+      timeout: 60,
+      max_bytes: 64 * 1024 * 1024,
+      accept_new_host: false,
+    });
     expect(parseConfig({}, "cfg.json").remotes).toEqual([]);
   });
 
@@ -42,11 +48,17 @@ describe("remotes config", () => {
       { ...base, name: "v6", host: "2001:db8::7" },
       { ...base, name: "abs", path: "/srv/ams/storage/system_logs.json", user: "svc_ams.1" },
     ];
-    expect(parseConfig({ remotes }, "cfg.json").remotes.map((r) => r.host)).toEqual(["192.0.2.7", "2001:db8::7", "web-2.example.org"]);
+    expect(parseConfig({ remotes }, "cfg.json").remotes.map((r) => r.host)).toEqual([
+      "192.0.2.7",
+      "2001:db8::7",
+      "web-2.example.org",
+    ]);
   });
 
   test("remote names are unique", () => {
-    expect(() => parseConfig({ remotes: [base, { ...base, host: "other" }] }, "cfg.json")).toThrow('remotes.1.name: duplicate remote name "web-2"');
+    expect(() => parseConfig({ remotes: [base, { ...base, host: "other" }] }, "cfg.json")).toThrow(
+      'remotes.1.name: duplicate remote name "web-2"',
+    );
   });
 
   test.each([
@@ -62,24 +74,39 @@ describe("remotes config", () => {
 
 describe("scp command", () => {
   const paths = amsPaths("/srv/ams-home");
-  const fetch = parseConfig({ fetch: { connect_timeout: "5s", max_bytes: 1000, known_hosts: "keys/known_hosts" } }, "cfg.json").fetch;
+  const fetch = parseConfig(
+    { fetch: { connect_timeout: "5s", max_bytes: 1000, known_hosts: "keys/known_hosts" } },
+    "cfg.json",
+  ).fetch;
 
   test("options checked strictly, limits set, and the remote after --", () => {
-    const remote = parseConfig({ remotes: [{ ...base, port: 2222, identity: "keys/id_ed25519" }] }, "cfg.json").remotes[0]!;
+    const remote = parseConfig({ remotes: [{ ...base, port: 2222, identity: "keys/id_ed25519" }] }, "cfg.json")
+      .remotes[0]!;
     const { file, args } = scpCommand(remote, { paths, fetch }, "/tmp/copy");
     expect(file).toBe("prlimit");
     expect(args).toEqual([
       "--fsize=1001",
       "scp",
       "-B",
-      "-o", "BatchMode=yes",
-      "-o", "ConnectTimeout=5",
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "LogLevel=ERROR",
-      "-o", "UserKnownHostsFile=/srv/ams-home/keys/known_hosts",
-      "-P", "2222",
-      "-i", "/srv/ams-home/keys/id_ed25519", "-o", "IdentitiesOnly=yes",
-      "--", "ams@web-2.example.org:AMS/storage/system_logs.json", "/tmp/copy",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=5",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "LogLevel=ERROR",
+      "-o",
+      "UserKnownHostsFile=/srv/ams-home/keys/known_hosts",
+      "-P",
+      "2222",
+      "-i",
+      "/srv/ams-home/keys/id_ed25519",
+      "-o",
+      "IdentitiesOnly=yes",
+      "--",
+      "ams@web-2.example.org:AMS/storage/system_logs.json",
+      "/tmp/copy",
     ]);
   });
 
@@ -88,8 +115,12 @@ describe("scp command", () => {
     const strict = scpCommand(remote, { paths, fetch }, "/tmp/copy").args;
     expect(strict).toContain("StrictHostKeyChecking=yes");
     expect(strict).toContain("ams@[2001:db8::7]:AMS/storage/system_logs.json");
-    expect(scpCommand(remote, { paths, fetch, acceptNewHost: true }, "/tmp/copy").args).toContain("StrictHostKeyChecking=accept-new");
-    expect(scpCommand(remote, { paths, fetch: { ...fetch, accept_new_host: true } }, "/tmp/copy").args).toContain("StrictHostKeyChecking=accept-new");
+    expect(scpCommand(remote, { paths, fetch, acceptNewHost: true }, "/tmp/copy").args).toContain(
+      "StrictHostKeyChecking=accept-new",
+    );
+    expect(scpCommand(remote, { paths, fetch: { ...fetch, accept_new_host: true } }, "/tmp/copy").args).toContain(
+      "StrictHostKeyChecking=accept-new",
+    );
   });
 });
 

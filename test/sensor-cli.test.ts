@@ -29,7 +29,9 @@ describe("ams-sensor", () => {
     expect(run.stdout).toMatch(/^RAM \d+(\.\d)? % on web-1$/m);
     expect(run.stdout).toMatch(/^Disk \/ \d+ % on web-1$/m);
     const stored = (await readSamples(amsPaths(home).store, "x")).samples;
-    expect(stored.map((s) => s.metric_type).sort()).toEqual(["Disk", ...Array(stored.length - 2).fill("Disk"), "RAM"].sort());
+    expect(stored.map((s) => s.metric_type).sort()).toEqual(
+      ["Disk", ...Array(stored.length - 2).fill("Disk"), "RAM"].sort(),
+    );
     expect(fs.readFileSync(`${home}/logs/sensor.log`, "utf8")).toMatch(/INFO ram: 1 sample\(s\) stored in/);
   });
 
@@ -110,8 +112,7 @@ describe("ams-sensor cert", () => {
         };
         res.on("error", () => undefined);
         push();
-      }
-      else res.writeHead(404).end();
+      } else res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -123,7 +124,9 @@ describe("ams-sensor cert", () => {
     writeConfig(home, { server_id: "web-1", sensors: { cert: { feeds: [`${base}/alerte/feed/`] } } });
     const first = await runCli("ams-sensor", ["cert", "--home", home]);
     expect(first.exitCode).toBe(0);
-    expect(first.stdout.split("\n")[0]).toBe("CERT Vulnérabilité dans les produits IBM (18 avril 2025) <https://www.cert.ssi.gouv.fr/avis/CERTFR-2025-AVI-0337/> on web-1");
+    expect(first.stdout.split("\n")[0]).toBe(
+      "CERT Vulnérabilité dans les produits IBM (18 avril 2025) <https://www.cert.ssi.gouv.fr/avis/CERTFR-2025-AVI-0337/> on web-1",
+    );
     const stored = (await readSamples(amsPaths(home).store, "x")).samples;
     expect(stored).toHaveLength(5);
     expect(stored[3]!.details).toEqual({
@@ -163,7 +166,9 @@ describe("ams-sensor cert", () => {
     writeConfig(home, { sensors: { cert: { feeds: [`http://127.0.0.1:${port}/alerte/feed/`] } } });
     const run = await runCli("ams-sensor", ["all", "--home", home]);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`cert failed .*127\\.0\\.0\\.1:${port}/alerte/feed/: cannot fetch: .*ECONNREFUSED`));
+    expect(run.stderr).toMatch(
+      new RegExp(`cert failed .*127\\.0\\.0\\.1:${port}/alerte/feed/: cannot fetch: .*ECONNREFUSED`),
+    );
     const metrics = new Set((await readSamples(amsPaths(home).store, "x")).samples.map((s) => s.metric_type));
     expect([...metrics].sort()).toEqual(["CPU", "Disk", "Processes", "RAM", "Users"]);
   });

@@ -14,13 +14,28 @@ describe("cpu", () => {
   const stat = parseProcStat(read("proc", "stat"));
 
   test("parses the aggregate line, the cores and the boot time", () => {
-    expect(stat.total).toEqual({ user: 9718, nice: 0, system: 7045, idle: 36842, iowait: 687, irq: 0, softirq: 226, steal: 0 });
+    expect(stat.total).toEqual({
+      user: 9718,
+      nice: 0,
+      system: 7045,
+      idle: 36842,
+      iowait: 687,
+      irq: 0,
+      softirq: 226,
+      steal: 0,
+    });
     expect(stat.cores).toBe(2);
     expect(stat.btime).toBe(1764117000);
   });
 
   test("busy % over an interval excludes idle and iowait", () => {
-    const after = { ...stat.total, user: stat.total.user + 50, system: stat.total.system + 10, idle: stat.total.idle + 130, iowait: stat.total.iowait + 10 };
+    const after = {
+      ...stat.total,
+      user: stat.total.user + 50,
+      system: stat.total.system + 10,
+      idle: stat.total.idle + 130,
+      iowait: stat.total.iowait + 10,
+    };
     expect(cpuUsage(stat.total, after)).toEqual({ busy: 30, user: 25, nice: 0, system: 5, iowait: 5, steal: 0 });
   });
 
@@ -39,7 +54,12 @@ describe("cpu", () => {
 describe("ram", () => {
   test("used = total − available, as free counts it", () => {
     const info = parseMemInfo(read("proc", "meminfo"));
-    expect(info).toEqual({ totalBytes: 8000000 * 1024, availableBytes: 2000000 * 1024, swapTotalBytes: 2000000 * 1024, swapFreeBytes: 1500000 * 1024 });
+    expect(info).toEqual({
+      totalBytes: 8000000 * 1024,
+      availableBytes: 2000000 * 1024,
+      swapTotalBytes: 2000000 * 1024,
+      swapFreeBytes: 1500000 * 1024,
+    });
     expect(ramUsedPercent(info)).toBe(75);
   });
 
@@ -53,7 +73,11 @@ describe("disk", () => {
 
   test("keeps real filesystems, one per device, at the shortest mount point", () => {
     expect(mounts.map((m) => m.mountPoint).sort()).toEqual(["/", "/boot/efi", "/mnt/nfs", "/srv/data disk"]);
-    expect(mounts.find((m) => m.mountPoint === "/")).toEqual({ device: "/dev/nvme0n1p2", mountPoint: "/", fsType: "ext4" });
+    expect(mounts.find((m) => m.mountPoint === "/")).toEqual({
+      device: "/dev/nvme0n1p2",
+      mountPoint: "/",
+      fsType: "ext4",
+    });
   });
 
   test("/ is kept whatever its type (overlay in a container)", () => {
@@ -71,7 +95,13 @@ describe("disk", () => {
   test("Use% is used / (used + available), rounded up, as df prints it", () => {
     // 1000 blocks, 200 free of which 150 available to non-root: used 800 / (800 + 150) = 84.2 → 85
     const usage = fsUsage({ bsize: 4096, blocks: 1000, bfree: 200, bavail: 150, files: 100, ffree: 75 });
-    expect(usage).toEqual({ sizeBytes: 4096000, usedBytes: 3276800, availableBytes: 614400, usedPercent: 85, inodesUsedPercent: 25 });
+    expect(usage).toEqual({
+      sizeBytes: 4096000,
+      usedBytes: 3276800,
+      availableBytes: 614400,
+      usedPercent: 85,
+      inodesUsedPercent: 25,
+    });
     expect(fsUsage({ bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0 })).toBeUndefined();
   });
 });
@@ -79,7 +109,14 @@ describe("disk", () => {
 describe("processes", () => {
   test("a name holding spaces and parentheses is read whole", () => {
     const entry = parseProcPidStat(read("proc", "pid-stat"));
-    expect(entry).toEqual({ pid: 1234, name: "tricky) name (x)", state: "S", cpuTicks: 400, startTicks: 12000, rssPages: 2500 });
+    expect(entry).toEqual({
+      pid: 1234,
+      name: "tricky) name (x)",
+      state: "S",
+      cpuTicks: 400,
+      startTicks: 12000,
+      rssPages: 2500,
+    });
   });
 
   test("CPU % is over the interval for known processes, over the lifetime for new ones", () => {
@@ -145,14 +182,21 @@ describe("cert feed", () => {
   test("latest means newest date, then highest number, whatever the feed order", () => {
     const shuffled = [advisories[4]!, advisories[1]!, advisories[3]!, advisories[0]!, advisories[2]!];
     expect(shuffled.sort(compareAdvisories).map((a) => a.id)).toEqual([
-      "CERTFR-2025-AVI-0337", "CERTFR-2025-AVI-0336", "CERTFR-2025-ACT-015", "CERTFR-2025-ALE-004", "CERTFR-2025-ALE-003",
+      "CERTFR-2025-AVI-0337",
+      "CERTFR-2025-AVI-0336",
+      "CERTFR-2025-ACT-015",
+      "CERTFR-2025-ALE-004",
+      "CERTFR-2025-ALE-003",
     ]);
   });
 
   test.each([
     ["<rss><channel><item><title>x</title>", "malformed XML"],
     ["<html><body>maintenance</body></html>", "not an RSS feed"],
-    ["<rss><channel><item><title>x</title><link>https://e/</link><pubDate>someday</pubDate></item></channel></rss>", "item 1"],
+    [
+      "<rss><channel><item><title>x</title><link>https://e/</link><pubDate>someday</pubDate></item></channel></rss>",
+      "item 1",
+    ],
   ])("a malformed feed is refused: %s", (xml, message) => {
     expect(() => parseCertFeed(xml)).toThrow(message);
   });
@@ -167,6 +211,8 @@ describe("cert feed", () => {
 test("readable lines", () => {
   const base = { server_id: "web-1", timestamp: "2026-11-25T14:02:00.000+01:00" };
   expect(formatSample({ ...base, metric_type: "CPU", value: 23.4, unit: "%" })).toBe("CPU 23.4 % on web-1");
-  expect(formatSample({ ...base, metric_type: "Disk", value: 24, unit: "%", labels: { mount: "/" } })).toBe("Disk / 24 % on web-1");
+  expect(formatSample({ ...base, metric_type: "Disk", value: 24, unit: "%", labels: { mount: "/" } })).toBe(
+    "Disk / 24 % on web-1",
+  );
   expect(formatSample({ ...base, metric_type: "Processes", value: 120, unit: "count" })).toBe("Processes 120 on web-1");
 });

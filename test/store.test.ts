@@ -39,7 +39,10 @@ describe("store", () => {
     await appendSamples(file, [sample(2)]);
     const text = fs.readFileSync(file, "utf8");
     expect(text.startsWith(original.slice(0, original.lastIndexOf("}") + 1))).toBe(true);
-    expect((await readSamples(file, "old")).samples.map((s) => [s.server_id, s.value])).toEqual([["old", 12.5], ["web-1", 2]]);
+    expect((await readSamples(file, "old")).samples.map((s) => [s.server_id, s.value])).toEqual([
+      ["old", 12.5],
+      ["web-1", 2],
+    ]);
   });
 
   test("a store changed by anything else after AMS's last write is parsed again before an append", async () => {
@@ -87,7 +90,11 @@ describe("store", () => {
       JSON.stringify([
         { timestamp: "2025-04-18 14:02:00", server_id: "serverb", metric_type: "CPU", value: 12.5 },
         { timestamp: "2025-04-18 14:05:00", metric_type: "RAM", value: "41.2%" },
-        { timestamp: "2025-04-18 14:30:00", metric_type: "Security Alert: Vulnérabilité dans Ivanti", value: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2025-ALE-003/" },
+        {
+          timestamp: "2025-04-18 14:30:00",
+          metric_type: "Security Alert: Vulnérabilité dans Ivanti",
+          value: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2025-ALE-003/",
+        },
         { timestamp: "yesterday", metric_type: "CPU", value: 1 },
         { timestamp: "2025-04-18 14:02:00", metric_type: "CPU", value: "high" },
         "garbage",
@@ -103,7 +110,10 @@ describe("store", () => {
       ["web-1", "CPU", 7, "%"],
     ]);
     expect(new Date(samples[0]!.timestamp).getTime()).toBe(new Date(2025, 3, 18, 14, 2, 0).getTime());
-    expect(samples[2]!.details).toEqual({ title: "Vulnérabilité dans Ivanti", link: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2025-ALE-003/" });
+    expect(samples[2]!.details).toEqual({
+      title: "Vulnérabilité dans Ivanti",
+      link: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2025-ALE-003/",
+    });
   });
 
   test("deduplicates by key against the store and within the batch", async () => {
@@ -142,7 +152,10 @@ describe("store under concurrent jobs (built CLI)", () => {
     const home = tempHome();
     const file = storeOf(home);
     // A large store makes each write long enough to be hit.
-    await appendSamples(file, Array.from({ length: 100_000 }, (_, i) => sample(i % 100, { details: { pad: "x".repeat(40) } })));
+    await appendSamples(
+      file,
+      Array.from({ length: 100_000 }, (_, i) => sample(i % 100, { details: { pad: "x".repeat(40) } })),
+    );
     let count = 100_000;
     for (let round = 0; round < 6; round++) {
       const child = runCli("ams-sensor", ["ram", "--home", home]);
@@ -162,11 +175,15 @@ describe("store under concurrent jobs (built CLI)", () => {
   test("a lock left by a killed holder is taken over", async () => {
     const home = tempHome();
     const file = storeOf(home);
-    const holder = execa(process.execPath, [
-      "--input-type=module",
-      "-e",
-      `import lockfile from "proper-lockfile"; await lockfile.lock(${JSON.stringify(file)}, { realpath: false }); console.log("locked"); setInterval(() => {}, 1000);`,
-    ], { cwd: process.cwd() });
+    const holder = execa(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import lockfile from "proper-lockfile"; await lockfile.lock(${JSON.stringify(file)}, { realpath: false }); console.log("locked"); setInterval(() => {}, 1000);`,
+      ],
+      { cwd: process.cwd() },
+    );
     await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
     expect(fs.existsSync(`${file}.lock`)).toBe(true);
     holder.kill("SIGKILL");

@@ -9,11 +9,22 @@ import { HOSTILE_PROCESS, HOSTILE_SERVER, writeFleetHome } from "./support/dashb
 import { runCli, tempHome } from "./helpers.js";
 
 const ARTIFACTS = path.join(installDir, "test-artifacts");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
 
 /** Starts the built ams-web on a free port and resolves with its URL once it prints it. */
 async function startWeb(home: string): Promise<{ web: ResultPromise; url: string }> {
-  const web = execa(process.execPath, [path.join(installDir, "dist", "ams-web.js"), "--home", home, "--port", "0"], { reject: false });
+  const web = execa(process.execPath, [path.join(installDir, "dist", "ams-web.js"), "--home", home, "--port", "0"], {
+    reject: false,
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     web.stdout!.on("data", (chunk: Buffer) => {
@@ -64,9 +75,15 @@ describe("dashboard in a real browser", () => {
 
   /** Every chart image of the open page: loaded by the browser, well-formed SVG, at least one data line. */
   async function checkCharts(): Promise<number> {
-    const images = await page.locator("img").evaluateAll((imgs) =>
-      (imgs as HTMLImageElement[]).map((img) => ({ src: img.currentSrc, loaded: img.complete && img.naturalWidth > 0, alt: img.alt })),
-    );
+    const images = await page
+      .locator("img")
+      .evaluateAll((imgs) =>
+        (imgs as HTMLImageElement[]).map((img) => ({
+          src: img.currentSrc,
+          loaded: img.complete && img.naturalWidth > 0,
+          alt: img.alt,
+        })),
+      );
     expect(images.length).toBeGreaterThan(0);
     for (const image of images) {
       expect(image).toMatchObject({ loaded: true });
@@ -76,7 +93,9 @@ describe("dashboard in a real browser", () => {
       expect(response.headers()["content-type"]).toBe("image/svg+xml");
       const svg = await response.text();
       expect(XMLValidator.validate(svg)).toBe(true);
-      const root = new XMLParser({ ignoreAttributes: false, isArray: (_n, _p, _l, isAttribute) => !isAttribute }).parse(svg).svg[0];
+      const root = new XMLParser({ ignoreAttributes: false, isArray: (_n, _p, _l, isAttribute) => !isAttribute }).parse(
+        svg,
+      ).svg[0];
       expect(root.title[0]["#text"]).toBe(image.alt);
       expect(root.path.filter((p: Record<string, string>) => p["@_class"] === "data-line").length).toBeGreaterThan(0);
     }
@@ -121,7 +140,9 @@ describe("dashboard in a real browser", () => {
           range.setEnd(text, i + 1);
           return range.getBoundingClientRect().top;
         });
-        return [...text.data].flatMap((c, i) => (i > 0 && tops[i] !== tops[i - 1] && /\d/.test(c) && /\d/.test(text.data[i - 1]!) ? [text.data] : []));
+        return [...text.data].flatMap((c, i) =>
+          i > 0 && tops[i] !== tops[i - 1] && /\d/.test(c) && /\d/.test(text.data[i - 1]!) ? [text.data] : [],
+        );
       }),
     );
     expect(brokenNumbers).toEqual([]);

@@ -10,7 +10,11 @@ import { appendSamples } from "../storage/store.js";
 import { runCli, tempHome, writeConfig } from "./helpers.js";
 
 const amsWeb = (args: string[], input?: string) =>
-  execa(process.execPath, [path.join(installDir, "dist", "ams-web.js"), ...args], { reject: false, timeout: 30_000, ...(input === undefined ? {} : { input }) });
+  execa(process.execPath, [path.join(installDir, "dist", "ams-web.js"), ...args], {
+    reject: false,
+    timeout: 30_000,
+    ...(input === undefined ? {} : { input }),
+  });
 
 describe("ams-web command", () => {
   test("hash-password turns stdin into a hash that web.auth accepts", async () => {
@@ -25,7 +29,9 @@ describe("ams-web command", () => {
   test("warns when it listens beyond loopback without authentication, and stops cleanly on SIGTERM", async () => {
     const home = tempHome();
     const web = amsWeb(["--home", home, "--host", "0.0.0.0", "--port", "0"]);
-    await new Promise<void>((resolve) => web.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("http://") && resolve()));
+    await new Promise<void>((resolve) =>
+      web.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("http://") && resolve()),
+    );
     web.kill("SIGTERM");
     const result = await web;
     expect(result.exitCode).toBe(0);
@@ -38,19 +44,31 @@ describe("ams-web command", () => {
     writeConfig(home, { server_id: "web-1", remotes: [{ name: "db", host: "db.example.org", user: "ams" }] });
     const now = Date.now();
     const cpu = (server: string, minutesAgo: number, value: number): Sample => ({
-      server_id: server, metric_type: "CPU", timestamp: isoLocal(new Date(now - minutesAgo * 60_000)), value, unit: "%",
+      server_id: server,
+      metric_type: "CPU",
+      timestamp: isoLocal(new Date(now - minutesAgo * 60_000)),
+      value,
+      unit: "%",
     });
-    await appendSamples(amsPaths(home).store, [20, 15, 10, 5, 0].map((m) => cpu("web-1", m, 99)));
+    await appendSamples(
+      amsPaths(home).store,
+      [20, 15, 10, 5, 0].map((m) => cpu("web-1", m, 99)),
+    );
     fs.mkdirSync(amsPaths(home).remoteDir, { recursive: true });
-    fs.writeFileSync(path.join(amsPaths(home).remoteDir, "db_logs.json"), JSON.stringify([cpu('db "main" \\ 1', 1, 12.5)]));
+    fs.writeFileSync(
+      path.join(amsPaths(home).remoteDir, "db_logs.json"),
+      JSON.stringify([cpu('db "main" \\ 1', 1, 12.5)]),
+    );
     expect((await runCli("ams-alert", ["check", "--home", home])).stdout).toContain("FIRED [warning] cpu_high/web-1");
 
     const web = amsWeb(["--home", home, "--port", "0"]);
     try {
-      const url = await new Promise<string>((resolve) => web.stdout!.on("data", (chunk: Buffer) => {
-        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
-        if (m) resolve(m[0]);
-      }));
+      const url = await new Promise<string>((resolve) =>
+        web.stdout!.on("data", (chunk: Buffer) => {
+          const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
+          if (m) resolve(m[0]);
+        }),
+      );
       const res = await fetch(`${url}metrics`);
       expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
       const body = await res.text();
@@ -80,7 +98,9 @@ describe("ams-web command", () => {
     const config = parseConfig({}, "cfg");
     expect(config.web).toEqual({ host: "127.0.0.1", port: 5050 });
     expect(config.graphs).toEqual({ refresh: 300 });
-    expect(() => parseConfig({ web: { auth: { user: "admin", password_hash: "hunter2" } } }, "cfg")).toThrow("web.auth.password_hash: expected the output of `ams-web hash-password`");
+    expect(() => parseConfig({ web: { auth: { user: "admin", password_hash: "hunter2" } } }, "cfg")).toThrow(
+      "web.auth.password_hash: expected the output of `ams-web hash-password`",
+    );
     expect(() => parseConfig({ graphs: { refresh: "soon" } }, "cfg")).toThrow("graphs.refresh");
   });
 });

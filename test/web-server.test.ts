@@ -11,7 +11,12 @@ import { tempHome } from "./helpers.js";
 const SECRET = "SECRET-STORE-CONTENT";
 
 /** One request written byte for byte, so that no client library normalises the path. */
-function rawRequest(port: number, target: string, headers: Record<string, string> = {}, method = "GET"): Promise<{ status: number; head: string; body: string }> {
+function rawRequest(
+  port: number,
+  target: string,
+  headers: Record<string, string> = {},
+  method = "GET",
+): Promise<{ status: number; head: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     let data = "";
@@ -21,12 +26,19 @@ function rawRequest(port: number, target: string, headers: Record<string, string
       const [head = "", body = ""] = data.split("\r\n\r\n");
       resolve({ status: Number(head.split(" ")[1]), head, body });
     });
-    const lines = [`${method} ${target} HTTP/1.1`, "Host: 127.0.0.1", "Connection: close", ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    const lines = [
+      `${method} ${target} HTTP/1.1`,
+      "Host: 127.0.0.1",
+      "Connection: close",
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
     socket.write(`${lines.join("\r\n")}\r\n\r\n`);
   });
 }
 
-async function start(options: Partial<WebServerOptions> = {}): Promise<{ server: http.Server; port: number; home: string }> {
+async function start(
+  options: Partial<WebServerOptions> = {},
+): Promise<{ server: http.Server; port: number; home: string }> {
   const home = tempHome();
   const publicDir = path.join(home, "public");
   fs.mkdirSync(path.join(publicDir, ".git"), { recursive: true });
@@ -47,7 +59,9 @@ describe("ams-web server", () => {
   let port: number;
   let home: string;
   beforeAll(async () => {
-    ({ server, port, home } = await start({ routes: [healthzRoute, { method: "GET", path: "/metrics", handler: (_req, res) => void res.end("up 1\n") }] }));
+    ({ server, port, home } = await start({
+      routes: [healthzRoute, { method: "GET", path: "/metrics", handler: (_req, res) => void res.end("up 1\n") }],
+    }));
   });
   afterAll(() => stop(server));
 
@@ -55,7 +69,9 @@ describe("ams-web server", () => {
     const res = await rawRequest(port, "/");
     expect(res.status).toBe(200);
     expect(res.body).toContain("<title>AMS</title>");
-    expect(res.head).toMatch(/content-security-policy: default-src 'none'; img-src 'self'; style-src 'self'.*frame-ancestors 'none'/i);
+    expect(res.head).toMatch(
+      /content-security-policy: default-src 'none'; img-src 'self'; style-src 'self'.*frame-ancestors 'none'/i,
+    );
     expect(res.head).toMatch(/x-content-type-options: nosniff/i);
     expect(res.head).toMatch(/x-frame-options: DENY/i);
     expect(res.head).toMatch(/referrer-policy: no-referrer/i);
@@ -100,7 +116,9 @@ describe("ams-web server", () => {
 describe("basic authentication", () => {
   let server: http.Server;
   let port: number;
-  const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` });
+  const basic = (user: string, password: string) => ({
+    Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+  });
   beforeAll(async () => {
     ({ server, port } = await start({ auth: { user: "admin", password_hash: await hashPassword("correct horse") } }));
   });

@@ -9,7 +9,13 @@ const TYPE_ONLY = new Set(["infer", "input", "output", "core", "RefinementCtx"])
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const file = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === "node_modules" || entry.name.startsWith(".") || entry.name === "dist" || entry.name === "test" ? [] : sources(file);
+    if (entry.isDirectory())
+      return entry.name === "node_modules" ||
+        entry.name.startsWith(".") ||
+        entry.name === "dist" ||
+        entry.name === "test"
+        ? []
+        : sources(file);
     return entry.name.endsWith(".ts") ? [file] : [];
   });
 }

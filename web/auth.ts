@@ -7,7 +7,9 @@ const P = 1;
 const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, options: ScryptOptions, length: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => scrypt(password, salt, length, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, length, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 /** The config's `web.auth.password_hash` for a password: scrypt$N$r$p$salt$hash. */
@@ -32,7 +34,10 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
  * A checker of `Authorization: Basic` headers against one user. A header that passed once is
  * remembered (by its SHA-256, in memory) so that a page showing thirty charts costs one scrypt.
  */
-export function basicAuthChecker(auth: { user: string; password_hash: string }): (header: string | undefined) => Promise<boolean> {
+export function basicAuthChecker(auth: {
+  user: string;
+  password_hash: string;
+}): (header: string | undefined) => Promise<boolean> {
   const accepted = new Set<string>();
   const userDigest = digest(auth.user);
   return async (header) => {

@@ -23,7 +23,8 @@ function urls(host: string, port: number): string[] {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected 0 to 65535, got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port: expected 0 to 65535, got "${value}"`);
   return port;
 }
 
@@ -35,9 +36,16 @@ const program = amsProgram("ams-web", "Serve the dashboard (AMS_HOME/public) ove
     const host = opts.host ?? config.web.host;
     const port = opts.port === undefined ? config.web.port : parsePort(opts.port);
     if (!isLoopback(host) && !config.web.auth) {
-      log.warn(`listening on ${host} without authentication: anyone who can reach this port sees the dashboard (set web.auth)`);
+      log.warn(
+        `listening on ${host} without authentication: anyone who can reach this port sees the dashboard (set web.auth)`,
+      );
     }
-    const server = createWebServer({ publicDir: paths.publicDir, log, auth: config.web.auth, routes: amsRoutes(paths, config) });
+    const server = createWebServer({
+      publicDir: paths.publicDir,
+      log,
+      auth: config.web.auth,
+      routes: amsRoutes(paths, config),
+    });
     // Handlers first: whoever reads the printed URL may send SIGTERM at once.
     const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
@@ -55,7 +63,11 @@ const program = amsProgram("ams-web", "Serve the dashboard (AMS_HOME/public) ove
     });
     const actual = (server.address() as AddressInfo).port;
     log.info(`listening on ${host}:${actual}`);
-    process.stdout.write(`ams-web: serving ${paths.publicDir}\n${urls(host, actual).map((u) => `  ${u}\n`).join("")}`);
+    process.stdout.write(
+      `ams-web: serving ${paths.publicDir}\n${urls(host, actual)
+        .map((u) => `  ${u}\n`)
+        .join("")}`,
+    );
     await stopped;
   });
 

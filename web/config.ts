@@ -11,7 +11,10 @@ export const WebConfig = z
     /** HTTP basic authentication; off when absent. */
     auth: z
       .strictObject({
-        user: z.string().min(1).regex(/^[^:]+$/, "a user name cannot hold ':'"),
+        user: z
+          .string()
+          .min(1)
+          .regex(/^[^:]+$/, "a user name cannot hold ':'"),
         password_hash: z.string().regex(PASSWORD_HASH, "expected the output of `ams-web hash-password`"),
       })
       .optional(),

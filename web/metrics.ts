@@ -137,7 +137,13 @@ function addSamples(out: Exposition, samples: readonly Sample[], now: Date): voi
       out.add(name, help, [...server, ["metric", sample.metric_type], ...own], sample.value, time);
     }
     const age = (now.getTime() - time) / 1000;
-    out.add("ams_sample_age_seconds", "Seconds since the latest sample of each series was taken.", [...server, ["metric", sample.metric_type], ...own], age, time);
+    out.add(
+      "ams_sample_age_seconds",
+      "Seconds since the latest sample of each series was taken.",
+      [...server, ["metric", sample.metric_type], ...own],
+      age,
+      time,
+    );
   }
 }
 
@@ -145,13 +151,33 @@ function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatus
   for (const name of remotes) {
     const status = pulls[name];
     const server: Labels = [["server", name]];
-    out.add("ams_remote_up", "1 if the last pull of this remote's store succeeded, else 0 (also before the first pull).", server, status && !status.last_error ? 1 : 0);
+    out.add(
+      "ams_remote_up",
+      "1 if the last pull of this remote's store succeeded, else 0 (also before the first pull).",
+      server,
+      status && !status.last_error ? 1 : 0,
+    );
     if (!status) continue;
     if (status.last_success) {
-      out.add("ams_remote_last_success_timestamp_seconds", "Unix time of the last successful pull of this remote.", server, Date.parse(status.last_success) / 1000);
+      out.add(
+        "ams_remote_last_success_timestamp_seconds",
+        "Unix time of the last successful pull of this remote.",
+        server,
+        Date.parse(status.last_success) / 1000,
+      );
     }
-    out.add("ams_remote_last_attempt_timestamp_seconds", "Unix time of the last pull attempt of this remote.", server, Date.parse(status.last_attempt) / 1000);
-    out.add("ams_remote_pull_duration_seconds", "Seconds the last pull of this remote took.", server, status.duration_seconds);
+    out.add(
+      "ams_remote_last_attempt_timestamp_seconds",
+      "Unix time of the last pull attempt of this remote.",
+      server,
+      Date.parse(status.last_attempt) / 1000,
+    );
+    out.add(
+      "ams_remote_pull_duration_seconds",
+      "Seconds the last pull of this remote took.",
+      server,
+      status.duration_seconds,
+    );
   }
 }
 
@@ -183,7 +209,11 @@ export function metricsHandler(paths: Paths, config: Config, options: MetricsHan
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: string;
     try {
-      const [fleet, pulls, alerts] = await Promise.all([readFleet(paths, config), readPullStatus(paths), options.firingAlerts?.() ?? []]);
+      const [fleet, pulls, alerts] = await Promise.all([
+        readFleet(paths, config),
+        readPullStatus(paths),
+        options.firingAlerts?.() ?? [],
+      ]);
       body = renderMetrics({
         samples: fleet.samples,
         remotes: config.remotes.map((r) => r.name),

@@ -13,7 +13,8 @@ export interface WebServerOptions {
 
 /** No script anywhere: the pages are static HTML, CSS and SVG images. */
 const SECURITY_HEADERS: Record<string, string> = {
-  "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "Content-Security-Policy":
+    "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   "X-Content-Type-Options": "nosniff",
   "X-Frame-Options": "DENY",
   "Referrer-Policy": "no-referrer",
@@ -22,7 +23,11 @@ const SECURITY_HEADERS: Record<string, string> = {
 
 function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   const body = `${text}\n`;
-  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Content-Length": Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -51,7 +56,12 @@ export function refusePath(rawUrl: string): { status: number; reason: string } |
 export function createWebServer(options: WebServerOptions): http.Server {
   const routes = options.routes ?? [healthzRoute];
   const checkAuth = options.auth ? basicAuthChecker(options.auth) : undefined;
-  const files = serveStatic(options.publicDir, { dotfiles: "ignore", index: ["index.html"], redirect: false, fallthrough: true });
+  const files = serveStatic(options.publicDir, {
+    dotfiles: "ignore",
+    index: ["index.html"],
+    redirect: false,
+    fallthrough: true,
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
@@ -62,7 +72,9 @@ export function createWebServer(options: WebServerOptions): http.Server {
     const pathname = url.split(/[?#]/, 1)[0]!;
     const route = routes.find((r) => r.path === pathname && r.method === method);
     if (checkAuth && !route?.public && !(await checkAuth(req.headers.authorization))) {
-      return sendText(res, 401, "authentication required", { "WWW-Authenticate": 'Basic realm="AMS", charset="UTF-8"' });
+      return sendText(res, 401, "authentication required", {
+        "WWW-Authenticate": 'Basic realm="AMS", charset="UTF-8"',
+      });
     }
     if (route) return route.handler(req, res);
     if (method !== "GET") return sendText(res, 405, "method not allowed", { Allow: "GET, HEAD" });
@@ -78,7 +90,9 @@ export function createWebServer(options: WebServerOptions): http.Server {
     const started = performance.now();
     res.on("finish", () => {
       // The URL is quoted: a request line cannot write lines of its own into the log.
-      options.log.info(`${req.socket.remoteAddress ?? "?"} ${req.method} ${JSON.stringify(req.url)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
+      options.log.info(
+        `${req.socket.remoteAddress ?? "?"} ${req.method} ${JSON.stringify(req.url)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
+      );
     });
     handle(req, res).catch((err: unknown) => {
       options.log.error(`${req.method} ${JSON.stringify(req.url)}: ${(err as Error).message}`);

@@ -16,7 +16,15 @@ export function fleetSamples(server: string, now: number, processName = "node"):
     samples.push(
       { server_id: server, metric_type: "CPU", timestamp, value: Math.round(wave * 10) / 10, unit: "%" },
       { server_id: server, metric_type: "RAM", timestamp, value: 55, unit: "%" },
-      { server_id: server, metric_type: "Disk", timestamp, value: 24, unit: "%", labels: { mount: "/" }, details: { fs_type: "ext4" } },
+      {
+        server_id: server,
+        metric_type: "Disk",
+        timestamp,
+        value: 24,
+        unit: "%",
+        labels: { mount: "/" },
+        details: { fs_type: "ext4" },
+      },
       { server_id: server, metric_type: "Users", timestamp, value: i % 3, unit: "count" },
       { server_id: server, metric_type: "queue_depth", timestamp, value: i, unit: "jobs" },
       {
@@ -25,7 +33,10 @@ export function fleetSamples(server: string, now: number, processName = "node"):
         timestamp,
         value: 140 + i,
         unit: "count",
-        details: { top_cpu: [{ pid: 4242, name: processName, cpu_percent: 87.5, rss_bytes: 52428800 }], top_memory: [{ pid: 1, name: "systemd", cpu_percent: 0, rss_bytes: 10485760 }] },
+        details: {
+          top_cpu: [{ pid: 4242, name: processName, cpu_percent: 87.5, rss_bytes: 52428800 }],
+          top_memory: [{ pid: 1, name: "systemd", cpu_percent: 0, rss_bytes: 10485760 }],
+        },
       },
     );
   }
@@ -43,8 +54,19 @@ export function writeFleetHome(home: string, now = Date.now()): void {
     timestamp: new Date(now).toISOString(),
     value: 1,
     unit: "advisory",
-    details: { title: "Vulnérabilité <b>critique</b>", link: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2026-ALE-001/", published: new Date(now).toISOString(), id: "CERTFR-2026-ALE-001" },
+    details: {
+      title: "Vulnérabilité <b>critique</b>",
+      link: "https://www.cert.ssi.gouv.fr/alerte/CERTFR-2026-ALE-001/",
+      published: new Date(now).toISOString(),
+      id: "CERTFR-2026-ALE-001",
+    },
   };
-  fs.writeFileSync(path.join(home, "storage", "system_logs.json"), formatJsonArray([...fleetSamples("web-1", now), cert]));
-  fs.writeFileSync(path.join(home, "storage", "remote", "evil_logs.json"), formatJsonArray(fleetSamples(HOSTILE_SERVER, now, HOSTILE_PROCESS)));
+  fs.writeFileSync(
+    path.join(home, "storage", "system_logs.json"),
+    formatJsonArray([...fleetSamples("web-1", now), cert]),
+  );
+  fs.writeFileSync(
+    path.join(home, "storage", "remote", "evil_logs.json"),
+    formatJsonArray(fleetSamples(HOSTILE_SERVER, now, HOSTILE_PROCESS)),
+  );
 }

@@ -15,7 +15,13 @@ export interface TestSmtp {
  * over TLS. With `refuseSubject`, a mail whose subject holds that text is refused for good (554).
  */
 export async function startSmtp(
-  options: { port?: number; user?: string; password?: string; tls?: { key: string; cert: string }; refuseSubject?: string } = {},
+  options: {
+    port?: number;
+    user?: string;
+    password?: string;
+    tls?: { key: string; cert: string };
+    refuseSubject?: string;
+  } = {},
 ): Promise<TestSmtp> {
   const received: TestSmtp["received"] = [];
   const server = new SMTPServer({

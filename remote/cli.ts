@@ -13,9 +13,18 @@ const program = amsProgram(
       process.stdout.write(`no remotes configured in ${paths.config}\n`);
       return;
     }
-    const outcomes = await fetchRemotes(config.remotes, { paths, fetch: config.fetch, log, acceptNewHost: opts.acceptNewHost });
+    const outcomes = await fetchRemotes(config.remotes, {
+      paths,
+      fetch: config.fetch,
+      log,
+      acceptNewHost: opts.acceptNewHost,
+    });
     for (const o of outcomes) {
-      process.stdout.write(o.ok ? `${o.remote}: ${o.records} records (${o.durationSeconds} s)\n` : `${o.remote}: FAILED (${o.durationSeconds} s): ${o.error}\n`);
+      process.stdout.write(
+        o.ok
+          ? `${o.remote}: ${o.records} records (${o.durationSeconds} s)\n`
+          : `${o.remote}: FAILED (${o.durationSeconds} s): ${o.error}\n`,
+      );
     }
     if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
   });

@@ -8,7 +8,7 @@ import { mapWithLimit } from "../lib/concurrency.js";
 import { remoteCopy } from "../storage/fleet.js";
 import { readPullStatus, writePullStatus, type PullStatus, type PullStatuses } from "../storage/pull-status.js";
 import { readSamples } from "../storage/store.js";
-import type { FetchSettings, Remote } from "./remotes-config.js";
+import type { FetchSettings, Remote } from "./config.js";
 
 /**
  * Pulls each remote's store with the system scp into a temporary file next to its last good copy,
@@ -48,18 +48,26 @@ function remoteSpec(remote: Remote): string {
  * a shell string). prlimit caps the file scp may write, so an oversized store is cut off by the
  * kernel (SIGXFSZ) instead of filling the disk first; one byte over the cap tells "too large" apart.
  */
-export function scpCommand(remote: Remote, ctx: Pick<FetchContext, "paths" | "fetch" | "acceptNewHost">, target: string): { file: string; args: string[] } {
+export function scpCommand(
+  remote: Remote,
+  ctx: Pick<FetchContext, "paths" | "fetch" | "acceptNewHost">,
+  target: string,
+): { file: string; args: string[] } {
   const { fetch, paths } = ctx;
   const acceptNew = ctx.acceptNewHost ?? fetch.accept_new_host;
   const args = [
     `--fsize=${fetch.max_bytes + 1}`,
     "scp",
     "-B",
-    "-o", "BatchMode=yes",
-    "-o", `ConnectTimeout=${Math.max(1, Math.ceil(fetch.connect_timeout))}`,
-    "-o", `StrictHostKeyChecking=${acceptNew ? "accept-new" : "yes"}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `ConnectTimeout=${Math.max(1, Math.ceil(fetch.connect_timeout))}`,
+    "-o",
+    `StrictHostKeyChecking=${acceptNew ? "accept-new" : "yes"}`,
     // Errors only: keeps "Permanently added ..." out of the job's stderr without hiding failures.
-    "-o", "LogLevel=ERROR",
+    "-o",
+    "LogLevel=ERROR",
   ];
   if (fetch.known_hosts) args.push("-o", `UserKnownHostsFile=${path.resolve(paths.home, fetch.known_hosts)}`);
   args.push("-P", String(remote.port));
@@ -97,13 +105,22 @@ async function copyRemote(remote: Remote, ctx: FetchContext, temp: string): Prom
   if (result.timedOut) throw new Error(`timed out after ${ctx.fetch.timeout} s`);
   if (result.signal === "SIGXFSZ") throw new Error(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
   if (result.exitCode !== 0) {
-    const reason = result.stderr.split("\n").map((line) => line.trim()).filter(Boolean).join("; ") || result.shortMessage;
+    const reason =
+      result.stderr
+        .split("\n")
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .join("; ") || result.shortMessage;
     throw new Error(`scp failed (${result.signal ?? `exit ${result.exitCode}`}): ${reason}`);
   }
 }
 
 /** Checks the copy is an AMS store (current or original form) and counts its records. */
-async function validateCopy(remote: Remote, ctx: FetchContext, temp: string): Promise<{ records: number; skipped: number }> {
+async function validateCopy(
+  remote: Remote,
+  ctx: FetchContext,
+  temp: string,
+): Promise<{ records: number; skipped: number }> {
   const { size } = await fs.stat(temp);
   if (size > ctx.fetch.max_bytes) throw new Error(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
   let result;
@@ -159,7 +176,9 @@ export async function fetchRemotes(remotes: readonly Remote[], ctx: FetchContext
       const skipped = outcome.skipped ? `, ${outcome.skipped} unreadable skipped` : "";
       ctx.log.info(`${remote.name}: pulled ${outcome.records} records in ${outcome.durationSeconds} s${skipped}`);
     } else {
-      ctx.log.error(`${remote.name}: pull failed after ${outcome.durationSeconds} s, keeping the last good copy: ${outcome.error}`);
+      ctx.log.error(
+        `${remote.name}: pull failed after ${outcome.durationSeconds} s, keeping the last good copy: ${outcome.error}`,
+      );
     }
     return outcome;
   });

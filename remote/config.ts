@@ -16,14 +16,16 @@ const word = (what: string, pattern: RegExp) =>
   z.string().regex(pattern, `expected ${what}, not starting with '-' (no spaces, quotes or shell characters)`);
 
 /** A DNS name, an IPv4 address or an IPv6 address (without brackets). */
-const Host = z.union([
-  word("a host name or address", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/),
-  z.ipv6(),
-], { error: "expected a host name or address, not starting with '-' (no spaces, quotes or shell characters)" });
+const Host = z.union([word("a host name or address", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/), z.ipv6()], {
+  error: "expected a host name or address, not starting with '-' (no spaces, quotes or shell characters)",
+});
 
 const User = word("a user name", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/);
 
-const RemotePath = word("a file path of letters, digits and '/', '.', '_', '+', '-', '~'", /^[A-Za-z0-9_./~+][A-Za-z0-9_./~+-]{0,1023}$/);
+const RemotePath = word(
+  "a file path of letters, digits and '/', '.', '_', '+', '-', '~'",
+  /^[A-Za-z0-9_./~+][A-Za-z0-9_./~+-]{0,1023}$/,
+);
 
 /** A local file given to ssh as an option value: whitespace would split it into several files. */
 const LocalFile = z.string().regex(/^[^\s"'\\]+$/, "expected a file path without spaces, quotes or backslashes");
@@ -47,7 +49,8 @@ export const RemotesConfig = z
   .superRefine((remotes, ctx) => {
     const seen = new Set<string>();
     remotes.forEach((remote, index) => {
-      if (seen.has(remote.name)) ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate remote name "${remote.name}"` });
+      if (seen.has(remote.name))
+        ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate remote name "${remote.name}"` });
       seen.add(remote.name);
     });
   });
@@ -60,7 +63,11 @@ export const FetchConfig = z
     connect_timeout: Duration.default(10),
     /** Whole copy of one server; the copy is killed after it. */
     timeout: Duration.default(60),
-    max_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+    max_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     /** known_hosts file, relative to AMS_HOME. Default: ssh's own (~/.ssh/known_hosts). */
     known_hosts: LocalFile.optional(),
     /** Trust and remember the key of a host seen for the first time (StrictHostKeyChecking=accept-new). */
