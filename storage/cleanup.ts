@@ -110,7 +110,7 @@ interface Contribution {
 }
 
 /** Where each record goes: kept as it is, into an hourly bucket, into its server's CERT list, or away. */
-interface Sorted {
+interface Classified {
   kept: Entry[];
   buckets: Map<string, Bucket>;
   cert: Map<string, Entry[]>;
@@ -145,25 +145,25 @@ function addToBucket(buckets: Map<string, Bucket>, sample: Sample, hour: number,
   }
 }
 
-/** Step 1: sorts every record by age and kind, counting what it does in the report. */
-function sortRecords(records: readonly unknown[], options: CleanupOptions, report: CleanupReport): Sorted {
+/** Step 1: classifies every record by age and kind, counting what it does in the report. */
+function classifyRecords(records: readonly unknown[], options: CleanupOptions, report: CleanupReport): Classified {
   const { retention, now, fallbackServerId } = options;
   // Hour-aligned cutoffs: an hour is consolidated once, whole, when all of it is older than raw_days.
   const rawCutoff = floorHour(now.getTime() - retention.raw_days * DAY_MS);
   const rollupCutoff = floorHour(now.getTime() - retention.rollup_days * DAY_MS);
-  const sorted: Sorted = { kept: [], buckets: new Map(), cert: new Map() };
+  const classified: Classified = { kept: [], buckets: new Map(), cert: new Map() };
   records.forEach((record, index) => {
     const sample = normalizeRecord(record, fallbackServerId);
     if (!sample) {
       report.unreadable++;
-      sorted.kept.push({ record, index });
+      classified.kept.push({ record, index });
       return;
     }
     const time = Date.parse(sample.timestamp);
     if (sample.metric_type === "CERT") {
-      const list = sorted.cert.get(sample.server_id) ?? [];
+      const list = classified.cert.get(sample.server_id) ?? [];
       list.push({ record, index, time });
-      sorted.cert.set(sample.server_id, list);
+      classified.cert.set(sample.server_id, list);
       return;
     }
     const hour = floorHour(time);
@@ -175,17 +175,17 @@ function sortRecords(records: readonly unknown[], options: CleanupOptions, repor
     if (rollup?.period_seconds === ROLLUP_SECONDS) {
       // An earlier run's rollup: merged with any raw samples of the same hour that arrived late.
       const { count, min, max } = rollup;
-      addToBucket(sorted.buckets, sample, hour, { count, sum: sample.value * count, min, max, changed: false });
+      addToBucket(classified.buckets, sample, hour, { count, sum: sample.value * count, min, max, changed: false });
     } else if (rollup || time >= rawCutoff) {
       report.keptRaw += rollup ? 0 : 1;
-      sorted.kept.push({ record, index, time });
+      classified.kept.push({ record, index, time });
     } else {
       report.consolidated++;
       const v = sample.value;
-      addToBucket(sorted.buckets, sample, hour, { count: 1, sum: v, min: v, max: v, changed: true });
+      addToBucket(classified.buckets, sample, hour, { count: 1, sum: v, min: v, max: v, changed: true });
     }
   });
-  return sorted;
+  return classified;
 }
 
 /** Step 2: one record per bucket, oldest hour first; a bucket no raw sample joined keeps its record. */
@@ -197,9 +197,14 @@ function rollupEntries(buckets: Map<string, Bucket>, report: CleanupReport): Ent
   });
 }
 
+/**
+ * Classifies the records (kept, consolidated into hourly buckets, CERT, expired), keeps the newest
+ * CERT records per server, writes the buckets as rollups ahead of the records kept in file order,
+ * then caps the whole at max_bytes.
+ */
 export function cleanupSamples(records: readonly unknown[], options: CleanupOptions): CleanupResult {
   const report = emptyReport(records);
-  const { kept, buckets, cert } = sortRecords(records, options, report);
+  const { kept, buckets, cert } = classifyRecords(records, options, report);
   report.certDropped = limitCert(cert, options.retention.cert_keep, kept);
   const entries = rollupEntries(buckets, report);
   // Original file order for everything that was not consolidated, after the (older) rollups.
