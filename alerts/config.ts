@@ -4,7 +4,7 @@ import { NAME_PATTERN } from "../lib/server-name.js";
 
 /**
  * The `alerts` and `email` sections of ams.config.json. Every key has a default, so an install
- * with no config alerts on the issue's default rules and writes its mails to logs/outbox/.
+ * with no config alerts on the default rules below and writes its mails to logs/outbox/.
  */
 
 export const Severity = z.enum(["warning", "critical"]);
@@ -41,7 +41,10 @@ export const RuleConfig = z.strictObject({
 });
 export type RuleConfig = z.infer<typeof RuleConfig>;
 
-/** The issue's defaults: CPU > 90 % for 10 min, RAM > 90 % for 5 min, Disk ≥ 90 / ≥ 98 %, Processes > 500 for 10 min. */
+/**
+ * The default rules (README, "Rules"): CPU > 90 % for 10 min, RAM > 90 % for 5 min, Disk ≥ 90 / ≥ 98 %,
+ * Processes > 500 for 10 min.
+ */
 export const DEFAULT_RULES: Record<string, z.input<typeof RuleConfig>> = {
   cpu_high: { metric: "CPU", op: ">", threshold: 90, clear: 85, for: "10m", severity: "warning" },
   ram_high: { metric: "RAM", op: ">", threshold: 90, clear: 85, for: "5m", severity: "warning" },

@@ -10,7 +10,7 @@ export interface Point {
   span: number;
 }
 
-/** A series is server_id + metric_type + labels (DESIGN.md, "The record"). */
+/** A series is server_id + metric_type + labels (docs/ARCHITECTURE.md#the-record). */
 export interface Series {
   server: string;
   metric: string;

@@ -16,7 +16,7 @@ export interface Job {
   log: Logger;
 }
 
-/** A commander program with the options every AMS command shares (DESIGN.md: --help, --home). */
+/** A commander program with the options every AMS command shares (docs/ARCHITECTURE.md#commands: --help, --home). */
 export function amsProgram(name: string, description: string): Command {
   return new Command(name)
     .description(description)
@@ -32,7 +32,7 @@ export async function openJob(job: string, home?: string): Promise<Job> {
 }
 
 /**
- * Runs a program and turns the outcome into the exit codes of DESIGN.md: 0 success,
+ * Runs a program and turns the outcome into the exit codes of docs/ARCHITECTURE.md#commands: 0 success,
  * 1 a failure explained on stderr, 2 a usage error. Actions signal failure by setting process.exitCode.
  */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {

@@ -13,7 +13,7 @@ function findInstallDir(start: string): string {
   }
 }
 
-/** Every runtime file AMS reads or writes, derived from one data home (DESIGN.md, "Data home"). */
+/** Every runtime file AMS reads or writes, derived from one data home (docs/ARCHITECTURE.md#the-data-home). */
 export interface Paths {
   home: string;
   config: string;

@@ -1,8 +1,8 @@
-// Compiles every CLI ahead of time into its own entry point under dist/ (DESIGN.md: no TypeScript at
-// run time). Cron starts these many times an hour, so start-up is what counts: each CLI is bundled
-// on its own with its npm packages (one file loads faster than many), code a run may not need (the
-// plugin runner, the CERT parser) goes into chunks loaded on demand, and a few heavy packages stay
-// external.
+// Compiles every CLI ahead of time into its own entry point under dist/ (no TypeScript at run time,
+// docs/ARCHITECTURE.md#commands). Cron starts these many times an hour, so start-up is what counts:
+// each CLI is bundled on its own with its npm packages (one file loads faster than many), code a run
+// may not need (the plugin runner, the CERT parser) goes into chunks loaded on demand, and a few
+// heavy packages stay external.
 import { build } from "esbuild";
 import { readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";

@@ -38,6 +38,20 @@ async function refusal(file: string): Promise<string | undefined> {
 }
 
 /**
+ * Why a plugin may not take this file name, or undefined when it may: `taken` holds the built-in
+ * sensors' names in lower case, `siblings` every file name of the folder.
+ */
+function nameRefusal(name: string, taken: ReadonlySet<string>, siblings: ReadonlySet<string>): string | undefined {
+  if (!ServerName.safeParse(name).success)
+    return "has a name that is not a valid sensor name (letters, digits, '-', '_', '.')";
+  if (taken.has(name.toLowerCase())) return "has the name of a built-in sensor";
+  const statusOf = name.endsWith("_status") ? name.slice(0, -"_status".length) : undefined;
+  if (statusOf !== undefined && siblings.has(statusOf))
+    return `would mix its records with the status of plugin ${statusOf}`;
+  return undefined;
+}
+
+/**
  * The plugins of the folder, by name. A missing folder means no plugins. Files that may not run
  * (see refusal), whose name is not a valid metric name, or that would take the name of a built-in
  * sensor (`reserved`, compared case-insensitively), are skipped with a warning.
@@ -63,13 +77,7 @@ export async function findPlugins(dir: string, reserved: readonly string[], log:
   for (const name of entries) {
     if (name.startsWith(".")) continue; // hidden files, as run-parts ignores them
     const file = path.join(dir, name);
-    const why = !ServerName.safeParse(name).success
-      ? "has a name that is not a valid sensor name (letters, digits, '-', '_', '.')"
-      : taken.has(name.toLowerCase())
-        ? "has the name of a built-in sensor"
-        : name.endsWith("_status") && names.has(name.slice(0, -"_status".length))
-          ? `would mix its records with the status of plugin ${name.slice(0, -"_status".length)}`
-          : await refusal(file);
+    const why = nameRefusal(name, taken, names) ?? (await refusal(file));
     if (why) log.warn(`plugin ${file} skipped: it ${why}`);
     else plugins.push({ name, file });
   }

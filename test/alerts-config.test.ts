@@ -5,7 +5,7 @@ import { checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
 import { installDir } from "../lib/paths.js";
 
 describe("alerts config", () => {
-  test("defaults are the issue's rules", () => {
+  test("defaults are the README's rules", () => {
     const { alerts, email } = parseConfig({}, "c.json");
     expect(alerts.rules.cpu_high).toMatchObject({ metric: "CPU", op: ">", threshold: 90, clear: 85, for: 600 });
     expect(alerts.rules.ram_high).toMatchObject({ metric: "RAM", threshold: 90, for: 300 });

@@ -41,7 +41,7 @@ describe("crontab block", () => {
     expect(replaceBlock(`${own}${block}\n`, undefined)).toBe(own);
   });
 
-  test("the schedule of the issue, with absolute paths quoted for sh and cron", () => {
+  test("the schedule of crontab.example, with absolute paths quoted for sh and cron", () => {
     const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
     const schedule = jobs.map((l) =>
       l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js( \w+)? --home '\/data\/50\\%' .*$/, " $1$2"),

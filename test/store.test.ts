@@ -156,17 +156,29 @@ describe("store under concurrent jobs (built CLI)", () => {
       file,
       Array.from({ length: 100_000 }, (_, i) => sample(i % 100, { details: { pad: "x".repeat(40) } })),
     );
-    let count = 100_000;
-    for (let round = 0; round < 6; round++) {
+    // How long a whole run takes here, so that the kills land across all of it.
+    const started = Date.now();
+    expect((await runCli("ams-sensor", ["ram", "--home", home])).exitCode).toBe(0);
+    const fullRun = Date.now() - started;
+    let count = 100_001;
+    // Kills that landed while the writer held the store's lock (its lock folder is left behind):
+    // between reading the store and renaming the new one over it.
+    let killedMidWrite = 0;
+    for (let round = 0; round < 40 && killedMidWrite < 3; round++) {
+      // A killed holder's lock would be taken over after 5 s; removing it keeps the rounds short.
+      fs.rmSync(`${file}.lock`, { recursive: true, force: true });
       const child = runCli("ams-sensor", ["ram", "--home", home]);
-      await sleep(150 + round * 60);
+      await sleep(fullRun * (0.3 + 0.7 * Math.random()));
       child.kill("SIGKILL");
-      await child;
+      const outcome = await child;
+      if (outcome.signal === "SIGKILL" && fs.existsSync(`${file}.lock`)) killedMidWrite++;
       const records = await readJsonArray(file); // throws if the file is not a valid JSON array
       expect([count, count + 1]).toContain(records.length);
       count = records.length;
     }
-    // And the next run is not blocked for long by the lock the killed ones left.
+    expect(killedMidWrite).toBeGreaterThan(0);
+    // And the next run is not blocked for long by the lock the last killed writer left.
+    expect(fs.existsSync(`${file}.lock`)).toBe(killedMidWrite === 3);
     const after = await runCli("ams-sensor", ["ram", "--home", home]);
     expect(after.exitCode).toBe(0);
     expect(await readJsonArray(file)).toHaveLength(count + 1);
