@@ -8,6 +8,7 @@ import { FetchConfig, RemotesConfig } from "../remote/config.js";
 import { BackupsConfig } from "../backups/config.js";
 import { RetentionConfig } from "../storage/retention-config.js";
 import { LogsConfig } from "./log-config.js";
+import { DeadlinesConfig } from "./deadlines.js";
 import { ServerName } from "./server-name.js";
 import { GraphsConfig } from "../graphs/config.js";
 import { WebConfig } from "../web/config.js";
@@ -40,6 +41,7 @@ export const ConfigSchema = z.strictObject({
   retention: RetentionConfig,
   backups: BackupsConfig,
   logs: LogsConfig,
+  deadlines: DeadlinesConfig,
   ...alertingSections,
   graphs: GraphsConfig,
   web: WebConfig,
