@@ -19,10 +19,15 @@ export type ScheduledJob = keyof typeof DEFAULT_DEADLINES;
 
 const positive = Duration.refine((s) => s > 0, "must be more than 0 seconds");
 
+const deadline = (job: ScheduledJob) => positive.default(DEFAULT_DEADLINES[job]);
+
 export const DeadlinesConfig = z
-  .strictObject(
-    Object.fromEntries(Object.entries(DEFAULT_DEADLINES).map(([job, seconds]) => [job, positive.default(seconds)])) as {
-      [job in ScheduledJob]: z.ZodDefault<typeof positive>;
-    },
-  )
+  .strictObject({
+    sensor: deadline("sensor"),
+    "fetch-remote": deadline("fetch-remote"),
+    alert: deadline("alert"),
+    graphs: deadline("graphs"),
+    cleanup: deadline("cleanup"),
+    backup: deadline("backup"),
+  } satisfies Record<ScheduledJob, unknown>)
   .prefault({});
