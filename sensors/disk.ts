@@ -1,3 +1,4 @@
+import { DISK_STATUS, DISK_STATUS_METRIC } from "./disk-status.js";
 import { watchedMountStats } from "./mount-stats.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
@@ -36,10 +37,6 @@ export function fsUsage(stats: {
     ...(stats.files > 0 ? { inodesUsedPercent: ceilPercent(inodesUsed, stats.files) } : {}),
   };
 }
-
-/** disk_status values, on the scale of the plugins' statuses (Nagios: 0 OK, 2 CRITICAL, 3 UNKNOWN). */
-export const DISK_STATUS = { ok: 0, stuck: 2, failed: 3 } as const;
-export const DISK_STATUS_METRIC = "disk_status";
 
 export const disk: Sensor = {
   name: "disk",

@@ -75,6 +75,14 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
     ]);
     expect((await stored()).filter((s) => s.metric_type === "Disk" && s.labels?.mount === "/")).toHaveLength(3);
 
+    // The pages and the default alert rule see it.
+    expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
+    const page = fs.readFileSync(path.join(home, "public", "servers", "web-1.html"), "utf8");
+    expect(page).toContain(`<td>${dead.mountPoint}</td>`);
+    expect(page).toMatch(/<span class="error">stuck since <time/);
+    const alert = await runCli("ams-alert", ["--home", home, "check", "--dry-run"]);
+    expect(alert.stdout).toContain(`FIRED [critical] disk_unreadable/web-1{mount="${dead.mountPoint}"}`);
+
     // The server answers again: the stuck call returns, the next run measures the mount.
     await dead.thaw();
     expect(await waitFor(async () => (await statProcesses(dead.mountPoint)).length === 0)).toBe(true);
