@@ -66,8 +66,13 @@ export function acquireRunLock(file: string, now = new Date()): LockResult {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const me: LockHolder = { ...processIdentity("self")!, since: now.toISOString() };
   const mine = `${file}.${process.pid}.new`;
-  fs.writeFileSync(mine, `${JSON.stringify(me)}\n`);
   try {
+    try {
+      fs.writeFileSync(mine, `${JSON.stringify(me)}\n`);
+    } catch (err) {
+      // A full disk, most likely: say which file, so the admin knows where space is missing.
+      throw new Error(`${file}: cannot take the run lock: ${(err as Error).message}`);
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       if (linkNew(mine, file)) {
         return {
