@@ -1,5 +1,5 @@
 import { DISK_STATUS, DISK_STATUS_METRIC } from "./disk-status.js";
-import { watchedMountStats } from "./mount-stats.js";
+import { watchedMountStats, type FsStats } from "./mount-stats.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
 export interface FsUsage {
@@ -18,14 +18,7 @@ const ceilPercent = (part: number, whole: number) => Math.ceil((part * 100) / wh
  * blocks, so used / size would understate how close the disk is to full. Undefined for an
  * empty filesystem (df prints "-").
  */
-export function fsUsage(stats: {
-  bsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-}): FsUsage | undefined {
+export function fsUsage(stats: FsStats): FsUsage | undefined {
   const used = stats.blocks - stats.bfree;
   if (used + stats.bavail <= 0) return undefined;
   const inodesUsed = stats.files - stats.ffree;

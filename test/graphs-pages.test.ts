@@ -188,20 +188,24 @@ describe("servers that cannot be fully measured", () => {
     details: { fs_type: "nfs4", ...details },
   });
 
-  test("a mount whose statfs hangs shows as stuck since when, next to the mounts that answer", () => {
-    const dashboard = buildDashboard({
-      samples: [
-        disk(30, "/mnt/nfs", 40),
-        disk(1, "/", 24),
-        status(20, 2, { status: "stuck", since: at(20) }),
-        status(1, 2, { status: "stuck", since: at(20) }),
-      ],
+  const dashboardOf = (samples: Sample[], neverReported?: Map<string, number>) =>
+    buildDashboard({
+      samples,
       alerts: [],
       sources: [],
       now: NOW,
       refreshSeconds: 300,
       silentAfterSeconds: 900,
+      neverReported,
     });
+
+  test("a mount whose statfs hangs shows as stuck since when, next to the mounts that answer", () => {
+    const dashboard = dashboardOf([
+      disk(30, "/mnt/nfs", 40),
+      disk(1, "/", 24),
+      status(20, 2, { status: "stuck", since: at(20) }),
+      status(1, 2, { status: "stuck", since: at(20) }),
+    ]);
     const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
     const rows = page.match(/<tr><td>\/[^<]*<\/td>.*?<\/tr>/g)!;
     expect(rows[0]).toMatch(
@@ -229,15 +233,7 @@ describe("servers that cannot be fully measured", () => {
 
   test("a remote that never reported is listed: waiting, then silent after silent_after", () => {
     const build = (minutesSinceFirstAttempt: number) =>
-      buildDashboard({
-        samples: [disk(1, "/", 24)],
-        alerts: [],
-        sources: [],
-        now: NOW,
-        refreshSeconds: 300,
-        silentAfterSeconds: 900,
-        neverReported: new Map([["db-1", NOW.getTime() - minutesSinceFirstAttempt * 60_000]]),
-      });
+      dashboardOf([disk(1, "/", 24)], new Map([["db-1", NOW.getTime() - minutesSinceFirstAttempt * 60_000]]));
     expect(build(10).servers.map((s) => [s.name, s.status, s.lastSeen])).toEqual([
       ["db-1", "waiting", undefined],
       ["nas-1", "ok", at(1)],
