@@ -25,7 +25,7 @@ const SensorsConfig = z.strictObject({
     .prefault({}),
   disk: z
     .strictObject({
-      // A dead NFS mount can block statfs forever: each mount gets this long.
+      // A dead NFS mount can block statfs forever: each mount gets this long (sensors/mount-stats.ts).
       timeout: Duration.default(5),
       exclude_mounts: z.array(z.string()).default([]),
     })
