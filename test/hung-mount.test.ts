@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { amsPaths } from "../lib/paths.js";
 import { readSamples } from "../storage/store.js";
+import { installDir } from "../lib/paths.js";
 import { runCli, tempHome, writeConfig } from "./helpers.js";
 import { mountSshfs, type DeadMount } from "./support/dead-mount.js";
 
@@ -16,6 +17,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await dead?.remove();
 });
+
+/** The built ams-sensor, run where the mount is visible. */
+const sensor = (args: string[]) =>
+  dead.run(process.execPath, [path.join(installDir, "dist", "ams-sensor.js"), ...args], { timeout: 30_000 });
 
 /** The `stat -f` processes waiting on the mount, as ps sees them. */
 async function statProcesses(mountPoint: string): Promise<number[]> {
@@ -45,12 +50,12 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
       (await stored()).filter((s) => s.metric_type === metric && s.labels?.mount === dead.mountPoint);
 
     // Answering: measured like any disk.
-    const healthy = await runCli("ams-sensor", ["disk", "--home", home], { timeout: 30_000 });
+    const healthy = await sensor(["disk", "--home", home]);
     expect(healthy.exitCode).toBe(0);
     expect(await ofMount("Disk")).toHaveLength(1);
 
     await dead.freeze();
-    const first = await runCli("ams-sensor", ["disk", "--home", home], { timeout: 30_000 });
+    const first = await sensor(["disk", "--home", home]);
     expect(first.exitCode).toBe(0);
     expect(first.stderr).toContain(`${dead.mountPoint} does not answer statfs since`);
     expect(first.stderr).not.toContain("deadline");
@@ -64,7 +69,7 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
     expect(status!.details!.probe_pid).toBe(stuck[0]);
 
     // Later runs leave the mount alone: no second process waits on it.
-    const second = await runCli("ams-sensor", ["disk", "--home", home], { timeout: 30_000 });
+    const second = await sensor(["disk", "--home", home]);
     expect(second.exitCode).toBe(0);
     expect(second.stderr).toContain(`${dead.mountPoint} does not answer statfs since ${status!.details!.since}`);
     expect(await statProcesses(dead.mountPoint)).toEqual(stuck);
@@ -86,7 +91,7 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
     // The server answers again: the stuck call returns, the next run measures the mount.
     await dead.thaw();
     expect(await waitFor(async () => (await statProcesses(dead.mountPoint)).length === 0)).toBe(true);
-    const third = await runCli("ams-sensor", ["disk", "--home", home], { timeout: 30_000 });
+    const third = await sensor(["disk", "--home", home]);
     expect(third.exitCode).toBe(0);
     expect(third.stderr).toBe("");
     expect(await ofMount("Disk")).toHaveLength(2);

@@ -11,11 +11,14 @@ import { startSshd, type TestSshd } from "./sshd.js";
  * `thaw()` lets it answer again. `remove()` thaws, unmounts (lazily if need be) and stops sshd;
  * call it in afterAll, whatever happened.
  *
- * The mount lives outside the test run's temporary folder, so that removing that folder never
- * walks into a frozen mount.
+ * The mount exists only in a mount namespace of its own (`unshare --mount`): commands that should
+ * see it run there through `run()`; every other process of the machine, other tests included,
+ * never sees it, and removing a folder never walks into it.
  */
 export interface DeadMount {
   mountPoint: string;
+  /** Runs a command where the mount is visible; never throws. */
+  run(command: string, args: string[], options?: { timeout?: number }): ReturnType<typeof execa<{ reject: false }>>;
   freeze(): Promise<void>;
   thaw(): Promise<void>;
   remove(): Promise<void>;
@@ -37,7 +40,39 @@ async function descendants(pid: number): Promise<number[]> {
   return found;
 }
 
+/** A process holding a new mount namespace, private (mounts made in it stay in it). */
+async function mountNamespace() {
+  const holder = execa("unshare", ["--mount", "--propagation", "private", "sleep", "infinity"], { reject: false });
+  const ours = fs.readlinkSync("/proc/self/ns/mnt");
+  for (let i = 0; i < 100; i++) {
+    let theirs: string | undefined;
+    try {
+      theirs = fs.readlinkSync(`/proc/${holder.pid}/ns/mnt`);
+    } catch {
+      // not started yet
+    }
+    // Not the process itself: an async function would wait for it (a thenable) to end.
+    if (theirs && theirs !== ours)
+      return {
+        pid: holder.pid!,
+        stop: async () => {
+          holder.kill();
+          await holder;
+        },
+      };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  holder.kill();
+  throw new Error("unshare --mount did not give a mount namespace of its own");
+}
+
 export async function mountSshfs(): Promise<DeadMount> {
+  const namespace = await mountNamespace();
+  const run = (command: string, args: string[], options: { timeout?: number } = {}) =>
+    execa("nsenter", [`--target=${namespace.pid}`, "--mount", "--", command, ...args], {
+      reject: false,
+      timeout: options.timeout ?? 60_000,
+    });
   const sshd: TestSshd = await startSshd();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ams-sshfs-"));
   const exported = path.join(dir, "export");
@@ -45,7 +80,7 @@ export async function mountSshfs(): Promise<DeadMount> {
   fs.mkdirSync(exported);
   fs.mkdirSync(mountPoint);
   fs.writeFileSync(path.join(exported, "file"), "x".repeat(100_000));
-  await execa("sshfs", [
+  const mounted = await run("sshfs", [
     "-o",
     [
       `port=${sshd.port}`,
@@ -57,6 +92,11 @@ export async function mountSshfs(): Promise<DeadMount> {
     `${sshd.user}@${sshd.host}:${exported}`,
     mountPoint,
   ]);
+  if (mounted.exitCode !== 0) {
+    await namespace.stop();
+    await sshd.stop();
+    throw new Error(`sshfs failed: ${mounted.stderr}`);
+  }
   const listener = Number(fs.readFileSync(path.join(sshd.dir, "sshd.pid"), "utf8"));
   let frozen: number[] = [];
   const signal = async (name: string, pids: number[]) => {
@@ -68,6 +108,7 @@ export async function mountSshfs(): Promise<DeadMount> {
   };
   return {
     mountPoint,
+    run,
     async freeze() {
       frozen = await descendants(listener);
       if (frozen.length === 0) throw new Error("no sshd session serves the sshfs mount");
@@ -76,8 +117,9 @@ export async function mountSshfs(): Promise<DeadMount> {
     thaw,
     async remove() {
       await thaw();
-      const unmount = await execa("fusermount", ["-u", mountPoint], { reject: false, timeout: 10_000 });
-      if (unmount.exitCode !== 0) await execa("umount", ["-l", mountPoint], { reject: false, timeout: 10_000 });
+      const unmount = await run("fusermount", ["-u", mountPoint], { timeout: 10_000 });
+      if (unmount.exitCode !== 0) await run("umount", ["-l", mountPoint], { timeout: 10_000 });
+      await namespace.stop();
       await sshd.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
