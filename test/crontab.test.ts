@@ -162,14 +162,14 @@ describe("scripts/install-crontab on a throwaway user's crontab (Debian's cronta
   test("install twice → one block; the jobs run under cron's environment; uninstall leaves the other lines", async () => {
     await execa("crontab", ["-u", user, "-"], { input: USER_LINES });
     const home = path.join(userHome, "ams");
-    const installer = [process.execPath, path.join(installDir, "dist", "install-crontab.js")];
+    const install = [process.execPath, path.join(installDir, "dist", "install-crontab.js")];
 
-    const first = await asUser([...installer, "--home", home]);
+    const first = await asUser([...install, "--home", home]);
     expect([first.exitCode, first.stderr]).toEqual([0, ""]);
     expect(first.stdout).toContain(`${user}'s crontab: AMS block installed for AMS_HOME=${home}`);
     const installed = await userCrontab();
     expect(await ownCrontab()).toEqual(ownBefore); // read while the suite runs
-    const second = await asUser([...installer, "--home", home]);
+    const second = await asUser([...install, "--home", home]);
     expect(second.stdout).toContain("already up to date, nothing changed");
     expect(await userCrontab()).toBe(installed);
     expect(installed.match(/^# BEGIN AMS/gm)).toHaveLength(1);
@@ -189,10 +189,10 @@ describe("scripts/install-crontab on a throwaway user's crontab (Debian's cronta
     expect(fs.readFileSync(path.join(home, "logs", "cron.log"), "utf8")).toBe("");
     expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/INFO ram: 1 sample\(s\) stored/);
 
-    const removed = await asUser([...installer, "--uninstall"]);
+    const removed = await asUser([...install, "--uninstall"]);
     expect(removed.stdout).toContain("AMS block removed");
     expect(await userCrontab()).toBe(USER_LINES);
-    expect((await asUser([...installer, "--uninstall"])).stdout).toContain("no AMS block, nothing changed");
+    expect((await asUser([...install, "--uninstall"])).stdout).toContain("no AMS block, nothing changed");
     expect(await ownCrontab()).toEqual(ownBefore);
   });
 });
