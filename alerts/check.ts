@@ -8,6 +8,7 @@ import { readState, stateFile, writeState } from "../lib/state.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { readFleet } from "../storage/fleet.js";
 import { withFileLock } from "../storage/locked-file.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { certNotices } from "./cert.js";
 import { appendAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
@@ -74,8 +75,13 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
     else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
-  const servers = new Set([config.server_id, ...fleet.samples.map((s) => s.server_id)]);
-  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now);
+  const unreported = neverReported(
+    config.remotes.map((r) => r.name),
+    fleet.sources,
+    await readPullStatus(paths),
+  );
+  const servers = new Set([config.server_id, ...unreported.keys(), ...fleet.samples.map((s) => s.server_id)]);
+  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported);
   const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
     repeatSeconds: config.alerts.repeat,
     // The silent rule's line: a series quiet that long was not seen to hold its condition.

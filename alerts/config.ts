@@ -50,6 +50,8 @@ export const DEFAULT_RULES: Record<string, z.input<typeof RuleConfig>> = {
   ram_high: { metric: "RAM", op: ">", threshold: 90, clear: 85, for: "5m", severity: "warning" },
   disk_warning: { metric: "Disk", op: ">=", threshold: 90, clear: 88, severity: "warning" },
   disk_critical: { metric: "Disk", op: ">=", threshold: 98, clear: 96, severity: "critical" },
+  // disk_status: 2 a mount that hangs (dead network filesystem), 3 one that cannot be read (sensors/disk.ts).
+  disk_unreadable: { metric: "disk_status", op: ">=", threshold: 2, severity: "critical" },
   processes_high: { metric: "Processes", op: ">", threshold: 500, for: "10m", severity: "warning" },
 };
 

@@ -115,12 +115,16 @@ function thresholdConditions(samples: readonly Sample[], alerts: AlertsConfig): 
   return conditions;
 }
 
-/** One observation per server, now: minutes since its last sample against silent_after. */
+/**
+ * One observation per server, now: minutes since its last sample against silent_after. A server
+ * with no sample at all counts from the time in `expectedSince` (a remote's first pull attempt).
+ */
 function silentConditions(
   samples: readonly Sample[],
   servers: readonly string[],
   alerts: AlertsConfig,
   now: Date,
+  expectedSince: ReadonlyMap<string, number>,
 ): Condition[] {
   if (alerts.silent_after <= 0) return [];
   const last = new Map<string, number>();
@@ -130,8 +134,8 @@ function silentConditions(
   }
   const conditions: Condition[] = [];
   for (const server of new Set([...servers, ...last.keys()])) {
-    const lastAt = last.get(server);
-    // A server never heard from has no "since": nothing to say until its first sample.
+    const lastAt = last.get(server) ?? expectedSince.get(server);
+    // A server never heard from and not expected either has no "since": nothing to say yet.
     if (lastAt === undefined) continue;
     const silentSeconds = Math.max(0, (now.getTime() - lastAt) / 1000);
     const breach = silentSeconds >= alerts.silent_after;
@@ -168,12 +172,16 @@ export function ruleStillApplies(
   return ruleForServer(configured, a.server_id) !== undefined;
 }
 
-/** Every condition to judge this run: threshold rules per series, and silence per server of the fleet. */
+/**
+ * Every condition to judge this run: threshold rules per series, and silence per server of the
+ * fleet (`expectedSince`: when each server that never reported was first expected to).
+ */
 export function evaluateRules(
   samples: readonly Sample[],
   alerts: AlertsConfig,
   servers: readonly string[],
   now: Date,
+  expectedSince: ReadonlyMap<string, number> = new Map(),
 ): Condition[] {
-  return [...thresholdConditions(samples, alerts), ...silentConditions(samples, servers, alerts, now)];
+  return [...thresholdConditions(samples, alerts), ...silentConditions(samples, servers, alerts, now, expectedSince)];
 }

@@ -11,7 +11,7 @@ const program = amsProgram("ams-graphs", "Render the charts and pages of the das
     const range = opts.range === undefined ? undefined : findRange(opts.range);
     if (opts.range !== undefined && !range)
       throw new UsageError(`--range: unknown range "${opts.range}"; valid: ${RANGES.map((r) => r.name).join(", ")}`);
-    const job = await openJob("graphs", opts.home);
+    const job = await openJob("graphs", opts.home, { scheduled: true });
     const started = performance.now();
     const summary = await renderSite(job, { range: range?.name, server: opts.server }, now());
     const seconds = (performance.now() - started) / 1000;

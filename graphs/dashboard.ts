@@ -10,7 +10,8 @@ import { seriesKey } from "./series.js";
 
 /** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
 
-export type Status = "ok" | "warning" | "critical" | "silent";
+/** "waiting": a remote that never reported, not yet for silent_after since its first pull attempt. */
+export type Status = "ok" | "warning" | "critical" | "silent" | "waiting";
 
 export interface ServerView {
   name: string;
@@ -118,16 +119,24 @@ export interface DashboardInput {
   now: Date;
   refreshSeconds: number;
   silentAfterSeconds: number;
+  /** Remotes that never reported, with the time (ms) of their first pull attempt (storage/pull-status.ts). */
+  neverReported?: ReadonlyMap<string, number>;
 }
 
 export function buildDashboard(input: DashboardInput): Dashboard {
   const firing = firingAlerts(input.alerts);
   const latest = latestByServer(input.samples);
-  const servers = [...latest.keys()]
+  const unreported = input.neverReported ?? new Map<string, number>();
+  const servers = [...new Set([...latest.keys(), ...unreported.keys()])]
     .sort((a, b) => a.localeCompare(b))
     .map((name): ServerView => {
-      const list = latest.get(name)!;
+      const list = latest.get(name) ?? [];
       const own = firing.filter((e) => e.server_id === name);
+      const expected = unreported.get(name);
+      if (list.length === 0 && expected !== undefined) {
+        const silent = input.now.getTime() - expected >= input.silentAfterSeconds * 1000;
+        return { name, page: serverPage(name), status: silent ? "silent" : "waiting", latest: [], firing: own };
+      }
       const newest = list.map((s) => s.timestamp).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
       return {
         name,

@@ -4,7 +4,7 @@ import { readAlertHistory, type AlertEvent } from "../alerts/history.js";
 import type { Job } from "../lib/cli.js";
 import { installDir } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
-import { readPullStatus } from "../storage/pull-status.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { loadChartRenderer } from "./chart.js";
 import { planCharts, type ChartFilter } from "./charts.js";
 import { buildDashboard, CERT_METRIC } from "./dashboard.js";
@@ -65,6 +65,11 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     refreshSeconds: config.graphs.refresh,
     // The same line as the "server silent" alert rule, so the page and the mails agree.
     silentAfterSeconds: config.alerts.silent_after,
+    neverReported: neverReported(
+      config.remotes.map((r) => r.name),
+      fleet.sources,
+      pulls,
+    ),
   });
   const planned = planCharts(series, config, now.getTime());
   const toRender = planned.filter(

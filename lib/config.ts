@@ -8,6 +8,7 @@ import { FetchConfig, RemotesConfig } from "../remote/config.js";
 import { BackupsConfig } from "../backups/config.js";
 import { RetentionConfig } from "../storage/retention-config.js";
 import { LogsConfig } from "./log-config.js";
+import { DeadlinesConfig } from "./deadlines.js";
 import { ServerName } from "./server-name.js";
 import { GraphsConfig } from "../graphs/config.js";
 import { WebConfig } from "../web/config.js";
@@ -24,7 +25,7 @@ const SensorsConfig = z.strictObject({
     .prefault({}),
   disk: z
     .strictObject({
-      // A dead NFS mount can block statfs forever: each mount gets this long.
+      // A dead NFS mount can block statfs forever: each mount gets this long (sensors/mount-stats.ts).
       timeout: Duration.default(5),
       exclude_mounts: z.array(z.string()).default([]),
     })
@@ -40,6 +41,7 @@ export const ConfigSchema = z.strictObject({
   retention: RetentionConfig,
   backups: BackupsConfig,
   logs: LogsConfig,
+  deadlines: DeadlinesConfig,
   ...alertingSections,
   graphs: GraphsConfig,
   web: WebConfig,

@@ -3,7 +3,7 @@ import type { Config } from "./config.js";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-/** The install folder: the nearest folder above this code holding package.json (from lib/ in the sources, from dist/ or dist/chunks/ in the bundles). */
+/** The install folder: the nearest folder above this code holding package.json (from lib/ in the sources, from the build dist points to, dist-builds/<id>/ or its chunks/, in the bundles). */
 export const installDir = findInstallDir(path.dirname(fileURLToPath(import.meta.url)));
 
 function findInstallDir(start: string): string {

@@ -160,7 +160,11 @@ export async function pullRemote(remote: Remote, ctx: FetchContext): Promise<Pul
 
 /** The new status of a remote after `outcome`; a failure keeps the last success and its record count. */
 export function nextPullStatus(previous: PullStatus | undefined, outcome: PullOutcome): PullStatus {
-  const base = { last_attempt: outcome.startedAt.toISOString(), duration_seconds: outcome.durationSeconds };
+  const base = {
+    first_attempt: previous?.first_attempt ?? outcome.startedAt.toISOString(),
+    last_attempt: outcome.startedAt.toISOString(),
+    duration_seconds: outcome.durationSeconds,
+  };
   if (outcome.ok) return { ...base, last_success: outcome.startedAt.toISOString(), records: outcome.records };
   return { ...base, last_success: previous?.last_success, last_error: outcome.error, records: previous?.records };
 }
@@ -170,19 +174,19 @@ export function nextPullStatus(previous: PullStatus | undefined, outcome: PullOu
  * (only configured remotes are kept in it). Returns the outcomes in the order of `remotes`.
  */
 export async function fetchRemotes(remotes: readonly Remote[], ctx: FetchContext): Promise<PullOutcome[]> {
+  const previous = await readPullStatus(ctx.paths);
   const outcomes = await mapWithLimit(remotes, ctx.fetch.concurrency, async (remote) => {
     const outcome = await pullRemote(remote, ctx);
     if (outcome.ok) {
       const skipped = outcome.skipped ? `, ${outcome.skipped} unreadable skipped` : "";
       ctx.log.info(`${remote.name}: pulled ${outcome.records} records in ${outcome.durationSeconds} s${skipped}`);
     } else {
-      ctx.log.error(
-        `${remote.name}: pull failed after ${outcome.durationSeconds} s, keeping the last good copy: ${outcome.error}`,
-      );
+      const lastGood = previous[remote.name]?.last_success;
+      const kept = lastGood ? `keeping the last good copy (pulled ${lastGood})` : "no copy pulled yet";
+      ctx.log.error(`${remote.name}: pull failed after ${outcome.durationSeconds} s, ${kept}: ${outcome.error}`);
     }
     return outcome;
   });
-  const previous = await readPullStatus(ctx.paths);
   const statuses: PullStatuses = {};
   for (const remote of remotes) {
     const outcome = outcomes.find((o) => o.remote === remote.name);

@@ -14,7 +14,11 @@ const program = amsProgram("ams-sensor", "Measure this server and store the samp
   .option("--json", "print the samples as JSON instead of readable lines")
   .option("--dry-run", "measure and print, store nothing")
   .action(async (names: string[], opts: { home?: string; json?: boolean; dryRun?: boolean }) => {
-    const job = await openJob(JOB, opts.home);
+    // Each list of sensors is its own run: "cpu" every 2 minutes is not held back by a slow "cert".
+    const job = await openJob(JOB, opts.home, {
+      scheduled: !opts.dryRun,
+      instance: [...new Set(names)].sort().join("+"),
+    });
     const { sensors, unknown, valid } = await selectSensors(names, job);
     if (unknown.length > 0)
       throw new UsageError(

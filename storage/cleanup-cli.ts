@@ -35,7 +35,7 @@ program
   .option("--dry-run", "report what would change, change nothing")
   .action(async (opts: { dryRun?: boolean }, command: Command) => {
     const { home } = command.optsWithGlobals<{ home?: string }>();
-    const { paths, config, log } = await openJob(JOB, home);
+    const { paths, config, log } = await openJob(JOB, home, { scheduled: !opts.dryRun });
     const options = { retention: config.retention, now: now(), fallbackServerId: config.server_id };
     if (opts.dryRun) {
       process.stdout.write(
@@ -63,7 +63,10 @@ program
   .command("alerts")
   .description("bound storage/alerts_log.json by age and count (alerts.history), keeping alerts still firing")
   .action(async (_opts: unknown, command: Command) => {
-    const { paths, config, log } = await openJob(JOB, command.optsWithGlobals<{ home?: string }>().home);
+    const { paths, config, log } = await openJob(JOB, command.optsWithGlobals<{ home?: string }>().home, {
+      scheduled: true,
+      instance: "alerts",
+    });
     const { max_days, max_entries } = config.alerts.history;
     const firingKeys = await firingAlertKeys(paths.stateDir);
     const result = await pruneAlertHistory(paths.alertsLog, {

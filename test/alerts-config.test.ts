@@ -61,7 +61,17 @@ describe("alerts config", () => {
 
   test("rule metrics: built-ins, plus each plugin and its _status", () => {
     const known = knownMetrics(["check_nginx"]);
-    expect(known).toEqual(["CPU", "RAM", "Disk", "Processes", "Users", "CERT", "check_nginx", "check_nginx_status"]);
+    expect(known).toEqual([
+      "CPU",
+      "RAM",
+      "Disk",
+      "disk_status",
+      "Processes",
+      "Users",
+      "CERT",
+      "check_nginx",
+      "check_nginx_status",
+    ]);
     const ok = parseConfig(
       { alerts: { rules: { nginx: { metric: "check_nginx_status", op: ">=", threshold: 2 } } } },
       "c.json",
@@ -71,7 +81,7 @@ describe("alerts config", () => {
     expect(() => checkRuleMetrics(bad.alerts, known, "c.json")).toThrow(
       'c.json: alerts.rules.typo.metric: unknown metric "CPUU"',
     );
-    expect(knownMetrics([])).toHaveLength(6);
+    expect(knownMetrics([])).toHaveLength(7);
   });
 });
 

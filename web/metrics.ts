@@ -3,6 +3,7 @@ import type { Config } from "../lib/config.js";
 import type { Paths } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
+import { DISK_STATUS_METRIC } from "../sensors/disk-status.js";
 import type { Sample } from "../storage/sample.js";
 
 /**
@@ -35,6 +36,10 @@ const BUILTIN: Record<string, { name: string; help: string } | null> = {
   CPU: { name: "ams_cpu_percent", help: "CPU busy percent, latest sample." },
   RAM: { name: "ams_ram_percent", help: "Memory used percent (total minus available), latest sample." },
   Disk: { name: "ams_disk_used_percent", help: "Disk space used percent per mount, latest sample." },
+  [DISK_STATUS_METRIC]: {
+    name: "ams_disk_status",
+    help: "State of a mount that hung or failed: 2 stuck, 3 failed, 0 answering again; latest sample.",
+  },
   Processes: { name: "ams_processes", help: "Number of processes, latest sample." },
   Users: { name: "ams_users", help: "Number of logged-in user sessions, latest sample." },
   CERT: null,
