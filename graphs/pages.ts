@@ -1,4 +1,4 @@
-import type { AlertEvent } from "../alerts/history.js";
+import type { AlertEvent } from "../storage/alert-history.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
 import type { PlannedChart } from "./charts.js";

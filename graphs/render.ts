@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { readAlertHistory, type AlertEvent } from "../alerts/history.js";
-import type { Job } from "../lib/cli.js";
+import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
+import type { Job } from "../config/job.js";
 import { installDir } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus } from "../storage/pull-status.js";

@@ -1,20 +1,5 @@
 import { Command, CommanderError } from "commander";
-import type { Config } from "./config.js";
-import { loadJobConfig } from "./job-config.js";
-import { jobLogger, type Logger } from "./log.js";
-import { amsPaths, resolveHome, type Paths } from "./paths.js";
-
-/** A mistake in how the command was called: exit 2, like commander's own usage errors. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** Everything a job needs: where its files are, its validated config, its log. */
-export interface Job {
-  paths: Paths;
-  config: Config;
-  log: Logger;
-}
+import { UsageError } from "./usage-error.js";
 
 /** A commander program with the options every AMS command shares (DESIGN.md: --help, --home). */
 export function amsProgram(name: string, description: string): Command {
@@ -22,13 +7,6 @@ export function amsProgram(name: string, description: string): Command {
     .description(description)
     .option("--home <dir>", "AMS data folder (default: $AMS_HOME, else the install folder)")
     .exitOverride();
-}
-
-/** Resolves the data home from --home/$AMS_HOME and loads the config; throws ConfigError on bad config. */
-export async function openJob(job: string, home?: string): Promise<Job> {
-  const paths = amsPaths(resolveHome(home));
-  const config = await loadJobConfig(paths);
-  return { paths, config, log: jobLogger(paths.logsDir, job, config.logs) };
 }
 
 /**

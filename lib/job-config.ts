@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import os from "node:os";
-import type { Config } from "./config.js";
 import type { Paths } from "./paths.js";
 import { readState, writeState } from "./state.js";
 
@@ -9,9 +8,9 @@ declare const AMS_BUILD_ID: string | undefined;
 
 const STATE = "config";
 
-interface CachedConfig {
+interface CachedConfig<C> {
   key: string;
-  config: Config;
+  config: C;
 }
 
 /**
@@ -35,21 +34,21 @@ function cacheKey(file: string): string | undefined {
 }
 
 /**
- * The data home's config, validated. Validation builds every section's schema, which costs a cron
- * job more than the measurement itself; so the validated result is kept in storage/state/ and
- * reused while neither the file nor the build changes. A config that fails validation is never
- * cached: every run reports it again.
+ * The data home's config, validated by `load`. Validation builds every section's schema, which costs
+ * a cron job more than the measurement itself; so the validated result is kept in storage/state/
+ * and reused while neither the file nor the build changes, and `load` (which should import the
+ * schema lazily) is not called at all. A config that fails validation is never cached: every run
+ * reports it again.
  */
-export async function loadJobConfig(paths: Paths): Promise<Config> {
+export async function loadJobConfig<C>(paths: Paths, load: (file: string) => Promise<C>): Promise<C> {
   const key = cacheKey(paths.config);
   if (key !== undefined) {
-    const cached = await readState<CachedConfig>(paths.stateDir, STATE).catch(() => undefined);
+    const cached = await readState<CachedConfig<C>>(paths.stateDir, STATE).catch(() => undefined);
     if (cached?.key === key) return cached.config;
   }
-  const { loadConfig } = await import("./config.js");
-  const config = loadConfig(paths.config);
+  const config = await load(paths.config);
   // The config may hold a password hash: the cache is readable by its owner only, like the config should be.
   if (key !== undefined)
-    await writeState(paths.stateDir, STATE, { key, config } satisfies CachedConfig, 0o600).catch(() => undefined);
+    await writeState(paths.stateDir, STATE, { key, config } satisfies CachedConfig<C>, 0o600).catch(() => undefined);
   return config;
 }

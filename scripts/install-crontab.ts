@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { writeFileAtomic } from "../lib/atomic-write.js";
-import { amsProgram, runProgram, UsageError } from "../lib/cli.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { UsageError } from "../lib/usage-error.js";
 import { amsPaths, installDir, resolveHome } from "../lib/paths.js";
 import { renderBlock, replaceBlock } from "./crontab-block.js";
 

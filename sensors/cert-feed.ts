@@ -1,14 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-
-/** One CERT-FR advisory as its RSS feed lists it. */
-export interface Advisory {
-  title: string;
-  link: string;
-  /** ISO 8601 (UTC) from the item's pubDate. */
-  published: string;
-  /** CERTFR-2025-AVI-0337, taken from the link. */
-  id?: string;
-}
+import type { Advisory } from "../storage/advisory.js";
 
 const parser = new XMLParser({
   ignoreAttributes: true,
@@ -44,17 +35,4 @@ export function parseCertFeed(xml: string): Advisory[] {
 export function feedName(url: string): string {
   const parts = new URL(url).pathname.split("/").filter(Boolean);
   return parts.length >= 2 && parts.at(-1) === "feed" ? parts.at(-2)! : "all";
-}
-
-const idNumber = (id?: string) => Number(id?.split("-").at(-1) ?? -1);
-
-/**
- * Newest first. The feeds are not reliably ordered, so "latest" means the newest pubDate, then
- * the highest CERTFR number (DESIGN.md): never the first item.
- */
-export function compareAdvisories(
-  a: Pick<Advisory, "published" | "id">,
-  b: Pick<Advisory, "published" | "id">,
-): number {
-  return b.published.localeCompare(a.published) || idNumber(b.id) - idNumber(a.id);
 }

@@ -1,4 +1,4 @@
-import type { Advisory } from "./cert-feed.js";
+import { compareAdvisories, type Advisory } from "../storage/advisory.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
 // A CERT-FR feed is some tens of KiB: anything far larger is not a feed, and is not read whole.
@@ -50,7 +50,7 @@ export const cert: Sensor = {
   description: "New CERT-FR security advisories from the configured RSS feeds",
   async collect(ctx) {
     const { feeds, timeout } = ctx.config.sensors.cert;
-    const { compareAdvisories, feedName } = await import("./cert-feed.js");
+    const { feedName } = await import("./cert-feed.js");
     // All feeds or nothing: a half-read set of feeds would store a misleading "latest".
     const lists = await Promise.all(
       feeds.map(async (url) => ({ feed: feedName(url), advisories: await fetchFeed(url, timeout) })),

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { concurrencyLimit } from "../lib/concurrency.js";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import { ServerName } from "../lib/server-name.js";
 import type { Logger } from "../lib/log.js";
 import { readPluginOutput, type PluginRun } from "./plugin-output.js";

@@ -1,4 +1,4 @@
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";

@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { writePullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";

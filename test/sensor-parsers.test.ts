@@ -1,5 +1,6 @@
 import fs from "node:fs";
-import { compareAdvisories, feedName, parseCertFeed } from "../sensors/cert-feed.js";
+import { feedName, parseCertFeed } from "../sensors/cert-feed.js";
+import { compareAdvisories } from "../storage/advisory.js";
 import { cpuUsage, parseProcStat } from "../sensors/cpu.js";
 import { fsUsage, parseMountInfo, statfsWithin } from "../sensors/disk.js";
 import { formatSample } from "../sensors/format.js";

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { verifyPassword } from "../web/auth.js";
 import { amsPaths, installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";

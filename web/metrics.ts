@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
