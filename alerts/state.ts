@@ -166,7 +166,8 @@ export function advanceAlerts(
         delete a.since;
         continue;
       }
-      if (a.status === "ok" || (a.status === "pending" && gap > maxGapMs)) {
+      // Ok, or pending across a gap too long to have been seen holding: the condition starts anew.
+      if (a.status === "ok" || gap > maxGapMs) {
         a.status = "pending";
         a.since = isoLocal(new Date(o.since ?? o.at));
       }

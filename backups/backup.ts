@@ -124,7 +124,9 @@ export async function restoreBackup(paths: Paths, file: string, now: Date): Prom
     snapshot = await readSnapshot(file);
   } catch (err) {
     if (err instanceof InvalidSnapshotError || (err as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new Error(`${file}: refusing to restore: ${(err as Error).message}; nothing was changed`);
+      throw new Error(`${file}: refusing to restore: ${(err as Error).message}; nothing was changed`, {
+        cause: err,
+      });
     }
     throw err;
   }

@@ -40,8 +40,9 @@ export async function removeStale(publicDir: string, dir: string, keep: Readonly
   }
   // Deepest first, so that a folder whose subfolders were all emptied goes too.
   for (const folder of folders.sort((a, b) => b.length - a.length)) {
-    await fs.rmdir(path.join(publicDir, folder)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+    await fs.rmdir(path.join(publicDir, folder)).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
     });
   }
   return removed;

@@ -20,7 +20,7 @@ export async function readState<T>(stateDir: string, name: string): Promise<T | 
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 

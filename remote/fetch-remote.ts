@@ -127,7 +127,7 @@ async function validateCopy(
   try {
     result = await readSamples(temp, remote.name);
   } catch (err) {
-    throw new Error(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`);
+    throw new Error(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`, { cause: err });
   }
   if (result.samples.length === 0) {
     throw new Error(`${remote.path}: no valid AMS records (${result.skipped} unreadable)`);

@@ -43,7 +43,9 @@ function fileCrontab(file: string): CrontabTarget {
       }
     },
     // Replaced whole, so that cron never reads half a file (in /etc/cron.d it ignores the ".tmp" name meanwhile).
-    write: async (text) => void (await writeFileAtomic(file, text)),
+    write: async (text) => {
+      await writeFileAtomic(file, text);
+    },
   };
 }
 

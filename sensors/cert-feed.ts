@@ -13,11 +13,13 @@ const text = (value: unknown) => (typeof value === "string" ? value : typeof val
 
 /** The advisories of an RSS 2.0 document; throws, saying what is wrong, on anything else. */
 export function parseCertFeed(xml: string): Advisory[] {
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- its successor, fast-xml-validator, is a package of its own
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`malformed XML: ${valid.err.msg} (line ${valid.err.line})`);
-  const channel = parser.parse(xml)?.rss?.channel;
+  const doc = parser.parse(xml) as { rss?: { channel?: { item?: unknown[] } } } | undefined;
+  const channel = doc?.rss?.channel;
   if (!channel) throw new Error("not an RSS feed (no rss/channel element)");
-  const items: unknown[] = channel.item ?? [];
+  const items = channel.item ?? [];
   return items.map((raw, index) => {
     const item = raw as Record<string, unknown>;
     const title = text(item.title);

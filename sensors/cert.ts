@@ -34,14 +34,14 @@ async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[
       (err as Error).name === "TimeoutError"
         ? `no answer within ${timeoutSeconds} s`
         : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
-    throw new Error(`${url}: cannot fetch: ${reason}`);
+    throw new Error(`${url}: cannot fetch: ${reason}`, { cause: err });
   }
   // The XML parser is loaded here, not at start-up: the other sensors never need it.
   const { parseCertFeed } = await import("./cert-feed.js");
   try {
     return parseCertFeed(body);
   } catch (err) {
-    throw new Error(`${url}: ${(err as Error).message}`);
+    throw new Error(`${url}: ${(err as Error).message}`, { cause: err });
   }
 }
 

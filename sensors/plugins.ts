@@ -48,7 +48,7 @@ export async function findPlugins(dir: string, reserved: readonly string[], log:
     entries = (await fs.readdir(dir)).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new Error(`plugins folder ${dir}: ${(err as Error).message}`);
+    throw new Error(`plugins folder ${dir}: ${(err as Error).message}`, { cause: err });
   }
   // Whoever can add a file there can add a symlink to any program owned by root, and have it run
   // as the user running AMS (root, often, from cron): a folder others may write to runs nothing.
@@ -105,8 +105,8 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
       killGroup("SIGKILL");
       // A descendant that left the group (setsid, a daemon) may still hold our pipes open: stop
       // reading them, or the run would wait for that process, however long it lives.
-      subprocess.stdout?.destroy();
-      subprocess.stderr?.destroy();
+      subprocess.stdout.destroy();
+      subprocess.stderr.destroy();
     }, KILL_GRACE_MS);
   }, settings.timeout * 1000);
   const result = await subprocess;
@@ -115,6 +115,8 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
   killGroup("SIGKILL"); // whatever it left running in the background
   const stderr = Buffer.from(result.stderr).toString("utf8").trim();
   const stdout = result.stdout;
+  // Set by the timer above, which the type checker does not follow.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (timedOut) return { stdout, stderr, failure: `timed out after ${settings.timeout} s: killed` };
   if (result.isMaxBuffer)
     return {

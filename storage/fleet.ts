@@ -42,7 +42,7 @@ export async function readFleet(paths: Paths, config: FleetConfig): Promise<Flee
   for (const [name, file, fallbackId] of inputs) {
     try {
       const result = await readSamples(file, fallbackId);
-      samples.push(...result.samples);
+      for (const sample of result.samples) samples.push(sample);
       sources.push({ name, file, samples: result.samples.length, skipped: result.skipped });
     } catch (err) {
       sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });

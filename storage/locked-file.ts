@@ -184,10 +184,9 @@ export function appendJsonArray(
       if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions));
       return {};
     }
-    return rewriteLocked(file, async (records, text) => {
+    return rewriteLocked(file, (records, text) => {
       const added = typeof additions === "function" ? additions(records) : additions;
-      if (added.length === 0) return undefined;
-      return withAppended(Buffer.from(text), added);
+      return Promise.resolve(added.length === 0 ? undefined : withAppended(Buffer.from(text), added));
     });
   });
 }

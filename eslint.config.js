@@ -1,0 +1,132 @@
+// ESLint: typescript-eslint's strict type-checked rules, the import layers, and a few bans that
+// matter at data sizes. Run with `npm run lint`.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+/**
+ * The layers, top to bottom: CLIs (each feature's cli.ts, storage/cleanup-cli.ts,
+ * scripts/install-crontab.ts) and config/ (the whole config composed from the features' sections)
+ * → feature folders → storage/ → lib/. Imports point down only; features do not import each other
+ * except through the modules below.
+ */
+const FEATURES = ["sensors", "alerts", "graphs", "web", "backups", "remote"];
+/** Pure declarations a feature may import from another: they carry no I/O and no heavy package. */
+const SHARED_ACROSS_FEATURES = [
+  "sensors/catalogue.js", // the metrics' declarations (units, titles)
+  "sensors/format.js", // one line of text per sample, for mails and logs
+  "alerts/config.js", // the alert rules, which the charts draw as thresholds
+];
+const CLI_MODULES = ["../*/cli.js", "./cli.js", "../storage/cleanup-cli.js", "./cleanup-cli.js", "../scripts/*"];
+
+const message = (from, to) => `${from} may not import ${to}: imports point down (CLI → feature → storage → lib).`;
+
+/** `@typescript-eslint/no-restricted-imports` patterns for code in `folder`. */
+function layerPatterns(folder) {
+  const features = FEATURES.filter((f) => f !== folder);
+  const patterns = [{ group: CLI_MODULES, message: message(`${folder}/`, "a command-line entry point") }];
+  if (folder === "config") return patterns;
+  patterns.push({
+    group: ["../config/*"],
+    // The composed config's types flow down (features read their sections from it); its code does not.
+    allowTypeImports: folder !== "lib" && folder !== "storage",
+    message: message(
+      `${folder}/`,
+      folder === "lib" || folder === "storage" ? "config/ (the composed config)" : "config/ other than its types",
+    ),
+  });
+  const upward = folder === "lib" ? ["storage", ...FEATURES] : folder === "storage" ? FEATURES : features;
+  const allowed = folder === "lib" || folder === "storage" ? [] : SHARED_ACROSS_FEATURES;
+  patterns.push({
+    group: [
+      ...upward.map((f) => `../${f}/*`),
+      ...allowed.filter((m) => !m.startsWith(`${folder}/`)).map((m) => `!../${m}`),
+    ],
+    message: message(`${folder}/`, folder === "lib" || folder === "storage" ? "a feature" : "another feature"),
+  });
+  return patterns;
+}
+
+const layerRules = ["lib", "storage", "config", ...FEATURES].map((folder) => ({
+  files: [`${folder}/**/*.ts`],
+  ignores: folder === "storage" ? ["storage/cleanup-cli.ts"] : [`${folder}/cli.ts`],
+  rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns: layerPatterns(folder) }] },
+}));
+
+const nodeGlobals = Object.fromEntries(
+  ["process", "console", "Buffer", "URL", "setTimeout", "clearTimeout", "fetch", "AbortSignal", "require"].map(
+    (name) => [name, "readonly"],
+  ),
+);
+
+export default tseslint.config(
+  { ignores: ["dist/", "node_modules/", "public/", "test-artifacts/", "logs/", "storage/state/", "storage/remote/"] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ["*.js", "scripts/*.mjs", "test/support/*.js"] } },
+      globals: nodeGlobals,
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      // Control characters are what AMS strips from XML text and refuses in plugin output.
+      "no-control-regex": "off",
+      // With noUncheckedIndexedAccess, `map.get(k)!` after a check is the honest idiom, not a risk.
+      "@typescript-eslint/no-non-null-assertion": "off",
+      // Numbers and booleans read fine in messages; objects and undefined still may not slip in.
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true }],
+      // `() => res.end()` and `return send(res, …)` in a void function are early returns, not confusion.
+      "@typescript-eslint/no-confusing-void-expression": [
+        "error",
+        { ignoreArrowShorthand: true, ignoreVoidReturningFunctions: true },
+      ],
+    },
+  },
+  {
+    // Production code only: a test's arrays are fixtures of known size.
+    ignores: ["test/**"],
+    rules: {
+      // `x.push(...list)` and `Math.max(...list)` pass every element as an argument: past about
+      // 100 000 elements (a store's samples) that overflows the stack.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.property.name=/^(push|unshift)$/] > SpreadElement",
+          message: "Spreading into push/unshift overflows the stack on large arrays: use a loop.",
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name=/^(max|min)$/] > SpreadElement",
+          message: "Spreading into Math.max/Math.min overflows the stack on large arrays: use a loop or reduce.",
+        },
+      ],
+    },
+  },
+  ...layerRules,
+  {
+    files: ["test/**/*.ts"],
+    rules: {
+      // Tests parse command output and fixtures as JSON and assert on its shape: `any` is what they check.
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-call": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+      "@typescript-eslint/no-unsafe-argument": "off",
+      // Fakes implement async interfaces without awaiting anything.
+      "@typescript-eslint/require-await": "off",
+      // expect(fake.method) hands a method over unbound on purpose.
+      "@typescript-eslint/unbound-method": "off",
+      // afterAll guards what a failed beforeAll may have left unset, which the types cannot say.
+      "@typescript-eslint/no-unnecessary-condition": "off",
+      // Tests check SVGs with the validator the CERT sensor uses; its successor is a package of its own.
+      "@typescript-eslint/no-deprecated": "off",
+      // Column-aligned command output reads better with its spaces than with {2}.
+      "no-regex-spaces": "off",
+      // Page text measured character by character in the browser test is ASCII.
+      "@typescript-eslint/no-misused-spread": "off",
+    },
+  },
+  {
+    files: ["**/*.js", "**/*.mjs"],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
