@@ -1,6 +1,6 @@
-import fs from "node:fs";
 import os from "node:os";
 import { z } from "zod";
+import { readFileIfExistsSync } from "./if-exists.js";
 import { LogsConfig } from "./log-config.js";
 import { ServerName } from "./server-name.js";
 
@@ -44,13 +44,13 @@ export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown, sou
 
 /** Reads and validates a config file against `schema`; a missing file means every default. */
 export function readConfigFile<S extends z.ZodType>(schema: S, file: string): z.infer<S> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readFileIfExistsSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return validateConfig(schema, {}, file);
-    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
+    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`, { cause: err });
   }
+  if (text === undefined) return validateConfig(schema, {}, file);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import os from "node:os";
+import { ifExistsSync } from "./if-exists.js";
 import type { Paths } from "./paths.js";
 import { readState, writeState } from "./state.js";
 
@@ -19,12 +20,7 @@ interface CachedConfig<C> {
  */
 function cacheKey(file: string): string | undefined {
   if (typeof AMS_BUILD_ID !== "string") return undefined;
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
+  const stat = ifExistsSync(() => fs.statSync(file), undefined);
   // The ctime too: cp -p, tar or rsync can set the mtime back, nothing sets the ctime.
   return JSON.stringify([
     AMS_BUILD_ID,

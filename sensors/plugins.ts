@@ -2,8 +2,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { concurrencyLimit } from "../lib/concurrency.js";
+import { ifExists } from "../lib/if-exists.js";
 import type { Config } from "../config/ams-config.js";
-import { ServerName } from "../lib/server-name.js";
+import { NAME_PATTERN } from "../lib/server-name.js";
 import type { Logger } from "../lib/log.js";
 import { readPluginOutput, type PluginRun } from "./plugin-output.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
@@ -43,13 +44,11 @@ async function refusal(file: string): Promise<string | undefined> {
  * sensor (`reserved`, compared case-insensitively), are skipped with a warning.
  */
 export async function findPlugins(dir: string, reserved: readonly string[], log: Logger): Promise<PluginFile[]> {
-  let entries: string[];
-  try {
-    entries = (await fs.readdir(dir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+  const entries = await ifExists(() => fs.readdir(dir), undefined).catch((err: unknown) => {
     throw new Error(`plugins folder ${dir}: ${(err as Error).message}`, { cause: err });
-  }
+  });
+  if (!entries) return [];
+  entries.sort();
   // Whoever can add a file there can add a symlink to any program owned by root, and have it run
   // as the user running AMS (root, often, from cron): a folder others may write to runs nothing.
   const folder = await fs.stat(dir);
@@ -63,7 +62,7 @@ export async function findPlugins(dir: string, reserved: readonly string[], log:
   for (const name of entries) {
     if (name.startsWith(".")) continue; // hidden files, as run-parts ignores them
     const file = path.join(dir, name);
-    const why = !ServerName.safeParse(name).success
+    const why = !NAME_PATTERN.test(name)
       ? "has a name that is not a valid sensor name (letters, digits, '-', '_', '.')"
       : taken.has(name.toLowerCase())
         ? "has the name of a built-in sensor"
