@@ -1,5 +1,5 @@
 import os from "node:os";
-import { z } from "zod";
+import type { ZodType, z } from "zod";
 import { readFileIfExistsSync } from "./if-exists.js";
 import { LogsConfig } from "./log-config.js";
 import { ServerName } from "./server-name.js";
@@ -34,7 +34,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /** Validates a parsed configuration object against `schema`; `source` names it in errors. */
-export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown, source: string): z.infer<S> {
+export function validateConfig<S extends ZodType>(schema: S, raw: unknown, source: string): z.infer<S> {
   const result = schema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(`${source}: ${result.error.issues.map(describeIssue).join("; ")}`);
@@ -43,7 +43,7 @@ export function validateConfig<S extends z.ZodType>(schema: S, raw: unknown, sou
 }
 
 /** Reads and validates a config file against `schema`; a missing file means every default. */
-export function readConfigFile<S extends z.ZodType>(schema: S, file: string): z.infer<S> {
+export function readConfigFile<S extends ZodType>(schema: S, file: string): z.infer<S> {
   let text: string | undefined;
   try {
     text = readFileIfExistsSync(file);
