@@ -30,6 +30,7 @@ describe("imports point down: CLI → feature → storage → lib", () => {
     ["graphs/planted.ts", 'import { parseCertFeed } from "../sensors/cert-feed.js";'],
     ["graphs/planted.ts", 'import { loadConfig } from "../config/ams-config.js";'],
     ["alerts/planted.ts", 'import "../graphs/cli.js";'],
+    ["alerts/planted.ts", 'import "./cli.js";'],
     ["config/planted.ts", 'import "../storage/cleanup-cli.js";'],
   ])("%s may not: %s", async (file, line) => {
     const lines = await complaints(file, `${line}\n`);
@@ -53,6 +54,9 @@ describe("imports point down: CLI → feature → storage → lib", () => {
       await complaints("storage/cleanup-cli.ts", 'import { pruneAlertHistory } from "../alerts/prune.js";\n'),
     ).toEqual([]);
     expect(await complaints("alerts/cli.ts", 'import { pluginNames } from "../sensors/registry.js";\n')).toEqual([]);
+    // lib/cli.ts is the plumbing every command shares, not an entry point.
+    expect(await complaints("lib/planted.ts", 'import { amsProgram } from "./cli.js";\n')).toEqual([]);
+    expect(await complaints("web/planted.ts", 'import { amsProgram } from "../lib/cli.js";\n')).toEqual([]);
   });
 
   test("the tree has no upward import", async () => {
