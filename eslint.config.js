@@ -21,9 +21,18 @@ const CLI_MODULES = [...FEATURES.map((f) => `${f}/cli.js`), "storage/cleanup-cli
 
 const message = (from, to) => `${from} may not import ${to}: imports point down (CLI → feature → storage → lib).`;
 
+/** Below the features: they may not see the composed config at all, not even its types. */
+const isBottom = (folder) => folder === "lib" || folder === "storage";
+
+/** The folders whose code `folder` may not import: those above it, and for a feature the other features. */
+function forbiddenFolders(folder) {
+  if (folder === "lib") return ["storage", ...FEATURES];
+  if (folder === "storage") return FEATURES;
+  return FEATURES.filter((f) => f !== folder);
+}
+
 /** `@typescript-eslint/no-restricted-imports` patterns for code in `folder`. */
 function layerPatterns(folder) {
-  const features = FEATURES.filter((f) => f !== folder);
   const entryPoints = CLI_MODULES.map((m) =>
     m.startsWith(`${folder}/`) ? `./${m.slice(folder.length + 1)}` : `../${m}`,
   );
@@ -32,28 +41,50 @@ function layerPatterns(folder) {
   patterns.push({
     group: ["../config/*"],
     // The composed config's types flow down (features read their sections from it); its code does not.
-    allowTypeImports: folder !== "lib" && folder !== "storage",
-    message: message(
-      `${folder}/`,
-      folder === "lib" || folder === "storage" ? "config/ (the composed config)" : "config/ other than its types",
-    ),
+    allowTypeImports: !isBottom(folder),
+    message: message(`${folder}/`, isBottom(folder) ? "config/ (the composed config)" : "config/ other than its types"),
   });
-  const upward = folder === "lib" ? ["storage", ...FEATURES] : folder === "storage" ? FEATURES : features;
-  const allowed = folder === "lib" || folder === "storage" ? [] : SHARED_ACROSS_FEATURES;
+  const allowed = isBottom(folder) ? [] : SHARED_ACROSS_FEATURES.filter((m) => !m.startsWith(`${folder}/`));
   patterns.push({
-    group: [
-      ...upward.map((f) => `../${f}/*`),
-      ...allowed.filter((m) => !m.startsWith(`${folder}/`)).map((m) => `!../${m}`),
-    ],
-    message: message(`${folder}/`, folder === "lib" || folder === "storage" ? "a feature" : "another feature"),
+    group: [...forbiddenFolders(folder).map((f) => `../${f}/*`), ...allowed.map((m) => `!../${m}`)],
+    message: message(`${folder}/`, isBottom(folder) ? "a feature" : "another feature"),
   });
   return patterns;
 }
 
+/** A lazy `import("../x/…")` of a forbidden folder, which no-restricted-imports does not see. */
+function lazyUpwardImport(folder) {
+  if (folder === "config") return [];
+  const folders = ["config", ...forbiddenFolders(folder)].join("|");
+  return [
+    {
+      selector: `ImportExpression > Literal.source[value=/^\\.\\.\\W(${folders})\\W/]`,
+      message: message(`${folder}/`, "a folder above it or another feature, lazily or not"),
+    },
+  ];
+}
+
+// `x.push(...list)` and `Math.max(...list)` pass every element as an argument: past about
+// 100 000 elements (a store's samples) that overflows the stack.
+const NO_SPREAD_ARGUMENTS = [
+  {
+    selector: "CallExpression[callee.property.name=/^(push|unshift)$/] > SpreadElement",
+    message: "Spreading into push/unshift overflows the stack on large arrays: use a loop.",
+  },
+  {
+    selector: "CallExpression[callee.object.name='Math'][callee.property.name=/^(max|min)$/] > SpreadElement",
+    message: "Spreading into Math.max/Math.min overflows the stack on large arrays: use a loop or reduce.",
+  },
+];
+
 const layerRules = ["lib", "storage", "config", ...FEATURES].map((folder) => ({
   files: [`${folder}/**/*.ts`],
   ignores: folder === "storage" ? ["storage/cleanup-cli.ts"] : [`${folder}/cli.ts`],
-  rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns: layerPatterns(folder) }] },
+  rules: {
+    "@typescript-eslint/no-restricted-imports": ["error", { patterns: layerPatterns(folder) }],
+    // One no-restricted-syntax per file: the bans of all production code, and the lazy imports.
+    "no-restricted-syntax": ["error", ...NO_SPREAD_ARGUMENTS, ...lazyUpwardImport(folder)],
+  },
 }));
 
 const nodeGlobals = Object.fromEntries(
@@ -90,19 +121,7 @@ export default tseslint.config(
     // Production code only: a test's arrays are fixtures of known size.
     ignores: ["test/**"],
     rules: {
-      // `x.push(...list)` and `Math.max(...list)` pass every element as an argument: past about
-      // 100 000 elements (a store's samples) that overflows the stack.
-      "no-restricted-syntax": [
-        "error",
-        {
-          selector: "CallExpression[callee.property.name=/^(push|unshift)$/] > SpreadElement",
-          message: "Spreading into push/unshift overflows the stack on large arrays: use a loop.",
-        },
-        {
-          selector: "CallExpression[callee.object.name='Math'][callee.property.name=/^(max|min)$/] > SpreadElement",
-          message: "Spreading into Math.max/Math.min overflows the stack on large arrays: use a loop or reduce.",
-        },
-      ],
+      "no-restricted-syntax": ["error", ...NO_SPREAD_ARGUMENTS],
     },
   },
   ...layerRules,
