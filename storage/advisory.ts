@@ -12,7 +12,7 @@ const idNumber = (id?: string) => Number(id?.split("-").at(-1) ?? -1);
 
 /**
  * Newest first. The feeds are not reliably ordered, so "latest" means the newest pubDate, then
- * the highest CERTFR number (DESIGN.md): never the first item.
+ * the highest CERTFR number: never the first item.
  */
 export function compareAdvisories(
   a: Pick<Advisory, "published" | "id">,
