@@ -64,9 +64,9 @@ const input: MetricsInput = {
     gone: { last_attempt: "2026-11-25T13:08:00.000Z", duration_seconds: 1 }, // no longer configured
   },
   alerts: [
-    { rule: "cpu_high", server: "web-1", severity: "critical" },
-    { rule: "cpu_high", server: "web-1", severity: "critical" }, // reported twice: one series
-    { rule: "disk_full", server: ODD, severity: "warning", labels: { mount: "/" } },
+    { rule: "cpu_high", server_id: "web-1", severity: "critical" },
+    { rule: "cpu_high", server_id: "web-1", severity: "critical" }, // reported twice: one series
+    { rule: "disk_full", server_id: ODD, severity: "warning", labels: { mount: "/" } },
   ],
   now: NOW,
 };
@@ -182,7 +182,7 @@ describe("metricsHandler", () => {
     });
 
     const handler = metricsHandler(paths, config, {
-      firingAlerts: async () => [{ rule: "server_silent", server: "web-2", severity: "critical" }],
+      firingAlerts: async () => [{ rule: "server_silent", server_id: "web-2", severity: "critical" }],
       now: () => NOW,
     });
     const server = http.createServer((req, res) => void handler(req, res));

@@ -22,15 +22,6 @@ export const healthzRoute: Route = { method: "GET", path: "/healthz", handler: h
 
 /** The endpoints ams-web answers itself for a data home; adding one is one line here. */
 export function amsRoutes(paths: Paths, config: Config): Route[] {
-  const firing = async () =>
-    (await readFiringAlerts(paths.stateDir)).map((a) => ({
-      rule: a.rule,
-      server: a.server_id,
-      severity: a.severity,
-      labels: a.labels,
-    }));
-  return [
-    healthzRoute,
-    { method: "GET", path: "/metrics", handler: metricsHandler(paths, config, { firingAlerts: firing }) },
-  ];
+  const firingAlerts = () => readFiringAlerts(paths.stateDir);
+  return [healthzRoute, { method: "GET", path: "/metrics", handler: metricsHandler(paths, config, { firingAlerts }) }];
 }
