@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
-import { amsProgram, openJob, runProgram, type Job, type RunOptions } from "../lib/cli.js";
+import { openJob, type Job, type RunOptions } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
 import { installDir } from "../lib/paths.js";
 import { pluginNames } from "../sensors/registry.js";

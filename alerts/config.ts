@@ -83,6 +83,14 @@ function withOverride(rule: RuleConfig, o: z.infer<typeof RuleOverride> | undefi
   };
 }
 
+/** True when `labels` include every label a rule asks for. */
+export function labelsMatch(
+  labels: Record<string, string> | undefined,
+  wanted: Record<string, string> | undefined,
+): boolean {
+  return Object.entries(wanted ?? {}).every(([k, v]) => labels?.[k] === v);
+}
+
 /** The rule as it applies to one server; undefined when that server turns it off. */
 export function ruleForServer(rule: RuleConfig, server: string): EffectiveRule | undefined {
   const o = rule.servers[server];

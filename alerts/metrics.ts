@@ -1,5 +1,5 @@
 import { ConfigError } from "../lib/config.js";
-import { DISK_STATUS_METRIC } from "../sensors/disk-status.js";
+import { DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import type { AlertsConfig } from "./config.js";
 
 /** Metric types the built-in sensors write. */

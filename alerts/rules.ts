@@ -1,5 +1,5 @@
 import type { Sample } from "../storage/sample.js";
-import { ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
+import { labelsMatch, ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
 
 /**
  * Stage 1 of the alert pipeline (pure): samples + rules + now → one condition per
@@ -51,28 +51,21 @@ const compare: Record<Operator, (a: number, b: number) => boolean> = {
   "<=": (a, b) => a <= b,
 };
 
-function labelsText(labels: Record<string, string> | undefined): string {
+/** {fs="ext4",mount="/"}, sorted; "" without labels: the labels part of an alert key. */
+function labelSelectorText(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return entries.length === 0 ? "" : `{${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
 }
 
 export function alertKey(rule: string, server: string, labels?: Record<string, string>): string {
-  return `${rule}/${server}${labelsText(labels)}`;
-}
-
-/** True when `labels` include every label a rule asks for. */
-export function labelsMatch(
-  labels: Record<string, string> | undefined,
-  wanted: Record<string, string> | undefined,
-): boolean {
-  return Object.entries(wanted ?? {}).every(([k, v]) => labels?.[k] === v);
+  return `${rule}/${server}${labelSelectorText(labels)}`;
 }
 
 /** Samples grouped by series (server + metric + labels), each group in time order. */
 function seriesOf(samples: readonly Sample[]): Map<string, Sample[]> {
   const series = new Map<string, Sample[]>();
   for (const sample of samples) {
-    const id = `${sample.server_id}\u0000${sample.metric_type}\u0000${labelsText(sample.labels)}`;
+    const id = `${sample.server_id}\u0000${sample.metric_type}\u0000${labelSelectorText(sample.labels)}`;
     const group = series.get(id);
     if (group) group.push(sample);
     else series.set(id, [sample]);

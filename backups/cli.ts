@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
-import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { createBackup, listSnapshots, readSnapshot, resolveSnapshot, restoreBackup } from "./backup.js";
 import type { Snapshot } from "./snapshot.js";
 

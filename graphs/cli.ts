@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { amsProgram, openJob, runProgram, UsageError } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { UsageError } from "../lib/usage-error.js";
 import { now } from "../lib/clock.js";
 import { RANGES, findRange } from "./ranges.js";
 import { renderSite } from "./render.js";

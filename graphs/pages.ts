@@ -1,6 +1,6 @@
-import type { AlertEvent } from "../alerts/history.js";
+import type { AlertEvent } from "../storage/alert-history.js";
 import { isoLocal } from "../lib/time.js";
-import { DISK_STATUS, DISK_STATUS_METRIC } from "../sensors/disk-status.js";
+import { DISK_STATUS, DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import type { Sample } from "../storage/sample.js";
 import type { PlannedChart } from "./charts.js";
 import { metricTitle } from "./charts.js";
@@ -129,7 +129,7 @@ function processTable(caption: string, rows: readonly ProcessRow[]): Html {
 }
 
 const detail = (sample: Sample, key: string) =>
-  typeof sample.details?.[key] === "string" ? (sample.details[key] as string) : undefined;
+  typeof sample.details?.[key] === "string" ? sample.details[key] : undefined;
 
 /** One row per mount: its last Disk sample, and its disk_status when that is newer (a mount that hangs or fails). */
 function diskRows(latest: readonly Sample[]): { mount: string; usage?: Sample; status?: Sample }[] {

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import type { Config } from "./config.js";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -48,6 +47,3 @@ export function amsPaths(home: string): Paths {
     publicDir: path.join(home, "public"),
   };
 }
-
-/** The plugins folder of a data home (sensors.plugins.dir, relative to the home unless absolute). */
-export const pluginsDir = (paths: Paths, config: Config) => path.resolve(paths.home, config.sensors.plugins.dir);

@@ -71,7 +71,7 @@ export function acquireRunLock(file: string, now = new Date()): LockResult {
       fs.writeFileSync(mine, `${JSON.stringify(me)}\n`);
     } catch (err) {
       // A full disk, most likely: say which file, so the admin knows where space is missing.
-      throw new Error(`${file}: cannot take the run lock: ${(err as Error).message}`);
+      throw new Error(`${file}: cannot take the run lock: ${(err as Error).message}`, { cause: err });
     }
     for (let attempt = 0; attempt < 3; attempt++) {
       if (linkNew(mine, file)) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { fetchRemotes } from "./fetch-remote.js";
 
 const program = amsProgram(

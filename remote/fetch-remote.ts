@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
+import { replaceWithFile } from "../lib/atomic-write.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { mapWithLimit } from "../lib/concurrency.js";
@@ -76,23 +77,6 @@ export function scpCommand(
   return { file: "prlimit", args };
 }
 
-/** Flushes `temp` and renames it over `file`, so readers see the old copy or the new one, never a mix. */
-async function replaceWith(temp: string, file: string): Promise<void> {
-  const handle = await fs.open(temp, "r+");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-  const dir = await fs.open(path.dirname(file), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
 /** Copies the store into `temp`; throws saying why when scp did not bring a whole file. */
 async function copyRemote(remote: Remote, ctx: FetchContext, temp: string): Promise<void> {
   const { file, args } = scpCommand(remote, ctx, temp);
@@ -127,7 +111,7 @@ async function validateCopy(
   try {
     result = await readSamples(temp, remote.name);
   } catch (err) {
-    throw new Error(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`);
+    throw new Error(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`, { cause: err });
   }
   if (result.samples.length === 0) {
     throw new Error(`${remote.path}: no valid AMS records (${result.skipped} unreadable)`);
@@ -147,7 +131,7 @@ export async function pullRemote(remote: Remote, ctx: FetchContext): Promise<Pul
     await fs.mkdir(ctx.paths.remoteDir, { recursive: true });
     await copyRemote(remote, ctx, temp);
     const counts = await validateCopy(remote, ctx, temp);
-    await replaceWith(temp, dest);
+    await replaceWithFile(temp, dest);
     return { remote: remote.name, ok: true, startedAt, durationSeconds: elapsed(), ...counts };
   } catch (err) {
     // A local failure too (disk full, storage/remote not writable) is this remote's outcome: the

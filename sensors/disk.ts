@@ -1,4 +1,4 @@
-import { DISK_STATUS, DISK_STATUS_METRIC } from "./disk-status.js";
+import { DISK_STATUS, DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import { watchedMountStats, type FsStats } from "./mount-stats.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 

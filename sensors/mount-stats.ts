@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import { processIdentity, stillRunning, type ProcessIdentity } from "../lib/process-identity.js";
 import { readState, stateFile, writeState } from "../lib/state.js";
 import { withFileLock } from "../storage/locked-file.js";
@@ -154,8 +154,8 @@ function startProbe(mountPoint: string, seconds: number): Probe {
   const result = new Promise<ProbeResult>((resolve) => {
     let out = "";
     let err = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (err += chunk));
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
     const timer = setTimeout(() => {
       child.stdout.destroy();
       child.stderr.destroy();

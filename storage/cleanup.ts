@@ -93,7 +93,7 @@ function limitCert(cert: Map<string, Entry[]>, keep: number, out: Entry[]): numb
   let dropped = 0;
   for (const entries of cert.values()) {
     entries.sort((a, b) => b.time! - a.time!);
-    out.push(...entries.slice(0, keep));
+    for (const entry of entries.slice(0, keep)) out.push(entry);
     dropped += Math.max(0, entries.length - keep);
   }
   return dropped;
@@ -209,7 +209,7 @@ export function cleanupSamples(records: readonly unknown[], options: CleanupOpti
   const entries = rollupEntries(buckets, report);
   // Original file order for everything that was not consolidated, after the (older) rollups.
   kept.sort((a, b) => a.index - b.index);
-  entries.push(...kept);
+  for (const entry of kept) entries.push(entry);
   const result = capBytes(entries, options.retention.max_bytes, report);
   report.recordsAfter = result.length;
   return { records: result, report };

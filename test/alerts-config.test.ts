@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
 import { installDir } from "../lib/paths.js";
 

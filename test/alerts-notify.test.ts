@@ -61,7 +61,7 @@ describe("secrets", () => {
     );
     const error = await notifier.send(mail).then(
       () => undefined,
-      (e: Error) => e,
+      (e: unknown) => e as Error,
     );
     expect(error?.message).toMatch(/Invalid username or password/);
     expect(error?.message).not.toContain("wrong-pass");

@@ -3,7 +3,7 @@ import net from "node:net";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { execa } from "execa";
-import { loadConfig } from "../lib/config.js";
+import { loadConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus } from "../storage/pull-status.js";

@@ -1,5 +1,5 @@
-import type { AlertEvent } from "../alerts/history.js";
-import { buildDashboard, firingAlerts, latestAdvisories, serverStatus } from "../graphs/dashboard.js";
+import type { AlertEvent } from "../storage/alert-history.js";
+import { buildDashboard, firingInHistory, latestAdvisories, serverStatus } from "../graphs/dashboard.js";
 import { renderIndexPage, renderServerPage } from "../graphs/pages.js";
 import type { Sample } from "../storage/sample.js";
 
@@ -95,7 +95,7 @@ describe("dashboard model", () => {
       alert("a", "resolved", "warning", 10),
       alert("b", "reminded", "critical", 5),
     ];
-    expect(firingAlerts(events).map((e) => `${e.server_id} ${e.event}`)).toEqual(["b reminded"]);
+    expect(firingInHistory(events).map((e) => `${e.server_id} ${e.event}`)).toEqual(["b reminded"]);
   });
 
   test("status: silent beats everything, then critical, warning, ok", () => {

@@ -71,7 +71,9 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
     // Later runs leave the mount alone: no second process waits on it.
     const second = await sensor(["disk", "--home", home]);
     expect(second.exitCode).toBe(0);
-    expect(second.stderr).toContain(`${dead.mountPoint} does not answer statfs since ${status!.details!.since}`);
+    expect(second.stderr).toContain(
+      `${dead.mountPoint} does not answer statfs since ${String(status!.details!.since)}`,
+    );
     expect(await statProcesses(dead.mountPoint)).toEqual(stuck);
     const statuses = await ofMount("disk_status");
     expect(statuses.map((s) => [s.value, s.details!.since])).toEqual([

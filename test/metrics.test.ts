@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { execa } from "execa";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { writePullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
@@ -64,9 +64,9 @@ const input: MetricsInput = {
     gone: { last_attempt: "2026-11-25T13:08:00.000Z", duration_seconds: 1 }, // no longer configured
   },
   alerts: [
-    { rule: "cpu_high", server: "web-1", severity: "critical" },
-    { rule: "cpu_high", server: "web-1", severity: "critical" }, // reported twice: one series
-    { rule: "disk_full", server: ODD, severity: "warning", labels: { mount: "/" } },
+    { rule: "cpu_high", server_id: "web-1", severity: "critical" },
+    { rule: "cpu_high", server_id: "web-1", severity: "critical" }, // reported twice: one series
+    { rule: "disk_full", server_id: ODD, severity: "warning", labels: { mount: "/" } },
   ],
   now: NOW,
 };
@@ -185,7 +185,7 @@ describe("metricsHandler", () => {
     });
 
     const handler = metricsHandler(paths, config, {
-      firingAlerts: async () => [{ rule: "server_silent", server: "web-2", severity: "critical" }],
+      firingAlerts: async () => [{ rule: "server_silent", server_id: "web-2", severity: "critical" }],
       now: () => NOW,
     });
     const server = http.createServer((req, res) => void handler(req, res));

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { ConfigError, parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
 import type { Sample } from "../storage/sample.js";
 import { readSamples } from "../storage/store.js";

@@ -1,4 +1,5 @@
-import { ConfigError, parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
 import { scpCommand } from "../remote/fetch-remote.js";
 

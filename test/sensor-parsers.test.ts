@@ -1,5 +1,6 @@
 import fs from "node:fs";
-import { compareAdvisories, feedName, parseCertFeed } from "../sensors/cert-feed.js";
+import { feedName, parseCertFeed } from "../sensors/cert-feed.js";
+import { compareAdvisories } from "../storage/advisory.js";
 import { cpuUsage, parseProcStat } from "../sensors/cpu.js";
 import { fsUsage } from "../sensors/disk.js";
 import { parseMountInfo, parseStatFs } from "../sensors/mount-stats.js";

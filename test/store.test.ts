@@ -200,7 +200,7 @@ describe("store under concurrent jobs (built CLI)", () => {
       ],
       { cwd: process.cwd() },
     );
-    await new Promise<void>((resolve) => holder.stdout!.once("data", () => resolve()));
+    await new Promise<void>((resolve) => holder.stdout.once("data", () => resolve()));
     expect(fs.existsSync(`${file}.lock`)).toBe(true);
     holder.kill("SIGKILL");
     await holder.catch(() => undefined);

@@ -27,7 +27,7 @@ async function startWeb(home: string): Promise<{ web: ResultPromise; url: string
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
-    web.stdout!.on("data", (chunk: Buffer) => {
+    web.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
       if (match) resolve(match[0]);

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { amsRoutes, healthzRoute, type Route } from "../web/routes.js";
 import { tempHome } from "./helpers.js";

@@ -1,5 +1,5 @@
 import type { OutgoingMail } from "../../alerts/notify.js";
-import { parseConfig } from "../../lib/config.js";
+import { parseConfig } from "../../config/ams-config.js";
 
 /** One alert mail as the queue holds it, with HTML to escape. */
 export const mail: OutgoingMail = {
