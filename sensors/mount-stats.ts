@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/ams-config.js";
 import { processIdentity, stillRunning, type ProcessIdentity } from "../lib/process-identity.js";
 import { readState, stateFile, writeState } from "../lib/state.js";
@@ -195,33 +196,45 @@ export async function statMounts(mounts: readonly Mount[], options: StatMountsOp
   const results = new Map<string, MountStat>();
   const probes = new Map<string, { probe: Probe; before?: MountRecord }>();
 
-  // Under the lock, so that two runs at once never both start a probe on one mount.
-  await withFileLock(file, async () => {
-    const records = (await readState<MountRecords>(stateDir, STATE_NAME)) ?? {};
-    for (const mount of mounts) {
-      const record = records[mount.mountPoint];
-      if (record?.probe && stillRunning(record.probe)) {
-        const started = record.probe_started ?? nowIso;
-        const overdue = now.getTime() - Date.parse(started) >= timeout * 1000;
-        results.set(
-          mount.mountPoint,
-          record.trouble?.status === "stuck" || overdue
-            ? { mount, status: "stuck", since: record.trouble?.since ?? started, probePid: record.probe.pid }
-            : { mount, status: "failed", error: `being measured by another run since ${started}` },
-        );
-        continue;
+  // Under the lock, so that two runs at once never both start a probe on one mount. A mount that
+  // another run is measuring right now is waited for (until its probe ends, at most the timeout),
+  // then measured again by this run; one whose probe is stuck is reported stuck at once.
+  const waitingSince = Date.now();
+  let pending = [...mounts];
+  while (pending.length > 0) {
+    const busy: Mount[] = [];
+    const others: ProcessIdentity[] = [];
+    await withFileLock(file, async () => {
+      const records = (await readState<MountRecords>(stateDir, STATE_NAME)) ?? {};
+      for (const mount of pending) {
+        const record = records[mount.mountPoint];
+        if (record?.probe && stillRunning(record.probe)) {
+          const started = record.probe_started ?? nowIso;
+          const overdue =
+            now.getTime() - Date.parse(started) >= timeout * 1000 || Date.now() - waitingSince >= timeout * 1000;
+          if (record.trouble?.status === "stuck" || overdue) {
+            const since = record.trouble?.since ?? started;
+            results.set(mount.mountPoint, { mount, status: "stuck", since, probePid: record.probe.pid });
+          } else {
+            busy.push(mount);
+            others.push(record.probe);
+          }
+          continue;
+        }
+        const probe = startProbe(mount.mountPoint, timeout);
+        probes.set(mount.mountPoint, { probe, before: record });
+        records[mount.mountPoint] = { ...record, probe: probe.identity, probe_started: nowIso };
       }
-      const probe = startProbe(mount.mountPoint, timeout);
-      probes.set(mount.mountPoint, { probe, before: record });
-      records[mount.mountPoint] = { ...record, probe: probe.identity, probe_started: nowIso };
-    }
-    // Mounts gone from the list (unmounted, excluded) are forgotten once nothing waits on them.
-    for (const [mountPoint, record] of Object.entries(records)) {
-      const watched = mounts.some((m) => m.mountPoint === mountPoint);
-      if (!watched && !(record.probe && stillRunning(record.probe))) delete records[mountPoint];
-    }
-    await writeState(stateDir, STATE_NAME, records);
-  });
+      // Mounts gone from the list (unmounted, excluded) are forgotten once nothing waits on them.
+      for (const [mountPoint, record] of Object.entries(records)) {
+        const watched = mounts.some((m) => m.mountPoint === mountPoint);
+        if (!watched && !(record.probe && stillRunning(record.probe))) delete records[mountPoint];
+      }
+      await writeState(stateDir, STATE_NAME, records);
+    });
+    pending = busy;
+    while (others.some((probe) => stillRunning(probe)) && Date.now() - waitingSince < timeout * 1000) await sleep(50);
+  }
 
   const answers = new Map<string, ProbeResult>();
   await Promise.all([...probes].map(async ([mountPoint, { probe }]) => answers.set(mountPoint, await probe.result)));

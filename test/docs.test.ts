@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { installDir } from "../lib/paths.js";
@@ -15,20 +16,18 @@ function anchorsOf(file: string): Set<string> {
   return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchorOf(m[1]!)));
 }
 
-/** Folders without the project's code: packages, build output, tests, runtime logs and pages. */
-const SKIPPED = new Set(["node_modules", "dist", "test", "test-artifacts", "logs", "public"]);
+/** The project's own code: what git tracks or would (build output, packages and runtime data are ignored), less the tests. */
+function codeFiles(): string[] {
+  const listed = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
+    cwd: installDir,
+    encoding: "utf8",
+  });
+  return listed.split("\n").filter((file) => /\.(ts|mjs|js|cjs)$/.test(file) && !file.startsWith("test/"));
+}
 
 /** Every `something.md` or `something.md#anchor` named in the project's code, with where it is named. */
 function documentReferences(): { where: string; doc: string; anchor?: string }[] {
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(path.join(installDir, dir), { withFileTypes: true })) {
-      const rel = dir ? `${dir}/${entry.name}` : entry.name;
-      if (entry.isDirectory() && !SKIPPED.has(rel) && !entry.name.startsWith(".")) walk(rel);
-      else if (entry.isFile() && /\.(ts|mjs|js|cjs)$/.test(entry.name)) files.push(rel);
-    }
-  };
-  walk("");
+  const files = codeFiles().filter((file) => fs.existsSync(path.join(installDir, file)));
   return files.flatMap((file) =>
     fs
       .readFileSync(path.join(installDir, file), "utf8")
