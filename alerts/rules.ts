@@ -1,4 +1,5 @@
 import type { Sample } from "../storage/sample.js";
+import { seriesKey, sortedLabels } from "../storage/series-key.js";
 import { ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
 
 /**
@@ -52,7 +53,7 @@ const compare: Record<Operator, (a: number, b: number) => boolean> = {
 };
 
 function labelsText(labels: Record<string, string> | undefined): string {
-  const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const entries = sortedLabels(labels);
   return entries.length === 0 ? "" : `{${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
 }
 
@@ -72,7 +73,7 @@ export function labelsMatch(
 function seriesOf(samples: readonly Sample[]): Map<string, Sample[]> {
   const series = new Map<string, Sample[]>();
   for (const sample of samples) {
-    const id = `${sample.server_id}\u0000${sample.metric_type}\u0000${labelsText(sample.labels)}`;
+    const id = seriesKey(sample);
     const group = series.get(id);
     if (group) group.push(sample);
     else series.set(id, [sample]);

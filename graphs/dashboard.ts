@@ -6,7 +6,8 @@ import type { PullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { compareSeries } from "./charts.js";
 import { safeFileName } from "./file-names.js";
-import { seriesKey } from "./series.js";
+import { BUILTIN_CATALOGUE } from "../sensors/catalogue.js";
+import { seriesKey } from "../storage/series-key.js";
 
 /** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
 
@@ -57,11 +58,16 @@ export function firingAlerts(events: readonly AlertEvent[]): AlertEvent[] {
   return [...last.values()].filter((e) => e.event !== "resolved").sort((a, b) => b.at.localeCompare(a.at));
 }
 
+/** Events (CERT advisories, reboots) are not measurements: no latest value, no chart. */
+export const EVENT_METRICS: ReadonlySet<string> = new Set(
+  BUILTIN_CATALOGUE.filter((e) => e.kind === "event").map((e) => e.metric_type),
+);
+
 /** The newest sample of every series, grouped by server. */
 export function latestByServer(samples: readonly Sample[]): Map<string, Sample[]> {
   const latest = new Map<string, { sample: Sample; t: number }>();
   for (const sample of samples) {
-    if (sample.metric_type === CERT_METRIC) continue;
+    if (EVENT_METRICS.has(sample.metric_type)) continue;
     const key = seriesKey(sample);
     const t = Date.parse(sample.timestamp);
     const seen = latest.get(key);

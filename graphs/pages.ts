@@ -1,5 +1,6 @@
 import type { AlertEvent } from "../alerts/history.js";
 import { isoLocal } from "../lib/time.js";
+import { formatValue } from "../storage/format-value.js";
 import type { Sample } from "../storage/sample.js";
 import type { PlannedChart } from "./charts.js";
 import { metricTitle } from "./charts.js";
@@ -11,11 +12,6 @@ import { RANGES } from "./ranges.js";
 function localTime(iso: string | Date): string {
   const date = typeof iso === "string" ? new Date(iso) : iso;
   return Number.isNaN(date.getTime()) ? String(iso) : isoLocal(date).slice(0, 16).replace("T", " ");
-}
-
-function formatValue(value: number, unit: string): string {
-  const number = Number.isInteger(value) ? String(value) : value.toFixed(1);
-  return unit === "count" || unit === "" ? number : `${number} ${unit}`;
 }
 
 const time = (iso: string | Date) =>
@@ -124,7 +120,7 @@ function processTable(caption: string, rows: readonly ProcessRow[]): Html {
   if (rows.length === 0) return html`<p class="none">${caption}: none recorded.</p>`;
   return html`<div class="scroll"><table><caption>${caption}</caption>
 <thead><tr><th>Name</th><th>PID</th><th>CPU</th><th>Memory</th></tr></thead>
-<tbody>${rows.map((p) => html`<tr><td>${p.name}</td><td>${p.pid}</td><td>${formatValue(p.cpu_percent, "%")}</td><td>${formatValue(p.rss_bytes / 1048576, "MiB")}</td></tr>`)}</tbody></table></div>`;
+<tbody>${rows.map((p) => html`<tr><td>${p.name}</td><td>${p.pid}</td><td>${formatValue(p.cpu_percent, "%")}</td><td>${formatValue(p.rss_bytes, "B")}</td></tr>`)}</tbody></table></div>`;
 }
 
 export function renderServerPage(dashboard: Dashboard, server: ServerView, charts: readonly PlannedChart[]): string {

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readState, writeState } from "../lib/state.js";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, round1, type Sensor } from "./sensor.js";
 
 /** Cumulative jiffies of the "cpu" line of /proc/stat (guest time is already inside user and nice). */
@@ -99,6 +100,18 @@ const LONG_INTERVAL_S = 15 * 60;
 export const cpu: Sensor = {
   name: "cpu",
   description: "CPU busy % since the previous cpu sample (like sar), load averages",
+  metrics: [
+    metricEntry({
+      metric_type: "CPU",
+      title: "CPU",
+      kind: "percent",
+      help: "CPU busy percent (all but idle and iowait) since the previous sample, latest sample.",
+      labels: [],
+      prometheus: { name: "ams_cpu_percent", type: "gauge" },
+      chart: { order: 10, floor: 0, ceiling: 100 },
+      rules: { cpu_high: { op: ">", threshold: 90, clear: 85, for: "10m", severity: "warning" } },
+    }),
+  ],
   async collect(ctx) {
     const readStat = async () => parseProcStat(await fs.readFile("/proc/stat", "utf8"));
     let saved: SavedCounters | undefined;

@@ -1,5 +1,6 @@
 import type { StatsFs } from "node:fs";
 import fs from "node:fs/promises";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
 export interface Mount {
@@ -126,6 +127,21 @@ export function statfsWithin(
 export const disk: Sensor = {
   name: "disk",
   description: "Disk used % per real mounted filesystem (df's Use%), inode use",
+  metrics: [
+    metricEntry({
+      metric_type: "Disk",
+      title: "Disk",
+      kind: "percent",
+      help: "Disk space used percent per mount (df's Use%), latest sample.",
+      labels: ["mount"],
+      prometheus: { name: "ams_disk_used_percent", type: "gauge" },
+      chart: { order: 40, floor: 0, ceiling: 100 },
+      rules: {
+        disk_warning: { op: ">=", threshold: 90, clear: 88, severity: "warning" },
+        disk_critical: { op: ">=", threshold: 98, clear: 96, severity: "critical" },
+      },
+    }),
+  ],
   async collect(ctx) {
     const { timeout, exclude_mounts } = ctx.config.sensors.disk;
     const mounts = parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8")).filter(

@@ -1,6 +1,5 @@
+import { formatValue } from "../storage/format-value.js";
 import type { Sample } from "../storage/sample.js";
-
-const UNIT_SUFFIX: Record<string, string> = { "%": " %", count: "" };
 
 /** One readable line per sample: "CPU 23.4 % on web-1", "Disk / 24 % on web-1". */
 export function formatSample(sample: Sample): string {
@@ -9,6 +8,6 @@ export function formatSample(sample: Sample): string {
     return `CERT ${String(title)} <${String(link)}> on ${sample.server_id}`;
   }
   const labels = Object.values(sample.labels ?? {});
-  const unit = UNIT_SUFFIX[sample.unit] ?? (sample.unit ? ` ${sample.unit}` : "");
-  return `${[sample.metric_type, ...labels].join(" ")} ${sample.value}${unit} on ${sample.server_id}`;
+  const value = formatValue(sample.value, sample.unit);
+  return `${[sample.metric_type, ...labels].join(" ")}${value ? ` ${value}` : ""} on ${sample.server_id}`;
 }

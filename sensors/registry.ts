@@ -36,7 +36,12 @@ export async function pluginNames(job: Job): Promise<string[]> {
   return (await loadPlugins(job, reservedNames())).map((s) => s.name);
 }
 
-const reservedNames = () => [...builtinSensors.map((s) => s.name), ...GROUPS];
+// A plugin named like a built-in metric type ("Swap") would mix its records into that metric's series.
+const reservedNames = () => [
+  ...builtinSensors.map((s) => s.name),
+  ...builtinSensors.flatMap((s) => s.metrics.map((m) => m.metric_type)),
+  ...GROUPS,
+];
 
 /**
  * The sensors that command-line names select: built-in names, plugin names (files of the plugins

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ConfigError, parseConfig } from "../lib/config.js";
-import { checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
+import { BUILTIN_METRICS, checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
 import { installDir } from "../lib/paths.js";
 
 describe("alerts config", () => {
@@ -61,7 +61,10 @@ describe("alerts config", () => {
 
   test("rule metrics: built-ins, plus each plugin and its _status", () => {
     const known = knownMetrics(["check_nginx"]);
-    expect(known).toEqual(["CPU", "RAM", "Disk", "Processes", "Users", "CERT", "check_nginx", "check_nginx_status"]);
+    expect(known).toEqual([...BUILTIN_METRICS, "check_nginx", "check_nginx_status"]);
+    expect(BUILTIN_METRICS).toEqual(
+      expect.arrayContaining(["CPU", "RAM", "Disk", "Processes", "Users", "CERT", "Swap"]),
+    );
     const ok = parseConfig(
       { alerts: { rules: { nginx: { metric: "check_nginx_status", op: ">=", threshold: 2 } } } },
       "c.json",
@@ -71,7 +74,7 @@ describe("alerts config", () => {
     expect(() => checkRuleMetrics(bad.alerts, known, "c.json")).toThrow(
       'c.json: alerts.rules.typo.metric: unknown metric "CPUU"',
     );
-    expect(knownMetrics([])).toHaveLength(6);
+    expect(knownMetrics([])).toHaveLength(BUILTIN_METRICS.length);
   });
 });
 
