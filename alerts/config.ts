@@ -113,6 +113,8 @@ export const AlertsConfig = z
     repeat: Duration.default(14400),
     /** Mail each new CERT advisory once. */
     cert_advisories: z.boolean().default(false),
+    /** Mail once when a server rebooted (the uptime sensor's Reboot events). */
+    reboot_notices: z.boolean().default(true),
     history: z
       .strictObject({
         max_days: z.number().int().positive().default(30),

@@ -29,6 +29,12 @@ const SensorsConfig = z.strictObject({
       exclude_mounts: z.array(z.string()).default([]),
     })
     .prefault({}),
+  net: z
+    .strictObject({
+      // Empty: every interface but loopback, veth ends and docker/libvirt bridges.
+      interfaces: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
   plugins: PluginsConfig,
 });
 

@@ -1,7 +1,7 @@
 import type { StatsFs } from "node:fs";
 import fs from "node:fs/promises";
 import { metricEntry } from "../storage/metric-catalogue.js";
-import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
+import { makeSample, PartialFailure, type Sensor, type SensorContext } from "./sensor.js";
 
 export interface Mount {
   device: string;
@@ -124,6 +124,35 @@ export function statfsWithin(
   return Promise.race([statfs(mountPoint), timeout]).finally(() => clearTimeout(timer));
 }
 
+export interface MountUsage {
+  mount: Mount;
+  usage: FsUsage;
+}
+
+/**
+ * The real mounts (less sensors.disk.exclude_mounts), each statfs'd within sensors.disk.timeout:
+ * what answered, and "mount: reason" for what did not. Shared by disk and inodes, so both see the
+ * same mounts and neither hangs on a dead one.
+ */
+export async function measureMounts(ctx: SensorContext): Promise<{ measured: MountUsage[]; failures: string[] }> {
+  const { timeout, exclude_mounts } = ctx.config.sensors.disk;
+  const mounts = parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8")).filter(
+    (m) => !exclude_mounts.includes(m.mountPoint),
+  );
+  const results = await Promise.allSettled(mounts.map((m) => statfsWithin(m.mountPoint, timeout)));
+  const measured: MountUsage[] = [];
+  const failures: string[] = [];
+  for (const [i, result] of results.entries()) {
+    const mount = mounts[i]!;
+    if (result.status === "rejected") failures.push(`${mount.mountPoint}: ${(result.reason as Error).message}`);
+    else {
+      const usage = fsUsage(result.value);
+      if (usage) measured.push({ mount, usage });
+    }
+  }
+  return { measured, failures };
+}
+
 export const disk: Sensor = {
   name: "disk",
   description: "Disk used % per real mounted filesystem (df's Use%), inode use",
@@ -143,35 +172,20 @@ export const disk: Sensor = {
     }),
   ],
   async collect(ctx) {
-    const { timeout, exclude_mounts } = ctx.config.sensors.disk;
-    const mounts = parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8")).filter(
-      (m) => !exclude_mounts.includes(m.mountPoint),
+    const { measured, failures } = await measureMounts(ctx);
+    const samples = measured.map(({ mount, usage }) =>
+      makeSample(ctx, "Disk", usage.usedPercent, "%", {
+        labels: { mount: mount.mountPoint },
+        details: {
+          device: mount.device,
+          fs_type: mount.fsType,
+          size_bytes: usage.sizeBytes,
+          used_bytes: usage.usedBytes,
+          available_bytes: usage.availableBytes,
+          ...(usage.inodesUsedPercent !== undefined ? { inodes_used_percent: usage.inodesUsedPercent } : {}),
+        },
+      }),
     );
-    const results = await Promise.allSettled(mounts.map((m) => statfsWithin(m.mountPoint, timeout)));
-    const samples = [];
-    const failures = [];
-    for (const [i, result] of results.entries()) {
-      const mount = mounts[i]!;
-      if (result.status === "rejected") {
-        failures.push(`${mount.mountPoint}: ${(result.reason as Error).message}`);
-        continue;
-      }
-      const usage = fsUsage(result.value);
-      if (!usage) continue;
-      samples.push(
-        makeSample(ctx, "Disk", usage.usedPercent, "%", {
-          labels: { mount: mount.mountPoint },
-          details: {
-            device: mount.device,
-            fs_type: mount.fsType,
-            size_bytes: usage.sizeBytes,
-            used_bytes: usage.usedBytes,
-            available_bytes: usage.availableBytes,
-            ...(usage.inodesUsedPercent !== undefined ? { inodes_used_percent: usage.inodesUsedPercent } : {}),
-          },
-        }),
-      );
-    }
     // The mounts that answered are still stored; the failed ones are reported so the run exits 1.
     if (failures.length > 0) throw new PartialFailure(samples, `disk: ${failures.join("; ")}`);
     return samples;

@@ -2,14 +2,33 @@ import type { Job } from "../lib/cli.js";
 import { cert } from "./cert.js";
 import { cpu } from "./cpu.js";
 import { disk } from "./disk.js";
+import { diskio } from "./diskio.js";
+import { inodes } from "./inodes.js";
+import { load } from "./load.js";
+import { net } from "./net.js";
 import { pluginsDir } from "../lib/paths.js";
 import { processes } from "./processes.js";
 import { ram } from "./ram.js";
 import type { Sensor } from "./sensor.js";
+import { temperature } from "./temperature.js";
+import { uptime } from "./uptime.js";
 import { users } from "./users.js";
 
 /** The built-in sensors, in the order `ams-sensor all` runs and prints them. */
-export const builtinSensors: readonly Sensor[] = [cpu, ram, disk, processes, users, cert];
+export const builtinSensors: readonly Sensor[] = [
+  cpu,
+  load,
+  ram,
+  disk,
+  inodes,
+  diskio,
+  net,
+  temperature,
+  uptime,
+  processes,
+  users,
+  cert,
+];
 
 /** Words of the command line that select groups of sensors; no plugin may take them. */
 export const GROUPS = ["all", "plugins"] as const;
