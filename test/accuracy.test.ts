@@ -2,7 +2,8 @@
 import fs from "node:fs";
 import { execa } from "execa";
 import type { Sample } from "../storage/sample.js";
-import { runCli, tempHome } from "./helpers.js";
+import { isoLocal } from "../lib/time.js";
+import { fixture, runCli, tempDir, tempHome } from "./helpers.js";
 import { startSshd } from "./support/sshd.js";
 
 async function measure(home: string, sensor: string): Promise<Sample[]> {
@@ -116,3 +117,112 @@ test("CPU within 3 points of mpstat over the same interval while stress-ng loads
     await stress;
   }
 }, 60_000);
+
+describe("load", () => {
+  test("equals /proc/loadavg and uptime's figures read in the same instant; per CPU is load1 ÷ cores", async () => {
+    const before = fs.readFileSync("/proc/loadavg", "utf8");
+    const uptimeBefore = await tool("uptime", []);
+    const ours = await measure(tempHome(), "load");
+    const after = fs.readFileSync("/proc/loadavg", "utf8");
+    const value = (metric: string) => ours.find((s) => s.metric_type === metric)!.value;
+    const figures = [value("Load1"), value("Load5"), value("Load15")];
+    // The kernel updates the averages every 5 s: ours match the reading before or the one after.
+    const readings = [before, after].map((text) => text.split(" ").slice(0, 3).map(Number));
+    expect(readings).toContainEqual(figures);
+    const printed = (text: string) => /load average: ([\d.]+), ([\d.]+), ([\d.]+)/.exec(text)!.slice(1).map(Number);
+    expect([printed(uptimeBefore), printed(await tool("uptime", []))]).toContainEqual(figures);
+    const cores = (await tool("getconf", ["_NPROCESSORS_ONLN"])).trim();
+    expect(value("LoadPerCPU")).toBeCloseTo(figures[0]! / Number(cores), 2);
+  });
+});
+
+test("swap equals free's used / total, 0 % and no_swap without swap", async () => {
+  const [swap] = (await measure(tempHome(), "ram")).filter((s) => s.metric_type === "Swap");
+  const [total, used] = (await tool("free", ["-b"]))
+    .split("\n")
+    .find((l) => l.startsWith("Swap:"))!
+    .trim()
+    .split(/\s+/)
+    .slice(1, 3)
+    .map(Number);
+  if (total === 0) {
+    expect(swap!.value).toBe(0);
+    expect(swap!.details).toEqual({ no_swap: true });
+  } else expect(Math.abs(swap!.value - (used! / total!) * 100)).toBeLessThanOrEqual(0.5);
+});
+
+test("inodes equal df -i's IUse% for every mount both report, / included", async () => {
+  const dfInodes = async () =>
+    new Map(
+      (await tool("df", ["-i", "-P"]))
+        .split("\n")
+        .slice(1)
+        .map((line) => {
+          const fields = line.trim().split(/\s+/);
+          return [fields.slice(5).join(" "), fields[4]!] as const;
+        }),
+    );
+  const before = await dfInodes();
+  const ours = await measure(tempHome(), "inodes");
+  const after = await dfInodes();
+  const compared = ours.filter((s) => before.has(s.labels!.mount!));
+  expect(compared.map((s) => s.labels!.mount)).toContain("/");
+  // Another process may create files meanwhile: ours equals df's reading before or after.
+  for (const s of compared) expect([before, after].map((df) => df.get(s.labels!.mount!))).toContain(`${s.value}%`);
+});
+
+describe("uptime", () => {
+  test("within 1 s of /proc/uptime", async () => {
+    const read = () => Number(fs.readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+    const before = read();
+    const [ours] = await measure(tempHome(), "uptime");
+    const after = read();
+    expect(ours!.metric_type).toBe("Uptime");
+    expect(ours!.value).toBeGreaterThanOrEqual(before - 1);
+    expect(ours!.value).toBeLessThanOrEqual(after + 1);
+  });
+
+  test("a saved boot time that differs is a reboot, stored once as an event", async () => {
+    const home = tempHome();
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))![1]);
+    fs.mkdirSync(`${home}/storage/state`, { recursive: true });
+    fs.writeFileSync(`${home}/storage/state/uptime.json`, JSON.stringify({ btime: btime - 86_400 }));
+    const first = await measure(home, "uptime");
+    const reboot = first.find((s) => s.metric_type === "Reboot");
+    expect(reboot).toMatchObject({ unit: "event", details: { boot_time: isoLocal(new Date(btime * 1000)) } });
+    expect((await measure(home, "uptime")).map((s) => s.metric_type)).toEqual(["Uptime"]);
+  });
+});
+
+describe("temperature from fixture /sys trees (this machine has no sensors)", () => {
+  const measureWith = async (home: string, root: string) => {
+    const run = await runCli("ams-sensor", ["temperature", "--json", "--home", home], {
+      env: { AMS_SYSFS_ROOT: root },
+    });
+    expect(run.exitCode).toBe(0);
+    return (JSON.parse(run.stdout) as Sample[]).map((s) => [s.labels!.chip, s.value, s.unit, s.details!.sensor]);
+  };
+
+  test("hwmon: the hottest sensor per chip", async () => {
+    expect(await measureWith(tempHome(), fixture("sys-hwmon"))).toEqual([
+      ["coretemp", 52, "°C", "Core 0"],
+      ["nvme", 38.9, "°C", "Composite"],
+    ]);
+  });
+
+  test("thermal zones where there is no hwmon", async () => {
+    expect(await measureWith(tempHome(), fixture("sys-thermal"))).toEqual([
+      ["cpu-thermal", 53, "°C", "thermal_zone2"],
+      ["gpu-thermal", 47.2, "°C", "thermal_zone1"],
+    ]);
+  });
+
+  test("no sensor: nothing stored, said once in the log, not an error on every run", async () => {
+    const home = tempHome();
+    const empty = tempDir("sysfs-");
+    expect(await measureWith(home, empty)).toEqual([]);
+    expect(await measureWith(home, empty)).toEqual([]);
+    const log = fs.readFileSync(`${home}/logs/sensor.log`, "utf8");
+    expect(log.match(/no hwmon or thermal zone sensor/g)).toHaveLength(1);
+  });
+});
