@@ -1,9 +1,11 @@
 // Each sensor against the reference tool on the same machine (CI installs procps, sysstat, stress-ng).
 import fs from "node:fs";
+import path from "node:path";
 import { execa } from "execa";
+import { installDir } from "../lib/paths.js";
 import type { Sample } from "../storage/sample.js";
 import { isoLocal } from "../lib/time.js";
-import { fixture, runCli, tempDir, tempHome } from "./helpers.js";
+import { fixture, runCli, tempDir, tempHome, writeConfig } from "./helpers.js";
 import { startSshd } from "./support/sshd.js";
 
 async function measure(home: string, sensor: string): Promise<Sample[]> {
@@ -226,3 +228,103 @@ describe("temperature from fixture /sys trees (this machine has no sensors)", ()
     expect(log.match(/no hwmon or thermal zone sensor/g)).toHaveLength(1);
   });
 });
+
+/** ams-sensor inside a network namespace of the test: it sees that namespace's interfaces, as sar does there. */
+async function measureIn(namespace: string, home: string, sensor: string): Promise<Sample[]> {
+  const cli = path.join(installDir, "dist", "ams-sensor.js");
+  const run = await execa("ip", ["netns", "exec", namespace, process.execPath, cli, sensor, "--json", "--home", home]);
+  return JSON.parse(run.stdout) as Sample[];
+}
+
+/** The "Average:" row of `name` in sar's or iostat's table, by column header. */
+function tableRow(output: string, headerStart: RegExp, name: string): Record<string, number> {
+  const lines = output.split("\n").map((l) => l.trim().split(/\s+/));
+  const header = lines.find((f) => headerStart.test(f.join(" ")))!;
+  const row = lines.find((f) => f.includes(name) && f !== header)!;
+  const offset = row.indexOf(name) - header.findIndex((h) => /^(IFACE|Device)$/.test(h));
+  return Object.fromEntries(header.map((h, i) => [h, Number(row[i + offset])]));
+}
+
+test("net within 5 % of sar -n DEV over the same window, on a veth pair between two namespaces of the test", async () => {
+  const tag = String(process.pid);
+  const [nsA, nsB] = [`ams-acc-a-${tag}`, `ams-acc-b-${tag}`];
+  const [vethA, vethB] = [`amsa${tag}`.slice(0, 15), `amsb${tag}`.slice(0, 15)];
+  const subnet = `10.200.${(process.pid % 250) + 1}`;
+  const ip = (...args: string[]) => execa("ip", args);
+  const home = tempHome();
+  writeConfig(home, { sensors: { net: { interfaces: [vethA] } } });
+  let receiver, sender;
+  try {
+    await ip("netns", "add", nsA);
+    await ip("netns", "add", nsB);
+    await ip("link", "add", vethA, "netns", nsA, "type", "veth", "peer", "name", vethB, "netns", nsB);
+    await ip("-n", nsA, "addr", "add", `${subnet}.1/24`, "dev", vethA);
+    await ip("-n", nsB, "addr", "add", `${subnet}.2/24`, "dev", vethB);
+    await ip("-n", nsA, "link", "set", vethA, "up");
+    await ip("-n", nsB, "link", "set", vethB, "up");
+    receiver = execa("ip", [
+      "netns",
+      "exec",
+      nsB,
+      process.execPath,
+      "-e",
+      `require("net").createServer((s) => s.resume()).listen(5201, "${subnet}.2", () => console.log("ready"))`,
+    ]);
+    await new Promise<void>((resolve) => receiver!.stdout!.once("data", () => resolve()));
+    // A steady 4 MB/s, caught up every 10 ms, so both tools' windows see the same rate.
+    sender = execa("ip", [
+      "netns",
+      "exec",
+      nsA,
+      process.execPath,
+      "-e",
+      `const s = require("net").connect(5201, "${subnet}.2"); const chunk = Buffer.alloc(16384); const start = Date.now(); let sent = 0;
+       setInterval(() => { while (sent < 4e6 * (Date.now() - start) / 1000) { s.write(chunk); sent += chunk.length; } }, 10);`,
+    ]);
+    await new Promise((r) => setTimeout(r, 1000));
+    await measureIn(nsA, home, "net"); // the baseline counters
+    const sar = (await execa("ip", ["netns", "exec", nsA, "sar", "-n", "DEV", "5", "1"], { env: { LC_ALL: "C" } }))
+      .stdout;
+    const ours = await measureIn(nsA, home, "net");
+    const reference = tableRow(sar.split("Average:").slice(1).join("Average:"), /IFACE/, vethA)["txkB/s"]! * 1024;
+    const sent = ours.find((s) => s.metric_type === "NetTx" && s.labels?.interface === vethA)!;
+    expect(reference).toBeGreaterThan(3e6); // the traffic is really there
+    expect(Math.abs(sent.value - reference) / reference).toBeLessThanOrEqual(0.05);
+    expect(ours.find((s) => s.metric_type === "NetErrors")!.value).toBe(0);
+  } finally {
+    sender?.kill("SIGKILL");
+    receiver?.kill("SIGKILL");
+    await Promise.allSettled([sender, receiver]);
+    // Deleting the namespaces deletes the veth pair with them.
+    await execa("ip", ["netns", "del", nsA], { reject: false });
+    await execa("ip", ["netns", "del", nsB], { reject: false });
+  }
+}, 60_000);
+
+test("diskio within 10 % of iostat -dx over the same window while dd oflag=direct writes", async () => {
+  const dir = tempDir("diskio-");
+  const source = (await tool("findmnt", ["-no", "SOURCE", "-T", dir])).trim();
+  const [kernelName, parent] = (await tool("lsblk", ["-ndo", "KNAME,PKNAME", source])).trim().split(/\s+/);
+  const device = parent || kernelName!;
+  const home = tempHome();
+  const writer = execa(
+    "bash",
+    ["-c", `while :; do dd if=/dev/zero of=${dir}/file bs=1M count=32 oflag=direct status=none; done`],
+    { reject: false },
+  );
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    await measure(home, "diskio"); // the baseline counters
+    const iostat = await tool("iostat", ["-dx", "-y", "5", "1"]);
+    const ours = await measure(home, "diskio");
+    const row = tableRow(iostat, /^Device/, device);
+    const value = (metric: string) => ours.find((s) => s.metric_type === metric && s.labels?.device === device)!.value;
+    expect(row["wkB/s"]).toBeGreaterThan(1024); // the writes are really there
+    expect(Math.abs(value("DiskWrite") - row["wkB/s"]! * 1024) / (row["wkB/s"]! * 1024)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(value("DiskBusy") - row["%util"]!)).toBeLessThanOrEqual(10);
+  } finally {
+    writer.kill("SIGKILL");
+    await writer;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
