@@ -44,12 +44,12 @@ describe("crontab block", () => {
   test("the schedule of the issue, with absolute paths quoted for sh and cron", () => {
     const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
     const schedule = jobs.map((l) =>
-      l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js( \w+)? --home '\/data\/50\\%' .*$/, " $1$2"),
+      l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js((?: \w+)*) --home '\/data\/50\\%' .*$/, " $1$2"),
     );
     expect(schedule.map((l) => l.replace(/\s+/g, " "))).toEqual([
-      "*/2 * * * * ams-sensor cpu",
-      "*/5 * * * * ams-sensor ram",
-      "*/10 * * * * ams-sensor disk",
+      "*/2 * * * * ams-sensor cpu load net diskio",
+      "*/5 * * * * ams-sensor ram temperature uptime",
+      "*/10 * * * * ams-sensor disk inodes",
       "*/15 * * * * ams-sensor processes",
       "*/5 * * * * ams-sensor users",
       "*/30 * * * * ams-sensor cert",
@@ -118,12 +118,12 @@ describe("scripts/install-crontab with Debian's crontab", () => {
     const ram = await asCron(commandOf(jobLine("ams-sensor.js ram")));
     expect(ram.exitCode).toBe(0);
     const store = JSON.parse(fs.readFileSync(path.join(home, "storage", "system_logs.json"), "utf8"));
-    expect(store).toEqual([expect.objectContaining({ metric_type: "RAM", unit: "%" })]);
+    expect(store.map((s: { metric_type: string }) => s.metric_type).sort()).toEqual(["RAM", "Swap", "Uptime"]);
     expect((await asCron(commandOf(jobLine("ams-backup.js")))).exitCode).toBe(0);
     expect((await asCron(commandOf(jobLine("ams-cleanup.js")))).exitCode).toBe(0);
     expect(fs.readdirSync(path.join(home, "backups"))).toHaveLength(1);
     expect(fs.readFileSync(path.join(home, "logs", "cron.log"), "utf8")).toBe("");
-    expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/INFO ram: 1 sample\(s\) stored/);
+    expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/INFO ram: 2 sample\(s\) stored/);
 
     const removed = await execa(installer, ["--uninstall"]);
     expect(removed.stdout).toContain("AMS block removed");
