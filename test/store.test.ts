@@ -144,8 +144,10 @@ describe("store under concurrent jobs (built CLI)", () => {
     expect(runs.map((r) => r.exitCode)).toEqual(Array(30).fill(0));
     const { samples, skipped } = await readSamples(file, "x");
     expect(skipped).toBe(0);
+    // Each run stores RAM and Swap in one locked write.
     expect(samples.filter((s) => s.metric_type === "RAM")).toHaveLength(30);
-    expect(samples).toHaveLength(32);
+    expect(samples.filter((s) => s.metric_type === "Swap")).toHaveLength(30);
+    expect(samples).toHaveLength(62);
   }, 120_000);
 
   test("a writer killed with SIGKILL mid-write leaves a valid file", async () => {
@@ -169,7 +171,7 @@ describe("store under concurrent jobs (built CLI)", () => {
     // And the next run is not blocked for long by the lock the killed ones left.
     const after = await runCli("ams-sensor", ["ram", "--home", home]);
     expect(after.exitCode).toBe(0);
-    expect(await readJsonArray(file)).toHaveLength(count + 1);
+    expect(await readJsonArray(file)).toHaveLength(count + 2); // RAM and Swap
   }, 120_000);
 
   test("a lock left by a killed holder is taken over", async () => {
@@ -191,6 +193,6 @@ describe("store under concurrent jobs (built CLI)", () => {
     const run = await runCli("ams-sensor", ["ram", "--home", home]);
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
-    expect(await readJsonArray(file)).toHaveLength(1);
+    expect(await readJsonArray(file)).toHaveLength(2); // RAM and Swap
   }, 60_000);
 });
