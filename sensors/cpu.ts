@@ -99,7 +99,7 @@ const LONG_INTERVAL_S = 15 * 60;
 
 export const cpu: Sensor = {
   name: "cpu",
-  description: "CPU busy % since the previous cpu sample (like sar), load averages",
+  description: "CPU busy % since the previous cpu sample (like sar)",
   metrics: [
     metricEntry({
       metric_type: "CPU",
@@ -139,7 +139,6 @@ export const cpu: Sensor = {
       at: now,
     } satisfies SavedCounters);
     if (!usage) throw new Error("/proc/stat: CPU counters did not advance");
-    const [load1, load5, load15] = (await fs.readFile("/proc/loadavg", "utf8")).split(" ").map(Number);
     return [
       makeSample(ctx, "CPU", usage.busy, "%", {
         details: {
@@ -148,9 +147,6 @@ export const cpu: Sensor = {
           system: usage.system,
           iowait: usage.iowait,
           steal: usage.steal,
-          load1,
-          load5,
-          load15,
           cores: current.cores,
           interval_seconds: round1(intervalS),
           ...(intervalS > LONG_INTERVAL_S ? { long_interval: true } : {}),
