@@ -36,28 +36,23 @@ export function wholeDisk(name: string, blockDevices: readonly string[]): boolea
 
 const STATE = "diskio";
 
+const throughput = (metric_type: string, done: "read" | "written", order: number) =>
+  metricEntry({
+    metric_type,
+    title: `Disk ${done}`,
+    kind: "bytes_per_second",
+    help: `Bytes ${done} per second per disk since the previous sample.`,
+    labels: ["device"],
+    prometheus: { name: `ams_disk_${done}_bytes_per_second`, type: "gauge" },
+    chart: { order, floor: 0 },
+  });
+
 export const diskio: Sensor = {
   name: "diskio",
   description: "Per whole disk: bytes read and written per second, % of time busy (iostat -x's %util)",
   metrics: [
-    metricEntry({
-      metric_type: "DiskRead",
-      title: "Disk read",
-      kind: "bytes_per_second",
-      help: "Bytes read per second per disk since the previous sample.",
-      labels: ["device"],
-      prometheus: { name: "ams_disk_read_bytes_per_second", type: "gauge" },
-      chart: { order: 50, floor: 0 },
-    }),
-    metricEntry({
-      metric_type: "DiskWrite",
-      title: "Disk write",
-      kind: "bytes_per_second",
-      help: "Bytes written per second per disk since the previous sample.",
-      labels: ["device"],
-      prometheus: { name: "ams_disk_written_bytes_per_second", type: "gauge" },
-      chart: { order: 51, floor: 0 },
-    }),
+    throughput("DiskRead", "read", 50),
+    throughput("DiskWrite", "written", 51),
     metricEntry({
       metric_type: "DiskBusy",
       title: "Disk busy",

@@ -45,28 +45,23 @@ export function watchedInterface(name: string, configured: readonly string[]): b
 
 const STATE = "net";
 
+const traffic = (metric_type: string, done: string, direction: "receive" | "transmit", order: number) =>
+  metricEntry({
+    metric_type,
+    title: `Network ${done}`,
+    kind: "bytes_per_second",
+    help: `Bytes ${done} per second per interface since the previous sample.`,
+    labels: ["interface"],
+    prometheus: { name: `ams_network_${direction}_bytes_per_second`, type: "gauge" },
+    chart: { order, floor: 0 },
+  });
+
 export const net: Sensor = {
   name: "net",
   description: "Per interface: bytes received and sent per second, errors and drops per second (as sar -n DEV)",
   metrics: [
-    metricEntry({
-      metric_type: "NetRx",
-      title: "Network received",
-      kind: "bytes_per_second",
-      help: "Bytes received per second per interface since the previous sample.",
-      labels: ["interface"],
-      prometheus: { name: "ams_network_receive_bytes_per_second", type: "gauge" },
-      chart: { order: 60, floor: 0 },
-    }),
-    metricEntry({
-      metric_type: "NetTx",
-      title: "Network sent",
-      kind: "bytes_per_second",
-      help: "Bytes sent per second per interface since the previous sample.",
-      labels: ["interface"],
-      prometheus: { name: "ams_network_transmit_bytes_per_second", type: "gauge" },
-      chart: { order: 61, floor: 0 },
-    }),
+    traffic("NetRx", "received", "receive", 60),
+    traffic("NetTx", "sent", "transmit", 61),
     metricEntry({
       metric_type: "NetErrors",
       title: "Network errors and drops",
