@@ -1,4 +1,5 @@
 import { isoLocal } from "../lib/time.js";
+import { REBOOT_METRIC } from "../sensors/catalogue.js";
 import type { Sample } from "../storage/sample.js";
 import type { Notice } from "./state.js";
 
@@ -23,7 +24,7 @@ export function rebootNotices(
   now: Date,
 ): { notices: Notice[]; seen: string[] | undefined } {
   const reboots = samples
-    .filter((s) => s.metric_type === "Reboot" && !Number.isNaN(Date.parse(bootOf(s))))
+    .filter((s) => s.metric_type === REBOOT_METRIC && !Number.isNaN(Date.parse(bootOf(s))))
     .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   if (seen === undefined) {
     if (reboots.length === 0) return { notices: [], seen: [] };

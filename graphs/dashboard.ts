@@ -6,7 +6,7 @@ import type { PullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { compareSeries } from "./charts.js";
 import { safeFileName } from "./file-names.js";
-import { BUILTIN_CATALOGUE } from "../sensors/catalogue.js";
+import { BUILTIN_CATALOGUE, REBOOT_METRIC } from "../sensors/catalogue.js";
 import { seriesKey } from "../storage/series-key.js";
 
 /** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
@@ -22,6 +22,8 @@ export interface ServerView {
   /** The newest sample of each of its series, in chart order. */
   latest: Sample[];
   firing: AlertEvent[];
+  /** Boot times of its latest reboots (Reboot events), newest first. */
+  reboots: string[];
 }
 
 export interface AdvisoryView {
@@ -47,6 +49,7 @@ export type SourceView = FleetSource & { pull?: PullStatus };
 
 export const CERT_METRIC = "CERT";
 export const RECENT_ALERTS = 20;
+const RECENT_REBOOTS = 5;
 const LATEST_ADVISORIES = 10;
 
 export const serverPage = (server: string) => `servers/${safeFileName(server)}.html`;
@@ -117,6 +120,20 @@ export function latestAdvisories(samples: readonly Sample[], count = LATEST_ADVI
   return [...byLink.values()].sort(compareAdvisories).slice(0, count);
 }
 
+/** The boot times of each server's latest reboots, newest first. */
+export function rebootsByServer(samples: readonly Sample[], count = RECENT_REBOOTS): Map<string, string[]> {
+  const boots = new Map<string, Set<string>>();
+  for (const sample of samples) {
+    if (sample.metric_type !== REBOOT_METRIC) continue;
+    const boot = str(sample.details?.boot_time) ?? sample.timestamp;
+    if (Number.isNaN(Date.parse(boot))) continue;
+    boots.set(sample.server_id, (boots.get(sample.server_id) ?? new Set()).add(boot));
+  }
+  return new Map(
+    [...boots].map(([server, set]) => [server, [...set].sort((a, b) => Date.parse(b) - Date.parse(a)).slice(0, count)]),
+  );
+}
+
 export interface DashboardInput {
   samples: readonly Sample[];
   alerts: readonly AlertEvent[];
@@ -129,6 +146,7 @@ export interface DashboardInput {
 export function buildDashboard(input: DashboardInput): Dashboard {
   const firing = firingAlerts(input.alerts);
   const latest = latestByServer(input.samples);
+  const reboots = rebootsByServer(input.samples);
   const servers = [...latest.keys()]
     .sort((a, b) => a.localeCompare(b))
     .map((name): ServerView => {
@@ -142,6 +160,7 @@ export function buildDashboard(input: DashboardInput): Dashboard {
         lastSeen: newest,
         latest: list,
         firing: own,
+        reboots: reboots.get(name) ?? [],
       };
     });
   return {

@@ -137,7 +137,7 @@ export function renderServerPage(dashboard: Dashboard, server: ServerView, chart
     server.name,
     "../",
     dashboard,
-    html`<section id="summary"><h2>Now</h2><p>${statusBadge(server.status)} last sample ${server.lastSeen ? time(server.lastSeen) : "never"}</p>${latestValues(server.latest)}</section>
+    html`<section id="summary"><h2>Now</h2><p>${statusBadge(server.status)} last sample ${server.lastSeen ? time(server.lastSeen) : "never"}</p>${latestValues(server.latest)}${server.reboots.length > 0 ? html`<p class="reboots">Rebooted at ${server.reboots.map((boot, i) => html`${i > 0 ? ", " : ""}${time(boot)}`)}</p>` : ""}</section>
 <section id="alerts"><h2>Firing alerts</h2>${alertTable(server.firing, "No alerts firing.")}</section>
 <section id="charts"><h2>Charts</h2>${charts.length === 0 ? html`<p class="none">No charts yet.</p>` : chartsByRange(charts, "../")}</section>
 <section id="disks"><h2>Disks</h2>${diskTable}</section>

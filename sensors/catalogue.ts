@@ -1,6 +1,9 @@
 import { pluginEntry, type DefaultRule, type MetricEntry } from "../storage/metric-catalogue.js";
 import { builtinSensors } from "./registry.js";
 
+/** The reboot event (uptime sensor), which ams-alert mails and the pages list. */
+export { REBOOT_METRIC } from "./uptime.js";
+
 /**
  * The catalogue of every built-in metric, gathered from the sensors that declare them: the one
  * module of sensors/ that alerts, graphs and web read (it pulls no sensor I/O into them).

@@ -26,6 +26,8 @@ interface SavedBoot {
 }
 
 const STATE = "uptime";
+/** The event stored when the server rebooted since the previous run. */
+export const REBOOT_METRIC = "Reboot";
 
 export const uptime: Sensor = {
   name: "uptime",
@@ -42,7 +44,7 @@ export const uptime: Sensor = {
     }),
     // A reboot is an event, mailed once by ams-alert ("rebooted") and listed with the alerts.
     metricEntry({
-      metric_type: "Reboot",
+      metric_type: REBOOT_METRIC,
       title: "Reboot",
       kind: "event",
       help: "The server rebooted since the previous uptime sample.",
@@ -69,7 +71,7 @@ export const uptime: Sensor = {
     const samples = [makeSample(ctx, "Uptime", Math.round(seconds), "s", { details: { boot_time: bootTime } })];
     if (rebootedSince(saved?.btime, btime)) {
       samples.push(
-        makeSample(ctx, "Reboot", 1, "event", {
+        makeSample(ctx, REBOOT_METRIC, 1, "event", {
           details: { boot_time: bootTime, previous_boot_time: isoLocal(new Date(saved!.btime * 1000)) },
         }),
       );
