@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { amsProgram, openJob, runProgram, UsageError } from "../lib/cli.js";
-import { formatSample } from "./format.js";
+import { formatSample } from "../storage/format-value.js";
 import { builtinSensors, GROUPS, selectSensors } from "./registry.js";
 import { runSensors } from "./run.js";
 

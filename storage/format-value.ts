@@ -1,3 +1,5 @@
+import type { Sample } from "./sample.js";
+
 /**
  * A stored value with its unit as people read it, the same in pages, mails, `ams-alert list` and
  * the CLI: "23.4 %", "1.5 MiB/s", "3 d 4 h", "45.0 °C", "CRITICAL". One table of units, one formatter.
@@ -57,4 +59,15 @@ const FORMATS: Record<string, (value: number) => string> = {
 export function formatValue(value: number, unit: string): string {
   const format = Object.hasOwn(FORMATS, unit) ? FORMATS[unit]! : (v: number) => `${plain(v)} ${unit}`;
   return format(value);
+}
+
+/** One readable line per sample: "CPU 23.4 % on web-1", "Disk / 24 % on web-1". */
+export function formatSample(sample: Sample): string {
+  if (sample.metric_type === "CERT") {
+    const { title, link } = sample.details ?? {};
+    return `CERT ${String(title)} <${String(link)}> on ${sample.server_id}`;
+  }
+  const labels = Object.values(sample.labels ?? {});
+  const value = formatValue(sample.value, sample.unit);
+  return `${[sample.metric_type, ...labels].join(" ")}${value ? ` ${value}` : ""} on ${sample.server_id}`;
 }

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { compareAdvisories, feedName, parseCertFeed } from "../sensors/cert-feed.js";
 import { cpuUsage, parseProcStat } from "../sensors/cpu.js";
 import { fsUsage, parseMountInfo, statfsWithin } from "../sensors/disk.js";
-import { formatSample } from "../sensors/format.js";
+import { formatSample } from "../storage/format-value.js";
 import { parseProcPidStat, processUsage, topBy } from "../sensors/processes.js";
 import { parseMemInfo, ramUsedPercent, swapUsedPercent } from "../sensors/ram.js";
 import { ratesBetween } from "../sensors/counter-rates.js";
