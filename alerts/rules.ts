@@ -1,5 +1,5 @@
 import type { Sample } from "../storage/sample.js";
-import { seriesKey, sortedLabels } from "../storage/series-key.js";
+import { seriesKey } from "../storage/series-key.js";
 import { ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
 
 /**
@@ -53,7 +53,8 @@ const compare: Record<Operator, (a: number, b: number) => boolean> = {
 };
 
 function labelsText(labels: Record<string, string> | undefined): string {
-  const entries = sortedLabels(labels);
+  // The alert key's own order (saved in alert state), not the series key's.
+  const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return entries.length === 0 ? "" : `{${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
 }
 

@@ -121,7 +121,7 @@ export function latestAdvisories(samples: readonly Sample[], count = LATEST_ADVI
 }
 
 /** The boot times of each server's latest reboots, newest first. */
-export function rebootsByServer(samples: readonly Sample[], count = RECENT_REBOOTS): Map<string, string[]> {
+function rebootsByServer(samples: readonly Sample[], count = RECENT_REBOOTS): Map<string, string[]> {
   const boots = new Map<string, Set<string>>();
   for (const sample of samples) {
     if (sample.metric_type !== REBOOT_METRIC) continue;

@@ -6,7 +6,7 @@ import type { Sample } from "./sample.js";
  */
 
 /** The labels as [name, value] pairs in name order. */
-export function sortedLabels(labels: Record<string, string> | undefined): [string, string][] {
+function sortedLabels(labels: Record<string, string> | undefined): [string, string][] {
   return Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
