@@ -12,17 +12,23 @@ export function parseUptime(text: string): number {
   return seconds;
 }
 
-// btime is worked out from the clock and the uptime, and wobbles by a second; a reboot moves it by
-// at least the time the machine ran.
+// btime is worked out from the clock and the uptime, and wobbles by a second.
 const BTIME_JITTER_S = 5;
 
-/** True when the boot time saved by the previous run is not this boot's. */
-export function rebootedSince(savedBtime: number | undefined, btime: number): boolean {
-  return savedBtime !== undefined && Math.abs(btime - savedBtime) > BTIME_JITTER_S;
+/** What the previous run saw: the boot time, and when it looked (both Unix seconds). */
+export interface SavedBoot {
+  btime: number;
+  at?: number;
 }
 
-interface SavedBoot {
-  btime: number;
+/**
+ * True when this boot is not the one the previous run saw: another boot time, and one after that
+ * run. A clock step also moves btime, but not past the previous run unless the step is larger than
+ * the uptime was then.
+ */
+export function rebootedSince(saved: SavedBoot | undefined, btime: number): boolean {
+  if (!saved || Math.abs(btime - saved.btime) <= BTIME_JITTER_S) return false;
+  return saved.at === undefined || btime >= saved.at - BTIME_JITTER_S;
 }
 
 const STATE = "uptime";
@@ -66,10 +72,13 @@ export const uptime: Sensor = {
     } catch (err) {
       ctx.log.warn(`uptime: ignoring unreadable boot time: ${(err as Error).message}`);
     }
-    if (saved?.btime !== btime) await writeState(ctx.paths.stateDir, STATE, { btime } satisfies SavedBoot);
+    await writeState(ctx.paths.stateDir, STATE, {
+      btime,
+      at: Math.round(ctx.now().getTime() / 1000),
+    } satisfies SavedBoot);
     const bootTime = isoLocal(new Date(btime * 1000));
     const samples = [makeSample(ctx, "Uptime", Math.round(seconds), "s", { details: { boot_time: bootTime } })];
-    if (rebootedSince(saved?.btime, btime)) {
+    if (rebootedSince(saved, btime)) {
       samples.push(
         makeSample(ctx, REBOOT_METRIC, 1, "event", {
           details: { boot_time: bootTime, previous_boot_time: isoLocal(new Date(saved!.btime * 1000)) },

@@ -188,7 +188,7 @@ describe("uptime", () => {
     const home = tempHome();
     const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"))![1]);
     fs.mkdirSync(`${home}/storage/state`, { recursive: true });
-    fs.writeFileSync(`${home}/storage/state/uptime.json`, JSON.stringify({ btime: btime - 86_400 }));
+    fs.writeFileSync(`${home}/storage/state/uptime.json`, JSON.stringify({ btime: btime - 86_400, at: btime - 600 }));
     const first = await measure(home, "uptime");
     const reboot = first.find((s) => s.metric_type === "Reboot");
     expect(reboot).toMatchObject({ unit: "event", details: { boot_time: isoLocal(new Date(btime * 1000)) } });

@@ -304,8 +304,10 @@ describe("uptime", () => {
   test("seconds since boot, and a reboot seen as another boot time", () => {
     expect(parseUptime(read("proc", "uptime"))).toBe(941.62);
     expect(rebootedSince(undefined, 1000)).toBe(false);
-    expect(rebootedSince(1001, 1000)).toBe(false); // btime wobbles by a second
-    expect(rebootedSince(1000 - 3600, 1000)).toBe(true);
+    expect(rebootedSince({ btime: 1001, at: 900 }, 1000)).toBe(false); // btime wobbles by a second
+    expect(rebootedSince({ btime: 1000 - 86_400, at: 1000 - 300 }, 1000)).toBe(true);
+    // The clock stepped 30 s while the machine ran for hours: btime moved, but not past the previous run.
+    expect(rebootedSince({ btime: 1000, at: 1000 + 7200 }, 1030)).toBe(false);
   });
 });
 
