@@ -1,21 +1,23 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { readState, stateFile, writeState } from "../lib/state.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
+import { appendAlertHistory } from "../storage/alert-history.js";
+import { ALERT_STATE } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
 import { withFileLock } from "../storage/locked-file.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { certNotices } from "./cert.js";
 import { rebootNotices } from "./reboot.js";
-import { appendAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
 import { outboxNotifier, type Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
 import { evaluateRules, ruleStillApplies } from "./rules.js";
-import { advanceAlerts, type AlertState, type AlertStates, type Notice } from "./state.js";
+import { advanceAlerts, type AlertStates, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
 
 /** What ams-alert keeps between runs in storage/state/alerts.json: alert states and the mail queue, saved together. */
@@ -28,29 +30,17 @@ export interface AlertRunState {
   reboot_seen?: string[];
 }
 
-const STATE_NAME = "alerts";
 /** The longest gap a pending condition survives when the silent rule is off (30 min). */
 const DEFAULT_MAX_GAP_SECONDS = 1800;
 
 export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
-  const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
+  const saved = await readState<Partial<AlertRunState>>(stateDir, ALERT_STATE);
   return {
     alerts: saved?.alerts ?? {},
     queue: saved?.queue ?? [],
     ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
     ...(saved?.reboot_seen ? { reboot_seen: saved.reboot_seen } : {}),
   };
-}
-
-/** The alerts firing now, as the last ams-alert run left them (for /metrics and history pruning). */
-export async function firingAlerts(stateDir: string): Promise<AlertState[]> {
-  const { alerts } = await readAlertRunState(stateDir);
-  return Object.values(alerts).filter((a) => a.status === "firing");
-}
-
-/** Keys of the alerts firing now, which history pruning must keep (ams-cleanup alerts). */
-export async function firingAlertKeys(stateDir: string): Promise<string[]> {
-  return (await firingAlerts(stateDir)).map((a) => a.key);
 }
 
 export interface CheckOptions {
@@ -78,8 +68,13 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
     else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
-  const servers = new Set([config.server_id, ...fleet.samples.map((s) => s.server_id)]);
-  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now);
+  const unreported = neverReported(
+    config.remotes.map((r) => r.name),
+    fleet.sources,
+    await readPullStatus(paths),
+  );
+  const servers = new Set([config.server_id, ...unreported.keys(), ...fleet.samples.map((s) => s.server_id)]);
+  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported);
   const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
     repeatSeconds: config.alerts.repeat,
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
@@ -108,7 +103,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
-  return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
+  return withFileLock(stateFile(paths.stateDir, ALERT_STATE), async () => {
     const previous = await readAlertRunState(paths.stateDir);
     const { alerts, events, cert_seen, reboot_seen } = await evaluate(options, previous);
 
@@ -129,7 +124,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       ...(cert_seen ? { cert_seen } : {}),
       ...(reboot_seen ? { reboot_seen } : {}),
     };
-    await writeState(paths.stateDir, STATE_NAME, state);
+    await writeState(paths.stateDir, ALERT_STATE, state);
     if (events.length > 0) {
       await appendAlertHistory(paths.alertsLog, events);
       for (const e of events) log.info(`${e.event} ${e.key}: ${e.message}`);
@@ -138,7 +133,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     const delivery = await deliverQueue(queue, notifier, {
       save: async (rest) => {
         state = { ...state, queue: rest };
-        await writeState(paths.stateDir, STATE_NAME, state);
+        await writeState(paths.stateDir, ALERT_STATE, state);
       },
       setAside: (mail) => undeliverable.send(mail),
     });

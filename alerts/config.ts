@@ -5,7 +5,7 @@ import { builtinEntry, defaultRules } from "../sensors/catalogue.js";
 
 /**
  * The `alerts` and `email` sections of ams.config.json. Every key has a default, so an install
- * with no config alerts on the issue's default rules and writes its mails to logs/outbox/.
+ * with no config alerts on the default rules below and writes its mails to logs/outbox/.
  */
 
 export const Severity = z.enum(["warning", "critical"]);
@@ -68,6 +68,14 @@ function withOverride(rule: RuleConfig, o: z.infer<typeof RuleOverride> | undefi
     for: o?.for ?? rule.for,
     severity: o?.severity ?? rule.severity,
   };
+}
+
+/** True when `labels` include every label a rule asks for. */
+export function labelsMatch(
+  labels: Record<string, string> | undefined,
+  wanted: Record<string, string> | undefined,
+): boolean {
+  return Object.entries(wanted ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
 /** The rule as it applies to one server; undefined when that server turns it off. */

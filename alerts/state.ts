@@ -1,6 +1,7 @@
 import { isoLocal } from "../lib/time.js";
 import { formatSample } from "../storage/format-value.js";
-import type { AlertEvent } from "./history.js";
+import type { AlertEvent } from "../storage/alert-history.js";
+import type { StoredAlert } from "../storage/alert-state.js";
 import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } from "./rules.js";
 
 /**
@@ -10,10 +11,8 @@ import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } 
  * nothing new says nothing new; a series with no new data keeps its state (a gap is not a recovery).
  */
 
-export type AlertStatus = "ok" | "pending" | "firing";
-
-export interface AlertState extends AlertRuleFacts {
-  status: AlertStatus;
+/** Saved in storage/state/alerts.json; other jobs read the StoredAlert part of it. */
+export interface AlertState extends AlertRuleFacts, StoredAlert {
   /** The latest observation judged (ISO); older ones are never replayed. */
   last_at: string;
   /** The latest observed value. */
@@ -167,7 +166,8 @@ export function advanceAlerts(
         delete a.since;
         continue;
       }
-      if (a.status === "ok" || (a.status === "pending" && gap > maxGapMs)) {
+      // Ok, or pending across a gap too long to have been seen holding: the condition starts anew.
+      if (a.status === "ok" || gap > maxGapMs) {
         a.status = "pending";
         a.since = isoLocal(new Date(o.since ?? o.at));
       }

@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { readAlertHistory, type AlertEvent } from "../alerts/history.js";
-import type { Job } from "../lib/cli.js";
+import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
+import type { Job } from "../config/job.js";
 import { installDir } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
-import { readPullStatus } from "../storage/pull-status.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { loadChartRenderer } from "./chart.js";
 import { planCharts, type ChartFilter } from "./charts.js";
 import { buildDashboard, EVENT_METRICS } from "./dashboard.js";
@@ -65,6 +65,11 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     refreshSeconds: config.graphs.refresh,
     // The same line as the "server silent" alert rule, so the page and the mails agree.
     silentAfterSeconds: config.alerts.silent_after,
+    neverReported: neverReported(
+      config.remotes.map((r) => r.name),
+      fleet.sources,
+      pulls,
+    ),
   });
   const planned = planCharts(series, config, now.getTime());
   const toRender = planned.filter(
@@ -76,7 +81,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     const renderer = await loadChartRenderer();
     for (const chart of toRender) files.push([chart.file, renderer.render(chart.spec)]);
   }
-  const largestChart = Math.max(0, ...files.map(([, svg]) => Buffer.byteLength(svg)));
+  const largestChart = files.reduce((largest, [, svg]) => Math.max(largest, Buffer.byteLength(svg)), 0);
   const chartCount = files.length;
   for (const asset of await fs.readdir(ASSETS))
     files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);

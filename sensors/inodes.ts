@@ -1,5 +1,6 @@
 import { metricEntry } from "../storage/metric-catalogue.js";
-import { measureMounts } from "./disk.js";
+import { fsUsage } from "./disk.js";
+import { watchedMountStats } from "./mount-stats.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
 export const inodes: Sensor = {
@@ -18,18 +19,27 @@ export const inodes: Sensor = {
     }),
   ],
   async collect(ctx) {
-    const { measured, failures } = await measureMounts(ctx);
-    // A filesystem without inodes (btrfs reports none, df -i prints "-") has nothing to say.
-    const samples = measured.flatMap(({ mount, usage }) =>
-      usage.inodesUsedPercent === undefined
-        ? []
-        : [
-            makeSample(ctx, "Inodes", usage.inodesUsedPercent, "%", {
-              labels: { mount: mount.mountPoint },
-              details: { device: mount.device, fs_type: mount.fsType },
-            }),
-          ],
-    );
+    const samples = [];
+    const failures = [];
+    // The statfs figures disk takes too (one measurement per run); a stuck mount is skipped here
+    // and reported by disk as disk_status.
+    for (const result of await watchedMountStats(ctx)) {
+      const { mount } = result;
+      if (result.status === "stuck") continue;
+      if (result.status === "failed") {
+        failures.push(`${mount.mountPoint}: ${result.error}`);
+        continue;
+      }
+      // A filesystem without inodes (btrfs reports none, df -i prints "-") has nothing to say.
+      const percent = fsUsage(result.stats)?.inodesUsedPercent;
+      if (percent === undefined) continue;
+      samples.push(
+        makeSample(ctx, "Inodes", percent, "%", {
+          labels: { mount: mount.mountPoint },
+          details: { device: mount.device, fs_type: mount.fsType },
+        }),
+      );
+    }
     if (failures.length > 0) throw new PartialFailure(samples, `inodes: ${failures.join("; ")}`);
     return samples;
   },

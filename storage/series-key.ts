@@ -1,7 +1,7 @@
 import type { Sample } from "./sample.js";
 
 /**
- * The identity of a series: server_id + metric_type + labels (DESIGN.md, "The record"), labels in
+ * The identity of a series: server_id + metric_type + labels (docs/ARCHITECTURE.md#the-record), labels in
  * name order so that {a, b} and {b, a} are one series. Used by every feature that groups samples.
  */
 

@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { BUILTIN_METRICS, checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
 import { installDir } from "../lib/paths.js";
 
 describe("alerts config", () => {
-  test("defaults are the issue's rules", () => {
+  test("defaults are the README's rules", () => {
     const { alerts, email } = parseConfig({}, "c.json");
     expect(alerts.rules.cpu_high).toMatchObject({ metric: "CPU", op: ">", threshold: 90, clear: 85, for: 600 });
     expect(alerts.rules.ram_high).toMatchObject({ metric: "RAM", threshold: 90, for: 300 });
@@ -63,7 +64,7 @@ describe("alerts config", () => {
     const known = knownMetrics(["check_nginx"]);
     expect(known).toEqual([...BUILTIN_METRICS, "check_nginx", "check_nginx_status"]);
     expect(BUILTIN_METRICS).toEqual(
-      expect.arrayContaining(["CPU", "RAM", "Disk", "Processes", "Users", "CERT", "Swap"]),
+      expect.arrayContaining(["CPU", "RAM", "Disk", "disk_status", "Processes", "Users", "CERT", "Swap"]),
     );
     const ok = parseConfig(
       { alerts: { rules: { nginx: { metric: "check_nginx_status", op: ">=", threshold: 2 } } } },

@@ -6,7 +6,7 @@ import { knownMetrics } from "../alerts/metrics.js";
 import { compareSeries, metricTitle, planCharts } from "../graphs/charts.js";
 import { EVENT_METRICS } from "../graphs/dashboard.js";
 import { buildSeries } from "../graphs/series.js";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { BUILTIN_CATALOGUE, catalogueEntry } from "../sensors/catalogue.js";
 import { builtinSensors } from "../sensors/registry.js";
 import { formatValue } from "../storage/format-value.js";

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { jobLogger } from "../lib/log.js";
 import { amsPaths } from "../lib/paths.js";
 import { runSensors } from "../sensors/run.js";

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
+import type { StoredAlert } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
@@ -16,12 +17,7 @@ import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** An alert currently firing, as the alerts job stores it. */
-export interface FiringAlert {
-  rule: string;
-  server: string;
-  severity: string;
-  labels?: Record<string, string>;
-}
+export type FiringAlert = Pick<StoredAlert, "rule" | "server_id" | "severity" | "labels">;
 
 export interface MetricsInput {
   samples: readonly Sample[];
@@ -176,7 +172,7 @@ function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatus
 function addAlerts(out: Exposition, alerts: readonly FiringAlert[]): void {
   for (const alert of alerts) {
     const own: Labels = Object.entries(alert.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
-    const labels: Labels = [["rule", alert.rule], ["server", alert.server], ["severity", alert.severity], ...own];
+    const labels: Labels = [["rule", alert.rule], ["server", alert.server_id], ["severity", alert.severity], ...own];
     out.add("ams_alert_firing", "1 for each alert currently firing.", labels, 1);
   }
 }
