@@ -59,6 +59,7 @@ describe.each(BUILTIN_CATALOGUE.map((e) => [e.metric_type, e] as const))("%s", (
       per_second: /^12\.5 \/s$/,
       seconds: /^1 h 1 min$/,
       celsius: /^12\.5 °C$/,
+      state: /^12\.5$/,
       event: /^(|12\.5 advisory)$/,
     };
     const value = { bytes_per_second: 1.5 * 1024 * 1024, seconds: 3690 }[entry.kind as string] ?? 12.5;

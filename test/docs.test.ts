@@ -16,7 +16,7 @@ function anchorsOf(file: string): Set<string> {
 }
 
 /** Folders without the project's code: packages, build output, tests, runtime logs and pages. */
-const SKIPPED = new Set(["node_modules", "dist", "test", "test-artifacts", "logs", "public"]);
+const SKIPPED = new Set(["node_modules", "dist", "dist-builds", "test", "test-artifacts", "logs", "public"]);
 
 /** Every `something.md` or `something.md#anchor` named in the project's code, with where it is named. */
 function documentReferences(): { where: string; doc: string; anchor?: string }[] {
