@@ -83,10 +83,9 @@ describe("crontab block", () => {
       expect(line).toMatch(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/\S+\.js( \w+)* --home '\/data\/50\\%' /);
     expect(jobs.map(scheduleOf)).toEqual([
       "*/2 * * * * ams-sensor cpu load net diskio",
-      "*/5 * * * * ams-sensor ram temperature uptime",
+      "*/5 * * * * ams-sensor ram temperature uptime users",
       "*/10 * * * * ams-sensor disk inodes",
       "*/15 * * * * ams-sensor processes",
-      "*/5 * * * * ams-sensor users",
       "*/30 * * * * ams-sensor cert",
       "*/2 * * * * ams-fetch-remote",
       "*/5 * * * * sleep 30; ams-alert check; ams-graphs",
@@ -108,7 +107,7 @@ describe("system crontab lines (/etc/cron.d)", () => {
     const jobs = renderBlock(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }, "ams")
       .split("\n")
       .slice(1, -1);
-    expect(jobs).toHaveLength(12);
+    expect(jobs).toHaveLength(11);
     for (const line of jobs)
       expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams (sleep \d+; )?\/usr\/bin\/node \/opt\/ams\/dist\//);
   });
@@ -181,7 +180,7 @@ describe("scripts/install-crontab on a throwaway user's crontab (Debian's cronta
     const ram = await asUser(["sh", "-c", commandOf(jobLine("ams-sensor.js ram"))]);
     expect(ram.exitCode).toBe(0);
     const store = JSON.parse(fs.readFileSync(path.join(home, "storage", "system_logs.json"), "utf8"));
-    expect(store.map((s: { metric_type: string }) => s.metric_type).sort()).toEqual(["RAM", "Swap", "Uptime"]);
+    expect(store.map((s: { metric_type: string }) => s.metric_type).sort()).toEqual(["RAM", "Swap", "Uptime", "Users"]);
     expect((await asUser(["sh", "-c", commandOf(jobLine("ams-backup.js"))])).exitCode).toBe(0);
     expect((await asUser(["sh", "-c", commandOf(jobLine("ams-cleanup.js"))])).exitCode).toBe(0);
     expect(fs.readdirSync(path.join(home, "backups"))).toHaveLength(1);
