@@ -12,6 +12,7 @@ import { readFleet } from "../storage/fleet.js";
 import { withFileLock } from "../storage/locked-file.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { certNotices } from "./cert.js";
+import { rebootNotices } from "./reboot.js";
 import { renderMail } from "./mail.js";
 import { outboxNotifier, type Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
@@ -25,6 +26,8 @@ export interface AlertRunState {
   queue: QueuedMail[];
   /** CERT advisory links already mailed; absent until alerts.cert_advisories is first on. */
   cert_seen?: string[];
+  /** Reboots already mailed; absent until alerts.reboot_notices is first on. */
+  reboot_seen?: string[];
 }
 
 /** The longest gap a pending condition survives when the silent rule is off (30 min). */
@@ -36,6 +39,7 @@ export async function readAlertRunState(stateDir: string): Promise<AlertRunState
     alerts: saved?.alerts ?? {},
     queue: saved?.queue ?? [],
     ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
+    ...(saved?.reboot_seen ? { reboot_seen: saved.reboot_seen } : {}),
   };
 }
 
@@ -78,10 +82,15 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on.
     stillApplies: (a) => servers.has(a.server_id) && ruleStillApplies(config.alerts, a),
   });
-  // Off: forget the advisories seen, so switching it on again starts from what is stored then.
-  if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
-  const cert = certNotices(fleet.samples, previous.cert_seen, now);
-  return { alerts, events: [...events, ...cert.notices], cert_seen: cert.seen };
+  // Off: forget the advisories (reboots) seen, so switching it on again starts from what is stored then.
+  const cert = config.alerts.cert_advisories ? certNotices(fleet.samples, previous.cert_seen, now) : undefined;
+  const reboot = config.alerts.reboot_notices ? rebootNotices(fleet.samples, previous.reboot_seen, now) : undefined;
+  return {
+    alerts,
+    events: [...events, ...(reboot?.notices ?? []), ...(cert?.notices ?? [])],
+    cert_seen: cert?.seen,
+    reboot_seen: reboot?.seen,
+  };
 }
 
 /** One ams-alert run: evaluate → advance → queue one mail → record history → deliver the queue. */
@@ -96,7 +105,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, ALERT_STATE), async () => {
     const previous = await readAlertRunState(paths.stateDir);
-    const { alerts, events, cert_seen } = await evaluate(options, previous);
+    const { alerts, events, cert_seen, reboot_seen } = await evaluate(options, previous);
 
     const queue = [...previous.queue];
     if (events.length > 0) {
@@ -109,7 +118,12 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       });
     }
     // State and queue in one atomic write: a crash cannot leave an alert advanced without its mail.
-    let state: AlertRunState = { alerts, queue, ...(cert_seen ? { cert_seen } : {}) };
+    let state: AlertRunState = {
+      alerts,
+      queue,
+      ...(cert_seen ? { cert_seen } : {}),
+      ...(reboot_seen ? { reboot_seen } : {}),
+    };
     await writeState(paths.stateDir, ALERT_STATE, state);
     if (events.length > 0) {
       await appendAlertHistory(paths.alertsLog, events);
