@@ -1,22 +1,33 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
+import { readActiveAlerts, type ActiveAlert } from "../storage/alert-state.js";
 import type { Job } from "../config/job.js";
 import { installDir } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
-import { loadChartRenderer } from "./chart.js";
-import { planCharts, type ChartFilter } from "./charts.js";
-import { buildDashboard, EVENT_METRICS } from "./dashboard.js";
-import { renderIndexPage, renderServerPage } from "./pages.js";
+import { firingPeriods } from "./alert-periods.js";
+import { loadChartRenderer, type ChartRenderer } from "./chart.js";
+import { chartCsv } from "./chart-csv.js";
+import { planFleetCharts, planServerCharts, type ChartContext, type PlannedChart } from "./charts.js";
+import { buildDashboard, EVENT_METRICS, fleetPage, rebootsByServer, serverPage } from "./dashboard.js";
+import { headlines } from "./headlines.js";
+import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
 import { publishFiles, removeStale } from "./publish.js";
-import { buildSeries } from "./series.js";
+import { rangesFor, type RangeName } from "./ranges.js";
+import { buildSeries, type Series } from "./series.js";
+
+export interface ChartFilter {
+  range?: RangeName;
+  server?: string;
+}
 
 export interface RenderSummary {
   pages: number;
   charts: number;
-  /** Bytes of the largest SVG written. */
+  /** Bytes of the largest chart (an SVG inlined in a page) and of the largest page. */
   largestChart: number;
+  largestPage: number;
   /** Files of servers no longer in the data, removed. */
   removed: number;
 }
@@ -36,13 +47,45 @@ async function alertHistory(job: Job): Promise<AlertEvent[]> {
   }
 }
 
+async function activeAlerts(job: Job): Promise<ActiveAlert[]> {
+  try {
+    return await readActiveAlerts(job.paths.stateDir);
+  } catch (err) {
+    job.log.warn(`alert state not shown: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+/** Renders the charts of one page: each SVG once, and its buckets as CSV. */
+function renderCharts(
+  renderer: ChartRenderer,
+  charts: readonly PlannedChart[],
+  files: [string, string][],
+  sizes: number[],
+): Map<PlannedChart, string> {
+  const svgs = new Map<PlannedChart, string>();
+  for (const chart of charts) {
+    const svg = renderer.render(chart.spec);
+    sizes.push(Buffer.byteLength(svg));
+    svgs.set(chart, svg);
+    files.push([chart.csv, chartCsv(chart.spec, chart.server === undefined)]);
+  }
+  return svgs;
+}
+
 /**
- * Renders the dashboard into public/: the charts of `filter` (all by default), then the pages that
- * show them. A full run also removes the pages and charts of servers no longer in the data.
+ * Renders the dashboard into public/: for each range, the fleet page and every server's page with
+ * their charts inlined, then the index. `filter` renders one range or one server (and the index).
+ * A full run also removes the pages and data of servers no longer in the data.
  */
 export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
   const { paths, config, log } = job;
-  const [fleet, pulls] = await Promise.all([readFleet(paths, config), readPullStatus(paths)]);
+  const [fleet, pulls, history, active] = await Promise.all([
+    readFleet(paths, config),
+    readPullStatus(paths),
+    alertHistory(job),
+    activeAlerts(job),
+  ]);
   for (const source of fleet.sources) {
     if (source.error) log.warn(`${source.name}: ${source.error}`);
     if (source.skipped > 0)
@@ -54,7 +97,8 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   }
   const dashboard = buildDashboard({
     samples: fleet.samples,
-    alerts: await alertHistory(job),
+    history,
+    active,
     // Paths relative to the data home: the page need not show where AMS is installed.
     sources: fleet.sources.map((source) => ({
       ...source,
@@ -71,47 +115,55 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
       pulls,
     ),
   });
-  const planned = planCharts(series, config, now.getTime());
-  const toRender = planned.filter(
-    (c) => (!filter.range || c.range === filter.range) && (filter.server === undefined || c.server === filter.server),
-  );
+  const at = now.getTime();
+  const byServer = new Map<string, Series[]>();
+  for (const s of series) byServer.set(s.server, [...(byServer.get(s.server) ?? []), s]);
+  const oldest = series.reduce((o, s) => Math.min(o, s.points[0]?.t ?? Infinity), Infinity);
+  const ranges = rangesFor(oldest, at);
+  const context: ChartContext = {
+    periods: firingPeriods(history, new Set(active.filter((a) => a.status === "firing").map((a) => a.key)), at),
+    reboots: new Map(
+      [...rebootsByServer(fleet.samples, Infinity)].map(([server, boots]) => [server, boots.map((b) => Date.parse(b))]),
+    ),
+  };
 
   const files: [string, string][] = [];
-  if (toRender.length > 0) {
-    const renderer = await loadChartRenderer();
-    for (const chart of toRender) files.push([chart.file, renderer.render(chart.spec)]);
+  const pages: [string, string][] = [];
+  const chartSizes: number[] = [];
+  const renderer = series.length > 0 ? await loadChartRenderer() : undefined;
+  for (const range of ranges) {
+    if (filter.range && range.name !== filter.range) continue;
+    if (filter.server === undefined) {
+      const charts = renderer ? planFleetCharts(series, range, config, at, context) : [];
+      const svgs = renderer ? renderCharts(renderer, charts, files, chartSizes) : new Map();
+      pages.push([fleetPage(range.name), renderFleetPage(dashboard, range, ranges, charts, svgs)]);
+    }
+    for (const server of dashboard.servers) {
+      if (filter.server !== undefined && server.name !== filter.server) continue;
+      const charts = renderer ? planServerCharts(byServer.get(server.name) ?? [], range, config, at, context) : [];
+      const svgs = renderer ? renderCharts(renderer, charts, files, chartSizes) : new Map();
+      pages.push([
+        serverPage(server.name, range.name),
+        renderServerPage(dashboard, server, range, ranges, charts, svgs),
+      ]);
+    }
   }
-  const largestChart = files.reduce((largest, [, svg]) => Math.max(largest, Buffer.byteLength(svg)), 0);
-  const chartCount = files.length;
   for (const asset of await fs.readdir(ASSETS))
     files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);
-  for (const server of dashboard.servers) {
-    if (filter.server !== undefined && server.name !== filter.server) continue;
-    files.push([
-      server.page,
-      renderServerPage(
-        dashboard,
-        server,
-        planned.filter((c) => c.server === server.name),
-      ),
-    ]);
-  }
-  files.push([
-    "index.html",
-    renderIndexPage(
-      dashboard,
-      planned.filter((c) => c.server === undefined),
-    ),
-  ]);
-  await publishFiles(paths.publicDir, files);
+  const cards = new Map(dashboard.servers.map((s) => [s.name, headlines(byServer.get(s.name) ?? [], at)]));
+  pages.push(["index.html", renderIndexPage(dashboard, cards, ranges)]);
+  // Data and assets before the pages that link them.
+  await publishFiles(paths.publicDir, [...files, ...pages]);
 
   let removed = 0;
   if (!filter.range && filter.server === undefined) {
-    const keep = new Set(files.map(([rel]) => path.normalize(rel)));
-    removed =
-      (await removeStale(paths.publicDir, "charts", keep)) + (await removeStale(paths.publicDir, "servers", keep));
+    const keep = new Set([...files, ...pages].map(([rel]) => path.normalize(rel)));
+    for (const dir of ["charts", "servers", "data"]) removed += await removeStale(paths.publicDir, dir, keep);
   }
-  const pages = files.filter(([rel]) => rel.endsWith(".html")).length;
-  log.info(`rendered ${pages} pages and ${chartCount} charts${removed ? `, removed ${removed} stale files` : ""}`);
-  return { pages, charts: chartCount, largestChart, removed };
+  const largestChart = Math.max(0, ...chartSizes);
+  const largestPage = Math.max(0, ...pages.map(([, text]) => Buffer.byteLength(text)));
+  log.info(
+    `rendered ${pages.length} pages and ${chartSizes.length} charts${removed ? `, removed ${removed} stale files` : ""}`,
+  );
+  return { pages: pages.length, charts: chartSizes.length, largestChart, largestPage, removed };
 }

@@ -14,11 +14,34 @@ export interface StoredAlert {
   status: "ok" | "pending" | "firing";
 }
 
+/** An alert firing or pending, with what a page says of it (saved by ams-alert with its rule's facts). */
+export interface ActiveAlert extends StoredAlert {
+  status: "pending" | "firing";
+  metric_type: string;
+  unit: string;
+  op: string;
+  threshold: number;
+  /** Seconds the condition must hold before the alert fires. */
+  for: number;
+  /** The latest observed value. */
+  value: number;
+  /** When the condition began (ISO). */
+  since?: string;
+}
+
+/**
+ * The alerts firing or pending, as the last ams-alert run left them: what `ams-alert list`,
+ * /metrics and the pages show. Read without the alert job's lock: the state file is replaced whole.
+ */
+export async function readActiveAlerts(stateDir: string): Promise<ActiveAlert[]> {
+  const saved = await readState<{ alerts?: Record<string, StoredAlert> }>(stateDir, ALERT_STATE);
+  return Object.values(saved?.alerts ?? {}).filter((a): a is ActiveAlert => a.status !== "ok");
+}
+
 /**
  * The alerts firing now, as the last ams-alert run left them (for /metrics and history pruning).
  * Read without the alert job's lock: the state file is replaced whole, never written in place.
  */
 export async function readFiringAlerts(stateDir: string): Promise<StoredAlert[]> {
-  const saved = await readState<{ alerts?: Record<string, StoredAlert> }>(stateDir, ALERT_STATE);
-  return Object.values(saved?.alerts ?? {}).filter((a) => a.status === "firing");
+  return (await readActiveAlerts(stateDir)).filter((a) => a.status === "firing");
 }
