@@ -13,7 +13,8 @@ export interface FiringPeriod {
 /**
  * The firing periods of the history (oldest first): from each "fired" to the next "resolved" of the
  * same alert. One never resolved lasts until `now` while the alert state still has it firing, and
- * ends at its last event otherwise (its rule or server left the config).
+ * ends at its last event otherwise (its rule or server left the config). A period starts when its
+ * condition began.
  */
 export function firingPeriods(
   history: readonly AlertEvent[],
@@ -28,7 +29,8 @@ export function firingPeriods(
       server: event.server_id,
       metric: event.metric_type,
       labels: event.labels ?? {},
-      from: Date.parse(event.at),
+      // From when the condition began, as the alert's mail says.
+      from: Date.parse(event.since),
       to,
     });
   for (const event of history) {

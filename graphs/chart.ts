@@ -176,11 +176,17 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
     out.push(
       `<text class="empty" x="50%" y="${TOP + PLOT_HEIGHT / 2}" text-anchor="middle">no data in this range</text>`,
     );
-  for (const t of spec.thresholds)
+  // Labels above their line, or below it when the line is near the top or the label above is too close.
+  let previousLabel = -Infinity;
+  for (const t of [...spec.thresholds].sort((a, b) => b.value - a.value)) {
+    const lineY = y(t.value);
+    const labelY = lineY - 3 < TOP + 11 || lineY - 3 - previousLabel < 12 ? lineY + 12 : lineY - 3;
+    previousLabel = labelY;
     out.push(
-      `<line class="threshold" x2="100%" y1="${fixed(y(t.value))}" y2="${fixed(y(t.value))}" stroke="${THRESHOLD_COLOURS[t.severity]}"/>`,
-      `<text class="threshold-label" x="${THRESHOLD_LABEL_X}" y="${fixed(y(t.value) - 3)}" fill="${THRESHOLD_COLOURS[t.severity]}">${escapeHtml(t.label)}</text>`,
+      `<line class="threshold" x2="100%" y1="${fixed(lineY)}" y2="${fixed(lineY)}" stroke="${THRESHOLD_COLOURS[t.severity]}"/>`,
+      `<text class="threshold-label" x="${THRESHOLD_LABEL_X}" y="${fixed(labelY)}" fill="${THRESHOLD_COLOURS[t.severity]}">${escapeHtml(t.label)}</text>`,
     );
+  }
   out.push(hoverLayer(spec, xUnits));
   out.push("</svg>");
   return out.join("");
