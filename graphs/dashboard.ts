@@ -105,8 +105,8 @@ export function serverStatus(
 ): Status {
   const newest = latest.reduce((n, s) => Math.max(n, Date.parse(s.timestamp)), -Infinity);
   const firing = alerts.filter((a) => a.status === "firing");
-  if (firing.some((e) => e.severity === "critical")) return "critical";
   if (!(now - newest <= silentAfterSeconds * 1000)) return "silent";
+  if (firing.some((e) => e.severity === "critical")) return "critical";
   if (firing.length > 0) return "warning";
   if (alerts.length > 0) return "pending";
   return "ok";
