@@ -94,7 +94,7 @@ function intervalOf(series: Series): number {
 /** Where a chart of `series` over `range` starts: the range's start, or where its data starts. */
 function startOf(group: readonly Series[], range: Range, now: number): { from: number; since?: number } {
   const rangeFrom = now - range.ms;
-  const first = Math.min(...group.map((s) => s.points[0]?.t ?? Infinity));
+  const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
   if (!(first > rangeFrom)) return { from: rangeFrom };
   return { from: Math.max(rangeFrom, Math.min(first - (now - first) * 0.03, now - MIN_SPAN)), since: first };
 }

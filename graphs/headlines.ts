@@ -48,7 +48,7 @@ export function headlines(serverSeries: readonly Series[], now: number): Headlin
 /** A 24-hour sparkline, stretched to its box; no text, so nothing to read at any size. */
 export function sparkline(h: Headline, now: number): string {
   if (h.points.length === 0) return "";
-  const top = Math.max(h.ceiling ?? 0, ...h.points.map((p) => p.hi)) || 1;
+  const top = h.points.reduce((t, p) => Math.max(t, p.hi), h.ceiling ?? 0) || 1;
   const bottom = h.floor ?? 0;
   const x = (t: number) => (((t - (now - DAY)) / DAY) * 100).toFixed(1);
   const y = (v: number) => (24 - ((v - bottom) / Math.max(1e-9, top - bottom)) * 22 - 1).toFixed(1);

@@ -160,8 +160,8 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     const keep = new Set([...files, ...pages].map(([rel]) => path.normalize(rel)));
     for (const dir of ["charts", "servers", "data"]) removed += await removeStale(paths.publicDir, dir, keep);
   }
-  const largestChart = Math.max(0, ...chartSizes);
-  const largestPage = Math.max(0, ...pages.map(([, text]) => Buffer.byteLength(text)));
+  const largestChart = chartSizes.reduce((a, b) => Math.max(a, b), 0);
+  const largestPage = pages.reduce((a, [, text]) => Math.max(a, Buffer.byteLength(text)), 0);
   log.info(
     `rendered ${pages.length} pages and ${chartSizes.length} charts${removed ? `, removed ${removed} stale files` : ""}`,
   );
