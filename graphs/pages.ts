@@ -121,7 +121,7 @@ function activeTable(alerts: readonly ActiveAlert[], dashboard: Dashboard, root:
 <thead><tr><th>State</th>${showServer ? html`<th>Server</th>` : ""}<th>Rule</th><th>Value</th><th>Since</th></tr></thead>
 <tbody>${alerts.map(
     (a) =>
-      html`<tr class="alert-${a.status}"><td><span class="status status-${a.status === "firing" ? a.severity : "pending"}">${a.status === "firing" ? a.severity : "pending"}</span></td>${showServer ? html`<td>${serverLink(dashboard, a.server_id, root)}</td>` : ""}<td>${a.rule} (${a.op} ${formatValue(a.threshold, a.unit)})</td><td>${formatValue(a.value, a.unit)}</td><td>${a.since ? html`${time(a.since)}` : ""}${a.status === "pending" ? html`<br><span class="note">${pendingNote(a, now)}</span>` : ""}</td></tr>`,
+      html`<tr class="alert-${a.status}" data-key="${a.key}"><td><span class="status status-${a.status === "firing" ? a.severity : "pending"}">${a.status === "firing" ? a.severity : "pending"}</span></td>${showServer ? html`<td>${serverLink(dashboard, a.server_id, root)}</td>` : ""}<td>${a.rule} (${a.op} ${formatValue(a.threshold, a.unit)})</td><td>${formatValue(a.value, a.unit)}</td><td>${a.since ? html`${time(a.since)}` : ""}${a.status === "pending" ? html`<br><span class="note">${pendingNote(a, now)}</span>` : ""}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

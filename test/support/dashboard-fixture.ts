@@ -85,10 +85,10 @@ const TEN_MINUTES = 600_000;
  * (a resolved episode in the history); srv-07's load per CPU crossed 2 at the last sample
  * (load_high pending); srv-05 rebooted a day ago.
  */
-function weekSamples(server: string, seed: number, now: number, samplesBack: number): Sample[] {
+function weekSamples(server: string, seed: number, now: number, samplesBack: number, step = TEN_MINUTES): Sample[] {
   const samples: Sample[] = [];
   for (let i = samplesBack - 1; i >= 0; i--) {
-    const t = now - i * TEN_MINUTES;
+    const t = now - i * step;
     const timestamp = new Date(t).toISOString();
     const wave = Math.sin(t / (3600_000 * 4) + seed);
     let cpu = 35 + 20 * wave + ((i * 7 + seed * 13) % 11);
@@ -182,4 +182,14 @@ export function writeWeekFleetHome(home: string, now = Date.now(), samplesBack =
       formatJsonArray([episode("fired", now - 292 * TEN_MINUTES), episode("resolved", now - 287 * TEN_MINUTES)]),
     );
   }
+}
+
+/** A fresh install: one server, `samples` samples `stepMinutes` apart (1: the first cron run; 8 every 2 min: 15 minutes). */
+export function writeFreshHome(home: string, samples: number, stepMinutes = 2, now = Date.now()): void {
+  writeConfig(home, { server_id: "srv-01" });
+  fs.mkdirSync(path.join(home, "storage"), { recursive: true });
+  fs.writeFileSync(
+    path.join(home, "storage", "system_logs.json"),
+    formatJsonArray(weekSamples("srv-01", 0, now, samples, stepMinutes * 60_000)),
+  );
 }
