@@ -95,7 +95,8 @@ function intervalOf(series: Series): number {
 function startOf(group: readonly Series[], range: Range, now: number): { from: number; since?: number } {
   const rangeFrom = now - range.ms;
   const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
-  if (!(first > rangeFrom)) return { from: rangeFrom };
+  // Data that starts within 2 % of the range fills it: nothing to say.
+  if (!(first > rangeFrom + range.ms * 0.02)) return { from: rangeFrom };
   return { from: Math.max(rangeFrom, Math.min(first - (now - first) * 0.03, now - MIN_SPAN)), since: first };
 }
 

@@ -23,8 +23,11 @@ import { localTime, shortTime, zoneNote } from "./time-text.js";
 const time = (at: string | Date) =>
   html`<time datetime="${typeof at === "string" ? at : at.toISOString()}">${localTime(at)}</time>`;
 
-/** "3 h 12 min ago". */
-const ago = (at: string, now: Date) => `${formatValue(Math.max(0, (now.getTime() - Date.parse(at)) / 1000), "s")} ago`;
+/** "3 h 12 min ago", to the minute. */
+function ago(at: string, now: Date): string {
+  const seconds = (now.getTime() - Date.parse(at)) / 1000;
+  return seconds < 60 ? "under a minute ago" : `${formatValue(Math.floor(seconds / 60) * 60, "s")} ago`;
+}
 
 /** The page frame; `root` leads back to public/ from the page ("" or "../"). */
 function page(title: string, root: string, dashboard: Dashboard, body: Html, nav: Html | string = ""): string {
