@@ -64,19 +64,9 @@ const THRESHOLD_LABEL_X = 62;
 /** Hover titles of a combined chart name this many lines, the highest values. */
 const TITLE_LINES = 6;
 const THRESHOLD_COLOURS = { warning: "#b26a00", critical: "#c0392b" };
-export const LINE_COLOURS = [
-  "#4e79a7",
-  "#f28e2c",
-  "#59a14f",
-  "#e15759",
-  "#76b7b2",
-  "#edc949",
-  "#af7aa1",
-  "#ff9da7",
-  "#9c755f",
-  "#bab0ab",
-];
-export const lineColour = (i: number) => LINE_COLOURS[i % LINE_COLOURS.length]!;
+/** The colour class of the i-th line (c0 … c9, in the stylesheet), shared by its path, markers and legend entry. */
+export const LINE_COLOURS = 10;
+export const lineColour = (i: number) => `c${i % LINE_COLOURS}`;
 
 type D3 = typeof import("d3");
 
@@ -145,7 +135,7 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
     .digits(1);
   spec.lines.forEach((series, i) => {
     for (const run of series.runs)
-      if (run.length > 1) plot.push(`<path class="data-line" d="${line(run)}" stroke="${lineColour(i)}"/>`);
+      if (run.length > 1) plot.push(`<path class="data-line ${lineColour(i)}" d="${line(run)}"/>`);
   });
   out.push(
     `<svg class="plot" y="${TOP}" width="100%" height="${PLOT_HEIGHT}" viewBox="0 0 ${PLOT_UNITS} ${PLOT_HEIGHT}" preserveAspectRatio="none">${plot.join("")}</svg>`,
@@ -162,7 +152,7 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
     const few = points.length <= 2;
     for (const p of few ? points : points.slice(-1)) {
       out.push(
-        `<circle class="data-point" cx="${pct(p.t)}" cy="${fixed(y(p.value))}" r="${few ? 4 : 3}" fill="${lineColour(i)}"/>`,
+        `<circle class="data-point ${lineColour(i)}" cx="${pct(p.t)}" cy="${fixed(y(p.value))}" r="${few ? 4 : 3}"/>`,
       );
       // Left of a point in the right half, right of one in the left half: never cut at the edge.
       const right = xUnits(p.t) < PLOT_UNITS / 2;

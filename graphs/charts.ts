@@ -14,7 +14,7 @@ import type { FiringPeriod } from "./alert-periods.js";
 /** Buckets across a chart with one line: two points each, about one per two pixels of a wide plot. */
 const BUCKETS_PER_LINE = 240;
 /** Points a combined chart may hold in all, so that a fleet page stays light with any fleet size. */
-const POINTS_PER_CHART = 3000;
+const POINTS_PER_CHART = 2400;
 const MIN_BUCKETS = 12;
 /** Hover columns (and CSV rows) across a chart. */
 const COLUMNS = 96;

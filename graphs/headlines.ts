@@ -1,14 +1,13 @@
-import { downsample } from "./downsample.js";
-import type { Point, Series } from "./series.js";
-import { pointsBetween } from "./series.js";
+import { columns, type Column } from "./columns.js";
+import type { Series } from "./series.js";
 
 /** A figure of a server's card: its latest value and the last 24 hours of its series. */
 export interface Headline {
   title: string;
   value: number;
   unit: string;
-  /** Downsampled, oldest first. */
-  points: Point[];
+  /** The last 24 hours in buckets (their means), oldest first. */
+  points: Column[];
   floor?: number;
   ceiling?: number;
 }
@@ -37,7 +36,7 @@ export function headlines(serverSeries: readonly Series[], now: number): Headlin
             title,
             value: latest(series).value,
             unit: series.unit,
-            points: downsample(pointsBetween(series.points, now - DAY, now), now - DAY, now, SPARK_BUCKETS),
+            points: columns(series.points, now - DAY, now, SPARK_BUCKETS),
             ...axis,
           },
         ]

@@ -82,7 +82,7 @@ function chartFigure(chart: PlannedChart, svg: string, root: string, now: number
   const caption = spec.title.replace(/, last .*$/, "");
   const legend =
     spec.lines.length > 1 || spec.shades.length > 0 || spec.reboots.some((r) => r >= spec.from)
-      ? html`<ul class="legend">${spec.lines.length > 1 ? spec.lines.map((l, i) => html`<li><svg width="10" height="10" aria-hidden="true"><rect width="10" height="10" fill="${lineColour(i)}"/></svg> <bdi>${l.name}</bdi></li>`) : ""}${spec.shades.length > 0 ? html`<li><span class="swatch-firing"></span> alert firing (${[...new Set(spec.shades.map((s) => s.label))].join(", ")})</li>` : ""}</ul>`
+      ? html`<ul class="legend">${spec.lines.length > 1 ? spec.lines.map((l, i) => html`<li class="${lineColour(i)}"><bdi>${l.name}</bdi></li>`) : ""}${spec.shades.length > 0 ? html`<li class="shaded"><span class="swatch-firing"></span> alert firing (${[...new Set(spec.shades.map((s) => s.label))].join(", ")})</li>` : ""}</ul>`
       : "";
   return html`<figure class="chart-figure" id="${chart.id}">
 <figcaption><span class="chart-title"><bdi>${caption}</bdi></span>${chart.collectingSince !== undefined ? html` <span class="note">collecting since ${shortTime(chart.collectingSince, now)}</span>` : ""} <a class="csv" href="${root}${chart.csv}">CSV</a></figcaption>

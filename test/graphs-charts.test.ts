@@ -191,7 +191,7 @@ describe("chart rendering", () => {
     expect(root["@_role"]).toBe("img");
     expect(root["@_aria-label"]).toContain('"><script>alert(1)</script> & co');
     const plot = root.svg.find((s: Record<string, string>) => s["@_class"] === "plot");
-    expect(plot.path.filter((p: Record<string, string>) => p["@_class"] === "data-line")).toHaveLength(2);
+    expect(plot.path.filter((p: Record<string, string>) => p["@_class"].startsWith("data-line "))).toHaveLength(2);
     expect(root.line.find((l: Record<string, string>) => l["@_class"] === "threshold")["@_y1"]).toBeDefined();
     const hover = root.svg.find((s: Record<string, string>) => s["@_class"] === "hover");
     const titles: string[] = hover.rect.map((r: { title: string[] }) => r.title[0]);
@@ -238,7 +238,7 @@ describe("chart rendering", () => {
     const [combined] = planFleetCharts(buildSeries(samples), WEEK, config, NOW, NO_CONTEXT);
     const svg = renderer.render(combined!.spec);
     expect(Buffer.byteLength(svg)).toBeLessThan(150 * 1024);
-    expect(svg.match(/class="data-line"/g)).toHaveLength(50);
+    expect(svg.match(/class="data-line c\d"/g)).toHaveLength(50);
   });
 
   test("a count axis has whole ticks only, formatted by unit", () => {
