@@ -166,7 +166,7 @@ function serverCard(s: ServerView, headlines: readonly Headline[], dashboard: Da
   const body =
     s.lastSeen === undefined
       ? html`<p class="card-seen">No copy received yet.</p>${s.pullError ? html`<p class="error">Last pull: ${s.pullError}</p>` : ""}`
-      : html`<p class="card-seen">Last sample ${time(s.lastSeen)} (${ago(s.lastSeen, now)})</p>${alertsLine}<ul class="figures">${headlines.map((h) => figure(h, now.getTime()))}</ul>${s.pullError ? html`<p class="error">Last pull: ${s.pullError}</p>` : ""}`;
+      : html`<p class="card-seen">Last sample <time datetime="${s.lastSeen}">${shortTime(Date.parse(s.lastSeen), now.getTime())}</time>, ${ago(s.lastSeen, now)}</p>${alertsLine}<ul class="figures">${headlines.map((h) => figure(h, now.getTime()))}</ul>${s.pullError ? html`<p class="error">Last pull: ${s.pullError}</p>` : ""}`;
   return html`<article class="card card-${s.status}"><h3><a href="${s.page}"><bdi>${s.name}</bdi></a> ${statusBadge(s.status)}</h3>${body}</article>`;
 }
 
