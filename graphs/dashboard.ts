@@ -86,7 +86,7 @@ export function serverStatus(
   now: number,
   silentAfterSeconds: number,
 ): Status {
-  const newest = Math.max(...latest.map((s) => Date.parse(s.timestamp)));
+  const newest = latest.reduce((max, s) => Math.max(max, Date.parse(s.timestamp)), -Infinity);
   if (!(now - newest <= silentAfterSeconds * 1000)) return "silent";
   if (firing.some((e) => e.severity === "critical")) return "critical";
   if (firing.length > 0) return "warning";

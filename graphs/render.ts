@@ -76,7 +76,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     const renderer = await loadChartRenderer();
     for (const chart of toRender) files.push([chart.file, renderer.render(chart.spec)]);
   }
-  const largestChart = Math.max(0, ...files.map(([, svg]) => Buffer.byteLength(svg)));
+  const largestChart = files.reduce((largest, [, svg]) => Math.max(largest, Buffer.byteLength(svg)), 0);
   const chartCount = files.length;
   for (const asset of await fs.readdir(ASSETS))
     files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);

@@ -27,5 +27,5 @@ export async function readState<T>(stateDir: string, name: string): Promise<T | 
 /** Saves the state whole. Jobs may save the same state at once (two cpu runs, every job's config cache): the last rename wins. */
 export async function writeState(stateDir: string, name: string, value: unknown, mode?: number): Promise<void> {
   const file = stateFile(stateDir, name);
-  await writeFileAtomic(file, JSON.stringify(value), mode, uniqueTemp(file));
+  await writeFileAtomic(file, JSON.stringify(value), { mode, temp: uniqueTemp(file) });
 }

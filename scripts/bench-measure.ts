@@ -43,7 +43,7 @@ export function median(values: number[]): number {
 /** Prints a table with aligned columns. */
 export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const widths = header.map((_, i) => cells.reduce((width, r) => Math.max(width, r[i]!.length), 0));
   console.log(`\n${title}`);
   for (const row of cells) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  "));
 }

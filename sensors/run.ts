@@ -14,6 +14,8 @@ export interface RunResult {
   outcomes: SensorOutcome[];
   /** Set when the store was unreadable and moved aside before the new samples were written. */
   movedAside?: string;
+  /** Why it could not be read. */
+  unreadable?: string;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function runSensors(
   options: { dryRun?: boolean } = {},
 ): Promise<RunResult> {
   let movedAside: string | undefined;
+  let unreadable: string | undefined;
   const outcomes = await Promise.all(
     sensors.map(async (sensor): Promise<SensorOutcome> => {
       const started = performance.now();
@@ -46,6 +49,7 @@ export async function runSensors(
           });
           samples = result.added;
           movedAside ??= result.movedAside;
+          unreadable ??= result.unreadable;
         }
       } catch (err) {
         error ??= err as Error;
@@ -61,6 +65,6 @@ export async function runSensors(
     }),
   );
   if (movedAside)
-    ctx.log.error(`${ctx.paths.store} was not valid JSON: moved aside to ${movedAside}; a fresh store was started`);
-  return { outcomes, movedAside };
+    ctx.log.error(`${unreadable ?? ctx.paths.store}: moved aside to ${movedAside}; a fresh store was started`);
+  return { outcomes, movedAside, unreadable };
 }

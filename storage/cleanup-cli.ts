@@ -49,7 +49,7 @@ program
       return { records: kept, result: report };
     });
     if (result.movedAside) {
-      log.error(`${paths.store} was not valid JSON: moved aside to ${result.movedAside}; a fresh store was started`);
+      log.error(`${result.unreadable ?? paths.store}: moved aside to ${result.movedAside}; a fresh store was started`);
       process.exitCode = 1;
     }
     const line = describe(result);

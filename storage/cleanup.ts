@@ -93,7 +93,7 @@ function limitCert(cert: Map<string, Entry[]>, keep: number, out: Entry[]): numb
   let dropped = 0;
   for (const entries of cert.values()) {
     entries.sort((a, b) => b.time! - a.time!);
-    out.push(...entries.slice(0, keep));
+    for (const entry of entries.slice(0, keep)) out.push(entry);
     dropped += Math.max(0, entries.length - keep);
   }
   return dropped;
@@ -182,7 +182,7 @@ export function cleanupSamples(records: readonly unknown[], options: CleanupOpti
   });
   // Original file order for everything that was not consolidated, after the (older) rollups.
   kept.sort((a, b) => a.index - b.index);
-  entries.push(...kept);
+  for (const entry of kept) entries.push(entry); // a spread of data-sized arrays overflows the stack
 
   const result = capBytes(entries, retention.max_bytes, report);
   report.recordsAfter = result.length;
