@@ -65,14 +65,19 @@ export interface CheckResult {
   events: Notice[];
   state: AlertRunState;
   delivery?: Delivery;
+  /** Sources whose samples could not be read: their servers were not judged this run (a failed run). */
+  unreadable: string[];
 }
 
 /** Stages 1 and 2 over every server's samples: what changes since the saved state. */
 async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState) {
   const fleet = await readFleet(paths, config);
+  const unreadable: string[] = [];
   for (const source of fleet.sources) {
-    if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
-    else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
+    if (source.error) {
+      unreadable.push(source.name);
+      log.error(`cannot read ${source.name} samples, its servers are not judged this run: ${source.error}`);
+    } else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
   const servers = new Set([config.server_id, ...fleet.samples.map((s) => s.server_id)]);
   const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now);
@@ -80,13 +85,14 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     repeatSeconds: config.alerts.repeat,
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
     maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
-    // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on.
-    stillApplies: (a) => servers.has(a.server_id) && ruleStillApplies(config.alerts, a),
+    // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on;
+    // one that may be in a source that could not be read keeps its state until the source reads again.
+    stillApplies: (a) => (servers.has(a.server_id) || unreadable.length > 0) && ruleStillApplies(config.alerts, a),
   });
   // Off: forget the advisories seen, so switching it on again starts from what is stored then.
-  if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
+  if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined, unreadable };
   const cert = certNotices(fleet.samples, previous.cert_seen, now);
-  return { alerts, events: [...events, ...cert.notices], cert_seen: cert.seen };
+  return { alerts, events: [...events, ...cert.notices], cert_seen: cert.seen, unreadable };
 }
 
 /** One ams-alert run: evaluate → advance → queue one mail → record history → deliver the queue. */
@@ -94,14 +100,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const { paths, config, log, now, template, notifier } = options;
   if (options.dryRun) {
     const previous = await readAlertRunState(paths.stateDir);
-    return { events: (await evaluate(options, previous)).events, state: previous };
+    const { events, unreadable } = await evaluate(options, previous);
+    return { events, state: previous, unreadable };
   }
   if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
     const previous = await readAlertRunState(paths.stateDir);
-    const { alerts, events, cert_seen } = await evaluate(options, previous);
+    const { alerts, events, cert_seen, unreadable } = await evaluate(options, previous);
 
     const queue = [...previous.queue];
     if (events.length > 0) {
@@ -137,6 +144,6 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       log.error(
         `mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`,
       );
-    return { events, state, delivery };
+    return { events, state, delivery, unreadable };
   });
 }

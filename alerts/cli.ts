@@ -50,6 +50,7 @@ program
     });
     for (const e of result.events)
       process.stdout.write(`${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}\n`);
+    if (result.unreadable.length > 0) process.exitCode = 1; // said on stderr by the job log
     if (opts.dryRun) return;
     for (const s of result.delivery?.sent ?? []) process.stdout.write(`mail "${s.subject}": ${s.answer}\n`);
     for (const r of result.delivery?.rejected ?? []) {

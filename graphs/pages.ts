@@ -107,11 +107,16 @@ export function renderIndexPage(dashboard: Dashboard, combinedCharts: readonly P
     const error = s.pull?.last_error ?? s.error;
     return html`<tr><td>${s.name}</td><td><code>${s.file}</code></td><td>${s.samples}</td><td>${s.skipped}</td><td>${s.pull ? time(s.pull.last_attempt) : "—"}</td><td>${s.pull?.last_success ? time(s.pull.last_success) : "—"}</td><td>${error ? html`<span class="error">${error}</span>` : "none"}</td></tr>`;
   })}</tbody></table></div>`;
+  const unreadable = dashboard.sources.filter((s) => s.error !== undefined);
+  const blind =
+    unreadable.length === 0
+      ? ""
+      : html`<p class="error" id="unreadable">Source unreadable: ${unreadable.map((s) => s.name).join(", ")}. Its servers are missing here and their pages show the last good data; see <a href="#sources">Sources</a>.</p>`;
   return page(
     "Fleet",
     "",
     dashboard,
-    html`<section id="servers"><h2>Servers</h2>${servers}</section>
+    html`${blind}<section id="servers"><h2>Servers</h2>${servers}</section>
 <section id="alerts"><h2>Firing alerts</h2>${alertTable(dashboard.firing, "No alerts firing.", dashboard)}
 <h2>Recent alerts</h2>${alertTable(dashboard.history.slice(0, RECENT_ALERTS), "No alerts recorded.", dashboard)}</section>
 <section id="fleet-charts"><h2>All servers</h2>${combinedCharts.length === 0 ? html`<p class="none">No charts yet.</p>` : chartsByRange(combinedCharts, "")}</section>

@@ -27,6 +27,8 @@ export interface MetricsInput {
   remotes: readonly string[];
   pulls: PullStatuses;
   alerts: readonly FiringAlert[];
+  /** Each source read (this server's store, each remote's copy), by the server it stands for. */
+  sources?: readonly { server: string; readable: boolean }[];
   now: Date;
 }
 
@@ -181,6 +183,17 @@ function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatus
   }
 }
 
+function addSources(out: Exposition, sources: readonly { server: string; readable: boolean }[]): void {
+  for (const source of sources) {
+    out.add(
+      "ams_source_readable",
+      "1 if this server's samples (local store or last remote copy) could be read, else 0: its series are then missing.",
+      [["server", source.server]],
+      source.readable ? 1 : 0,
+    );
+  }
+}
+
 function addAlerts(out: Exposition, alerts: readonly FiringAlert[]): void {
   for (const alert of alerts) {
     const own: Labels = Object.entries(alert.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
@@ -194,6 +207,7 @@ export function renderMetrics(input: MetricsInput): string {
   const out = new Exposition();
   addSamples(out, input.samples, input.now);
   addPulls(out, input.remotes, input.pulls);
+  addSources(out, input.sources ?? []);
   addAlerts(out, input.alerts);
   return out.render();
 }
@@ -219,6 +233,10 @@ export function metricsHandler(paths: Paths, config: Config, options: MetricsHan
         remotes: config.remotes.map((r) => r.name),
         pulls,
         alerts,
+        sources: fleet.sources.map((s) => ({
+          server: s.name === "local" ? config.server_id : s.name,
+          readable: s.error === undefined,
+        })),
         now: options.now?.() ?? new Date(),
       });
     } catch (err) {
