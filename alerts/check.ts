@@ -1,20 +1,29 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { z } from "zod";
 import type { Config } from "../lib/config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
-import { readState, stateFile, writeState } from "../lib/state.js";
+import { failRunWith } from "../lib/cli.js";
+import { readState, stateFile, writeState, type ResetReport } from "../lib/state.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { readFleet } from "../storage/fleet.js";
 import { withFileLock } from "../storage/locked-file.js";
 import { certNotices } from "./cert.js";
-import { appendAlertHistory } from "./history.js";
+import { appendAlertHistory, readAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
 import { outboxNotifier, type Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
 import { evaluateRules, ruleStillApplies } from "./rules.js";
-import { advanceAlerts, type AlertState, type AlertStates, type Notice } from "./state.js";
+import {
+  advanceAlerts,
+  AlertStateSchema,
+  statesFromHistory,
+  type AlertState,
+  type AlertStates,
+  type Notice,
+} from "./state.js";
 import type { MailTemplate } from "./template.js";
 
 /** What ams-alert keeps between runs in storage/state/alerts.json: alert states and the mail queue, saved together. */
@@ -25,28 +34,69 @@ export interface AlertRunState {
   cert_seen?: string[];
 }
 
+/** alerts.json as it is checked when read; the queue's mails as queue.ts keeps them. */
+const AlertRunStateSchema = z.looseObject({
+  alerts: z.record(z.string(), AlertStateSchema).optional(),
+  queue: z
+    .array(
+      z.looseObject({
+        id: z.string().min(1),
+        created_at: z.string(),
+        subject: z.string(),
+        text: z.string(),
+        html: z.string(),
+        attempts: z.number().int().min(0),
+        last_error: z.string().optional(),
+      }),
+    )
+    .optional(),
+  cert_seen: z.array(z.string()).optional(),
+});
+
+function runStateProblem(value: unknown): string | undefined {
+  const issue = AlertRunStateSchema.safeParse(value).error?.issues[0];
+  return issue && `${issue.path.join(".") || "(file)"}: ${issue.message}`;
+}
+
 const STATE_NAME = "alerts";
 /** The longest gap a pending condition survives when the silent rule is off (30 min). */
 const DEFAULT_MAX_GAP_SECONDS = 1800;
 
-export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
-  const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
-  return {
-    alerts: saved?.alerts ?? {},
-    queue: saved?.queue ?? [],
-    ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
-  };
+type AlertFiles = Pick<Paths, "stateDir" | "alertsLog">;
+
+/**
+ * The saved alert state. When there is none, or it is unusable (ams-alert check moves it aside and
+ * reports it through `onReset`; other readers leave it be), the firing alerts are rebuilt from the
+ * alert history, so no alert already mailed is mailed again; mails still queued in a lost file are lost.
+ */
+export async function readAlertRunState(files: AlertFiles, onReset?: ResetReport): Promise<AlertRunState> {
+  const saved = await readState<Partial<AlertRunState>>(
+    files.stateDir,
+    STATE_NAME,
+    runStateProblem,
+    onReset ?? (() => {}),
+    onReset !== undefined,
+  );
+  if (saved) {
+    return {
+      alerts: saved.alerts ?? {},
+      queue: saved.queue ?? [],
+      ...(saved.cert_seen ? { cert_seen: saved.cert_seen } : {}),
+    };
+  }
+  const history = await readAlertHistory(files.alertsLog).catch(() => ({ events: [] }));
+  return { alerts: statesFromHistory(history.events), queue: [] };
 }
 
 /** The alerts firing now, as the last ams-alert run left them (for /metrics and history pruning). */
-export async function firingAlerts(stateDir: string): Promise<AlertState[]> {
-  const { alerts } = await readAlertRunState(stateDir);
+export async function firingAlerts(files: AlertFiles): Promise<AlertState[]> {
+  const { alerts } = await readAlertRunState(files);
   return Object.values(alerts).filter((a) => a.status === "firing");
 }
 
 /** Keys of the alerts firing now, which history pruning must keep (ams-cleanup alerts). */
-export async function firingAlertKeys(stateDir: string): Promise<string[]> {
-  return (await firingAlerts(stateDir)).map((a) => a.key);
+export async function firingAlertKeys(files: AlertFiles): Promise<string[]> {
+  return (await firingAlerts(files)).map((a) => a.key);
 }
 
 export interface CheckOptions {
@@ -99,7 +149,7 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const { paths, config, log, now, template, notifier } = options;
   if (options.dryRun) {
-    const previous = await readAlertRunState(paths.stateDir);
+    const previous = await readAlertRunState(paths);
     const { events, unreadable } = await evaluate(options, previous);
     return { events, state: previous, unreadable };
   }
@@ -107,7 +157,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
-    const previous = await readAlertRunState(paths.stateDir);
+    const previous = await readAlertRunState(paths, failRunWith(log));
     const { alerts, events, cert_seen, unreadable } = await evaluate(options, previous);
 
     const queue = [...previous.queue];

@@ -71,7 +71,7 @@ program
   .description("show the alerts firing and pending, and the mails waiting in the queue")
   .action(async (_opts: unknown, cmd: Command) => {
     const { paths } = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
-    const state = await readAlertRunState(paths.stateDir);
+    const state = await readAlertRunState(paths);
     const active = Object.values(state.alerts)
       .filter((a) => a.status !== "ok")
       .sort((a, b) => a.status.localeCompare(b.status) || a.key.localeCompare(b.key));

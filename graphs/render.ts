@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { readAlertHistory, type AlertEvent } from "../alerts/history.js";
-import type { Job } from "../lib/cli.js";
+import { failRunWith, type Job } from "../lib/cli.js";
 import { installDir } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus } from "../storage/pull-status.js";
@@ -44,7 +44,7 @@ async function alertHistory(job: Job): Promise<AlertEvent[]> {
  */
 export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
   const { paths, config, log } = job;
-  const [fleet, pulls] = await Promise.all([readFleet(paths, config), readPullStatus(paths)]);
+  const [fleet, pulls] = await Promise.all([readFleet(paths, config), readPullStatus(paths, failRunWith(log))]);
   const unreadable = fleet.sources.filter((s) => s.error !== undefined).map((s) => s.name);
   for (const source of fleet.sources) {
     if (source.error)

@@ -31,6 +31,14 @@ export async function openJob(job: string, home?: string): Promise<Job> {
   return { paths, config, log: jobLogger(paths.logsDir, job, config.logs) };
 }
 
+/** Reports a problem that fails this run (exit 1) without stopping it: a state file set aside and rebuilt. */
+export const failRunWith =
+  (log: Logger) =>
+  (message: string): void => {
+    log.error(message);
+    process.exitCode = 1;
+  };
+
 /**
  * Runs a program and turns the outcome into the exit codes of DESIGN.md: 0 success,
  * 1 a failure explained on stderr, 2 a usage error. Actions signal failure by setting process.exitCode.

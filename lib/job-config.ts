@@ -40,10 +40,20 @@ function cacheKey(file: string): string | undefined {
  * reused while neither the file nor the build changes. A config that fails validation is never
  * cached: every run reports it again.
  */
+const cacheProblem = (value: unknown) => {
+  const cached = value as Partial<CachedConfig> | null;
+  return typeof cached?.key === "string" && typeof cached.config === "object" && cached.config !== null
+    ? undefined
+    : "expected { key, config }";
+};
+
 export async function loadJobConfig(paths: Paths): Promise<Config> {
   const key = cacheKey(paths.config);
   if (key !== undefined) {
-    const cached = await readState<CachedConfig>(paths.stateDir, STATE).catch(() => undefined);
+    // A cache: one that is unusable is set aside without a word and rebuilt from the config below.
+    const cached = await readState<CachedConfig>(paths.stateDir, STATE, cacheProblem, () => undefined).catch(
+      () => undefined,
+    );
     if (cached?.key === key) return cached.config;
   }
   const { loadConfig } = await import("./config.js");

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
+import { failRunWith } from "../lib/cli.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { mapWithLimit } from "../lib/concurrency.js";
@@ -182,7 +183,7 @@ export async function fetchRemotes(remotes: readonly Remote[], ctx: FetchContext
     }
     return outcome;
   });
-  const previous = await readPullStatus(ctx.paths);
+  const previous = await readPullStatus(ctx.paths, failRunWith(ctx.log));
   const statuses: PullStatuses = {};
   for (const remote of remotes) {
     const outcome = outcomes.find((o) => o.remote === remote.name);

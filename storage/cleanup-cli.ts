@@ -65,7 +65,7 @@ program
   .action(async (_opts: unknown, command: Command) => {
     const { paths, config, log } = await openJob(JOB, command.optsWithGlobals<{ home?: string }>().home);
     const { max_days, max_entries } = config.alerts.history;
-    const firingKeys = await firingAlertKeys(paths.stateDir);
+    const firingKeys = await firingAlertKeys(paths);
     const result = await pruneAlertHistory(paths.alertsLog, {
       maxDays: max_days,
       maxEntries: max_entries,

@@ -23,7 +23,7 @@ export const healthzRoute: Route = { method: "GET", path: "/healthz", handler: h
 /** The endpoints ams-web answers itself for a data home; adding one is one line here. */
 export function amsRoutes(paths: Paths, config: Config): Route[] {
   const firing = async () =>
-    (await firingAlerts(paths.stateDir)).map((a) => ({
+    (await firingAlerts(paths)).map((a) => ({
       rule: a.rule,
       server: a.server_id,
       severity: a.severity,
