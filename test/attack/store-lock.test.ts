@@ -10,7 +10,7 @@ import { formatJsonArray } from "../../storage/locked-file.js";
 import { runCli, tempHome, writeConfig } from "../helpers.js";
 
 const WRITERS = 100;
-const ROUNDS = Number(process.env.AMS_STORM_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.AMS_STORM_ROUNDS ?? 2);
 const RECORDS = 100_000;
 
 function homeWithStore(): { home: string; store: string } {
@@ -71,43 +71,41 @@ describe("store lock under attack", () => {
     stress = undefined;
   });
 
-  test(
-    `${WRITERS} writers at once on a ${RECORDS}-record store under stress-ng --cpu 4, ${ROUNDS} rounds: no acknowledged record lost, no raw stack trace`,
-    async () => {
-      const { home, store } = homeWithStore();
-      stress = execa("stress-ng", ["--cpu", "4", "--timeout", "600s", "--quiet"], { reject: false });
-      const all: Run[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const runs = await Promise.all(Array.from({ length: WRITERS }, () => writer(home)));
-        expectCleanFailures(runs);
-        all.push(...runs);
-        expect(lostRecords(store, all)).toEqual([]);
-      }
-      const ok = all.filter((r) => r.exitCode === 0).length;
-      process.stdout.write(`lock storm: ${ok} of ${all.length} writers stored their record, none lost\n`);
-      expect(ok).toBeGreaterThan(0);
-      // No writer's temporary file is left behind.
-      expect(fs.readdirSync(path.dirname(store)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
-    },
-    900_000,
-  );
-
-  test("a holder stopped for 8 s keeps its lock (or fails cleanly) and nobody's record is lost", async () => {
+  test(`${WRITERS} writers at once on a ${RECORDS}-record store under stress-ng --cpu 4, ${ROUNDS} rounds: no acknowledged record lost, no raw stack trace`, async () => {
     const { home, store } = homeWithStore();
-    fs.rmSync(`${store}.written`, { force: true }); // the first writer parses the whole store: a long hold
-    const holder = writer(home);
-    const deadline = Date.now() + 20_000;
-    while (!fs.existsSync(`${store}.lock`)) {
-      if (Date.now() > deadline) throw new Error("the first writer never took the lock");
-      await sleep(1);
+    stress = execa("stress-ng", ["--cpu", "4", "--timeout", "600s", "--quiet"], { reject: false });
+    const all: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const runs = await Promise.all(Array.from({ length: WRITERS }, () => writer(home)));
+      expectCleanFailures(runs);
+      all.push(...runs);
+      expect(lostRecords(store, all)).toEqual([]);
     }
-    process.kill(holder.pid!, "SIGSTOP");
-    const others = Array.from({ length: 20 }, () => writer(home));
-    await sleep(8000);
-    process.kill(holder.pid!, "SIGCONT");
-    const runs = await Promise.all([holder, ...others]);
-    expectCleanFailures(runs);
-    expect(lostRecords(store, runs)).toEqual([]);
-    expect(runs.filter((r) => r.exitCode === 0).length).toBeGreaterThan(0);
-  }, 120_000);
+    const ok = all.filter((r) => r.exitCode === 0).length;
+    process.stdout.write(`lock storm: ${ok} of ${all.length} writers stored their record, none lost\n`);
+    expect(ok).toBeGreaterThan(0);
+    // No writer's temporary file is left behind.
+    expect(fs.readdirSync(path.dirname(store)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  }, 900_000);
+
+  test("a holder stopped for 8 s half-way through its write keeps its lock (or fails cleanly); nobody's record is lost", async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const { home, store } = homeWithStore();
+      const dir = path.dirname(store);
+      const holder = writer(home);
+      // Stopped while its temporary file is being written: after it read the store, before its rename.
+      const deadline = Date.now() + 30_000;
+      while (!fs.readdirSync(dir).some((f) => f.endsWith(".tmp"))) {
+        if (Date.now() > deadline) throw new Error("the first writer never started its write");
+      }
+      process.kill(holder.pid!, "SIGSTOP");
+      const others = Array.from({ length: 20 }, () => writer(home));
+      await sleep(8000);
+      process.kill(holder.pid!, "SIGCONT");
+      const runs = await Promise.all([holder, ...others]);
+      expectCleanFailures(runs);
+      expect(lostRecords(store, runs)).toEqual([]);
+      expect(runs.filter((r) => r.exitCode === 0).length).toBeGreaterThan(0);
+    }
+  }, 180_000);
 });
