@@ -13,6 +13,7 @@ export interface TestSmtp {
 /**
  * With `tls`, the server offers STARTTLS with that key and certificate and takes a password only
  * over TLS. With `refuseSubject`, a mail whose subject holds that text is refused for good (554).
+ * With `delayFirstAnswerMs`, the first mail is taken but answered late (past a client's timeout).
  */
 export async function startSmtp(
   options: {
@@ -21,6 +22,8 @@ export async function startSmtp(
     password?: string;
     tls?: { key: string; cert: string };
     refuseSubject?: string;
+    /** The first mail is recorded as received, but the server answers it only after this many ms. */
+    delayFirstAnswerMs?: number;
   } = {},
 ): Promise<TestSmtp> {
   const received: TestSmtp["received"] = [];
@@ -45,7 +48,8 @@ export async function startSmtp(
               return;
             }
             received.push({ raw, mail, auth: session.user as string | undefined, secure: session.secure });
-            callback(null, "Queued as test");
+            const delay = received.length === 1 ? (options.delayFirstAnswerMs ?? 0) : 0;
+            setTimeout(() => callback(null, "Queued as test"), delay);
           })
           .catch(callback);
       });
