@@ -22,7 +22,7 @@ const LOCK_OPTIONS = {
   realpath: false, // the file may not exist yet
   stale: STALE_MS,
   update: UPDATE_MS,
-  retries: { retries: 200, minTimeout: 10, maxTimeout: 100, randomize: true },
+  retries: { retries: 300, minTimeout: 10, maxTimeout: 100, randomize: true },
 };
 
 export class CorruptFileError extends Error {
