@@ -67,19 +67,24 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
     throw new Error(`${file}: still locked by another job after ${WAIT_SECONDS} s; nothing written`);
   }
   const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
+  // A full disk may refuse even the token: the job may still read under the lock, but not write.
+  const tokenError = await fs.writeFile(ownerFile(file), token).then(
+    () => undefined,
+    (err: Error) => err,
+  );
   const owned = async () => (await readTextIfPresent(ownerFile(file)).catch(() => undefined)) === token;
   const assertHeld = async () => {
     if (compromised) throw new LockLostError(file, compromised.message);
+    if (tokenError) throw tokenError;
     if (!(await owned())) throw new LockLostError(file, "another job took it over");
   };
   try {
-    await fs.writeFile(ownerFile(file), token);
     const result = await fn(assertHeld);
-    await assertHeld();
+    if (compromised) throw new LockLostError(file, (compromised as Error).message);
     return result;
   } finally {
     // Never remove a lock that is someone else's now.
-    if (!compromised && (await owned())) await release();
+    if (!compromised && (tokenError || (await owned()))) await release();
   }
 }
 
@@ -183,6 +188,9 @@ function processAlive(pid: number): boolean {
 async function writeNoted(file: string, data: string | Uint8Array, assertHeld: AssertLockHeld): Promise<void> {
   await removeDeadWritersTemps(file);
   const { ino } = await writeFileAtomic(file, data, { temp: uniqueTemp(file), beforeRename: assertHeld });
+  // A holder that took the lock over during the rename may have read the file just before it: then
+  // this write may be lost, and the job must not report success.
+  await assertHeld();
   const stat = await fs.stat(file);
   // Someone outside the lock replaced the file since our rename: describe nothing rather than their file.
   if (stat.ino === ino) await fs.writeFile(noteFile(file), identity(stat));
