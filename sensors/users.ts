@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { processAlive } from "../lib/process-alive.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
 export interface Session {
@@ -37,16 +38,6 @@ export function parseUtmp(buf: Buffer): Session[] {
   return sessions;
 }
 
-/** Like `who`: a session whose process is gone (a crash left it in utmp) is not counted. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export const UTMP_FILES = ["/run/utmp", "/var/run/utmp"];
 
 async function readUtmp(): Promise<Buffer> {
@@ -64,7 +55,8 @@ export const users: Sensor = {
   name: "users",
   description: "Logged-in sessions (as who counts them) and the distinct user names",
   async collect(ctx) {
-    const sessions = parseUtmp(await readUtmp()).filter((s) => s.pid <= 0 || isAlive(s.pid));
+    // Like `who`: a session whose process is gone (a crash left it in utmp) is not counted.
+    const sessions = parseUtmp(await readUtmp()).filter((s) => s.pid <= 0 || processAlive(s.pid));
     return [
       makeSample(ctx, "Users", sessions.length, "count", {
         details: {

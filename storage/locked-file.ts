@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
+import { processAlive } from "../lib/process-alive.js";
 import { fileStamp } from "../lib/time.js";
 
 /**
@@ -172,15 +173,6 @@ async function removeDeadWritersTemps(file: string): Promise<void> {
     const pid = /^(\d+)-\d+\.tmp$/.exec(name.slice(prefix.length))?.[1];
     if (pid !== undefined && processAlive(Number(pid))) continue;
     await fs.rm(path.join(path.dirname(file), name), { force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
