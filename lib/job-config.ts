@@ -34,12 +34,7 @@ function cacheKey(file: string): string | undefined {
   ]);
 }
 
-/**
- * The data home's config, validated. Validation builds every section's schema, which costs a cron
- * job more than the measurement itself; so the validated result is kept in storage/state/ and
- * reused while neither the file nor the build changes. A config that fails validation is never
- * cached: every run reports it again.
- */
+/** storage/state/config.json as loadJobConfig writes it. */
 const cacheProblem = (value: unknown) => {
   const cached = value as Partial<CachedConfig> | null;
   return typeof cached?.key === "string" && typeof cached.config === "object" && cached.config !== null
@@ -47,11 +42,17 @@ const cacheProblem = (value: unknown) => {
     : "expected { key, config }";
 };
 
+/**
+ * The data home's config, validated. Validation builds every section's schema, which costs a cron
+ * job more than the measurement itself; so the validated result is kept in storage/state/ and
+ * reused while neither the file nor the build changes. A config that fails validation is never
+ * cached: every run reports it again.
+ */
 export async function loadJobConfig(paths: Paths): Promise<Config> {
   const key = cacheKey(paths.config);
   if (key !== undefined) {
-    // A cache: one that is unusable is set aside without a word and rebuilt from the config below.
-    const cached = await readState<CachedConfig>(paths.stateDir, STATE, cacheProblem, () => undefined).catch(
+    // A cache: an unusable one is not kept aside or reported, just written over below.
+    const cached = await readState<CachedConfig>(paths.stateDir, STATE, cacheProblem, () => {}, false).catch(
       () => undefined,
     );
     if (cached?.key === key) return cached.config;
