@@ -11,6 +11,7 @@ import { formatJsonArray } from "../../storage/locked-file.js";
 import type { Sample } from "../../storage/sample.js";
 import { metricsHandler } from "../../web/metrics.js";
 import { runCli, tempHome, writeConfig } from "../helpers.js";
+import { startSshd } from "../support/sshd.js";
 
 const NOW = Date.now();
 const BIG = 150_000;
@@ -96,6 +97,50 @@ describe("stores up to the caps", () => {
     // The store works again: the next run is a plain success.
     expect((await cli("ams-cleanup", home)).exitCode).toBe(0);
   }, 120_000);
+});
+
+describe("ams-fetch-remote over a real sshd", () => {
+  test(`keeps a ${BIG}-record copy that every reader then reads, and refuses a copy no reader could read`, async () => {
+    const sshd = await startSshd();
+    try {
+      const served = path.join(sshd.dir, "system_logs.json");
+      const home = tempHome();
+      const config = {
+        server_id: "hub",
+        remotes: [
+          {
+            name: "far",
+            host: sshd.host,
+            user: sshd.user,
+            port: sshd.port,
+            path: served,
+            identity: sshd.identity,
+          },
+        ],
+        fetch: { known_hosts: sshd.knownHosts, connect_timeout: 5, timeout: 60 },
+      };
+      writeConfig(home, config);
+      const paths = amsPaths(home);
+      const readFar = async () => {
+        const far = (await readFleet(paths, parseConfig(config, "cfg.json"))).sources.find((s) => s.name === "far")!;
+        return [far.samples, far.error];
+      };
+
+      fs.writeFileSync(served, formatJsonArray(cpuSamples("far", BIG)));
+      const pulled = await cli("ams-fetch-remote", home);
+      expect([pulled.exitCode, pulled.stderr]).toEqual([0, ""]);
+      expect(await readFar()).toEqual([BIG, undefined]);
+
+      // A copy the readers would have to drop is refused: the last good copy stays.
+      fs.writeFileSync(served, `[\n${"[".repeat(500_000)}${"]".repeat(500_000)}\n]\n`);
+      const refused = await cli("ams-fetch-remote", home);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain("nests more than 100 levels deep");
+      expect(await readFar()).toEqual([BIG, undefined]);
+    } finally {
+      await sshd.stop();
+    }
+  }, 180_000);
 });
 
 describe("a source that cannot be read", () => {
