@@ -1,12 +1,14 @@
 // A lock taken from a live holder: 100 concurrent writers on a 100k-record store under CPU
 // stress, and a holder stopped for 8 s. Every writer that exits 0 must have its record stored, and
 // no writer may die with a raw stack trace. Figures in README, "What AMS guarantees".
+import { spawnSync } from "node:child_process";
 import { execa, type ResultPromise } from "execa";
 import fs from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { amsPaths } from "../../lib/paths.js";
 import { formatJsonArray } from "../../storage/locked-file.js";
+import { appendSamples } from "../../storage/store.js";
 import { runCli, tempHome, writeConfig } from "../helpers.js";
 
 const WRITERS = 100;
@@ -108,4 +110,16 @@ describe("store lock under attack", () => {
       expect(runs.filter((r) => r.exitCode === 0).length).toBeGreaterThan(0);
     }
   }, 180_000);
+
+  test("temporary files of killed writers are removed by the next write; a live writer's is left alone", async () => {
+    const { store } = homeWithStore();
+    const dead = `${store}.${spawnSync("true").pid}-1.tmp`; // a writer that has exited
+    const live = `${store}.${process.pid}-999.tmp`;
+    const older = `${store}.tmp`; // the one name every writer shared before
+    for (const file of [dead, live, older]) fs.writeFileSync(file, "half a store");
+    await appendSamples(store, [
+      { server_id: "storm", metric_type: "CPU", timestamp: new Date().toISOString(), value: 1, unit: "%" },
+    ]);
+    expect([dead, live, older].filter((f) => fs.existsSync(f))).toEqual([live]);
+  });
 });
