@@ -1,29 +1,23 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { failRunWith } from "../lib/cli.js";
-import { readState, stateFile, writeState, type ResetReport } from "../lib/state.js";
+import { stateFile, writeState, type ResetReport } from "../lib/state.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
+import { appendAlertHistory } from "../storage/alert-history.js";
+import { ALERT_STATE, readStoredAlerts, type AlertFiles } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
 import { withFileLock } from "../storage/locked-file.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { certNotices } from "./cert.js";
-import { appendAlertHistory, readAlertHistory } from "./history.js";
 import { renderMail } from "./mail.js";
 import { outboxNotifier, type Notifier } from "./notify.js";
 import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
 import { evaluateRules, ruleStillApplies } from "./rules.js";
-import {
-  advanceAlerts,
-  AlertStateSchema,
-  statesFromHistory,
-  type AlertState,
-  type AlertStates,
-  type Notice,
-} from "./state.js";
+import { advanceAlerts, type AlertStates, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
 
 /** What ams-alert keeps between runs in storage/state/alerts.json: alert states and the mail queue, saved together. */
@@ -34,69 +28,21 @@ export interface AlertRunState {
   cert_seen?: string[];
 }
 
-/** alerts.json as it is checked when read; the queue's mails as queue.ts keeps them. */
-const AlertRunStateSchema = z.looseObject({
-  alerts: z.record(z.string(), AlertStateSchema).optional(),
-  queue: z
-    .array(
-      z.looseObject({
-        id: z.string().min(1),
-        created_at: z.string(),
-        subject: z.string(),
-        text: z.string(),
-        html: z.string(),
-        attempts: z.number().int().min(0),
-        last_error: z.string().optional(),
-      }),
-    )
-    .optional(),
-  cert_seen: z.array(z.string()).optional(),
-});
-
-function runStateProblem(value: unknown): string | undefined {
-  const issue = AlertRunStateSchema.safeParse(value).error?.issues[0];
-  return issue && `${issue.path.join(".") || "(file)"}: ${issue.message}`;
-}
-
-const STATE_NAME = "alerts";
 /** The longest gap a pending condition survives when the silent rule is off (30 min). */
 const DEFAULT_MAX_GAP_SECONDS = 1800;
 
-type AlertFiles = Pick<Paths, "stateDir" | "alertsLog">;
-
 /**
- * The saved alert state. When there is none, or it is unusable (ams-alert check moves it aside and
- * reports it through `onReset`; other readers leave it be), the firing alerts are rebuilt from the
- * alert history, so no alert already mailed is mailed again; mails still queued in a lost file are lost.
+ * The saved run state, checked (storage/alert-state.ts). When there is none, or it is unusable
+ * (moved aside and reported through `onReset` when given), the firing alerts are rebuilt from the
+ * alert history; mails still queued in a lost file are lost.
  */
 export async function readAlertRunState(files: AlertFiles, onReset?: ResetReport): Promise<AlertRunState> {
-  const saved = await readState<Partial<AlertRunState>>(
-    files.stateDir,
-    STATE_NAME,
-    runStateProblem,
-    onReset ?? (() => {}),
-    onReset !== undefined,
-  );
-  if (saved) {
-    return {
-      alerts: saved.alerts ?? {},
-      queue: saved.queue ?? [],
-      ...(saved.cert_seen ? { cert_seen: saved.cert_seen } : {}),
-    };
-  }
-  const history = await readAlertHistory(files.alertsLog).catch(() => ({ events: [] }));
-  return { alerts: statesFromHistory(history.events), queue: [] };
-}
-
-/** The alerts firing now, as the last ams-alert run left them (for /metrics and history pruning). */
-export async function firingAlerts(files: AlertFiles): Promise<AlertState[]> {
-  const { alerts } = await readAlertRunState(files);
-  return Object.values(alerts).filter((a) => a.status === "firing");
-}
-
-/** Keys of the alerts firing now, which history pruning must keep (ams-cleanup alerts). */
-export async function firingAlertKeys(files: AlertFiles): Promise<string[]> {
-  return (await firingAlerts(files)).map((a) => a.key);
+  const { saved, alerts } = await readStoredAlerts(files, onReset);
+  return {
+    alerts,
+    queue: saved?.queue ?? [],
+    ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
+  };
 }
 
 export interface CheckOptions {
@@ -129,8 +75,13 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
       log.error(`cannot read ${source.name} samples, its servers are not judged this run: ${source.error}`);
     } else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
-  const servers = new Set([config.server_id, ...fleet.samples.map((s) => s.server_id)]);
-  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now);
+  const unreported = neverReported(
+    config.remotes.map((r) => r.name),
+    fleet.sources,
+    await readPullStatus(paths),
+  );
+  const servers = new Set([config.server_id, ...unreported.keys(), ...fleet.samples.map((s) => s.server_id)]);
+  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported);
   const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
     repeatSeconds: config.alerts.repeat,
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
@@ -156,7 +107,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
-  return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
+  return withFileLock(stateFile(paths.stateDir, ALERT_STATE), async () => {
     const previous = await readAlertRunState(paths, failRunWith(log));
     const { alerts, events, cert_seen, unreadable } = await evaluate(options, previous);
 
@@ -172,7 +123,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     }
     // State and queue in one atomic write: a crash cannot leave an alert advanced without its mail.
     let state: AlertRunState = { alerts, queue, ...(cert_seen ? { cert_seen } : {}) };
-    await writeState(paths.stateDir, STATE_NAME, state);
+    await writeState(paths.stateDir, ALERT_STATE, state);
     if (events.length > 0) {
       await appendAlertHistory(paths.alertsLog, events);
       for (const e of events) log.info(`${e.event} ${e.key}: ${e.message}`);
@@ -181,7 +132,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     const delivery = await deliverQueue(queue, notifier, {
       save: async (rest) => {
         state = { ...state, queue: rest };
-        await writeState(paths.stateDir, STATE_NAME, state);
+        await writeState(paths.stateDir, ALERT_STATE, state);
       },
       setAside: (mail) => undeliverable.send(mail),
     });

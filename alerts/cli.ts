@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
-import { amsProgram, openJob, runProgram, type Job } from "../lib/cli.js";
+import { openJob, type Job, type RunOptions } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
 import { installDir } from "../lib/paths.js";
 import { pluginNames } from "../sensors/registry.js";
@@ -16,8 +17,8 @@ import { loadTemplate, type MailTemplate } from "./template.js";
 const JOB = "alert";
 
 /** The job with everything checked up front: rule metrics against the plugins present, and the template. */
-async function openAlertJob(cmd: Command): Promise<Job & { template: MailTemplate }> {
-  const job = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
+async function openAlertJob(cmd: Command, run: RunOptions = {}): Promise<Job & { template: MailTemplate }> {
+  const job = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home, run);
   checkRuleMetrics(job.config.alerts, knownMetrics(await pluginNames(job)), job.paths.config);
   const templateFile = job.config.alerts.template
     ? path.resolve(job.paths.home, job.config.alerts.template)
@@ -41,7 +42,7 @@ program
   .description("evaluate the rules, mail the changes, retry queued mail (the cron job)")
   .option("--dry-run", "evaluate and print, send and store nothing")
   .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
-    const job = await openAlertJob(cmd);
+    const job = await openAlertJob(cmd, { scheduled: !opts.dryRun });
     const result = await runCheck({
       ...job,
       now: now(),

@@ -82,7 +82,7 @@ export function smtpNotifier(email: EmailConfig, password: string | undefined): 
     target: `smtp ${host}:${port}`,
     async send(mail) {
       const info = await transport.sendMail(message(email, mail));
-      return String(info.response);
+      return info.response;
     },
   };
 }

@@ -1,8 +1,7 @@
-import { z } from "zod";
 import { isoLocal } from "../lib/time.js";
 import { formatSample } from "../sensors/format.js";
-import { Operator, Severity } from "./config.js";
-import type { AlertEvent } from "./history.js";
+import type { AlertEvent } from "../storage/alert-history.js";
+import type { StoredAlert } from "../storage/alert-state.js";
 import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } from "./rules.js";
 
 /**
@@ -12,76 +11,10 @@ import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } 
  * nothing new says nothing new; a series with no new data keeps its state (a gap is not a recovery).
  */
 
-export type AlertStatus = "ok" | "pending" | "firing";
-
-export interface AlertState extends AlertRuleFacts {
-  status: AlertStatus;
-  /** The latest observation judged (ISO); older ones are never replayed. */
-  last_at: string;
-  /** The latest observed value. */
-  value: number;
-  /** When the condition began (pending and firing). */
-  since?: string;
-  /** The last fired or reminded event (firing). */
-  notified_at?: string;
-}
+/** Saved in storage/state/alerts.json, whose shape (and its check) storage/alert-state.ts declares. */
+export type AlertState = StoredAlert & AlertRuleFacts;
 
 export type AlertStates = Record<string, AlertState>;
-
-const isoTime = z.iso.datetime({ offset: true });
-
-/** One saved AlertState, checked whenever storage/state/alerts.json is read: a field added to AlertState is added here. */
-export const AlertStateSchema: z.ZodType<AlertState> = z.looseObject({
-  key: z.string().min(1),
-  rule: z.string().min(1),
-  server_id: z.string().min(1),
-  metric_type: z.string().min(1),
-  labels: z.record(z.string(), z.string()).optional(),
-  unit: z.string(),
-  op: Operator,
-  threshold: z.number(),
-  for: z.number(),
-  severity: Severity,
-  status: z.enum(["ok", "pending", "firing"]),
-  last_at: isoTime,
-  value: z.number(),
-  since: isoTime.optional(),
-  notified_at: isoTime.optional(),
-});
-
-/**
- * The firing alerts as the history tells them, for when the saved state is lost: an alert whose
- * last event is "fired" or "reminded" is firing, notified then, so it is neither mailed again nor
- * reminded early, and its resolution is still mailed. Pending alerts are not in the history: they
- * start over. `events` oldest first, as storage/alerts_log.json keeps them.
- */
-export function statesFromHistory(events: readonly AlertEvent[]): AlertStates {
-  const last = new Map<string, AlertEvent>();
-  for (const e of events) last.set(e.key, e);
-  const alerts: AlertStates = {};
-  for (const e of last.values()) {
-    if (e.event === "resolved") continue;
-    alerts[e.key] = {
-      key: e.key,
-      rule: e.rule,
-      server_id: e.server_id,
-      metric_type: e.metric_type,
-      ...(e.labels ? { labels: e.labels } : {}),
-      // Rule facts a history entry may lack are taken from the rule again at the next evaluation.
-      unit: typeof e.unit === "string" ? e.unit : "",
-      op: Operator.safeParse(e.op).data ?? ">",
-      threshold: e.threshold ?? 0,
-      for: 0,
-      severity: e.severity,
-      status: "firing",
-      last_at: e.at,
-      value: e.value ?? 0,
-      since: e.since,
-      notified_at: e.at,
-    };
-  }
-  return alerts;
-}
 
 /** A history event plus what a mail shows; `link` replaces the server page (a CERT advisory's own page). */
 export type Notice = AlertEvent & { unit: string; op: string; link?: string };
@@ -224,7 +157,8 @@ export function advanceAlerts(
         delete a.since;
         continue;
       }
-      if (a.status === "ok" || (a.status === "pending" && gap > maxGapMs)) {
+      // Ok, or pending across a gap too long to have been seen holding: the condition starts anew.
+      if (a.status === "ok" || gap > maxGapMs) {
         a.status = "pending";
         a.since = isoLocal(new Date(o.since ?? o.at));
       }

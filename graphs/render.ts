@@ -1,10 +1,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { readAlertHistory, type AlertEvent } from "../alerts/history.js";
-import { failRunWith, type Job } from "../lib/cli.js";
+import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
+import type { Job } from "../config/job.js";
+import { failRunWith } from "../lib/cli.js";
 import { installDir } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
-import { readPullStatus } from "../storage/pull-status.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { loadChartRenderer } from "./chart.js";
 import { planCharts, type ChartFilter } from "./charts.js";
 import { buildDashboard, CERT_METRIC } from "./dashboard.js";
@@ -69,6 +70,11 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     refreshSeconds: config.graphs.refresh,
     // The same line as the "server silent" alert rule, so the page and the mails agree.
     silentAfterSeconds: config.alerts.silent_after,
+    neverReported: neverReported(
+      config.remotes.map((r) => r.name),
+      fleet.sources,
+      pulls,
+    ),
   });
   const planned = planCharts(series, config, now.getTime());
   const toRender = planned.filter(

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { uniqueTemp, writeFileAtomic } from "./atomic-write.js";
+import { readFileIfExists } from "./if-exists.js";
 import { fileStamp } from "./time.js";
 
 /** Small JSON state kept between cron runs in storage/state/<name>.json (CPU counters, alert state, mail queue). */
@@ -30,13 +31,8 @@ export async function readState<T>(
   repair = true,
 ): Promise<T | undefined> {
   const file = stateFile(stateDir, name);
-  let text: string;
-  try {
-    text = await fs.readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
+  const text = await readFileIfExists(file);
+  if (text === undefined) return undefined;
   let problem: string | undefined;
   try {
     const value: unknown = JSON.parse(text);

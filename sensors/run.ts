@@ -49,7 +49,7 @@ export async function runSensors(
           });
           samples = result.added;
           movedAside ??= result.movedAside;
-          unreadable ??= result.unreadable;
+          unreadable ??= result.readError;
         }
       } catch (err) {
         error ??= err as Error;

@@ -3,7 +3,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
-import { processAlive } from "../lib/process-alive.js";
+import { readFileIfExists } from "../lib/if-exists.js";
+import { processAlive } from "../lib/process-identity.js";
 import { fileStamp } from "../lib/time.js";
 
 /**
@@ -65,15 +66,15 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
     release = await lockfile.lock(file, { ...LOCK_OPTIONS, onCompromised: (err) => void (compromised = err) });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
-    throw new Error(`${file}: still locked by another job after ${WAIT_SECONDS} s; nothing written`);
+    throw new Error(`${file}: still locked by another job after ${WAIT_SECONDS} s; nothing written`, { cause: err });
   }
   const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
   // A full disk may refuse even the token: the job may still read under the lock, but not write.
   const tokenError = await fs.writeFile(ownerFile(file), token).then(
     () => undefined,
-    (err: Error) => err,
+    (err: unknown) => err as Error,
   );
-  const owned = async () => (await readTextIfPresent(ownerFile(file)).catch(() => undefined)) === token;
+  const owned = async () => (await readFileIfExists(ownerFile(file)).catch(() => undefined)) === token;
   const assertHeld = async () => {
     if (compromised) throw new LockLostError(file, compromised.message);
     if (tokenError) throw tokenError;
@@ -81,21 +82,11 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
   };
   try {
     const result = await fn(assertHeld);
-    if (compromised) throw new LockLostError(file, (compromised as Error).message);
+    if (compromised) throw new LockLostError(file, compromised.message);
     return result;
   } finally {
     // Never remove a lock that is someone else's now.
     if (!compromised && (tokenError || (await owned()))) await release();
-  }
-}
-
-/** The file's text, or undefined when it does not exist. */
-export async function readTextIfPresent(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
   }
 }
 
@@ -134,7 +125,7 @@ function parseJsonArray(file: string, text: string): unknown[] {
 
 /** The file's records; [] when it does not exist; CorruptFileError when it is not a JSON array. */
 export async function readJsonArray(file: string): Promise<unknown[]> {
-  const text = await readTextIfPresent(file);
+  const text = await readFileIfExists(file);
   return text === undefined ? [] : parseJsonArray(file, text);
 }
 
@@ -146,8 +137,8 @@ export function formatJsonArray(records: readonly unknown[]): string {
 export interface UpdateResult {
   /** Where an unreadable file was moved before a fresh one was started. */
   movedAside?: string;
-  /** Why it could not be read. */
-  unreadable?: string;
+  /** Why it could not be read (the file's name and the parse error). */
+  readError?: string;
 }
 
 /**
@@ -208,15 +199,15 @@ async function rewriteLocked(
   assertHeld: AssertLockHeld,
   rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>,
 ): Promise<UpdateResult> {
-  let text = (await readTextIfPresent(file)) ?? "[]";
+  let text = (await readFileIfExists(file)) ?? "[]";
   let records: unknown[];
   let movedAside: string | undefined;
-  let unreadable: string | undefined;
+  let readError: string | undefined;
   try {
     records = parseJsonArray(file, text);
   } catch (err) {
     if (!(err instanceof CorruptFileError)) throw err;
-    unreadable = err.message;
+    readError = err.message;
     movedAside = `${file}.corrupt-${fileStamp(new Date())}`;
     await assertHeld();
     await fs.rename(file, movedAside);
@@ -224,7 +215,7 @@ async function rewriteLocked(
   }
   const next = await rewrite(records, text);
   if (next !== undefined) await writeNoted(file, next, assertHeld);
-  return { movedAside, unreadable };
+  return { movedAside, readError };
 }
 
 async function underLock<T>(file: string, fn: (assertHeld: AssertLockHeld) => Promise<T>): Promise<T> {
@@ -244,7 +235,7 @@ export function updateJsonArray(
 
 /** The file's exact text read under its lock (never a half-replaced file), or undefined when absent. For backups. */
 export function readTextLocked(file: string): Promise<string | undefined> {
-  return underLock(file, () => readTextIfPresent(file));
+  return underLock(file, () => readFileIfExists(file));
 }
 
 /**
@@ -284,10 +275,9 @@ export function appendJsonArray(
       if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions), assertHeld);
       return {};
     }
-    return rewriteLocked(file, assertHeld, async (records, text) => {
+    return rewriteLocked(file, assertHeld, (records, text) => {
       const added = typeof additions === "function" ? additions(records) : additions;
-      if (added.length === 0) return undefined;
-      return withAppended(Buffer.from(text), added);
+      return Promise.resolve(added.length === 0 ? undefined : withAppended(Buffer.from(text), added));
     });
   });
 }

@@ -1,29 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { simpleParser, type ParsedMail } from "mailparser";
-import { parseConfig } from "../lib/config.js";
-import {
-  notifierFor,
-  outboxNotifier,
-  readPassword,
-  smtpNotifier,
-  type Notifier,
-  type OutgoingMail,
-} from "../alerts/notify.js";
-import { deliverQueue, type QueuedMail } from "../alerts/queue.js";
+import { notifierFor, outboxNotifier, readPassword, smtpNotifier, type Notifier } from "../alerts/notify.js";
 import { startSmtp, type TestSmtp } from "./support/smtp.js";
+import { email, mail } from "./support/outgoing-mail.js";
 import { tempHome } from "./helpers.js";
-
-const mail: OutgoingMail = {
-  id: "20261125T120000Z.abc123",
-  created_at: "2026-11-25T12:00:00.000+00:00",
-  subject: "[AMS] 1 alert, worst critical: FIRING web-1 CPU",
-  text: "FIRING web-1 CPU 97 %\n",
-  html: "<p>FIRING web-1 &lt;b&gt;</p>\n",
-};
-
-const email = (extra: object = {}) =>
-  parseConfig({ email: { from: "AMS <ams@example.org>", to: ["admin@example.org"], ...extra } }, "c.json").email;
 
 let smtp: TestSmtp;
 beforeAll(async () => {
@@ -70,87 +51,9 @@ describe.each(transports)("%s notifier", (_name, make) => {
     expect(got!.messageId).toBe("<20261125T120000Z.abc123@ams>");
     expect(got!.from!.text).toBe('"AMS" <ams@example.org>');
   });
-
-  test("a queue drained through it sends each mail once", async () => {
-    const { notifier, readBack } = make();
-    const queue: QueuedMail[] = [
-      { ...mail, id: "a1", attempts: 0 },
-      { ...mail, id: "a2", attempts: 2, last_error: "earlier" },
-    ];
-    const saves: QueuedMail[][] = [];
-    const delivery = await deliverQueue(queue, notifier, { save: async (q) => void saves.push(q), setAside: never });
-    expect(delivery.sent.map((s) => s.id)).toEqual(["a1", "a2"]);
-    expect(saves.map((q) => q.length)).toEqual([1, 0]);
-    expect((await readBack()).map((m) => m.messageId).sort()).toEqual(["<a1@ams>", "<a2@ams>"]);
-  });
 });
 
-const never = async (): Promise<string> => {
-  throw new Error("nothing should be set aside here");
-};
-
-describe("delivery failures and secrets", () => {
-  test("a mail the server refuses for good (5xx) is set aside, and the mails after it still go", async () => {
-    const picky = await startSmtp({ refuseSubject: "REFUSE ME" });
-    try {
-      const notifier = smtpNotifier(
-        email({ host: "127.0.0.1", port: picky.port, starttls: false, timeout: 5 }),
-        undefined,
-      );
-      const queue: QueuedMail[] = [
-        { ...mail, id: "r1", subject: "REFUSE ME", attempts: 0 },
-        { ...mail, id: "r2", attempts: 0 },
-      ];
-      const setAside: QueuedMail[] = [];
-      let saved: QueuedMail[] = queue;
-      const delivery = await deliverQueue(queue, notifier, {
-        save: async (q) => void (saved = q),
-        setAside: async (m) => (setAside.push(m), `kept ${m.id}`),
-      });
-      expect(delivery.rejected.map((r) => [r.id, r.savedAs])).toEqual([["r1", "kept r1"]]);
-      expect(delivery.rejected[0]!.error).toMatch(/554/);
-      expect(setAside.map((m) => [m.id, m.attempts])).toEqual([["r1", 1]]);
-      expect(delivery.sent.map((s) => s.id)).toEqual(["r2"]);
-      expect(delivery.failed).toBeUndefined();
-      expect(saved).toEqual([]);
-      expect(picky.received).toHaveLength(1);
-    } finally {
-      await picky.close();
-    }
-  });
-
-  test("a refused SMTP server keeps the mail and those after it queued, in order", async () => {
-    const down = await startSmtp();
-    const port = down.port;
-    await down.close();
-    const notifier = smtpNotifier(email({ host: "127.0.0.1", port, starttls: false, timeout: 5 }), undefined);
-    const queue: QueuedMail[] = [
-      { ...mail, id: "b1", attempts: 0 },
-      { ...mail, id: "b2", attempts: 0 },
-    ];
-    let saved: QueuedMail[] = queue;
-    const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: never });
-    expect(delivery.sent).toEqual([]);
-    expect(delivery.failed?.error).toMatch(/ECONNREFUSED|connect/);
-    expect(saved.map((m) => [m.id, m.attempts])).toEqual([
-      ["b1", 1],
-      ["b2", 0],
-    ]);
-  });
-
-  test("a refused login (535) is not a refusal of the mail: it stays queued for when the password is fixed", async () => {
-    const notifier = smtpNotifier(
-      email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }),
-      "wrong-pass",
-    );
-    const queue: QueuedMail[] = [{ ...mail, id: "p1", attempts: 0 }];
-    let saved: QueuedMail[] = [];
-    const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: never });
-    expect(delivery.rejected).toEqual([]);
-    expect(delivery.failed?.error).toMatch(/535|Invalid username or password/);
-    expect(saved.map((m) => [m.id, m.attempts])).toEqual([["p1", 1]]);
-  });
-
+describe("secrets", () => {
   test("wrong password: the error does not contain the password", async () => {
     const notifier = smtpNotifier(
       email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }),
@@ -158,7 +61,7 @@ describe("delivery failures and secrets", () => {
     );
     const error = await notifier.send(mail).then(
       () => undefined,
-      (e: Error) => e,
+      (e: unknown) => e as Error,
     );
     expect(error?.message).toMatch(/Invalid username or password/);
     expect(error?.message).not.toContain("wrong-pass");

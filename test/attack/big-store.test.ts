@@ -4,7 +4,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { parseConfig } from "../../lib/config.js";
+import { parseConfig } from "../../config/ams-config.js";
 import { amsPaths } from "../../lib/paths.js";
 import { readFleet } from "../../storage/fleet.js";
 import { formatJsonArray } from "../../storage/locked-file.js";

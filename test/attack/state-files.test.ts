@@ -5,7 +5,7 @@ import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { parseConfig } from "../../lib/config.js";
+import { parseConfig } from "../../config/ams-config.js";
 import { amsPaths } from "../../lib/paths.js";
 import { isoLocal } from "../../lib/time.js";
 import type { Sample } from "../../storage/sample.js";
