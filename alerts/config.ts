@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Duration } from "../lib/duration.js";
+import { durationUpTo } from "../lib/duration.js";
 import { NAME_PATTERN } from "../lib/server-name.js";
 
 /**
@@ -13,6 +13,9 @@ export type Severity = z.infer<typeof Severity>;
 export const Operator = z.enum([">", ">=", "<", "<="]);
 export type Operator = z.infer<typeof Operator>;
 
+/** How long a rule's condition must hold, or a server stay silent: compared with sample times, up to 30 days. */
+const Span = durationUpTo(30 * 86400);
+
 const Threshold = z.number().min(0, "must be 0 or more");
 
 /** What a rule may change for one server. */
@@ -20,7 +23,7 @@ const RuleOverride = z.strictObject({
   enabled: z.boolean().optional(),
   threshold: Threshold.optional(),
   clear: Threshold.optional(),
-  for: Duration.optional(),
+  for: Span.optional(),
   severity: Severity.optional(),
 });
 
@@ -33,7 +36,7 @@ export const RuleConfig = z.strictObject({
   threshold: Threshold,
   /** Hysteresis: once firing, the alert ends only when the value crosses back past this (default: the threshold). */
   clear: Threshold.optional(),
-  for: Duration.default(0),
+  for: Span.default(0),
   severity: Severity.default("warning"),
   enabled: z.boolean().default(true),
   /** Per-server changes, keyed by server_id. */
@@ -115,9 +118,9 @@ export const AlertsConfig = z
       .record(RuleName, RuleConfig.superRefine(checkRule))
       .default(() => z.record(z.string(), RuleConfig).parse(DEFAULT_RULES)),
     /** A server with no sample for this long is "silent" (critical); 0 turns the rule off. */
-    silent_after: Duration.default(1800),
+    silent_after: Span.default(1800),
     /** While an alert fires, a reminder goes out this often. */
-    repeat: Duration.default(14400),
+    repeat: Span.default(14400),
     /** Mail each new CERT advisory once. */
     cert_advisories: z.boolean().default(false),
     history: z
@@ -153,7 +156,7 @@ export const EmailConfig = z
     password_env: EnvName.or(z.literal("")).default(""),
     /** ...or from this file (relative to the data home), which must be readable by its owner only. */
     password_file: z.string().default(""),
-    timeout: Duration.default(30),
+    timeout: durationUpTo(600, { above: true }).default(30),
     from: Address.default("AMS <ams@localhost>"),
     to: z.array(Address).default([]),
   })

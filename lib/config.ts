@@ -3,7 +3,7 @@ import os from "node:os";
 import { z } from "zod";
 import { PluginsConfig } from "../sensors/plugins-config.js";
 import { alertingSections } from "../alerts/config.js";
-import { Duration } from "./duration.js";
+import { durationUpTo } from "./duration.js";
 import { FetchConfig, RemotesConfig } from "../remote/config.js";
 import { BackupsConfig } from "../backups/config.js";
 import { RetentionConfig } from "../storage/retention-config.js";
@@ -19,13 +19,13 @@ const SensorsConfig = z.strictObject({
         .array(z.url({ protocol: /^https?$/ }))
         .min(1)
         .default(["https://www.cert.ssi.gouv.fr/alerte/feed/", "https://www.cert.ssi.gouv.fr/avis/feed/"]),
-      timeout: Duration.default(10),
+      timeout: durationUpTo(600, { above: true }).default(10),
     })
     .prefault({}),
   disk: z
     .strictObject({
       // A dead NFS mount can block statfs forever: each mount gets this long.
-      timeout: Duration.default(5),
+      timeout: durationUpTo(600, { above: true }).default(5),
       exclude_mounts: z.array(z.string()).default([]),
     })
     .prefault({}),
