@@ -131,7 +131,7 @@ export const AlertsConfig = z
       .prefault({}),
     /** The mail template; empty means the one shipped in alerts/alert-mail.template. Relative to the data home. */
     template: z.string().default(""),
-    /** Linked from every mail; the server pages are <dashboard_url>servers/<server>.html. */
+    /** Linked from every mail; a server's page is <dashboard_url> + serverPage(server) (graphs/file-names.ts). */
     dashboard_url: z.url({ protocol: /^https?$/ }).default("http://localhost:5050/"),
   })
   .prefault({});

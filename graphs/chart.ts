@@ -38,8 +38,9 @@ function topOfScale(spec: ChartSpec): number {
   let top = 0;
   for (const line of spec.lines) for (const run of line.runs) for (const p of run) top = Math.max(top, p.hi);
   for (const t of spec.thresholds) top = Math.max(top, t.value);
-  if (spec.unit === "%" && top <= 100) return 100;
-  return top > 0 ? top * 1.05 : 1;
+  // A percentage's scale is 0-100 whatever a record claims; any other stays finite, with room for nice().
+  if (spec.unit === "%") return 100;
+  return top > 0 ? Math.min(top * 1.05, 1e300) : 1;
 }
 
 /**
@@ -64,7 +65,8 @@ export async function loadChartRenderer(): Promise<ChartRenderer> {
       .scaleLinear()
       .domain([0, topOfScale(spec)])
       .nice()
-      .range([MARGIN.top + PLOT_HEIGHT, MARGIN.top]);
+      .range([MARGIN.top + PLOT_HEIGHT, MARGIN.top])
+      .clamp(true); // a value off the scale is drawn at its edge, never at an infinite coordinate
     const colour = (i: number) => d3.schemeTableau10[i % 10]!;
     const title = xmlSafeText(spec.title);
 

@@ -39,6 +39,11 @@ export const RemoteConfig = z.strictObject({
   path: RemotePath.default(DEFAULT_REMOTE_PATH),
   /** Private key file; relative to AMS_HOME. Default: ssh's own keys. */
   identity: LocalFile.optional(),
+  /**
+   * Servers whose records this remote may relay besides its own (a remote that pulls others). Any
+   * other record naming a server is skipped: a remote cannot speak for the hub or for its peers.
+   */
+  may_speak_for: z.array(ServerName).max(1000).default([]),
 });
 
 export type Remote = z.infer<typeof RemoteConfig>;

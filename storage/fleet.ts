@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Config } from "../lib/config.js";
 import type { Paths } from "../lib/paths.js";
 import type { Sample } from "./sample.js";
+import { ownSamples, type Speaker } from "./speaks-for.js";
 import { readSamples } from "./store.js";
 
 /** Where samples came from: this server's store or one remote's last good copy. */
@@ -24,21 +25,23 @@ export const remoteCopy = (paths: Paths, name: string) => path.join(paths.remote
 
 /**
  * Every server's samples through one reader: this server's store and the last good copy of each
- * remote in the config (records lacking a server_id are tagged with the remote's name). A remote
+ * remote in the config (records lacking a server_id are tagged with the remote's name; records
+ * naming a server the remote may not speak for are skipped, see speaks-for.ts). A remote
  * taken out of the config leaves the pages, /metrics and the alert rules, though its last copy
  * stays on disk. A source that cannot be read is reported in `sources` and the others are still
  * returned; a remote not pulled yet reads as empty.
  */
 export async function readFleet(paths: Paths, config: Config): Promise<Fleet> {
-  const inputs: [string, string, string][] = [["local", paths.store, config.server_id]];
-  for (const { name } of config.remotes) inputs.push([name, remoteCopy(paths, name), name]);
+  const inputs: [string, string, string, Speaker?][] = [["local", paths.store, config.server_id]];
+  for (const remote of config.remotes) inputs.push([remote.name, remoteCopy(paths, remote.name), remote.name, remote]);
   const samples: Sample[] = [];
   const sources: FleetSource[] = [];
-  for (const [name, file, fallbackId] of inputs) {
+  for (const [name, file, fallbackId, speaker] of inputs) {
     try {
-      const result = await readSamples(file, fallbackId);
+      const read = await readSamples(file, fallbackId);
+      const result = speaker ? ownSamples(read.samples, speaker) : { samples: read.samples, foreign: 0 };
       samples.push(...result.samples);
-      sources.push({ name, file, samples: result.samples.length, skipped: result.skipped });
+      sources.push({ name, file, samples: result.samples.length, skipped: read.skipped + result.foreign });
     } catch (err) {
       sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });
     }

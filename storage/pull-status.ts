@@ -13,6 +13,9 @@ export interface PullStatus {
   duration_seconds: number;
   /** Readable records in the copy now kept (the last good one). */
   records?: number;
+  /** Records of that copy naming a server the remote may not speak for (skipped), and the first few names. */
+  foreign_records?: number;
+  foreign_servers?: string[];
 }
 
 export type PullStatuses = Record<string, PullStatus>;

@@ -173,6 +173,12 @@ function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatus
       Date.parse(status.last_attempt) / 1000,
     );
     out.add(
+      "ams_remote_foreign_records",
+      "Records of this remote's last good copy naming a server it may not speak for (skipped).",
+      server,
+      status.foreign_records ?? 0,
+    );
+    out.add(
       "ams_remote_pull_duration_seconds",
       "Seconds the last pull of this remote took.",
       server,
