@@ -8,7 +8,7 @@ const base = { name: "web-2", host: "web-2.example.org", user: "ams" };
 describe("remotes config", () => {
   test("defaults", () => {
     const config = parseConfig({ remotes: [base] }, "cfg.json");
-    expect(config.remotes).toEqual([{ ...base, port: 22, path: "AMS/storage/system_logs.json" }]);
+    expect(config.remotes).toEqual([{ ...base, port: 22, path: "AMS/storage/system_logs.json", may_speak_for: [] }]);
     expect(config.fetch).toEqual({
       concurrency: 8,
       connect_timeout: 10,
