@@ -23,6 +23,23 @@ export interface Fleet {
 /** Where ams-fetch-remote keeps the last good copy of a remote's store. */
 export const remoteCopy = (paths: Paths, name: string) => path.join(paths.remoteDir, `${name}_logs.json`);
 
+export interface FleetStore {
+  name: string;
+  file: string;
+  /** The server_id of records lacking one. */
+  fallbackId: string;
+  /** A remote's copy speaks for that remote only (speaks-for.ts); absent for this server's own store. */
+  speaker?: Speaker;
+}
+
+/** The stores the fleet is read from: this server's, then the last good copy of each configured remote. */
+export function fleetStores(paths: Paths, config: Config): FleetStore[] {
+  return [
+    { name: "local", file: paths.store, fallbackId: config.server_id },
+    ...config.remotes.map((r) => ({ name: r.name, file: remoteCopy(paths, r.name), fallbackId: r.name, speaker: r })),
+  ];
+}
+
 /**
  * Every server's samples through one reader: this server's store and the last good copy of each
  * remote in the config (records lacking a server_id are tagged with the remote's name; records
@@ -32,11 +49,9 @@ export const remoteCopy = (paths: Paths, name: string) => path.join(paths.remote
  * returned; a remote not pulled yet reads as empty.
  */
 export async function readFleet(paths: Paths, config: Config): Promise<Fleet> {
-  const inputs: [string, string, string, Speaker?][] = [["local", paths.store, config.server_id]];
-  for (const remote of config.remotes) inputs.push([remote.name, remoteCopy(paths, remote.name), remote.name, remote]);
   const samples: Sample[] = [];
   const sources: FleetSource[] = [];
-  for (const [name, file, fallbackId, speaker] of inputs) {
+  for (const { name, file, fallbackId, speaker } of fleetStores(paths, config)) {
     try {
       const read = await readSamples(file, fallbackId);
       const result = speaker ? ownSamples(read.samples, speaker) : { samples: read.samples, foreign: 0 };
