@@ -107,7 +107,7 @@ class Exposition {
       const family = this.families.get(name)!;
       lines.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`);
       for (const key of [...family.series.keys()].sort()) {
-        lines.push(`${name}{${key}} ${formatValue(family.series.get(key)!.value)}`);
+        lines.push(`${name}${key ? `{${key}}` : ""} ${formatValue(family.series.get(key)!.value)}`);
       }
     }
     return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
