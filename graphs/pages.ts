@@ -120,7 +120,7 @@ export function renderIndexPage(dashboard: Dashboard, combinedCharts: readonly P
     const foreign = s.pull?.foreign_records
       ? html` <span class="error">${s.pull.foreign_records} records naming other servers skipped (${(s.pull.foreign_servers ?? []).join(", ")})</span>`
       : "";
-    return html`<tr><td>${isolated(s.name)}</td><td><code>${s.file}</code></td><td>${s.samples}</td><td>${s.skipped}${foreign}</td><td>${s.pull ? time(s.pull.last_attempt) : "—"}</td><td>${s.pull?.last_success ? time(s.pull.last_success) : "—"}</td><td>${error ? html`<span class="error">${error}</span>` : "none"}</td></tr>`;
+    return html`<tr><td>${isolated(s.name)}</td><td><code>${s.file}</code></td><td>${s.samples}</td><td>${s.skipped + (s.foreign ?? 0)}${foreign}</td><td>${s.pull ? time(s.pull.last_attempt) : "—"}</td><td>${s.pull?.last_success ? time(s.pull.last_success) : "—"}</td><td>${error ? html`<span class="error">${error}</span>` : "none"}</td></tr>`;
   })}</tbody></table></div>`;
   return page(
     "Fleet",

@@ -11,7 +11,10 @@ export interface FleetSource {
   name: string;
   file: string;
   samples: number;
+  /** Records that fit no known form. */
   skipped: number;
+  /** A remote's records naming a server it may not speak for (speaks-for.ts), also skipped. */
+  foreign?: number;
   error?: string;
 }
 
@@ -56,7 +59,8 @@ export async function readFleet(paths: Paths, config: Config): Promise<Fleet> {
       const read = await readSamples(file, fallbackId);
       const result = speaker ? ownSamples(read.samples, speaker) : { samples: read.samples, foreign: 0 };
       samples.push(...result.samples);
-      sources.push({ name, file, samples: result.samples.length, skipped: read.skipped + result.foreign });
+      const foreign = result.foreign > 0 ? { foreign: result.foreign } : {};
+      sources.push({ name, file, samples: result.samples.length, skipped: read.skipped, ...foreign });
     } catch (err) {
       sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });
     }
