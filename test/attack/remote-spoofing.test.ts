@@ -50,52 +50,65 @@ const remote = (name: string, file: string, extra: object = {}) => ({
   ...extra,
 });
 
-test("a remote naming the hub in its records fires no hub alert and draws nothing on the hub's page", async () => {
-  // web-2 is busy itself (its own alert must fire: the pipeline works) and also claims the hub is.
-  const web2 = serve("web-2", [...cpuLine("web-2", 95.5), ...cpuLine("hub", 97.3)]);
-  // relay may speak for web-9 (a server behind it), not for the hub.
-  const relay = serve("relay", [...cpuLine("relay", 5), ...cpuLine("web-9", 93.1), ...cpuLine("hub", 97.3)]);
+const homeWith = (remotes: object[]) => {
   const home = tempHome();
   writeConfig(home, {
     server_id: "hub",
-    remotes: [remote("web-2", web2), remote("relay", relay, { may_speak_for: ["web-9"] })],
+    remotes,
     fetch: { known_hosts: sshd.knownHosts, connect_timeout: 2, timeout: 10 },
   });
+  return home;
+};
+const env = { AMS_NOW: at(20).toISOString() };
+
+test("a remote naming the hub in its records fires no hub alert and draws nothing on the hub's page", async () => {
+  // web-2 is busy itself (its own alert must fire: the pipeline works) and also claims the hub is.
+  const home = homeWith([remote("web-2", serve("web-2", [...cpuLine("web-2", 95.5), ...cpuLine("hub", 97.3)]))]);
   const paths = amsPaths(home);
-  await appendSamples(paths.store, cpuLine("hub", 12.5));
-  const env = { AMS_NOW: at(20).toISOString() };
+  // The hub's own RAM line (its CPU sensor is off): the forged CPU line would be its only one.
+  await appendSamples(
+    paths.store,
+    cpuLine("hub", 12.5).map((s) => ({ ...s, metric_type: "RAM" })),
+  );
 
   const pull = await runCli("ams-fetch-remote", ["--home", home]);
   expect(pull.exitCode).toBe(0);
-  expect(pull.stdout).toContain("web-2: 11 records, 11 naming other servers skipped");
-  expect(pull.stdout).toContain("relay: 22 records, 11 naming other servers skipped");
-  expect(pull.stderr).toContain("naming other servers skipped (hub)");
-  const status = await readPullStatus(paths);
-  expect(status["web-2"]).toMatchObject({ records: 11, foreign_records: 11, foreign_servers: ["hub"] });
-  expect(status.relay).toMatchObject({ records: 22, foreign_records: 11, foreign_servers: ["hub"] });
-
   const alert = await runCli("ams-alert", ["--home", home, "check"], { env });
   expect(alert.exitCode).toBe(0);
-  const firing = (await firingAlerts(paths.stateDir)).map((a) => `${a.rule} ${a.server_id}`).sort();
-  expect(firing).toEqual(["cpu_high web-2", "cpu_high web-9"]);
+  expect((await firingAlerts(paths.stateDir)).map((a) => `${a.rule} ${a.server_id}`)).toEqual(["cpu_high web-2"]);
 
   const graphs = await runCli("ams-graphs", ["--home", home], { env });
   expect(graphs.exitCode).toBe(0);
   const hubPage = fs.readFileSync(path.join(paths.publicDir, "servers", "hub.html"), "utf8");
   expect(hubPage).toContain("12.5 %");
   expect(hubPage).not.toContain("97.3");
+
+  // Counted and named: in the pull's output and log, its status, and the dashboard.
+  expect(pull.stdout).toContain("web-2: 11 records, 11 naming other servers skipped");
+  expect(pull.stderr).toContain("naming other servers skipped (hub)");
+  expect((await readPullStatus(paths))["web-2"]).toMatchObject({
+    records: 11,
+    foreign_records: 11,
+    foreign_servers: ["hub"],
+  });
   const index = fs.readFileSync(path.join(paths.publicDir, "index.html"), "utf8");
   expect(index).toContain("11 records naming other servers skipped (hub)");
 });
 
+test("a remote may relay the servers its may_speak_for lists, and those only", async () => {
+  const relay = serve("relay", [...cpuLine("relay", 5), ...cpuLine("web-9", 93.1), ...cpuLine("hub", 97.3)]);
+  const home = homeWith([remote("relay", relay, { may_speak_for: ["web-9"] })]);
+  const paths = amsPaths(home);
+  await appendSamples(paths.store, cpuLine("hub", 12.5));
+  const pull = await runCli("ams-fetch-remote", ["--home", home]);
+  expect(pull.exitCode).toBe(0);
+  expect(pull.stdout).toContain("relay: 22 records, 11 naming other servers skipped");
+  expect((await runCli("ams-alert", ["--home", home, "check"], { env })).exitCode).toBe(0);
+  expect((await firingAlerts(paths.stateDir)).map((a) => `${a.rule} ${a.server_id}`)).toEqual(["cpu_high web-9"]);
+});
+
 test("a remote whose every record names other servers is refused; the last good copy stays", async () => {
-  const file = serve("impostor", cpuLine("web-2", 50));
-  const home = tempHome();
-  writeConfig(home, {
-    server_id: "hub",
-    remotes: [remote("impostor", file)],
-    fetch: { known_hosts: sshd.knownHosts, connect_timeout: 2, timeout: 10 },
-  });
+  const home = homeWith([remote("impostor", serve("impostor", cpuLine("web-2", 50)))]);
   const pull = await runCli("ams-fetch-remote", ["--home", home]);
   expect(pull.exitCode).toBe(1);
   expect(pull.stdout).toContain("impostor: FAILED");
