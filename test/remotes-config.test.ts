@@ -61,6 +61,17 @@ describe("remotes config", () => {
     );
   });
 
+  test("may_speak_for holds server names only", () => {
+    const config = parseConfig({ remotes: [{ ...base, may_speak_for: ["web-9", "db.1"] }] }, "cfg.json");
+    expect(config.remotes[0]!.may_speak_for).toEqual(["web-9", "db.1"]);
+    expect(() => parseConfig({ remotes: [{ ...base, may_speak_for: ["hub\nX"] }] }, "cfg.json")).toThrow(
+      "remotes.0.may_speak_for.0: expected letters",
+    );
+    expect(() => parseConfig({ remotes: [{ ...base, may_speak_for: "hub" }] }, "cfg.json")).toThrow(
+      "remotes.0.may_speak_for",
+    );
+  });
+
   test.each([
     [{ concurrency: 0 }, "fetch.concurrency"],
     [{ timeout: "soon" }, "fetch.timeout: expected a duration"],

@@ -109,5 +109,11 @@ describe("ams-web command", () => {
       "web.auth.password_hash: expected the output of `ams-web hash-password`",
     );
     expect(() => parseConfig({ graphs: { refresh: "soon" } }, "cfg")).toThrow("graphs.refresh");
+    expect(() => parseConfig({ web: { headers_timeout: "1m" } }, "cfg")).toThrow(
+      "web.headers_timeout: must be at most request_timeout",
+    );
+    expect(() => parseConfig({ web: { max_connections: 16 } }, "cfg")).toThrow(
+      "web.max_connections_per_client: must be at most max_connections",
+    );
   });
 });
