@@ -122,7 +122,8 @@ function legacyValue(value: unknown): number | undefined {
 function fromLegacy(raw: Record<string, unknown>, serverId: string): Sample | undefined {
   const timestamp = legacyTimestamp(raw.timestamp);
   const metric = raw.metric_type;
-  if (!timestamp || !isName(metric, 200) || !isName(serverId, 253)) return undefined;
+  // The original's CERT records carry an advisory's whole title in metric_type: longer than ours.
+  if (!timestamp || !isName(metric, 4096) || !isName(serverId, 253)) return undefined;
   if (metric.startsWith(LEGACY_CERT_PREFIX) && typeof raw.value === "string") {
     const title = metric.slice(LEGACY_CERT_PREFIX.length);
     return {
