@@ -22,8 +22,23 @@ export interface WebServerOptions {
   limits?: ConnectionLimits;
 }
 
-/** The client a request or connection comes from: its address, IPv4 written as such. */
-const clientOf = (socket: Socket) => (socket.remoteAddress ?? "?").replace(/^::ffff:(?=\d+\.)/, "");
+/**
+ * The client a request or connection comes from, for the per-client caps: an IPv4 address, or the
+ * /64 network of an IPv6 one (one host usually holds a whole /64, so single addresses cost nothing).
+ */
+export function clientOf(address: string | undefined): string {
+  if (!address) return "?";
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1]!;
+  const [head = "", tail] = address.split("%", 1)[0]!.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
 
 /** No script anywhere: the pages are static HTML, CSS and SVG images. */
 const SECURITY_HEADERS: Record<string, string> = {
@@ -87,7 +102,7 @@ export function createWebServer(options: WebServerOptions): http.Server {
     const pathname = url.split(/[?#]/, 1)[0]!;
     const route = routes.find((r) => r.path === pathname && r.method === method);
     if (checkAuth && !route?.public) {
-      const verdict = await checkAuth(req.headers.authorization, clientOf(req.socket));
+      const verdict = await checkAuth(req.headers.authorization, clientOf(req.socket.remoteAddress));
       if (!verdict.ok && verdict.status === 401) {
         return sendText(res, 401, "authentication required", {
           "WWW-Authenticate": 'Basic realm="AMS", charset="UTF-8"',
@@ -137,7 +152,7 @@ export function createWebServer(options: WebServerOptions): http.Server {
   server.maxConnections = limits.max_connections;
   const perClient = new Map<string, number>();
   server.on("connection", (socket: Socket) => {
-    const client = clientOf(socket);
+    const client = clientOf(socket.remoteAddress);
     const open = (perClient.get(client) ?? 0) + 1;
     if (open > limits.max_connections_per_client) {
       socket.destroy();
