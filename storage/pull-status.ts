@@ -15,6 +15,9 @@ export interface PullStatus {
   duration_seconds: number;
   /** Readable records in the copy now kept (the last good one). */
   records?: number;
+  /** Records of that copy naming a server the remote may not speak for (skipped), and the first few names. */
+  foreign_records?: number;
+  foreign_servers?: string[];
 }
 
 export type PullStatuses = Record<string, PullStatus>;
@@ -36,9 +39,12 @@ function pullStatusesProblem(value: unknown): string | undefined {
       (s.last_success === undefined || isTime(s.last_success)) &&
       (s.last_error === undefined || typeof s.last_error === "string") &&
       typeof s.duration_seconds === "number" &&
-      (s.records === undefined || typeof s.records === "number");
+      (s.records === undefined || typeof s.records === "number") &&
+      (s.foreign_records === undefined || typeof s.foreign_records === "number") &&
+      (s.foreign_servers === undefined ||
+        (Array.isArray(s.foreign_servers) && s.foreign_servers.every((n) => typeof n === "string")));
     if (!ok)
-      return `${name}: expected { first_attempt?, last_attempt, last_success?, last_error?, duration_seconds, records? }`;
+      return `${name}: expected { first_attempt?, last_attempt, last_success?, last_error?, duration_seconds, records?, foreign_records?, foreign_servers? }`;
   }
   return undefined;
 }

@@ -153,15 +153,15 @@ describe("pages", () => {
     expect(index).toContain("No alerts recorded.");
     expect(index).not.toContain("javascript:");
     expect(index).toContain(
-      '<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer">Same day, higher</a>',
+      '<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer"><bdi>Same day, higher</bdi></a>',
     );
   });
 
   test("a server page shows its disks and top processes as text", () => {
     const server = dashboard.servers.find((s) => s.name === HOSTILE_SERVER)!;
     const page = renderServerPage(dashboard, server, []);
-    expect(page).toContain("<td>&lt;img src=x onerror=alert(1)&gt;</td>");
-    expect(page).toContain("<td>/&lt;b&gt;</td>");
+    expect(page).toContain("<td><bdi>&lt;img src=x onerror=alert(1)&gt;</bdi></td>");
+    expect(page).toContain("<td><bdi>/&lt;b&gt;</bdi></td>");
     expect(page).toContain("By memory: none recorded.");
     expect(page).toContain('href="../style.css"');
     expect(page).not.toMatch(/<img src=x/);

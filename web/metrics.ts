@@ -2,10 +2,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
 import type { StoredAlert } from "../storage/alert-state.js";
-import { readFleet } from "../storage/fleet.js";
+import type { Fleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
 import { DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import type { Sample } from "../storage/sample.js";
+import { fleetSnapshot } from "./fleet-snapshot.js";
 
 /**
  * GET /metrics: the fleet in the Prometheus text exposition format 0.0.4, so that a fleet that
@@ -27,6 +28,8 @@ export interface MetricsInput {
   /** Each source read (this server's store, each remote's copy), by the server it stands for. */
   sources?: readonly { server: string; readable: boolean }[];
   now: Date;
+  /** Full reads of the stores by this ams-web so far (a counter); left out when not given. */
+  storeReads?: number;
 }
 
 /** Built-in metric types and their families; CERT advisories are events, not gauges, and are left out. */
@@ -57,6 +60,7 @@ interface Series {
 
 interface Family {
   help: string;
+  type: "gauge" | "counter";
   series: Map<string, Series>;
 }
 
@@ -90,9 +94,9 @@ function formatValue(value: number): string {
 class Exposition {
   private families = new Map<string, Family>();
 
-  add(name: string, help: string, labels: Labels, value: number, time = 0): void {
+  add(name: string, help: string, labels: Labels, value: number, time = 0, type: Family["type"] = "gauge"): void {
     let family = this.families.get(name);
-    if (!family) this.families.set(name, (family = { help, series: new Map() }));
+    if (!family) this.families.set(name, (family = { help, type, series: new Map() }));
     // Sorted and deduplicated label names, so one label set is one key and never a duplicate series.
     const unique = [...new Map(labels).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = unique.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",");
@@ -104,9 +108,9 @@ class Exposition {
     const lines: string[] = [];
     for (const name of [...this.families.keys()].sort()) {
       const family = this.families.get(name)!;
-      lines.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} gauge`);
+      lines.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`);
       for (const key of [...family.series.keys()].sort()) {
-        lines.push(`${name}{${key}} ${formatValue(family.series.get(key)!.value)}`);
+        lines.push(`${name}${key ? `{${key}}` : ""} ${formatValue(family.series.get(key)!.value)}`);
       }
     }
     return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
@@ -176,6 +180,12 @@ function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatus
       Date.parse(status.last_attempt) / 1000,
     );
     out.add(
+      "ams_remote_foreign_records",
+      "Records of this remote's last good copy naming a server it may not speak for (skipped).",
+      server,
+      status.foreign_records ?? 0,
+    );
+    out.add(
       "ams_remote_pull_duration_seconds",
       "Seconds the last pull of this remote took.",
       server,
@@ -210,6 +220,16 @@ export function renderMetrics(input: MetricsInput): string {
   addPulls(out, input.remotes, input.pulls);
   addSources(out, input.sources ?? []);
   addAlerts(out, input.alerts);
+  if (input.storeReads !== undefined) {
+    out.add(
+      "ams_web_store_reads_total",
+      "Full reads of the stores by this ams-web; a scrape of an unchanged fleet reads none.",
+      [],
+      input.storeReads,
+      0,
+      "counter",
+    );
+  }
   return out.render();
 }
 
@@ -219,13 +239,21 @@ export interface MetricsHandlerOptions {
   now?: () => Date;
 }
 
-/** An HTTP handler for GET /metrics over the whole fleet (local store and every remote copy). */
+/**
+ * An HTTP handler for GET /metrics over the whole fleet (local store and every remote copy). The
+ * stores are read again only when one changed (fleet-snapshot.ts), keeping only the latest sample
+ * of each series; the small pull status and alert state are read per request.
+ */
 export function metricsHandler(paths: Paths, config: Config, options: MetricsHandlerOptions = {}) {
+  const snapshot = fleetSnapshot(paths, config, (fleet): Fleet => ({
+    ...fleet,
+    samples: latestSamples(fleet.samples),
+  }));
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: string;
     try {
       const [fleet, pulls, alerts] = await Promise.all([
-        readFleet(paths, config),
+        snapshot.fleet(),
         readPullStatus(paths),
         options.firingAlerts?.() ?? [],
       ]);
@@ -239,6 +267,7 @@ export function metricsHandler(paths: Paths, config: Config, options: MetricsHan
           readable: s.error === undefined,
         })),
         now: options.now?.() ?? new Date(),
+        storeReads: snapshot.reads,
       });
     } catch (err) {
       res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
