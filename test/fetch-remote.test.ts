@@ -300,7 +300,7 @@ describe("ams-fetch-remote", () => {
     const at = (minutes: number) => ({ AMS_NOW: new Date(Date.parse(firstAttempt) + minutes * 60_000).toISOString() });
     const serversRow = () => {
       const index = fs.readFileSync(path.join(home, "public", "index.html"), "utf8");
-      return /<tr><td><a href="servers\/never\.html">never<\/a><\/td>.*?<\/tr>/.exec(index)?.[0];
+      return /<tr><td><a href="servers\/never\.html"><bdi>never<\/bdi><\/a><\/td>.*?<\/tr>/.exec(index)?.[0];
     };
     expect((await runCli("ams-graphs", ["--home", home], { env: at(10) })).exitCode).toBe(0);
     expect(serversRow()).toMatch(/status-waiting.*<td>never<\/td>/);

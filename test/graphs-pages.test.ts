@@ -207,11 +207,13 @@ describe("servers that cannot be fully measured", () => {
       status(1, 2, { status: "stuck", since: at(20) }),
     ]);
     const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
-    const rows = page.match(/<tr><td>\/[^<]*<\/td>.*?<\/tr>/g)!;
+    const rows = page.match(/<tr><td><bdi>\/[^<]*<\/bdi><\/td>.*?<\/tr>/g)!;
     expect(rows[0]).toMatch(
-      /<td>\/<\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
+      /<td><bdi>\/<\/bdi><\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
     );
-    expect(rows[1]).toMatch(/<td>\/mnt\/nfs<\/td><td>40 %<\/td>.*<span class="error">stuck since <time datetime="/);
+    expect(rows[1]).toMatch(
+      /<td><bdi>\/mnt\/nfs<\/bdi><\/td><td>40 %<\/td>.*<span class="error">stuck since <time datetime="/,
+    );
   });
 
   test("a mount measured again after it hung shows its new figure and answers", () => {
@@ -228,7 +230,7 @@ describe("servers that cannot be fully measured", () => {
       silentAfterSeconds: 900,
     });
     const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
-    expect(page).toMatch(/<td>\/mnt\/nfs<\/td><td>41 %<\/td>.*<td>answering<\/td>/);
+    expect(page).toMatch(/<td><bdi>\/mnt\/nfs<\/bdi><\/td><td>41 %<\/td>.*<td>answering<\/td>/);
   });
 
   test("a remote that never reported is listed: waiting, then silent after silent_after", () => {
@@ -240,7 +242,7 @@ describe("servers that cannot be fully measured", () => {
     ]);
     expect(build(15).servers[0]!.status).toBe("silent");
     expect(renderIndexPage(build(15), [])).toMatch(
-      /<a href="servers\/db-1\.html">db-1<\/a><\/td><td><span class="status status-silent">silent<\/span><\/td><td>never<\/td>/,
+      /<a href="servers\/db-1\.html"><bdi>db-1<\/bdi><\/a><\/td><td><span class="status status-silent">silent<\/span><\/td><td>never<\/td>/,
     );
   });
 });

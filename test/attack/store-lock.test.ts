@@ -15,9 +15,17 @@ const WRITERS = 100;
 const ROUNDS = Number(process.env.AMS_STORM_ROUNDS ?? 2);
 const RECORDS = 100_000;
 
+/**
+ * A data home with a 100k-record store and one tiny plugin per writer: each writer runs a sensor
+ * list of its own, so no run lock holds it back and every one of them contends for the store lock.
+ */
 function homeWithStore(): { home: string; store: string } {
   const home = tempHome();
   writeConfig(home, { server_id: "storm" });
+  const plugins = path.join(home, "sensors.d");
+  fs.mkdirSync(plugins, { mode: 0o755 });
+  for (let i = 0; i < WRITERS; i++)
+    fs.writeFileSync(path.join(plugins, pluginName(i)), `#!/bin/sh\necho writer ${i}\n`, { mode: 0o755 });
   const store = amsPaths(home).store;
   fs.mkdirSync(path.dirname(store), { recursive: true });
   const start = Date.parse("2026-11-01T00:00:00Z");
@@ -64,7 +72,11 @@ function expectCleanFailures(runs: readonly Run[]): void {
   }
 }
 
-const writer = (home: string) => runCli("ams-sensor", ["ram", "--json", "--home", home], { timeout: 180_000 });
+const pluginName = (i: number) => `w${String(i).padStart(3, "0")}`;
+
+/** Writer `i`: an ams-sensor run of plugin `i` alone, printing the samples it acknowledged. */
+const writer = (home: string, i: number) =>
+  runCli("ams-sensor", [pluginName(i), "--json", "--home", home], { timeout: 180_000 });
 
 describe("store lock under attack", () => {
   let stress: ResultPromise | undefined;
@@ -78,7 +90,7 @@ describe("store lock under attack", () => {
     stress = execa("stress-ng", ["--cpu", "4", "--timeout", "600s", "--quiet"], { reject: false });
     const all: Run[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const runs = await Promise.all(Array.from({ length: WRITERS }, () => writer(home)));
+      const runs = await Promise.all(Array.from({ length: WRITERS }, (_, i) => writer(home, i)));
       expectCleanFailures(runs);
       all.push(...runs);
       expect(lostRecords(store, all)).toEqual([]);
@@ -94,14 +106,14 @@ describe("store lock under attack", () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       const { home, store } = homeWithStore();
       const dir = path.dirname(store);
-      const holder = writer(home);
+      const holder = writer(home, 0);
       // Stopped while its temporary file is being written: after it read the store, before its rename.
       const deadline = Date.now() + 30_000;
       while (!fs.readdirSync(dir).some((f) => f.endsWith(".tmp"))) {
         if (Date.now() > deadline) throw new Error("the first writer never started its write");
       }
       process.kill(holder.pid!, "SIGSTOP");
-      const others = Array.from({ length: 20 }, () => writer(home));
+      const others = Array.from({ length: 20 }, (_, i) => writer(home, i + 1));
       await sleep(8000);
       process.kill(holder.pid!, "SIGCONT");
       const runs = await Promise.all([holder, ...others]);
