@@ -4,10 +4,11 @@ import path from "node:path";
 import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
-import { readState, stateFile, writeState } from "../lib/state.js";
+import { failRunWith } from "../lib/cli.js";
+import { stateFile, writeState, type ResetReport } from "../lib/state.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { appendAlertHistory } from "../storage/alert-history.js";
-import { ALERT_STATE } from "../storage/alert-state.js";
+import { ALERT_STATE, readStoredAlerts, type AlertFiles } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
 import { withFileLock } from "../storage/locked-file.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
@@ -33,10 +34,15 @@ export interface AlertRunState {
 /** The longest gap a pending condition survives when the silent rule is off (30 min). */
 const DEFAULT_MAX_GAP_SECONDS = 1800;
 
-export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
-  const saved = await readState<Partial<AlertRunState>>(stateDir, ALERT_STATE);
+/**
+ * The saved run state, checked (storage/alert-state.ts). When there is none, or it is unusable
+ * (moved aside and reported through `onReset` when given), the firing alerts are rebuilt from the
+ * alert history; mails still queued in a lost file are lost.
+ */
+export async function readAlertRunState(files: AlertFiles, onReset?: ResetReport): Promise<AlertRunState> {
+  const { saved, alerts } = await readStoredAlerts(files, onReset);
   return {
-    alerts: saved?.alerts ?? {},
+    alerts,
     queue: saved?.queue ?? [],
     ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
     ...(saved?.reboot_seen ? { reboot_seen: saved.reboot_seen } : {}),
@@ -59,14 +65,19 @@ export interface CheckResult {
   events: Notice[];
   state: AlertRunState;
   delivery?: Delivery;
+  /** Sources whose samples could not be read: their servers were not judged this run (a failed run). */
+  unreadable: string[];
 }
 
 /** Stages 1 and 2 over every server's samples: what changes since the saved state. */
 async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState) {
   const fleet = await readFleet(paths, config);
+  const unreadable: string[] = [];
   for (const source of fleet.sources) {
-    if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
-    else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
+    if (source.error) {
+      unreadable.push(source.name);
+      log.error(`cannot read ${source.name} samples, its servers are not judged this run: ${source.error}`);
+    } else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
   const unreported = neverReported(
     config.remotes.map((r) => r.name),
@@ -79,8 +90,9 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     repeatSeconds: config.alerts.repeat,
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
     maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
-    // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on.
-    stillApplies: (a) => servers.has(a.server_id) && ruleStillApplies(config.alerts, a),
+    // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on;
+    // one that may be in a source that could not be read keeps its state until the source reads again.
+    stillApplies: (a) => (servers.has(a.server_id) || unreadable.length > 0) && ruleStillApplies(config.alerts, a),
   });
   // Off: forget the advisories (reboots) seen, so switching it on again starts from what is stored then.
   const cert = config.alerts.cert_advisories ? certNotices(fleet.samples, previous.cert_seen, now) : undefined;
@@ -90,6 +102,7 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     events: [...events, ...(reboot?.notices ?? []), ...(cert?.notices ?? [])],
     cert_seen: cert?.seen,
     reboot_seen: reboot?.seen,
+    unreadable,
   };
 }
 
@@ -97,15 +110,16 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const { paths, config, log, now, template, notifier } = options;
   if (options.dryRun) {
-    const previous = await readAlertRunState(paths.stateDir);
-    return { events: (await evaluate(options, previous)).events, state: previous };
+    const previous = await readAlertRunState(paths);
+    const { events, unreadable } = await evaluate(options, previous);
+    return { events, state: previous, unreadable };
   }
   if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
   // Two overlapping runs would both see the same new alert and mail it twice.
   await fs.mkdir(paths.stateDir, { recursive: true });
   return withFileLock(stateFile(paths.stateDir, ALERT_STATE), async () => {
-    const previous = await readAlertRunState(paths.stateDir);
-    const { alerts, events, cert_seen, reboot_seen } = await evaluate(options, previous);
+    const previous = await readAlertRunState(paths, failRunWith(log));
+    const { alerts, events, cert_seen, reboot_seen, unreadable } = await evaluate(options, previous);
 
     const queue = [...previous.queue];
     if (events.length > 0) {
@@ -146,6 +160,6 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       log.error(
         `mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`,
       );
-    return { events, state, delivery };
+    return { events, state, delivery, unreadable };
   });
 }

@@ -51,6 +51,7 @@ program
     });
     for (const e of result.events)
       process.stdout.write(`${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}\n`);
+    if (result.unreadable.length > 0) process.exitCode = 1; // said on stderr by the job log
     if (opts.dryRun) return;
     for (const s of result.delivery?.sent ?? []) process.stdout.write(`mail "${s.subject}": ${s.answer}\n`);
     for (const r of result.delivery?.rejected ?? []) {
@@ -71,7 +72,7 @@ program
   .description("show the alerts firing and pending, and the mails waiting in the queue")
   .action(async (_opts: unknown, cmd: Command) => {
     const { paths } = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
-    const state = await readAlertRunState(paths.stateDir);
+    const state = await readAlertRunState(paths);
     const active = Object.values(state.alerts)
       .filter((a) => a.status !== "ok")
       .sort((a, b) => a.status.localeCompare(b.status) || a.key.localeCompare(b.key));

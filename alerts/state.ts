@@ -11,17 +11,8 @@ import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } 
  * nothing new says nothing new; a series with no new data keeps its state (a gap is not a recovery).
  */
 
-/** Saved in storage/state/alerts.json; other jobs read the StoredAlert part of it. */
-export interface AlertState extends AlertRuleFacts, StoredAlert {
-  /** The latest observation judged (ISO); older ones are never replayed. */
-  last_at: string;
-  /** The latest observed value. */
-  value: number;
-  /** When the condition began (pending and firing). */
-  since?: string;
-  /** The last fired or reminded event (firing). */
-  notified_at?: string;
-}
+/** Saved in storage/state/alerts.json, whose shape (and its check) storage/alert-state.ts declares. */
+export type AlertState = StoredAlert & AlertRuleFacts;
 
 export type AlertStates = Record<string, AlertState>;
 

@@ -75,8 +75,10 @@ function topOfScale(spec: ChartSpec): number {
   let top = spec.floor ?? 0;
   for (const line of spec.lines) for (const run of line.runs) for (const p of run) top = Math.max(top, p.hi);
   for (const t of spec.thresholds) top = Math.max(top, t.value);
+  // A percentage's scale is 0-100 whatever a record claims; any other stays finite, with room for the labels.
+  if (spec.unit === "%") return 100;
   if (spec.ceiling !== undefined && top <= spec.ceiling) return spec.ceiling;
-  return top > 0 ? top * 1.08 : 1;
+  return top > 0 ? Math.min(top * 1.08, 1e300) : 1;
 }
 
 const fixed = (n: number) => n.toFixed(1);
@@ -88,7 +90,11 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
   const ticks = axisTicks(spec.floor ?? 0, topOfScale(spec), spec.unit);
   const yTop = ticks.at(-1)!;
   const yBottom = ticks[0]!;
-  const y = (v: number) => TOP + PLOT_HEIGHT - ((v - yBottom) / Math.max(1e-9, yTop - yBottom)) * PLOT_HEIGHT;
+  // A value off the scale is drawn at its edge, never at an infinite coordinate.
+  const y = (v: number) =>
+    TOP +
+    PLOT_HEIGHT -
+    ((Math.min(yTop, Math.max(yBottom, v)) - yBottom) / Math.max(1e-9, yTop - yBottom)) * PLOT_HEIGHT;
   const out: string[] = [];
   out.push(
     `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="100%" height="${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}" font-size="11" fill="#444">`,

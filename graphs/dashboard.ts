@@ -6,7 +6,7 @@ import type { FleetSource } from "../storage/fleet.js";
 import type { PullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { compareSeries } from "./charts.js";
-import { safeFileName, safeFileNameOf } from "./file-names.js";
+import { serverPage } from "./file-names.js";
 import { DEFAULT_RANGE, type RangeName } from "./ranges.js";
 import { BUILTIN_CATALOGUE, REBOOT_METRIC } from "../sensors/catalogue.js";
 import { seriesKey } from "../storage/series-key.js";
@@ -56,9 +56,9 @@ export const RECENT_ALERTS = 12;
 const RECENT_REBOOTS = 5;
 const LATEST_ADVISORIES = 10;
 
-/** A server's page over a range, relative to public/: servers/<name>.html for 24 hours, servers/<name>.<range>.html otherwise. */
-export const serverPage = (server: string, range: RangeName = DEFAULT_RANGE) =>
-  range === DEFAULT_RANGE ? `servers/${safeFileName(server)}.html` : `servers/${safeFileNameOf([server, range])}.html`;
+/** A server's page over a range, relative to public/: its page (24 hours) or the range's. */
+export const serverRangePage = (server: string, range: RangeName) =>
+  serverPage(server, range === DEFAULT_RANGE ? undefined : range);
 
 /** The combined charts of one range, relative to public/. */
 export const fleetPage = (range: RangeName) => `charts/${range}.html`;

@@ -22,6 +22,14 @@ export function safeFileName(name: string): string {
   return `${out.slice(0, MAX_ENCODED - 40)}!${createHash("sha256").update(name).digest("hex").slice(0, 32)}`;
 }
 
+/**
+ * A server's page, relative to public/ (and to `alerts.dashboard_url`): the one place its path is
+ * made, for the pages and for the links in alert mails. With a range, that range's page
+ * (servers/<name>.<range>.html: "." never occurs in an encoded name, so no server's page collides).
+ */
+export const serverPage = (server: string, range?: string) =>
+  range === undefined ? `servers/${safeFileName(server)}.html` : `servers/${safeFileNameOf([server, range])}.html`;
+
 /** Several parts (a metric and its labels) as one file name; "." cannot occur inside a part. */
 export function safeFileNameOf(parts: readonly string[]): string {
   return parts.map(safeFileName).join(".");

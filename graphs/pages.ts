@@ -9,7 +9,7 @@ import { metricTitle } from "./charts.js";
 import {
   fleetPage,
   RECENT_ALERTS,
-  serverPage,
+  serverRangePage,
   topProcesses,
   type Dashboard,
   type ProcessRow,
@@ -19,6 +19,15 @@ import { sparkline, type Headline } from "./headlines.js";
 import { html, Html } from "./html.js";
 import { DEFAULT_RANGE, type Range } from "./ranges.js";
 import { localTime, shortTime, zoneNote } from "./time-text.js";
+
+/**
+ * A name from data (server, source, metric, message) isolated from the text around it: a
+ * right-to-left override inside it cannot reverse what follows on the page.
+ */
+const isolated = (text: string) => html`<bdi>${text}</bdi>`;
+
+/** Bidirectional controls, taken out of the page title (plain text, where <bdi> cannot go). */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const time = (at: string | Date) =>
   html`<time datetime="${typeof at === "string" ? at : at.toISOString()}">${localTime(at)}</time>`;
@@ -37,13 +46,13 @@ function page(title: string, root: string, dashboard: Dashboard, body: Html, nav
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="${dashboard.refreshSeconds}">
-<title>${title} · AMS</title>
+<title>${title.replace(BIDI_CONTROLS, "")} · AMS</title>
 <link rel="stylesheet" href="${root}style.css">
 <link rel="icon" href="${root}favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <header>
-<h1><a href="${root}index.html">AMS</a> · <bdi>${title}</bdi></h1>
+<h1><a href="${root}index.html">AMS</a> · ${isolated(title)}</h1>
 <p class="generated">Generated ${time(dashboard.generatedAt)} · times in ${zoneNote(dashboard.generatedAt)} · sizes in binary units (1 KiB = 1024 B) · reloads every ${Math.round(dashboard.refreshSeconds / 60) || 1} min</p>
 ${nav}
 </header>
@@ -103,7 +112,7 @@ function chartGrid(
 /** A server's name, linked to its page when it has one (an alert may name a server with no samples). */
 function serverLink(dashboard: Dashboard, name: string, root: string): Html {
   const target = dashboard.servers.find((s) => s.name === name)?.page;
-  return target ? html`<a href="${root}${target}"><bdi>${name}</bdi></a>` : html`<bdi>${name}</bdi>`;
+  return target ? html`<a href="${root}${target}">${isolated(name)}</a>` : isolated(name);
 }
 
 /** "fires in ~8 min if it holds" for a pending alert. */
@@ -141,13 +150,15 @@ function eventTable(
 <thead><tr><th>When</th>${showServer ? html`<th>Server</th>` : ""}<th>Event</th><th>Message</th></tr></thead>
 <tbody>${events.map(
     (e) =>
-      html`<tr><td>${time(e.at)}</td>${showServer ? html`<td>${serverLink(dashboard, e.server_id, root)}</td>` : ""}<td><span class="status status-${e.event === "resolved" ? "ok" : e.severity}">${e.event}</span></td><td>${e.message}</td></tr>`,
+      html`<tr><td>${time(e.at)}</td>${showServer ? html`<td>${serverLink(dashboard, e.server_id, root)}</td>` : ""}<td><span class="status status-${e.event === "resolved" ? "ok" : e.severity}">${e.event}</span></td><td>${isolated(e.message)}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
 /** An advisory link only when it is http(s): a feed cannot smuggle a javascript: URL into the page. */
 function advisoryLink(title: string, link: string): Html {
-  return /^https?:\/\//i.test(link) ? html`<a href="${link}" rel="noopener noreferrer">${title}</a>` : html`${title}`;
+  return /^https?:\/\//i.test(link)
+    ? html`<a href="${link}" rel="noopener noreferrer">${isolated(title)}</a>`
+    : isolated(title);
 }
 
 function figure(h: Headline, now: number): Html {
@@ -183,18 +194,27 @@ export function renderIndexPage(
     dashboard.advisories.length === 0
       ? html`<p class="none">No CERT advisories stored.</p>`
       : html`<ul class="advisories">${dashboard.advisories.map((a) => html`<li>${time(a.published)} ${advisoryLink(a.title, a.link)}${a.id ? html` <span class="id">${a.id}</span>` : ""}</li>`)}</ul>`;
-  // A remote's row says when it was last pulled and why the last pull failed; its charts keep the last good copy.
+  // A remote's row says when it was last pulled and why the last pull failed; its charts keep the last
+  // good copy. Records it sent for servers it may not speak for are named: a misnamed remote shows here.
   const sources = html`<div class="scroll"><table class="sources">
 <thead><tr><th>Source</th><th>File</th><th>Samples</th><th>Skipped</th><th>Last pull</th><th>Last good copy</th><th>Error</th></tr></thead>
 <tbody>${dashboard.sources.map((s) => {
     const error = s.pull?.last_error ?? s.error;
-    return html`<tr><td><bdi>${s.name}</bdi></td><td><code>${s.file}</code></td><td>${s.samples}</td><td>${s.skipped}</td><td>${s.pull ? time(s.pull.last_attempt) : "—"}</td><td>${s.pull?.last_success ? time(s.pull.last_success) : "—"}</td><td>${error ? html`<span class="error">${error}</span>` : "none"}</td></tr>`;
+    const foreign = s.pull?.foreign_records
+      ? html` <span class="error">${s.pull.foreign_records} records naming other servers skipped (${(s.pull.foreign_servers ?? []).join(", ")})</span>`
+      : "";
+    return html`<tr><td>${isolated(s.name)}</td><td><code>${s.file}</code></td><td>${s.samples}</td><td>${s.skipped + (s.foreign ?? 0)}${foreign}</td><td>${s.pull ? time(s.pull.last_attempt) : "—"}</td><td>${s.pull?.last_success ? time(s.pull.last_success) : "—"}</td><td>${error ? html`<span class="error">${error}</span>` : "none"}</td></tr>`;
   })}</tbody></table></div>`;
+  const unreadable = dashboard.sources.filter((s) => s.error !== undefined);
+  const blind =
+    unreadable.length === 0
+      ? ""
+      : html`<p class="error" id="unreadable">Source unreadable: ${unreadable.map((s) => s.name).join(", ")}. Its servers are missing here and their pages show the last good data; see <a href="#sources">Sources</a>.</p>`;
   return page(
     "Fleet",
     "",
     dashboard,
-    html`<section id="servers"><h2>Servers</h2>${servers}</section>
+    html`${blind}<section id="servers"><h2>Servers</h2>${servers}</section>
 <section id="alerts"><h2>Alerts firing and pending</h2>${activeTable(dashboard.alerts, dashboard, "", true)}</section>
 <section id="events"><h2>Recent alert events</h2>${eventTable(dashboard.history.slice(0, RECENT_ALERTS), "No alerts recorded.", dashboard, "", true)}</section>
 <section id="fleet-charts"><h2>Charts of all servers</h2><p class="range-links">${ranges.map((r, i) => html`${i > 0 ? " · " : ""}<a href="${fleetPage(r.name)}">${r.label}</a>`)}</p></section>
@@ -224,7 +244,7 @@ function processTable(caption: string, rows: readonly ProcessRow[]): Html {
   if (rows.length === 0) return html`<p class="none">${caption}: none recorded.</p>`;
   return html`<div class="scroll"><table><caption>${caption}</caption>
 <thead><tr><th>Name</th><th>PID</th><th>CPU</th><th>Memory</th></tr></thead>
-<tbody>${rows.map((p) => html`<tr><td>${p.name}</td><td>${p.pid}</td><td>${formatValue(p.cpu_percent, "%")}</td><td>${formatValue(p.rss_bytes, "B")}</td></tr>`)}</tbody></table></div>`;
+<tbody>${rows.map((p) => html`<tr><td>${isolated(p.name)}</td><td>${p.pid}</td><td>${formatValue(p.cpu_percent, "%")}</td><td>${formatValue(p.rss_bytes, "B")}</td></tr>`)}</tbody></table></div>`;
 }
 
 const detail = (sample: Sample, key: string) =>
@@ -252,7 +272,7 @@ function diskState(status: Sample | undefined): Html {
 }
 
 function latestValues(latest: readonly Sample[]): Html {
-  return html`<ul class="values">${latest.map((s) => html`<li><span class="metric">${metricTitle({ metric: s.metric_type, labels: s.labels ?? {} })}</span> ${formatValue(s.value, s.unit)}</li>`)}</ul>`;
+  return html`<ul class="values">${latest.map((s) => html`<li><span class="metric">${isolated(metricTitle({ metric: s.metric_type, labels: s.labels ?? {} }))}</span> ${formatValue(s.value, s.unit)}</li>`)}</ul>`;
 }
 
 /**
@@ -284,7 +304,7 @@ export function renderServerPage(
 <thead><tr><th>Mount</th><th>Used</th><th>Type</th><th>Measured</th><th>State</th></tr></thead>
 <tbody>${disks.map(({ mount, usage, status }) => {
             const info = usage ?? status!;
-            return html`<tr><td>${mount}</td><td>${usage ? formatValue(usage.value, usage.unit) : "—"}</td><td>${detail(info, "fs_type") ?? ""}</td><td>${usage ? time(usage.timestamp) : "never"}</td><td>${diskState(status)}</td></tr>`;
+            return html`<tr><td>${isolated(mount)}</td><td>${usage ? formatValue(usage.value, usage.unit) : "—"}</td><td>${detail(info, "fs_type") ?? ""}</td><td>${usage ? time(usage.timestamp) : "never"}</td><td>${diskState(status)}</td></tr>`;
           })}</tbody></table></div>`;
     details = html`<section id="disks"><h2>Disks</h2>${diskTable}</section>
 <section id="processes"><h2>Top processes</h2>${processes ? html`<p>Measured ${time(processes.timestamp)}.</p>` : ""}${processTable("By CPU", topProcesses(processes, "top_cpu"))}${processTable("By memory", topProcesses(processes, "top_memory"))}</section>
@@ -297,6 +317,6 @@ export function renderServerPage(
     html`${summary}
 ${charts_}
 ${details}`,
-    rangeTabs(ranges, range.name, (r) => `../${serverPage(server.name, r.name)}`),
+    rangeTabs(ranges, range.name, (r) => `../${serverRangePage(server.name, r.name)}`),
   );
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
 import { readActiveAlerts, type ActiveAlert } from "../storage/alert-state.js";
 import type { Job } from "../config/job.js";
+import { failRunWith } from "../lib/cli.js";
 import { installDir } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
@@ -10,7 +11,7 @@ import { firingPeriods } from "./alert-periods.js";
 import { loadChartRenderer, type ChartRenderer } from "./chart.js";
 import { chartCsv } from "./chart-csv.js";
 import { planFleetCharts, planServerCharts, type ChartContext, type PlannedChart } from "./charts.js";
-import { buildDashboard, EVENT_METRICS, fleetPage, rebootsByServer, serverPage } from "./dashboard.js";
+import { buildDashboard, EVENT_METRICS, fleetPage, rebootsByServer, serverRangePage } from "./dashboard.js";
 import { headlines } from "./headlines.js";
 import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
 import { publishFiles, removeStale } from "./publish.js";
@@ -30,6 +31,8 @@ export interface RenderSummary {
   largestPage: number;
   /** Files of servers no longer in the data, removed. */
   removed: number;
+  /** Sources that could not be read: their servers' pages were left as they were (a failed run). */
+  unreadable: string[];
 }
 
 /** The stylesheet and icon shipped with the sources (graphs/assets/), copied into public/. */
@@ -49,7 +52,7 @@ async function alertHistory(job: Job): Promise<AlertEvent[]> {
 
 async function activeAlerts(job: Job): Promise<ActiveAlert[]> {
   try {
-    return await readActiveAlerts(job.paths.stateDir);
+    return await readActiveAlerts(job.paths);
   } catch (err) {
     job.log.warn(`alert state not shown: ${(err as Error).message}`);
     return [];
@@ -82,12 +85,14 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   const { paths, config, log } = job;
   const [fleet, pulls, history, active] = await Promise.all([
     readFleet(paths, config),
-    readPullStatus(paths),
+    readPullStatus(paths, failRunWith(log)),
     alertHistory(job),
     activeAlerts(job),
   ]);
+  const unreadable = fleet.sources.filter((s) => s.error !== undefined).map((s) => s.name);
   for (const source of fleet.sources) {
-    if (source.error) log.warn(`${source.name}: ${source.error}`);
+    if (source.error)
+      log.error(`cannot read ${source.name}, its servers' pages are left as they were: ${source.error}`);
     if (source.skipped > 0)
       log.warn(`${source.file}: ${source.skipped} records skipped (neither AMS nor original AMS form)`);
   }
@@ -143,7 +148,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
       const charts = renderer ? planServerCharts(byServer.get(server.name) ?? [], range, config, at, context) : [];
       const svgs = renderer ? renderCharts(renderer, charts, files, chartSizes) : new Map();
       pages.push([
-        serverPage(server.name, range.name),
+        serverRangePage(server.name, range.name),
         renderServerPage(dashboard, server, range, ranges, charts, svgs),
       ]);
     }
@@ -156,7 +161,8 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   await publishFiles(paths.publicDir, [...files, ...pages]);
 
   let removed = 0;
-  if (!filter.range && filter.server === undefined) {
+  // A server missing from the data because its source could not be read is not gone: its pages stay.
+  if (!filter.range && filter.server === undefined && unreadable.length === 0) {
     const keep = new Set([...files, ...pages].map(([rel]) => path.normalize(rel)));
     for (const dir of ["charts", "servers", "data"]) removed += await removeStale(paths.publicDir, dir, keep);
   }
@@ -165,5 +171,5 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   log.info(
     `rendered ${pages.length} pages and ${chartSizes.length} charts${removed ? `, removed ${removed} stale files` : ""}`,
   );
-  return { pages: pages.length, charts: chartSizes.length, largestChart, largestPage, removed };
+  return { pages: pages.length, charts: chartSizes.length, largestChart, largestPage, removed, unreadable };
 }

@@ -157,7 +157,8 @@ describe("ams-fetch-remote", () => {
   });
 
   test("a copy that is truncated, not JSON, not an array, has no valid record or is too large keeps the last good copy", async () => {
-    const good = [record("x", "CPU", 1, 0), record("x", "RAM", 2, 0), record("x", "Disk", 3, 0)];
+    // No server_id: each copy's records are its remote's (a remote speaks for itself only).
+    const good = [record(undefined, "CPU", 1, 0), record(undefined, "RAM", 2, 0), record(undefined, "Disk", 3, 0)];
     const names = ["truncated", "html", "object", "foreign", "huge"];
     const files = Object.fromEntries(names.map((n) => [n, serve(n, good)]));
     const home = homeWith(
@@ -204,7 +205,7 @@ describe("ams-fetch-remote", () => {
     const row = /<tr><td><bdi>truncated<\/bdi><\/td>.*?<\/tr>/.exec(index)?.[0];
     expect(row).toMatch(/not valid JSON/);
     expect(row).toMatch(/<time datetime="[^"]+">/); // last good copy
-    expect(fs.readdirSync(path.join(home, "public", "data", "x"))).toContain("CPU-24h.csv");
+    expect(fs.readdirSync(path.join(home, "public", "data", "truncated"))).toContain("CPU-24h.csv");
   });
 
   test("a remote on a dead or silent port, or stalling mid-copy, fails within its own timeout while the others are pulled", async () => {
@@ -216,7 +217,7 @@ describe("ams-fetch-remote", () => {
       Array.from({ length: 10_000 }, (_, i) => record("big", "CPU", i, i % 60)),
     );
     try {
-      const store = serve("alive", [record("alive", "CPU", 5, 0)]);
+      const store = serve("alive", [record(undefined, "CPU", 5, 0)]);
       const home = homeWith(
         [
           remote("refused", store, { port: await closedPort() }),

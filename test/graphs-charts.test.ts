@@ -191,7 +191,9 @@ describe("chart rendering", () => {
     expect(root["@_role"]).toBe("img");
     expect(root["@_aria-label"]).toContain('"><script>alert(1)</script> & co');
     const plot = root.svg.find((s: Record<string, string>) => s["@_class"] === "plot");
-    expect(plot.path.filter((p: Record<string, string>) => p["@_class"].startsWith("data-line "))).toHaveLength(2);
+    expect(plot.path.filter((p: Record<string, string>) => (p["@_class"] ?? "").startsWith("data-line "))).toHaveLength(
+      2,
+    );
     expect(root.line.find((l: Record<string, string>) => l["@_class"] === "threshold")["@_y1"]).toBeDefined();
     const hover = root.svg.find((s: Record<string, string>) => s["@_class"] === "hover");
     const titles: string[] = hover.rect.map((r: { title: string[] }) => r.title[0]);

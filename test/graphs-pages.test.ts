@@ -34,6 +34,7 @@ function alert(
     value: 97,
     severity,
     status,
+    last_at: at(0),
     since: at(minutesAgo),
   };
 }
@@ -182,15 +183,15 @@ describe("pages", () => {
     expect(index).toContain("No alerts recorded.");
     expect(index).not.toContain("javascript:");
     expect(index).toContain(
-      '<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer">Same day, higher</a>',
+      '<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer"><bdi>Same day, higher</bdi></a>',
     );
   });
 
   test("a server page shows its disks and top processes as text", () => {
     const server = dashboard.servers.find((s) => s.name === HOSTILE_SERVER)!;
     const page = serverPageOf(dashboard, server);
-    expect(page).toContain("<td>&lt;img src=x onerror=alert(1)&gt;</td>");
-    expect(page).toContain("<td>/&lt;b&gt;</td>");
+    expect(page).toContain("<td><bdi>&lt;img src=x onerror=alert(1)&gt;</bdi></td>");
+    expect(page).toContain("<td><bdi>/&lt;b&gt;</bdi></td>");
     expect(page).toContain("By memory: none recorded.");
     expect(page).toContain('href="../style.css"');
     expect(page).not.toMatch(/<img src=x/);
@@ -225,7 +226,7 @@ test("a server page lists its reboots (Reboot events), newest first, and no Rebo
   expect(server!.latest.map((s) => s.metric_type)).toEqual(["Uptime"]);
   const page = serverPageOf(dashboard, server!);
   expect(page).toMatch(/<p class="reboots">Rebooted at <time datetime="2026-11-25T11:28:00.000Z">[^<]+<\/time>, <time/);
-  expect(page).toContain('<span class="metric">Uptime</span> 3 d 4 h');
+  expect(page).toContain('<span class="metric"><bdi>Uptime</bdi></span> 3 d 4 h');
 });
 
 describe("servers that cannot be fully measured", () => {
@@ -268,11 +269,13 @@ describe("servers that cannot be fully measured", () => {
       status(1, 2, { status: "stuck", since: at(20) }),
     ]);
     const page = serverPageOf(dashboard, dashboard.servers[0]!);
-    const rows = page.match(/<tr><td>\/[^<]*<\/td>.*?<\/tr>/g)!;
+    const rows = page.match(/<tr><td><bdi>\/[^<]*<\/bdi><\/td>.*?<\/tr>/g)!;
     expect(rows[0]).toMatch(
-      /<td>\/<\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
+      /<td><bdi>\/<\/bdi><\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
     );
-    expect(rows[1]).toMatch(/<td>\/mnt\/nfs<\/td><td>40 %<\/td>.*<span class="error">stuck since <time datetime="/);
+    expect(rows[1]).toMatch(
+      /<td><bdi>\/mnt\/nfs<\/bdi><\/td><td>40 %<\/td>.*<span class="error">stuck since <time datetime="/,
+    );
   });
 
   test("a mount measured again after it hung shows its new figure and answers", () => {
@@ -290,7 +293,7 @@ describe("servers that cannot be fully measured", () => {
       silentAfterSeconds: 900,
     });
     const page = serverPageOf(dashboard, dashboard.servers[0]!);
-    expect(page).toMatch(/<td>\/mnt\/nfs<\/td><td>41 %<\/td>.*<td>answering<\/td>/);
+    expect(page).toMatch(/<td><bdi>\/mnt\/nfs<\/bdi><\/td><td>41 %<\/td>.*<td>answering<\/td>/);
   });
 
   test("a remote that never reported is a card: waiting, then never reported after silent_after, with its pull error", () => {
