@@ -1,5 +1,5 @@
 import { columns, type Column } from "./columns.js";
-import type { Series } from "./series.js";
+import { pointsBetween, type Series } from "./series.js";
 
 /** A figure of a server's card: its latest value and the last 24 hours of its series. */
 export interface Headline {
@@ -36,7 +36,7 @@ export function headlines(serverSeries: readonly Series[], now: number): Headlin
             title,
             value: latest(series).value,
             unit: series.unit,
-            points: columns(series.points, now - DAY, now, SPARK_BUCKETS),
+            points: columns(pointsBetween(series.points, now - DAY, now), now - DAY, now, SPARK_BUCKETS),
             ...axis,
           },
         ]

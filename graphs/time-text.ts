@@ -12,9 +12,11 @@ export function shortTime(at: number, now: number): string {
   return text.slice(0, 10) === localTime(now).slice(0, 10) ? text.slice(11) : text;
 }
 
+let zone: string | undefined;
+
 /** "Europe/Paris (UTC+01:00)": the zone every time of the page is in. */
 export function zoneNote(at: Date): string {
   const offset = isoLocal(at).slice(-6);
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
   return zone && zone !== "UTC" ? `${zone} (UTC${offset})` : `UTC${offset === "+00:00" ? "" : offset}`;
 }
