@@ -65,7 +65,7 @@ const THRESHOLD_LABEL_X = 62;
 const TITLE_LINES = 6;
 const THRESHOLD_COLOURS = { warning: "#b26a00", critical: "#c0392b" };
 /** The colour class of the i-th line (c0 … c9, in the stylesheet), shared by its path, markers and legend entry. */
-export const LINE_COLOURS = 10;
+const LINE_COLOURS = 10;
 export const lineColour = (i: number) => `c${i % LINE_COLOURS}`;
 
 type D3 = typeof import("d3");

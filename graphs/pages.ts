@@ -291,7 +291,7 @@ export function renderServerPage(
   const full = range.name === DEFAULT_RANGE;
   const summary = html`<section id="summary"><h2>Now</h2><p class="now-line">${statusBadge(server.status)} last sample ${server.lastSeen ? html`${time(server.lastSeen)} (${ago(server.lastSeen, now)})` : "never"}</p>${server.pullError ? html`<p class="error">Last pull: ${server.pullError}</p>` : ""}${latestValues(server.latest)}${server.reboots.length > 0 ? html`<p class="reboots">Rebooted at ${server.reboots.map((boot, i) => html`${i > 0 ? ", " : ""}${time(boot)}`)}</p>` : ""}</section>
 <section id="alerts"><h2>Alerts firing and pending</h2>${activeTable(server.alerts, dashboard, "../", false)}</section>`;
-  const charts_ = html`<section id="charts"><h2>Charts, ${range.label}</h2>${chartGrid(charts, svgs, "../", now.getTime())}</section>`;
+  const chartSection = html`<section id="charts"><h2>Charts, ${range.label}</h2>${chartGrid(charts, svgs, "../", now.getTime())}</section>`;
   let details: Html | string = "";
   if (full) {
     const disks = diskRows(server.latest);
@@ -315,7 +315,7 @@ export function renderServerPage(
     "../",
     dashboard,
     html`${summary}
-${charts_}
+${chartSection}
 ${details}`,
     rangeTabs(ranges, range.name, (r) => `../${serverRangePage(server.name, r.name)}`),
   );
