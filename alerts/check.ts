@@ -1,53 +1,27 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../lib/config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
-import { readState, stateFile, writeState } from "../lib/state.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { readFleet } from "../storage/fleet.js";
-import { withFileLock } from "../storage/locked-file.js";
 import { certNotices } from "./cert.js";
+import { mailOf, outboxNotifier } from "./channels/email.js";
+import type { OpenChannel } from "./channels/registry.js";
+import { EMAIL_CHANNEL } from "./config.js";
 import { appendAlertHistory } from "./history.js";
-import { renderMail } from "./mail.js";
-import { outboxNotifier, type Notifier } from "./notify.js";
-import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
-import { evaluateRules, ruleStillApplies } from "./rules.js";
-import { advanceAlerts, type AlertState, type AlertStates, type Notice } from "./state.js";
+import { maintenanceMuter } from "./maintenance.js";
+import { deliverAll, enqueue, type Delivery, type QueuedNotification } from "./queue.js";
+import { channelsFor, repeatFor } from "./routes.js";
+import { evaluateRules, ruleStillApplies, SILENT_RULE } from "./rules.js";
+import { readAlertRunState, withAlertRunState, writeAlertRunState, type AlertRunState } from "./run-state.js";
+import { keptSilences, muteSilenced, silenceMuter, type Muted, type Muter } from "./silences.js";
+import { advanceAlerts, noticeOf, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
 
-/** What ams-alert keeps between runs in storage/state/alerts.json: alert states and the mail queue, saved together. */
-export interface AlertRunState {
-  alerts: AlertStates;
-  queue: QueuedMail[];
-  /** CERT advisory links already mailed; absent until alerts.cert_advisories is first on. */
-  cert_seen?: string[];
-}
-
-const STATE_NAME = "alerts";
 /** The longest gap a pending condition survives when the silent rule is off (30 min). */
 const DEFAULT_MAX_GAP_SECONDS = 1800;
-
-export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
-  const saved = await readState<Partial<AlertRunState>>(stateDir, STATE_NAME);
-  return {
-    alerts: saved?.alerts ?? {},
-    queue: saved?.queue ?? [],
-    ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
-  };
-}
-
-/** The alerts firing now, as the last ams-alert run left them (for /metrics and history pruning). */
-export async function firingAlerts(stateDir: string): Promise<AlertState[]> {
-  const { alerts } = await readAlertRunState(stateDir);
-  return Object.values(alerts).filter((a) => a.status === "firing");
-}
-
-/** Keys of the alerts firing now, which history pruning must keep (ams-cleanup alerts). */
-export async function firingAlertKeys(stateDir: string): Promise<string[]> {
-  return (await firingAlerts(stateDir)).map((a) => a.key);
-}
 
 export interface CheckOptions {
   paths: Paths;
@@ -55,29 +29,34 @@ export interface CheckOptions {
   log: Logger;
   now: Date;
   template: MailTemplate;
-  /** Needed unless dryRun: a dry run never builds one, so it needs no SMTP password. */
-  notifier?: Notifier;
+  /** Needed unless dryRun: a dry run opens none, so it needs no secret. */
+  channels?: ReadonlyMap<string, OpenChannel>;
   /** Evaluate only: send, queue and store nothing. */
   dryRun?: boolean;
 }
 
 export interface CheckResult {
-  events: Notice[];
+  /** Every event of the run, those a silence held back marked `silenced`. */
+  events: Muted["recorded"];
   state: AlertRunState;
-  delivery?: Delivery;
+  deliveries: Delivery[];
 }
 
 /** Stages 1 and 2 over every server's samples: what changes since the saved state. */
-async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState) {
+async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState, maintenance: Muter) {
   const fleet = await readFleet(paths, config);
   for (const source of fleet.sources) {
     if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
     else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
   const servers = new Set([config.server_id, ...fleet.samples.map((s) => s.server_id)]);
-  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now);
+  // A server in maintenance is not judged silent at all: its planned reboot leaves no event.
+  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now).filter(
+    (c) => c.rule !== SILENT_RULE || maintenance(c) === undefined,
+  );
+  const { routes, repeat } = config.alerts;
   const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
-    repeatSeconds: config.alerts.repeat,
+    repeatSeconds: (a) => repeatFor(a, routes, repeat),
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
     maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
     // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on.
@@ -89,54 +68,100 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
   return { alerts, events: [...events, ...cert.notices], cert_seen: cert.seen };
 }
 
-/** One ams-alert run: evaluate → advance → queue one mail → record history → deliver the queue. */
+/**
+ * Stage "route": each channel's notices of this run. A channel that wants every firing alert on
+ * every run (Alertmanager) gets those routed to it that no silence holds, and this run's resolutions.
+ */
+function route(
+  muted: Muted,
+  channels: ReadonlyMap<string, OpenChannel>,
+  config: Config,
+  now: Date,
+): Map<string, { notices: Notice[]; everyRun: boolean }> {
+  const routes = config.alerts.routes;
+  const to = (name: string) => (n: Notice) => channelsFor(n, routes).includes(name);
+  const routed = new Map<string, { notices: Notice[]; everyRun: boolean }>();
+  for (const [name, channel] of channels) {
+    let notices = muted.notify.filter(to(name));
+    if (channel.everyRun) {
+      const told = new Set(notices.map((n) => n.key));
+      const firing = Object.values(muted.alerts)
+        .filter((a) => a.status === "firing" && !a.silenced && !a.unannounced && !told.has(a.key))
+        .map((a) => noticeOf(a, "reminded", isoLocal(now)))
+        .filter(to(name));
+      notices = [...notices, ...firing];
+    }
+    routed.set(name, { notices, everyRun: channel.everyRun });
+  }
+  return routed;
+}
+
+/** One ams-alert run: evaluate → advance → mute → route → queue → record history → deliver every channel's queue. */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
-  const { paths, config, log, now, template, notifier } = options;
+  const { paths, config, log, now, channels } = options;
+  const maintenance = maintenanceMuter(config.alerts.maintenance, now);
   if (options.dryRun) {
     const previous = await readAlertRunState(paths.stateDir);
-    return { events: (await evaluate(options, previous)).events, state: previous };
+    return { events: (await evaluate(options, previous, maintenance)).events, state: previous, deliveries: [] };
   }
-  if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
-  // Two overlapping runs would both see the same new alert and mail it twice.
-  await fs.mkdir(paths.stateDir, { recursive: true });
-  return withFileLock(stateFile(paths.stateDir, STATE_NAME), async () => {
-    const previous = await readAlertRunState(paths.stateDir);
-    const { alerts, events, cert_seen } = await evaluate(options, previous);
-
-    const queue = [...previous.queue];
-    if (events.length > 0) {
-      const mail = renderMail(template, events, { dashboardUrl: config.alerts.dashboard_url, now });
-      queue.push({
-        id: `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
-        created_at: isoLocal(now),
-        ...mail,
-        attempts: 0,
-      });
-    }
-    // State and queue in one atomic write: a crash cannot leave an alert advanced without its mail.
-    let state: AlertRunState = { alerts, queue, ...(cert_seen ? { cert_seen } : {}) };
-    await writeState(paths.stateDir, STATE_NAME, state);
-    if (events.length > 0) {
-      await appendAlertHistory(paths.alertsLog, events);
-      for (const e of events) log.info(`${e.event} ${e.key}: ${e.message}`);
-    }
-    const undeliverable = outboxNotifier(config.email, path.join(paths.outbox, "undeliverable"));
-    const delivery = await deliverQueue(queue, notifier, {
-      save: async (rest) => {
-        state = { ...state, queue: rest };
-        await writeState(paths.stateDir, STATE_NAME, state);
-      },
-      setAside: (mail) => undeliverable.send(mail),
+  if (!channels) throw new Error("runCheck: channels are needed unless dryRun");
+  return withAlertRunState(paths.stateDir, async (previous) => {
+    const silences = keptSilences(previous.silences, now);
+    const { alerts, events, cert_seen } = await evaluate(options, previous, maintenance);
+    const bySilence = silenceMuter(silences, now);
+    const muted = muteSilenced(alerts, events, (s) => bySilence(s) ?? maintenance(s), now);
+    const queue = enqueue(previous.queue, route(muted, channels, config, now), {
+      id: () => `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
+      created_at: isoLocal(now),
     });
-    for (const s of delivery.sent) log.info(`mail ${s.id} "${s.subject}" via ${notifier.target}: ${s.answer}`);
-    for (const r of delivery.rejected)
-      log.error(
-        `mail ${r.id} "${r.subject}" refused by ${notifier.target} for good, not retried (${r.savedAs}): ${r.error}`,
-      );
-    if (delivery.failed)
-      log.error(
-        `mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`,
-      );
-    return { events, state, delivery };
+    for (const [name, queued] of Object.entries(queue)) {
+      if (channels.has(name) || queued.length === 0) continue;
+      log.warn(`channel ${name} is no longer configured: ${queued.length} queued notification(s) dropped`);
+      delete queue[name];
+    }
+    // State and queue in one atomic write: a crash cannot leave an alert advanced without its notification.
+    let state: AlertRunState = { alerts: muted.alerts, queue, ...(cert_seen ? { cert_seen } : {}), silences };
+    await writeAlertRunState(paths.stateDir, state);
+    if (muted.recorded.length > 0) {
+      await appendAlertHistory(paths.alertsLog, muted.recorded);
+      for (const e of muted.recorded)
+        log.info(`${e.event} ${e.key}: ${e.message}${e.silenced ? " (silenced, not notified)" : ""}`);
+    }
+    // Channels deliver at once; their saves take turns, each writing the whole state as it is then.
+    let saving = Promise.resolve();
+    const undeliverable = path.join(paths.outbox, "undeliverable");
+    const deliveries = await deliverAll(queue, channels, {
+      save: (name, rest) => {
+        state = { ...state, queue: { ...state.queue, [name]: rest } };
+        saving = saving.then(() => writeAlertRunState(paths.stateDir, state));
+        return saving;
+      },
+      setAside: (name, n) => setAside(name, n, { options, undeliverable }),
+    });
+    for (const d of deliveries) {
+      for (const s of d.sent) log.info(`${d.channel} ${s.id} via ${d.target}: ${s.answer}`);
+      for (const r of d.rejected)
+        log.error(`${d.channel} ${r.id} refused by ${d.target} for good, not retried (${r.savedAs}): ${r.error}`);
+      if (d.failed)
+        log.error(
+          `${d.channel} ${d.failed.id} via ${d.target} failed, kept in the queue for the next run: ${d.failed.error}`,
+        );
+    }
+    return { events: muted.recorded, state, deliveries };
   });
+}
+
+/** A refused mail as an .eml file, any other refused notification as JSON, in logs/outbox/undeliverable/. */
+async function setAside(
+  channel: string,
+  n: QueuedNotification,
+  { options, undeliverable }: { options: CheckOptions; undeliverable: string },
+): Promise<string> {
+  if (channel === EMAIL_CHANNEL) {
+    const mail = mailOf(n, { template: options.template, dashboardUrl: options.config.alerts.dashboard_url });
+    return outboxNotifier(options.config.email, undeliverable).send(mail);
+  }
+  const file = path.join(undeliverable, `${channel}.${n.id}.json`);
+  await writeFileAtomic(file, JSON.stringify({ channel, ...n }, null, 2) + "\n");
+  return `written to ${file}`;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
-import { firingAlertKeys } from "../alerts/check.js";
+import { firingAlertKeys } from "../alerts/run-state.js";
 import { pruneAlertHistory } from "../alerts/prune.js";
 import { amsProgram, openJob, runProgram } from "../lib/cli.js";
 import { now } from "../lib/clock.js";

@@ -9,8 +9,10 @@ import {
   smtpNotifier,
   type Notifier,
   type OutgoingMail,
-} from "../alerts/notify.js";
-import { deliverQueue, type QueuedMail } from "../alerts/queue.js";
+  email as emailChannel,
+  mailOf,
+} from "../alerts/channels/email.js";
+import { deliverQueue, type DeliveringChannel, type QueuedNotification } from "../alerts/queue.js";
 import { startSmtp, type TestSmtp } from "./support/smtp.js";
 import { tempHome } from "./helpers.js";
 
@@ -21,6 +23,29 @@ const mail: OutgoingMail = {
   text: "FIRING web-1 CPU 97 %\n",
   html: "<p>FIRING web-1 &lt;b&gt;</p>\n",
 };
+
+type QueuedMail = QueuedNotification;
+
+/** A queued notification carrying an already rendered mail. */
+const queued = (id: string, extra: Partial<OutgoingMail & QueuedNotification> = {}): QueuedMail => {
+  const { subject = mail.subject, attempts = 0, last_error } = extra;
+  return {
+    id,
+    created_at: mail.created_at,
+    notices: [],
+    mail: { subject, text: mail.text, html: mail.html },
+    attempts,
+    ...(last_error ? { last_error } : {}),
+  };
+};
+
+/** The e-mail channel over one notifier, as the queue sees it. */
+const channelOf = (notifier: Notifier): DeliveringChannel => ({
+  name: "email",
+  target: notifier.target,
+  deliver: (n) => notifier.send(mailOf(n, { template: undefined as never, dashboardUrl: "http://localhost/" })),
+  retryable: emailChannel.retryable,
+});
 
 const email = (extra: object = {}) =>
   parseConfig({ email: { from: "AMS <ams@example.org>", to: ["admin@example.org"], ...extra } }, "c.json").email;
@@ -73,12 +98,12 @@ describe.each(transports)("%s notifier", (_name, make) => {
 
   test("a queue drained through it sends each mail once", async () => {
     const { notifier, readBack } = make();
-    const queue: QueuedMail[] = [
-      { ...mail, id: "a1", attempts: 0 },
-      { ...mail, id: "a2", attempts: 2, last_error: "earlier" },
-    ];
+    const queue: QueuedMail[] = [queued("a1"), queued("a2", { attempts: 2, last_error: "earlier" })];
     const saves: QueuedMail[][] = [];
-    const delivery = await deliverQueue(queue, notifier, { save: async (q) => void saves.push(q), setAside: never });
+    const delivery = await deliverQueue(queue, channelOf(notifier), {
+      save: async (_c, q) => void saves.push(q),
+      setAside: never,
+    });
     expect(delivery.sent.map((s) => s.id)).toEqual(["a1", "a2"]);
     expect(saves.map((q) => q.length)).toEqual([1, 0]);
     expect((await readBack()).map((m) => m.messageId).sort()).toEqual(["<a1@ams>", "<a2@ams>"]);
@@ -97,15 +122,12 @@ describe("delivery failures and secrets", () => {
         email({ host: "127.0.0.1", port: picky.port, starttls: false, timeout: 5 }),
         undefined,
       );
-      const queue: QueuedMail[] = [
-        { ...mail, id: "r1", subject: "REFUSE ME", attempts: 0 },
-        { ...mail, id: "r2", attempts: 0 },
-      ];
+      const queue: QueuedMail[] = [queued("r1", { subject: "REFUSE ME" }), queued("r2")];
       const setAside: QueuedMail[] = [];
       let saved: QueuedMail[] = queue;
-      const delivery = await deliverQueue(queue, notifier, {
-        save: async (q) => void (saved = q),
-        setAside: async (m) => (setAside.push(m), `kept ${m.id}`),
+      const delivery = await deliverQueue(queue, channelOf(notifier), {
+        save: async (_c, q) => void (saved = q),
+        setAside: async (_c, m) => (setAside.push(m), `kept ${m.id}`),
       });
       expect(delivery.rejected.map((r) => [r.id, r.savedAs])).toEqual([["r1", "kept r1"]]);
       expect(delivery.rejected[0]!.error).toMatch(/554/);
@@ -124,12 +146,12 @@ describe("delivery failures and secrets", () => {
     const port = down.port;
     await down.close();
     const notifier = smtpNotifier(email({ host: "127.0.0.1", port, starttls: false, timeout: 5 }), undefined);
-    const queue: QueuedMail[] = [
-      { ...mail, id: "b1", attempts: 0 },
-      { ...mail, id: "b2", attempts: 0 },
-    ];
+    const queue: QueuedMail[] = [queued("b1"), queued("b2")];
     let saved: QueuedMail[] = queue;
-    const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: never });
+    const delivery = await deliverQueue(queue, channelOf(notifier), {
+      save: async (_c, q) => void (saved = q),
+      setAside: never,
+    });
     expect(delivery.sent).toEqual([]);
     expect(delivery.failed?.error).toMatch(/ECONNREFUSED|connect/);
     expect(saved.map((m) => [m.id, m.attempts])).toEqual([
@@ -143,9 +165,12 @@ describe("delivery failures and secrets", () => {
       email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }),
       "wrong-pass",
     );
-    const queue: QueuedMail[] = [{ ...mail, id: "p1", attempts: 0 }];
+    const queue: QueuedMail[] = [queued("p1")];
     let saved: QueuedMail[] = [];
-    const delivery = await deliverQueue(queue, notifier, { save: async (q) => void (saved = q), setAside: never });
+    const delivery = await deliverQueue(queue, channelOf(notifier), {
+      save: async (_c, q) => void (saved = q),
+      setAside: never,
+    });
     expect(delivery.rejected).toEqual([]);
     expect(delivery.failed?.error).toMatch(/535|Invalid username or password/);
     expect(saved.map((m) => [m.id, m.attempts])).toEqual([["p1", 1]]);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { firingAlerts } from "../alerts/check.js";
+import { firingAlerts } from "../alerts/run-state.js";
 import type { Config } from "../lib/config.js";
 import type { Paths } from "../lib/paths.js";
 import { metricsHandler } from "./metrics.js";
