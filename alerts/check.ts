@@ -37,7 +37,7 @@ export interface CheckOptions {
 
 export interface CheckResult {
   /** Every event of the run, those a silence held back marked `silenced`. */
-  events: Muted["recorded"];
+  events: Notice[];
   state: AlertRunState;
   deliveries: Delivery[];
 }

@@ -52,7 +52,7 @@ export function silenceMuter(silences: readonly Silence[], now: Date): Muter {
 export interface Muted {
   alerts: AlertStates;
   /** Every event of the run, those held back marked `silenced` (the history keeps them). */
-  recorded: (Notice & { silenced?: true })[];
+  recorded: Notice[];
   /** What is notified. */
   notify: Notice[];
 }

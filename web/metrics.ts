@@ -19,6 +19,8 @@ export interface FiringAlert {
   server: string;
   severity: string;
   labels?: Record<string, string>;
+  /** Held by a silence or a maintenance window. */
+  silenced?: boolean;
 }
 
 export interface MetricsInput {
@@ -186,6 +188,12 @@ function addAlerts(out: Exposition, alerts: readonly FiringAlert[]): void {
     const own: Labels = Object.entries(alert.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
     const labels: Labels = [["rule", alert.rule], ["server", alert.server], ["severity", alert.severity], ...own];
     out.add("ams_alert_firing", "1 for each alert currently firing.", labels, 1);
+    out.add(
+      "ams_alert_silenced",
+      "1 for each firing alert a silence or a maintenance window holds, 0 for the others.",
+      labels,
+      alert.silenced ? 1 : 0,
+    );
   }
 }
 

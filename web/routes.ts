@@ -28,6 +28,7 @@ export function amsRoutes(paths: Paths, config: Config): Route[] {
       server: a.server_id,
       severity: a.severity,
       labels: a.labels,
+      silenced: a.silenced === true,
     }));
   return [
     healthzRoute,
