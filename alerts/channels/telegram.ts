@@ -47,7 +47,7 @@ export const telegram: ChannelType<typeof schema> = {
     const token = channelSecret(context, "bot_token", { env: config.bot_token_env, file: config.bot_token_file })!;
     if (!/^[0-9]+:[A-Za-z0-9_-]+$/.test(token))
       throw new ConfigError(`alerts.channels.${context.name}.bot_token: not a Telegram bot token (digits:letters)`);
-    const url = new URL(`bot${token}/sendMessage`, config.api_url.replace(/\/?$/, "/"));
+    const url = new URL(`./bot${token}/sendMessage`, config.api_url.replace(/\/?$/, "/"));
     return {
       target: `telegram chat ${config.chat_id}`,
       deliver: (n) =>

@@ -43,11 +43,16 @@ export function fitItems(
 ): string {
   const separator = options.separator ?? "\n";
   const measure = options.measure ?? codePoints;
-  const all = items.join(separator);
-  if (measure(all) <= limit) return all;
+  const sep = measure(separator);
+  const sizes = items.map(measure);
+  // size(keep) = the first `keep` items, a separator after each, then the "more" line.
+  let prefix = sizes.reduce((a, b) => a + b, 0) + sep * Math.max(items.length - 1, 0);
+  if (prefix <= limit) return items.join(separator);
+  prefix = sizes.reduce((a, b) => a + b, 0) + sep * items.length;
   for (let keep = items.length - 1; keep >= 0; keep--) {
-    const text = [...items.slice(0, keep), more(items.length - keep)].join(separator);
-    if (measure(text) <= limit) return text;
+    prefix -= sizes[keep]! + sep;
+    const tail = more(items.length - keep);
+    if (prefix + measure(tail) <= limit) return [...items.slice(0, keep), tail].join(separator);
   }
   return cut(more(items.length), limit, measure);
 }
