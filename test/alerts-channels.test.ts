@@ -164,7 +164,7 @@ describe("HTTP answers", () => {
     [404, false],
   ])("HTTP %i: retried next run = %s", async (status, retry) => {
     receiver.answer = () => status;
-    const outcome = await postJson(receiver.url("/x"), { a: 1 }, { timeoutSeconds: 5 }).then(
+    const outcome = await postJson(receiver.url("/x"), '{"a":1}', { timeoutSeconds: 5 }).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -174,7 +174,7 @@ describe("HTTP answers", () => {
   });
 
   test("no answer at all (nothing listening) is retried, and the error names no URL", async () => {
-    const err = await postJson("http://127.0.0.1:9/hook?token=SECRET", {}, { timeoutSeconds: 5 }).catch((e) => e);
+    const err = await postJson("http://127.0.0.1:9/hook?token=SECRET", "{}", { timeoutSeconds: 5 }).catch((e) => e);
     expect(httpRetryable(err)).toBe(true);
     expect((err as Error).message).not.toContain("SECRET");
   });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { alertValues } from "../mail.js";
 import type { Notice } from "../state.js";
 import type { ChannelType, Notification } from "./channel.js";
-import { channelUrl, httpRetryable, oneUrl, postJson, urlKeys } from "./http.js";
+import { channelUrl, httpRetryable, oneUrl, postingChannel, urlKeys } from "./http.js";
 
 /**
  * Prometheus Alertmanager (POST /api/v2/alerts): every firing alert routed here is posted on every
@@ -59,9 +59,6 @@ export const alertmanager: ChannelType<typeof schema> = {
   retryable: httpRetryable,
   open(config, context) {
     const url = new URL("api/v2/alerts", channelUrl(context, config).href.replace(/\/?$/, "/"));
-    return {
-      target: `alertmanager ${url.host}`,
-      deliver: (n) => postJson(url.href, render(n, context.dashboardUrl), { timeoutSeconds: config.timeout }),
-    };
+    return postingChannel("alertmanager", url, config.timeout, (n) => render(n, context.dashboardUrl));
   },
 };

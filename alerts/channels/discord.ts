@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Notice } from "../state.js";
 import { alertValues } from "../mail.js";
 import type { ChannelType, Notification } from "./channel.js";
-import { channelUrl, httpRetryable, oneUrl, postJson, urlKeys } from "./http.js";
+import { channelUrl, httpRetryable, oneUrl, postingChannel, urlKeys } from "./http.js";
 import { ellipsis, headline } from "./text.js";
 
 /**
@@ -62,11 +62,6 @@ export function render(notification: Notification, dashboardUrl: string) {
 export const discord: ChannelType<typeof schema> = {
   schema,
   retryable: httpRetryable,
-  open(config, context) {
-    const url = channelUrl(context, config);
-    return {
-      target: `discord ${url.host}`,
-      deliver: (n) => postJson(url.href, render(n, context.dashboardUrl), { timeoutSeconds: config.timeout }),
-    };
-  },
+  open: (config, context) =>
+    postingChannel("discord", channelUrl(context, config), config.timeout, (n) => render(n, context.dashboardUrl)),
 };

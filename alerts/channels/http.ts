@@ -4,7 +4,7 @@ import { ConfigError } from "../../lib/config.js";
 import { Duration } from "../../lib/duration.js";
 import { readSecret } from "../../lib/secret.js";
 import { EnvName } from "../config.js";
-import type { ChannelContext } from "./channel.js";
+import type { Channel, ChannelContext, Notification } from "./channel.js";
 
 /** What the HTTP channels share: the receiver's URL (or its secret form), a timeout, POSTing JSON and judging the answer. */
 
@@ -25,12 +25,12 @@ export function httpRetryable(err: unknown): boolean {
   return err.status === 408 || err.status === 429 || err.status >= 500;
 }
 
+/** POSTs a JSON text; resolves to the status and the start of the answer, throws HttpError on a non-2xx one. */
 export async function postJson(
   url: string,
-  body: unknown,
+  text: string,
   options: { timeoutSeconds: number; headers?: Record<string, string> },
 ): Promise<string> {
-  const text = JSON.stringify(body);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -85,4 +85,24 @@ export function channelUrl(context: ChannelContext, c: { url?: string; url_env?:
   if (!parsed.success)
     throw new ConfigError(`alerts.channels.${context.name}.url: not an http(s) URL (from ${c.url_env ?? c.url_file})`);
   return new URL(parsed.data);
+}
+
+/**
+ * A channel that POSTs `body(notification)` as JSON to `url`; `headers` may depend on the exact
+ * text sent (a signature). Its target names the service and the host, never the path (it may hold a token).
+ */
+export function postingChannel(
+  service: string,
+  url: URL,
+  timeoutSeconds: number,
+  body: (n: Notification) => unknown,
+  headers?: (text: string) => Record<string, string> | undefined,
+): Channel {
+  return {
+    target: `${service} ${url.host}`,
+    deliver: (n) => {
+      const text = JSON.stringify(body(n));
+      return postJson(url.href, text, { timeoutSeconds, headers: headers?.(text) });
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { EnvName } from "../config.js";
 import type { Notice } from "../state.js";
 import type { ChannelType, Notification } from "./channel.js";
-import { channelSecret, channelUrl, httpRetryable, oneUrl, postJson, urlKeys } from "./http.js";
+import { channelSecret, channelUrl, httpRetryable, oneUrl, postingChannel, urlKeys } from "./http.js";
 import { fitItems, headline, noticeLine, utf8Bytes } from "./text.js";
 
 /**
@@ -62,10 +62,12 @@ export const ntfy: ChannelType<typeof schema> = {
     const root = new URL(`${parts.join("/")}/`, topicUrl);
     const token = channelSecret(context, "token", { env: config.token_env, file: config.token_file });
     const headers = token ? { Authorization: `Bearer ${token}` } : undefined;
-    return {
-      target: `ntfy ${topicUrl.host}`,
-      deliver: (n) =>
-        postJson(root.href, render(n, topic, context.dashboardUrl), { timeoutSeconds: config.timeout, headers }),
-    };
+    return postingChannel(
+      "ntfy",
+      root,
+      config.timeout,
+      (n) => render(n, topic, context.dashboardUrl),
+      () => headers,
+    );
   },
 };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ChannelType, Notification } from "./channel.js";
-import { channelUrl, httpRetryable, oneUrl, postJson, urlKeys } from "./http.js";
+import { channelUrl, httpRetryable, oneUrl, postingChannel, urlKeys } from "./http.js";
 import { fitItems, headline, noticeLine } from "./text.js";
 import { alertValues } from "../mail.js";
 
@@ -28,11 +28,6 @@ export function render(notification: Notification, dashboardUrl: string): { text
 export const slack: ChannelType<typeof schema> = {
   schema,
   retryable: httpRetryable,
-  open(config, context) {
-    const url = channelUrl(context, config);
-    return {
-      target: `slack ${url.host}`,
-      deliver: (n) => postJson(url.href, render(n, context.dashboardUrl), { timeoutSeconds: config.timeout }),
-    };
-  },
+  open: (config, context) =>
+    postingChannel("slack", channelUrl(context, config), config.timeout, (n) => render(n, context.dashboardUrl)),
 };

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { EnvName } from "../config.js";
 import { ConfigError } from "../../lib/config.js";
 import type { ChannelType, Notification } from "./channel.js";
-import { channelSecret, httpRetryable, postJson } from "./http.js";
+import { channelSecret, httpRetryable, postingChannel } from "./http.js";
 import { Duration } from "../../lib/duration.js";
 import { alertValues } from "../mail.js";
 import { fitItems, headline, noticeLine } from "./text.js";
@@ -48,10 +48,6 @@ export const telegram: ChannelType<typeof schema> = {
     if (!/^[0-9]+:[A-Za-z0-9_-]+$/.test(token))
       throw new ConfigError(`alerts.channels.${context.name}.bot_token: not a Telegram bot token (digits:letters)`);
     const url = new URL(`./bot${token}/sendMessage`, config.api_url.replace(/\/?$/, "/"));
-    return {
-      target: `telegram chat ${config.chat_id}`,
-      deliver: (n) =>
-        postJson(url.href, render(n, config.chat_id, context.dashboardUrl), { timeoutSeconds: config.timeout }),
-    };
+    return postingChannel("telegram", url, config.timeout, (n) => render(n, config.chat_id, context.dashboardUrl));
   },
 };

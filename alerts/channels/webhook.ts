@@ -3,7 +3,7 @@ import { EnvName } from "../config.js";
 import { alertValues } from "../mail.js";
 import type { ChannelType, Notification } from "./channel.js";
 import { alertAnnotations, alertLabels, fingerprint } from "./alertmanager.js";
-import { channelSecret, channelUrl, httpRetryable, oneUrl, postJson, signature, urlKeys } from "./http.js";
+import { channelSecret, channelUrl, httpRetryable, oneUrl, postingChannel, signature, urlKeys } from "./http.js";
 
 /**
  * A generic webhook: POST of Alertmanager's webhook body (version "4"), so receivers written for
@@ -70,15 +70,13 @@ export const webhook: ChannelType<typeof schema> = {
   schema,
   retryable: httpRetryable,
   open(config, context) {
-    const url = channelUrl(context, config);
     const secret = channelSecret(context, "secret", { env: config.secret_env, file: config.secret_file });
-    return {
-      target: `webhook ${url.host}`,
-      deliver: (n) => {
-        const body = render(n, context.name, context.dashboardUrl);
-        const headers = secret ? { [SIGNATURE_HEADER]: signature(secret, JSON.stringify(body)) } : undefined;
-        return postJson(url.href, body, { timeoutSeconds: config.timeout, headers });
-      },
-    };
+    return postingChannel(
+      "webhook",
+      channelUrl(context, config),
+      config.timeout,
+      (n) => render(n, context.name, context.dashboardUrl),
+      (text) => (secret ? { [SIGNATURE_HEADER]: signature(secret, text) } : undefined),
+    );
   },
 };
