@@ -75,13 +75,15 @@ describe("dashboard in a real browser", () => {
 
   /** Every chart image of the open page: loaded by the browser, well-formed SVG, at least one data line. */
   async function checkCharts(): Promise<number> {
-    const images = await page.locator("img").evaluateAll((imgs) =>
-      (imgs as HTMLImageElement[]).map((img) => ({
-        src: img.currentSrc,
-        loaded: img.complete && img.naturalWidth > 0,
-        alt: img.alt,
-      })),
-    );
+    const images = await page
+      .locator("img")
+      .evaluateAll((imgs) =>
+        (imgs as HTMLImageElement[]).map((img) => ({
+          src: img.currentSrc,
+          loaded: img.complete && img.naturalWidth > 0,
+          alt: img.alt,
+        })),
+      );
     expect(images.length).toBeGreaterThan(0);
     for (const image of images) {
       expect(image).toMatchObject({ loaded: true });
