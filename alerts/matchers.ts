@@ -47,7 +47,7 @@ function checkRegex(value: string): string | undefined {
 
 const MATCHER_TEXT = /^([A-Za-z_][A-Za-z0-9_.]*)(=~|=)(.*)$/;
 
-/** "server=web-1", "rule=~cpu_.*", "mount=/" → a matcher; undefined with the reason when it is not one. */
+/** "server=web-1", "rule=~cpu_.*", "mount=/" → a matcher, or the reason it is not one. */
 export function parseMatcher(text: string): Matcher | string {
   const m = MATCHER_TEXT.exec(text);
   if (!m) return `expected NAME=VALUE or NAME=~REGEX, got ${JSON.stringify(text)}`;

@@ -52,7 +52,8 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** "alerts.rules.x.for: expected …", or one "<key>: unknown key" per unknown key. */
+export function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => `${where ? `${where}.` : ""}${key}: unknown key`).join("; ");

@@ -1,4 +1,4 @@
-import { ConfigError } from "../../lib/config.js";
+import { ConfigError, describeIssue } from "../../lib/config.js";
 import { EMAIL_CHANNEL, type AlertsConfig, type EmailConfig } from "../config.js";
 import type { DeliveringChannel } from "../queue.js";
 import { alertmanager } from "./alertmanager.js";
@@ -41,13 +41,8 @@ export function configuredChannels(alerts: AlertsConfig, source: string): Config
     }
     const parsed = type.schema.safeParse(entry);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const keys = issue.code === "unrecognized_keys" ? issue.keys : [undefined];
-        for (const key of keys) {
-          const at = [where, ...issue.path.map(String), ...(key ? [key] : [])].join(".");
-          problems.push(`${at}: ${key ? "unknown key" : issue.message}`);
-        }
-      }
+      const at = ["alerts", "channels", name];
+      problems.push(...parsed.error.issues.map((issue) => describeIssue({ ...issue, path: [...at, ...issue.path] })));
       continue;
     }
     channels.push({ name, type, config: parsed.data });
