@@ -183,7 +183,7 @@ function replay(a: AlertState, fresh: readonly Observation[], maxGapMs: number, 
 /** Stage "carry over": alerts whose series sent nothing keep their state, unless their rule no longer applies to them. */
 function carryUnseen(previous: AlertStates, alerts: AlertStates, stillApplies: AdvanceOptions["stillApplies"]) {
   for (const [key, old] of Object.entries(previous)) {
-    if (!(key in alerts) && old.status !== "ok" && stillApplies(old)) alerts[key] = { ...old };
+    if (!Object.hasOwn(alerts, key) && old.status !== "ok" && stillApplies(old)) alerts[key] = { ...old };
   }
 }
 

@@ -24,10 +24,8 @@ const mail: OutgoingMail = {
   html: "<p>FIRING web-1 &lt;b&gt;</p>\n",
 };
 
-type QueuedMail = QueuedNotification;
-
 /** A queued notification carrying an already rendered mail. */
-const queued = (id: string, extra: Partial<OutgoingMail & QueuedNotification> = {}): QueuedMail => {
+const queued = (id: string, extra: Partial<OutgoingMail & QueuedNotification> = {}): QueuedNotification => {
   const { subject = mail.subject, attempts = 0, last_error } = extra;
   return {
     id,
@@ -98,8 +96,8 @@ describe.each(transports)("%s notifier", (_name, make) => {
 
   test("a queue drained through it sends each mail once", async () => {
     const { notifier, readBack } = make();
-    const queue: QueuedMail[] = [queued("a1"), queued("a2", { attempts: 2, last_error: "earlier" })];
-    const saves: QueuedMail[][] = [];
+    const queue: QueuedNotification[] = [queued("a1"), queued("a2", { attempts: 2, last_error: "earlier" })];
+    const saves: QueuedNotification[][] = [];
     const delivery = await deliverQueue(queue, channelOf(notifier), {
       save: async (_c, q) => void saves.push(q),
       setAside: never,
@@ -122,9 +120,9 @@ describe("delivery failures and secrets", () => {
         email({ host: "127.0.0.1", port: picky.port, starttls: false, timeout: 5 }),
         undefined,
       );
-      const queue: QueuedMail[] = [queued("r1", { subject: "REFUSE ME" }), queued("r2")];
-      const setAside: QueuedMail[] = [];
-      let saved: QueuedMail[] = queue;
+      const queue: QueuedNotification[] = [queued("r1", { subject: "REFUSE ME" }), queued("r2")];
+      const setAside: QueuedNotification[] = [];
+      let saved: QueuedNotification[] = queue;
       const delivery = await deliverQueue(queue, channelOf(notifier), {
         save: async (_c, q) => void (saved = q),
         setAside: async (_c, m) => (setAside.push(m), `kept ${m.id}`),
@@ -146,8 +144,8 @@ describe("delivery failures and secrets", () => {
     const port = down.port;
     await down.close();
     const notifier = smtpNotifier(email({ host: "127.0.0.1", port, starttls: false, timeout: 5 }), undefined);
-    const queue: QueuedMail[] = [queued("b1"), queued("b2")];
-    let saved: QueuedMail[] = queue;
+    const queue: QueuedNotification[] = [queued("b1"), queued("b2")];
+    let saved: QueuedNotification[] = queue;
     const delivery = await deliverQueue(queue, channelOf(notifier), {
       save: async (_c, q) => void (saved = q),
       setAside: never,
@@ -165,8 +163,8 @@ describe("delivery failures and secrets", () => {
       email({ host: "127.0.0.1", port: smtp.port, starttls: false, user: "ams", password_env: "X" }),
       "wrong-pass",
     );
-    const queue: QueuedMail[] = [queued("p1")];
-    let saved: QueuedMail[] = [];
+    const queue: QueuedNotification[] = [queued("p1")];
+    let saved: QueuedNotification[] = [];
     const delivery = await deliverQueue(queue, channelOf(notifier), {
       save: async (_c, q) => void (saved = q),
       setAside: never,
