@@ -14,7 +14,7 @@ import { checkMaintenance } from "./maintenance.js";
 import { parseMatcher, type Matcher } from "./matchers.js";
 import { checkRuleMetrics, knownMetrics } from "./metrics.js";
 import { readAlertRunState, withAlertRunState, writeAlertRunState } from "./run-state.js";
-import { describeSilence, keptSilences, newSilence } from "./silences.js";
+import { describeSilence, keptSilences, newSilence, silenceActive } from "./silences.js";
 import { describeValue } from "./state.js";
 import { loadTemplate, type MailTemplate } from "./template.js";
 
@@ -99,6 +99,9 @@ program
         `${a.status.padEnd(7)} ${a.severity.padEnd(8)} ${a.key}  since ${a.since}  ${describeValue(a)} (${a.op} ${a.threshold})${marks.length ? `  [${marks.join(", ")}]` : ""}\n`,
       );
     }
+    const at = now();
+    for (const s of state.silences.filter((s) => silenceActive(s, at)))
+      process.stdout.write(`silence ${describeSilence(s, at)}\n`);
     for (const [channel, queue] of Object.entries(state.queue))
       for (const n of queue)
         process.stdout.write(

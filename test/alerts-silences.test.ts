@@ -88,7 +88,9 @@ describe("silences", () => {
       await check(h, m);
     }
     expect(await mails(h)).toEqual([]);
-    expect((await ams(h, 55, ["list"])).stdout).toMatch(/^firing  warning  cpu_high\/web-1 .*\[silenced\]$/);
+    expect((await ams(h, 55, ["list"])).stdout).toMatch(
+      new RegExp(`^firing  warning  cpu_high/web-1 .*\\[silenced\\]\nsilence ${id}  active   until `),
+    );
     const { events } = await readAlertHistory(amsPaths(h).alertsLog);
     expect(events.map((e) => [e.event, e.key, e.silenced])).toEqual([["fired", "cpu_high/web-1", true]]);
     await cpu(h, 60, 65, 97);
