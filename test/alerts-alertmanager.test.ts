@@ -71,7 +71,7 @@ async function amAlerts(alertname: string): Promise<AmAlert[]> {
 }
 
 const MIN = 60_000;
-const T0 = Math.floor(Date.now() / MIN) * MIN - 30 * MIN;
+const T0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
 const at = (minute: number) => new Date(T0 + minute * MIN);
 const sample = (metric: string, minute: number, value: number, labels?: Record<string, string>): Sample => ({
   server_id: "web-1",
@@ -111,6 +111,8 @@ test("a crisis is posted with its labels and re-posted each run; its recovery re
     status: { state: "active" },
   });
   expect(Date.parse(alert!.startsAt)).toBe(at(0).getTime());
+  // Still firing for ends_after (15 min by default) unless posted again.
+  expect(Date.parse(alert!.endsAt)).toBe(at(15).getTime());
 
   // Nothing changed: posted again all the same, so Alertmanager keeps it active.
   await new Promise((r) => setTimeout(r, 50));

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { Duration } from "../../lib/duration.js";
 import { alertValues } from "../mail.js";
 import type { Notice } from "../state.js";
 import type { ChannelType, Notification } from "./channel.js";
@@ -8,10 +9,21 @@ import { channelUrl, httpRetryable, oneUrl, postingChannel, urlKeys } from "./ht
 /**
  * Prometheus Alertmanager (POST /api/v2/alerts): every firing alert routed here is posted on every
  * run, as Prometheus does, so Alertmanager keeps it active and takes over deduplication, grouping,
- * silences and routing; a resolved alert is posted once more with its endsAt.
+ * silences and routing; a resolved alert is posted once more with the time it ended as endsAt.
  */
 
-export const schema = z.strictObject({ type: z.literal("alertmanager"), ...urlKeys }).superRefine(oneUrl);
+export const schema = z
+  .strictObject({
+    type: z.literal("alertmanager"),
+    ...urlKeys,
+    /**
+     * A firing alert is posted with an endsAt this long after the run, as Prometheus does: if AMS
+     * stops posting it (ams-alert no longer runs), Alertmanager resolves it then. Well above the
+     * time between two runs.
+     */
+    ends_after: Duration.refine((d) => d > 0, "must be more than 0").default(900),
+  })
+  .superRefine(oneUrl);
 
 /** Alertmanager's label names: [a-zA-Z_][a-zA-Z0-9_]*. */
 const labelName = (name: string) => name.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(?=[0-9])/, "_");
@@ -39,16 +51,17 @@ export interface PostableAlert {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   startsAt: string;
-  endsAt?: string;
+  endsAt: string;
   generatorURL: string;
 }
 
-export function render(notification: Notification, dashboardUrl: string): PostableAlert[] {
+export function render(notification: Notification, dashboardUrl: string, endsAfterSeconds: number): PostableAlert[] {
+  const stillFiringUntil = new Date(Date.parse(notification.created_at) + endsAfterSeconds * 1000).toISOString();
   return notification.notices.map((n) => ({
     labels: alertLabels(n),
     annotations: alertAnnotations(n, dashboardUrl),
     startsAt: n.since,
-    ...(n.event === "resolved" ? { endsAt: n.at } : {}),
+    endsAt: n.event === "resolved" ? n.at : stillFiringUntil,
     generatorURL: alertValues(n, dashboardUrl).link,
   }));
 }
@@ -59,6 +72,8 @@ export const alertmanager: ChannelType<typeof schema> = {
   retryable: httpRetryable,
   open(config, context) {
     const url = new URL("api/v2/alerts", channelUrl(context, config).href.replace(/\/?$/, "/"));
-    return postingChannel("alertmanager", url, config.timeout, (n) => render(n, context.dashboardUrl));
+    return postingChannel("alertmanager", url, config.timeout, (n) =>
+      render(n, context.dashboardUrl, config.ends_after),
+    );
   },
 };
