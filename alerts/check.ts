@@ -96,20 +96,27 @@ function route(
   return routed;
 }
 
+/** Stages "evaluate" to "mute": what this run changes, and what of it is notified. */
+async function judge(options: CheckOptions, previous: AlertRunState) {
+  const { config, now } = options;
+  const maintenance = maintenanceMuter(config.alerts.maintenance, now);
+  const silences = keptSilences(previous.silences, now);
+  const { alerts, events, cert_seen } = await evaluate(options, previous, maintenance);
+  const bySilence = silenceMuter(silences, now);
+  const muted = muteSilenced(alerts, events, (s) => bySilence(s) ?? maintenance(s), now);
+  return { muted, cert_seen, silences };
+}
+
 /** One ams-alert run: evaluate → advance → mute → route → queue → record history → deliver every channel's queue. */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const { paths, config, log, now, channels } = options;
-  const maintenance = maintenanceMuter(config.alerts.maintenance, now);
   if (options.dryRun) {
     const previous = await readAlertRunState(paths.stateDir);
-    return { events: (await evaluate(options, previous, maintenance)).events, state: previous, deliveries: [] };
+    return { events: (await judge(options, previous)).muted.recorded, state: previous, deliveries: [] };
   }
   if (!channels) throw new Error("runCheck: channels are needed unless dryRun");
   return withAlertRunState(paths.stateDir, async (previous) => {
-    const silences = keptSilences(previous.silences, now);
-    const { alerts, events, cert_seen } = await evaluate(options, previous, maintenance);
-    const bySilence = silenceMuter(silences, now);
-    const muted = muteSilenced(alerts, events, (s) => bySilence(s) ?? maintenance(s), now);
+    const { muted, cert_seen, silences } = await judge(options, previous);
     const queue = enqueue(previous.queue, route(muted, channels, config, now), {
       id: () => `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
       created_at: isoLocal(now),

@@ -103,6 +103,19 @@ describe("silences", () => {
     expect((await ams(h, 70, ["silence", "list"])).stdout).toMatch(/^\S+  expired  until/);
   }, 60_000);
 
+  test("--dry-run says which alerts a silence would hold", async () => {
+    const h = home();
+    await silence(h, 0, ["--match", "rule=cpu_high", "--for", "1h", "--comment", "tuning"]);
+    await cpu(h, 0, 10, 97);
+    await appendSamples(amsPaths(h).store, [sample("web-1", "RAM", 5, 95), sample("web-1", "RAM", 10, 95)]);
+    const dry = await ams(h, 10, ["check", "--dry-run"]);
+    expect(dry.stdout.split("\n").sort()).toEqual([
+      "FIRED [warning] cpu_high/web-1: CPU 97 % on web-1 (rule cpu_high: > 90 for 10 min) (silenced)",
+      "FIRED [warning] ram_high/web-1: RAM 95 % on web-1 (rule ram_high: > 90 for 5 min)",
+    ]);
+    expect(await mails(h)).toEqual([]);
+  }, 60_000);
+
   test("resolved during the silence: nothing, then or after", async () => {
     const h = home();
     await silence(h, 0, ["--match", "rule=~cpu_.*", "--until", at(60).toISOString(), "--comment", "load test"]);
