@@ -55,12 +55,15 @@ program
   .option("--dry-run", "evaluate and print, send and store nothing")
   .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
     const job = await openAlertJob(cmd);
-    const result = await runCheck({
-      ...job,
-      now: now(),
-      channels: opts.dryRun ? undefined : openChannels(job.channels, job.config.email, channelContext(job)),
-      dryRun: opts.dryRun,
-    });
+    const opened = opts.dryRun ? undefined : openChannels(job.channels, job.config.email, channelContext(job));
+    for (const b of opened?.broken ?? []) {
+      job.log.error(`channel ${b.name} cannot be used, its notifications wait in its queue: ${b.error}`);
+      process.stderr.write(
+        `ams-alert: channel ${b.name} cannot be used, its notifications wait in its queue: ${b.error}\n`,
+      );
+      process.exitCode = 1;
+    }
+    const result = await runCheck({ ...job, now: now(), channels: opened?.channels, dryRun: opts.dryRun });
     for (const e of result.events)
       process.stdout.write(
         `${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}${e.silenced ? " (silenced)" : ""}\n`,

@@ -355,3 +355,33 @@ test("channel config errors name the key; a route naming no channel is refused",
     ),
   ]);
 });
+
+test("a channel whose secret is missing holds back nothing else; once it is set, its notification goes", async () => {
+  const receiver = await startReceiver();
+  try {
+    const home = tempHome();
+    writeConfig(home, {
+      server_id: "web-1",
+      alerts: {
+        channels: { chat: { type: "slack", url_env: "AMS_TEST_SLACK_URL" } },
+        routes: [{ match: {}, channels: ["chat"], continue: true }],
+      },
+    });
+    await appendSamples(amsPaths(home).store, [sample(0, 97)]);
+    const check = (minute: number, env: NodeJS.ProcessEnv) =>
+      runCli("ams-alert", ["--home", home, "check"], { env: { AMS_NOW: at(minute).toISOString(), ...env } });
+    const unset = await check(0, {});
+    expect(unset.exitCode).toBe(1);
+    expect(unset.stderr).toMatch(
+      /^ams-alert: channel chat cannot be used, its notifications wait in its queue: alerts\.channels\.chat\.url_env: the environment variable AMS_TEST_SLACK_URL is not set$/m,
+    );
+    expect(fs.readdirSync(amsPaths(home).outbox).filter((f) => f.endsWith(".eml"))).toHaveLength(1);
+    const set = await check(5, { AMS_TEST_SLACK_URL: receiver.url(`/slack/${SLACK_TOKEN}`) });
+    expect([set.exitCode, set.stderr]).toEqual([0, ""]);
+    expect(receiver.received.map((r) => which(r))).toEqual(["slack"]);
+    expect((receiver.received[0]!.json as { text: string }).text).toContain("FIRING [warning] web-1: Disk / 97 %");
+    expect(fs.readdirSync(amsPaths(home).outbox).filter((f) => f.endsWith(".eml"))).toHaveLength(1);
+  } finally {
+    await receiver.close();
+  }
+}, 60_000);

@@ -56,22 +56,39 @@ export interface OpenChannel extends DeliveringChannel {
   everyRun: boolean;
 }
 
-function opened(name: string, type: ChannelType, channel: Channel): OpenChannel {
-  return { name, ...channel, retryable: type.retryable, everyRun: type.everyRun ?? false };
+/**
+ * Opens a channel (reads its secrets). One that cannot be opened (its secret's variable unset, its
+ * file unreadable) still takes its notifications: each delivery fails with the reason and is
+ * retried next run, so fixing the config delivers them and the other channels are not held back.
+ */
+function opened(name: string, type: ChannelType, open: () => Channel): OpenChannel & { error?: string } {
+  const common = { name, retryable: type.retryable, everyRun: type.everyRun ?? false };
+  try {
+    return { ...common, ...open() };
+  } catch (err) {
+    const error = (err as Error).message;
+    return { ...common, target: `${name} (not opened)`, deliver: () => Promise.reject(new Error(error)), error };
+  }
 }
 
-/** The e-mail channel and every configured one, opened (secrets read). */
+export interface OpenedChannels {
+  channels: Map<string, OpenChannel>;
+  /** The channels that could not be opened, and why. */
+  broken: { name: string; error: string }[];
+}
+
+/** The e-mail channel and every configured one, opened. */
 export function openChannels(
   configured: readonly ConfiguredChannel[],
   emailConfig: EmailConfig,
   context: Omit<ChannelContext, "name">,
-): Map<string, OpenChannel> {
-  const open = new Map<string, OpenChannel>();
-  open.set(
-    EMAIL_CHANNEL,
-    opened(EMAIL_CHANNEL, email as ChannelType, email.open(emailConfig, { ...context, name: EMAIL_CHANNEL })),
-  );
-  for (const c of configured)
-    open.set(c.name, opened(c.name, c.type, c.type.open(c.config, { ...context, name: c.name })));
-  return open;
+): OpenedChannels {
+  const all = [
+    opened(EMAIL_CHANNEL, email as ChannelType, () => email.open(emailConfig, { ...context, name: EMAIL_CHANNEL })),
+    ...configured.map((c) => opened(c.name, c.type, () => c.type.open(c.config, { ...context, name: c.name }))),
+  ];
+  return {
+    channels: new Map(all.map(({ error: _, ...channel }) => [channel.name, channel])),
+    broken: all.flatMap((c) => (c.error ? [{ name: c.name, error: c.error }] : [])),
+  };
 }
