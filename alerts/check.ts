@@ -1,16 +1,17 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
+import { appendAlertHistory } from "../storage/alert-history.js";
 import { readFleet } from "../storage/fleet.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { certNotices } from "./cert.js";
 import { mailOf, outboxNotifier } from "./channels/email.js";
 import type { OpenChannel } from "./channels/registry.js";
 import { EMAIL_CHANNEL } from "./config.js";
-import { appendAlertHistory } from "./history.js";
 import { maintenanceMuter } from "./maintenance.js";
 import { deliverAll, enqueue, type Delivery, type QueuedNotification } from "./queue.js";
 import { channelsFor, repeatFor } from "./routes.js";
@@ -49,9 +50,14 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
     else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
-  const servers = new Set([config.server_id, ...fleet.samples.map((s) => s.server_id)]);
-  // A server in maintenance is not judged silent at all: its planned reboot leaves no event.
-  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now).filter(
+  const unreported = neverReported(
+    config.remotes.map((r) => r.name),
+    fleet.sources,
+    await readPullStatus(paths),
+  );
+  const servers = new Set([config.server_id, ...unreported.keys(), ...fleet.samples.map((s) => s.server_id)]);
+  // A server in maintenance is not judged silent at all, even one that never reported: its planned reboot leaves no event.
+  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported).filter(
     (c) => c.rule !== SILENT_RULE || maintenance(c) === undefined,
   );
   const { routes, repeat } = config.alerts;

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
-import { amsProgram, openJob, runProgram, UsageError, type Job } from "../lib/cli.js";
+import { openJob, type Job, type RunOptions } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
 import { parseDuration } from "../lib/duration.js";
 import { installDir } from "../lib/paths.js";
 import { pluginNames } from "../sensors/registry.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
+import { UsageError } from "../lib/usage-error.js";
 import { runCheck } from "./check.js";
 import { mailOf, notifierFor } from "./channels/email.js";
 import { configuredChannels, openChannels } from "./channels/registry.js";
@@ -23,8 +25,8 @@ const JOB = "alert";
 type AlertJob = Job & { template: MailTemplate; channels: ReturnType<typeof configuredChannels> };
 
 /** The job with everything checked up front: rule metrics against the plugins present, the channels, the windows, the template. */
-async function openAlertJob(cmd: Command): Promise<AlertJob> {
-  const job = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
+async function openAlertJob(cmd: Command, run: RunOptions = {}): Promise<AlertJob> {
+  const job = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home, run);
   checkRuleMetrics(job.config.alerts, knownMetrics(await pluginNames(job)), job.paths.config);
   const channels = configuredChannels(job.config.alerts, job.paths.config);
   checkMaintenance(job.config.alerts, job.paths.config);
@@ -54,7 +56,7 @@ program
   .description("evaluate the rules, notify the changes, retry queued notifications (the cron job)")
   .option("--dry-run", "evaluate and print, send and store nothing")
   .action(async (opts: { dryRun?: boolean }, cmd: Command) => {
-    const job = await openAlertJob(cmd);
+    const job = await openAlertJob(cmd, { scheduled: !opts.dryRun });
     const opened = opts.dryRun ? undefined : openChannels(job.channels, job.config.email, channelContext(job));
     for (const b of opened?.broken ?? []) {
       job.log.error(`channel ${b.name} cannot be used, its notifications wait in its queue: ${b.error}`);

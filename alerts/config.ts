@@ -5,7 +5,7 @@ import { MatchConfig } from "./matchers.js";
 
 /**
  * The `alerts` and `email` sections of ams.config.json. Every key has a default, so an install
- * with no config alerts on the issue's default rules and writes its mails to logs/outbox/.
+ * with no config alerts on the default rules below and writes its mails to logs/outbox/.
  */
 
 export const Severity = z.enum(["warning", "critical"]);
@@ -42,12 +42,17 @@ export const RuleConfig = z.strictObject({
 });
 export type RuleConfig = z.infer<typeof RuleConfig>;
 
-/** The issue's defaults: CPU > 90 % for 10 min, RAM > 90 % for 5 min, Disk ≥ 90 / ≥ 98 %, Processes > 500 for 10 min. */
+/**
+ * The default rules (README, "Rules"): CPU > 90 % for 10 min, RAM > 90 % for 5 min, Disk ≥ 90 / ≥ 98 %,
+ * Processes > 500 for 10 min.
+ */
 export const DEFAULT_RULES: Record<string, z.input<typeof RuleConfig>> = {
   cpu_high: { metric: "CPU", op: ">", threshold: 90, clear: 85, for: "10m", severity: "warning" },
   ram_high: { metric: "RAM", op: ">", threshold: 90, clear: 85, for: "5m", severity: "warning" },
   disk_warning: { metric: "Disk", op: ">=", threshold: 90, clear: 88, severity: "warning" },
   disk_critical: { metric: "Disk", op: ">=", threshold: 98, clear: 96, severity: "critical" },
+  // disk_status: 2 a mount that hangs (dead network filesystem), 3 one that cannot be read (sensors/disk.ts).
+  disk_unreadable: { metric: "disk_status", op: ">=", threshold: 2, severity: "critical" },
   processes_high: { metric: "Processes", op: ">", threshold: 500, for: "10m", severity: "warning" },
 };
 
@@ -77,6 +82,14 @@ function withOverride(rule: RuleConfig, o: z.infer<typeof RuleOverride> | undefi
     for: o?.for ?? rule.for,
     severity: o?.severity ?? rule.severity,
   };
+}
+
+/** True when `labels` include every label a rule asks for. */
+export function labelsMatch(
+  labels: Record<string, string> | undefined,
+  wanted: Record<string, string> | undefined,
+): boolean {
+  return Object.entries(wanted ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
 /** The rule as it applies to one server; undefined when that server turns it off. */

@@ -1,8 +1,9 @@
 import { ConfigError } from "../lib/config.js";
+import { DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import type { AlertsConfig } from "./config.js";
 
 /** Metric types the built-in sensors write. */
-export const BUILTIN_METRICS = ["CPU", "RAM", "Disk", "Processes", "Users", "CERT"] as const;
+export const BUILTIN_METRICS = ["CPU", "RAM", "Disk", DISK_STATUS_METRIC, "Processes", "Users", "CERT"] as const;
 
 /**
  * The metrics a rule may name: the built-ins, and for every plugin that ams-sensor would run its

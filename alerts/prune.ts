@@ -1,5 +1,5 @@
 import { updateJsonArray } from "../storage/locked-file.js";
-import { AlertEventSchema } from "./history.js";
+import { AlertEventSchema } from "../storage/alert-history.js";
 
 export interface PruneOptions {
   /** Events recorded longer ago than this go. */

@@ -1,5 +1,5 @@
 import type { Sample } from "../storage/sample.js";
-import { ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
+import { labelsMatch, ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
 
 /**
  * Stage 1 of the alert pipeline (pure): samples + rules + now → one condition per
@@ -51,28 +51,21 @@ const compare: Record<Operator, (a: number, b: number) => boolean> = {
   "<=": (a, b) => a <= b,
 };
 
-function labelsText(labels: Record<string, string> | undefined): string {
+/** {fs="ext4",mount="/"}, sorted; "" without labels: the labels part of an alert key. */
+function labelSelectorText(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return entries.length === 0 ? "" : `{${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}}`;
 }
 
 export function alertKey(rule: string, server: string, labels?: Record<string, string>): string {
-  return `${rule}/${server}${labelsText(labels)}`;
-}
-
-/** True when `labels` include every label a rule asks for. */
-export function labelsMatch(
-  labels: Record<string, string> | undefined,
-  wanted: Record<string, string> | undefined,
-): boolean {
-  return Object.entries(wanted ?? {}).every(([k, v]) => labels?.[k] === v);
+  return `${rule}/${server}${labelSelectorText(labels)}`;
 }
 
 /** Samples grouped by series (server + metric + labels), each group in time order. */
 function seriesOf(samples: readonly Sample[]): Map<string, Sample[]> {
   const series = new Map<string, Sample[]>();
   for (const sample of samples) {
-    const id = `${sample.server_id}\u0000${sample.metric_type}\u0000${labelsText(sample.labels)}`;
+    const id = `${sample.server_id}\u0000${sample.metric_type}\u0000${labelSelectorText(sample.labels)}`;
     const group = series.get(id);
     if (group) group.push(sample);
     else series.set(id, [sample]);
@@ -115,12 +108,16 @@ function thresholdConditions(samples: readonly Sample[], alerts: AlertsConfig): 
   return conditions;
 }
 
-/** One observation per server, now: minutes since its last sample against silent_after. */
+/**
+ * One observation per server, now: minutes since its last sample against silent_after. A server
+ * with no sample at all counts from the time in `expectedSince` (a remote's first pull attempt).
+ */
 function silentConditions(
   samples: readonly Sample[],
   servers: readonly string[],
   alerts: AlertsConfig,
   now: Date,
+  expectedSince: ReadonlyMap<string, number>,
 ): Condition[] {
   if (alerts.silent_after <= 0) return [];
   const last = new Map<string, number>();
@@ -130,8 +127,8 @@ function silentConditions(
   }
   const conditions: Condition[] = [];
   for (const server of new Set([...servers, ...last.keys()])) {
-    const lastAt = last.get(server);
-    // A server never heard from has no "since": nothing to say until its first sample.
+    const lastAt = last.get(server) ?? expectedSince.get(server);
+    // A server never heard from and not expected either has no "since": nothing to say yet.
     if (lastAt === undefined) continue;
     const silentSeconds = Math.max(0, (now.getTime() - lastAt) / 1000);
     const breach = silentSeconds >= alerts.silent_after;
@@ -168,12 +165,16 @@ export function ruleStillApplies(
   return ruleForServer(configured, a.server_id) !== undefined;
 }
 
-/** Every condition to judge this run: threshold rules per series, and silence per server of the fleet. */
+/**
+ * Every condition to judge this run: threshold rules per series, and silence per server of the
+ * fleet (`expectedSince`: when each server that never reported was first expected to).
+ */
 export function evaluateRules(
   samples: readonly Sample[],
   alerts: AlertsConfig,
   servers: readonly string[],
   now: Date,
+  expectedSince: ReadonlyMap<string, number> = new Map(),
 ): Condition[] {
-  return [...thresholdConditions(samples, alerts), ...silentConditions(samples, servers, alerts, now)];
+  return [...thresholdConditions(samples, alerts), ...silentConditions(samples, servers, alerts, now, expectedSince)];
 }

@@ -1,6 +1,7 @@
 import { isoLocal } from "../lib/time.js";
 import { formatSample } from "../sensors/format.js";
-import type { AlertEvent } from "./history.js";
+import type { AlertEvent } from "../storage/alert-history.js";
+import type { StoredAlert } from "../storage/alert-state.js";
 import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } from "./rules.js";
 
 /**
@@ -12,10 +13,8 @@ import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } 
  * carry over the alerts not seen this run → remind of the alerts that still fire.
  */
 
-export type AlertStatus = "ok" | "pending" | "firing";
-
-export interface AlertState extends AlertRuleFacts {
-  status: AlertStatus;
+/** Saved in storage/state/alerts.json; other jobs read the StoredAlert part of it. */
+export interface AlertState extends AlertRuleFacts, StoredAlert {
   /** The latest observation judged (ISO); older ones are never replayed. */
   last_at: string;
   /** The latest observed value. */
@@ -26,8 +25,6 @@ export interface AlertState extends AlertRuleFacts {
   notified_at?: string;
   /** `ams-alert ack`: no reminders until it resolves. */
   acked?: { at: string; by: string; comment?: string };
-  /** A silence or maintenance window holds its notifications (as of the last run). */
-  silenced?: true;
   /** It fired while silenced and nobody was told: told when the silence ends, if it still fires. */
   unannounced?: true;
 }
@@ -168,7 +165,8 @@ function replay(a: AlertState, fresh: readonly Observation[], maxGapMs: number, 
       delete a.since;
       continue;
     }
-    if (a.status === "ok" || (a.status === "pending" && gap > maxGapMs)) {
+    // Ok, or pending across a gap too long to have been seen holding: the condition starts anew.
+    if (a.status === "ok" || gap > maxGapMs) {
       a.status = "pending";
       a.since = isoLocal(new Date(o.since ?? o.at));
     }

@@ -52,7 +52,7 @@ export function parseTemplate(text: string, source: string): MailTemplate {
       throw new TemplateError(`${source}: text before the first "=== section" line`);
   }
   const problems: string[] = [];
-  const template = {} as MailTemplate;
+  const template: Partial<MailTemplate> = {};
   for (const [name, allowed] of Object.entries(SECTIONS) as [SectionName, readonly string[]][]) {
     const lines = sections[name];
     if (!lines) {
@@ -60,15 +60,15 @@ export function parseTemplate(text: string, source: string): MailTemplate {
       continue;
     }
     while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-    template[name] = lines.join("\n");
-    for (const [, placeholder] of template[name].matchAll(PLACEHOLDER)) {
+    const section = (template[name] = lines.join("\n"));
+    for (const [, placeholder] of section.matchAll(PLACEHOLDER)) {
       if (!allowed.includes(placeholder!))
         problems.push(`section "${name}": unknown placeholder {{${placeholder}}} (allowed: ${allowed.join(", ")})`);
     }
   }
   if (template.subject?.includes("\n")) problems.push(`section "subject": must be one line`);
   if (problems.length > 0) throw new TemplateError(`${source}: ${problems.join("; ")}`);
-  return template;
+  return template as MailTemplate;
 }
 
 export function loadTemplate(file: string): MailTemplate {

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
+import { ifExists } from "../lib/if-exists.js";
 import type { Paths } from "../lib/paths.js";
 import { fileStamp } from "../lib/time.js";
 import { readTextLocked, replaceJsonArrayText } from "../storage/locked-file.js";
@@ -32,13 +33,7 @@ function storeFiles(paths: Paths): Record<SnapshotFileName, string> {
 
 /** The snapshots in backups/, oldest first; other files there are ignored. */
 export async function listSnapshots(backupsDir: string): Promise<SnapshotInfo[]> {
-  let names: string[];
-  try {
-    names = await fs.readdir(backupsDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
+  const names = await ifExists(() => fs.readdir(backupsDir), []);
   const infos: SnapshotInfo[] = [];
   for (const name of names) {
     const m = SNAPSHOT_NAME.exec(name);
@@ -124,7 +119,9 @@ export async function restoreBackup(paths: Paths, file: string, now: Date): Prom
     snapshot = await readSnapshot(file);
   } catch (err) {
     if (err instanceof InvalidSnapshotError || (err as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new Error(`${file}: refusing to restore: ${(err as Error).message}; nothing was changed`);
+      throw new Error(`${file}: refusing to restore: ${(err as Error).message}; nothing was changed`, {
+        cause: err,
+      });
     }
     throw err;
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
-import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { createBackup, listSnapshots, readSnapshot, resolveSnapshot, restoreBackup } from "./backup.js";
 import type { Snapshot } from "./snapshot.js";
 
@@ -21,7 +22,7 @@ program
   .command("create", { isDefault: true })
   .description("snapshot storage/system_logs.json and storage/alerts_log.json, then drop snapshots past the rotation")
   .action(async (_opts, command: Command) => {
-    const { paths, config, log } = await openJob(JOB, homeOf(command));
+    const { paths, config, log } = await openJob(JOB, homeOf(command), { scheduled: true });
     const result = await createBackup(paths, config.backups, new Date());
     const line = `created ${result.file} (${kib(result.bytes)}; ${contents(result.snapshot)}); removed ${result.deleted.length} old snapshot(s)${result.deleted.length ? `: ${result.deleted.join(", ")}` : ""}`;
     log.info(line);

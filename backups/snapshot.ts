@@ -70,16 +70,16 @@ export function decodeSnapshot(data: Buffer): Snapshot {
   } catch (err) {
     throw new InvalidSnapshotError(`cannot decompress (${(err as Error).message}): truncated or damaged`);
   }
-  let doc: Snapshot;
+  let doc: Snapshot | null;
   try {
-    doc = JSON.parse(text) as Snapshot;
+    doc = JSON.parse(text) as Snapshot | null;
   } catch (err) {
     throw new InvalidSnapshotError(`not valid JSON (${(err as Error).message})`);
   }
   if (doc?.format !== SNAPSHOT_FORMAT || !Array.isArray(doc.files))
     throw new InvalidSnapshotError(`not an ${SNAPSHOT_FORMAT} snapshot`);
   for (const name of SNAPSHOT_FILES) {
-    const entries = doc.files.filter((f) => f?.name === name);
+    const entries = doc.files.filter((f: SnapshotEntry | null) => f?.name === name);
     if (entries.length !== 1) throw new InvalidSnapshotError(`${name}: expected once, found ${entries.length} time(s)`);
   }
   if (doc.files.length !== SNAPSHOT_FILES.length) throw new InvalidSnapshotError("unexpected files in the snapshot");

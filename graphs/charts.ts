@@ -1,10 +1,10 @@
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { ChartSpec } from "./chart.js";
 import { downsample } from "./downsample.js";
 import { safeFileName, safeFileNameOf } from "./file-names.js";
 import { splitAtGaps, typicalInterval } from "./gaps.js";
 import { RANGES, type Range } from "./ranges.js";
-import { chartKey, labelText, pointsBetween, type Series } from "./series.js";
+import { chartKey, labelsCaption, pointsBetween, type Series } from "./series.js";
 import { chartThresholds } from "./thresholds.js";
 
 /** Buckets across a chart with one line: two points each, about one per pixel of the plot. */
@@ -36,13 +36,13 @@ export function compareSeries(a: Pick<Series, "metric" | "labels">, b: Pick<Seri
   return (
     rank(a.metric) - rank(b.metric) ||
     a.metric.localeCompare(b.metric) ||
-    labelText(a.labels).localeCompare(labelText(b.labels))
+    labelsCaption(a.labels).localeCompare(labelsCaption(b.labels))
   );
 }
 
 /** "Disk (mount=/)" or "CPU". */
 export function metricTitle(series: Pick<Series, "metric" | "labels">): string {
-  const labels = labelText(series.labels);
+  const labels = labelsCaption(series.labels);
   return labels ? `${series.metric} (${labels})` : series.metric;
 }
 

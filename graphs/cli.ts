@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { amsProgram, openJob, runProgram, UsageError } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { UsageError } from "../lib/usage-error.js";
 import { now } from "../lib/clock.js";
 import { RANGES, findRange } from "./ranges.js";
 import { renderSite } from "./render.js";
@@ -11,7 +13,7 @@ const program = amsProgram("ams-graphs", "Render the charts and pages of the das
     const range = opts.range === undefined ? undefined : findRange(opts.range);
     if (opts.range !== undefined && !range)
       throw new UsageError(`--range: unknown range "${opts.range}"; valid: ${RANGES.map((r) => r.name).join(", ")}`);
-    const job = await openJob("graphs", opts.home);
+    const job = await openJob("graphs", opts.home, { scheduled: true });
     const started = performance.now();
     const summary = await renderSite(job, { range: range?.name, server: opts.server }, now());
     const seconds = (performance.now() - started) / 1000;

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { AlertEvent } from "../alerts/history.js";
-import { compareAdvisories } from "../sensors/cert-feed.js";
+import type { AlertEvent } from "../storage/alert-history.js";
+import { compareAdvisories, type Advisory } from "../storage/advisory.js";
 import type { FleetSource } from "../storage/fleet.js";
 import type { PullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
@@ -10,7 +10,8 @@ import { seriesKey } from "./series.js";
 
 /** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
 
-export type Status = "ok" | "warning" | "critical" | "silent";
+/** "waiting": a remote that never reported, not yet for silent_after since its first pull attempt. */
+export type Status = "ok" | "warning" | "critical" | "silent" | "waiting";
 
 export interface ServerView {
   name: string;
@@ -23,13 +24,6 @@ export interface ServerView {
   firing: AlertEvent[];
 }
 
-export interface AdvisoryView {
-  title: string;
-  link: string;
-  published: string;
-  id?: string;
-}
-
 export interface Dashboard {
   generatedAt: Date;
   refreshSeconds: number;
@@ -37,7 +31,7 @@ export interface Dashboard {
   firing: AlertEvent[];
   /** Newest first. */
   history: AlertEvent[];
-  advisories: AdvisoryView[];
+  advisories: Advisory[];
   sources: SourceView[];
 }
 
@@ -50,8 +44,8 @@ const LATEST_ADVISORIES = 10;
 
 export const serverPage = (server: string) => `servers/${safeFileName(server)}.html`;
 
-/** Alerts whose last event is not "resolved": still firing, newest first. */
-export function firingAlerts(events: readonly AlertEvent[]): AlertEvent[] {
+/** Alerts whose last event in the history is not "resolved": still firing by the history, newest first. */
+export function firingInHistory(events: readonly AlertEvent[]): AlertEvent[] {
   const last = new Map<string, AlertEvent>();
   for (const event of events) last.set(event.key, event);
   return [...last.values()].filter((e) => e.event !== "resolved").sort((a, b) => b.at.localeCompare(a.at));
@@ -86,7 +80,7 @@ export function serverStatus(
   now: number,
   silentAfterSeconds: number,
 ): Status {
-  const newest = Math.max(...latest.map((s) => Date.parse(s.timestamp)));
+  const newest = latest.reduce((n, s) => Math.max(n, Date.parse(s.timestamp)), -Infinity);
   if (!(now - newest <= silentAfterSeconds * 1000)) return "silent";
   if (firing.some((e) => e.severity === "critical")) return "critical";
   if (firing.length > 0) return "warning";
@@ -96,8 +90,8 @@ export function serverStatus(
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 /** The newest advisories, one per link, newest first (by pubDate, then CERTFR number). */
-export function latestAdvisories(samples: readonly Sample[], count = LATEST_ADVISORIES): AdvisoryView[] {
-  const byLink = new Map<string, AdvisoryView>();
+export function latestAdvisories(samples: readonly Sample[], count = LATEST_ADVISORIES): Advisory[] {
+  const byLink = new Map<string, Advisory>();
   for (const sample of samples) {
     if (sample.metric_type !== CERT_METRIC) continue;
     const d = sample.details ?? {};
@@ -118,16 +112,24 @@ export interface DashboardInput {
   now: Date;
   refreshSeconds: number;
   silentAfterSeconds: number;
+  /** Remotes that never reported, with the time (ms) of their first pull attempt (storage/pull-status.ts). */
+  neverReported?: ReadonlyMap<string, number>;
 }
 
 export function buildDashboard(input: DashboardInput): Dashboard {
-  const firing = firingAlerts(input.alerts);
+  const firing = firingInHistory(input.alerts);
   const latest = latestByServer(input.samples);
-  const servers = [...latest.keys()]
+  const unreported = input.neverReported ?? new Map<string, number>();
+  const servers = [...new Set([...latest.keys(), ...unreported.keys()])]
     .sort((a, b) => a.localeCompare(b))
     .map((name): ServerView => {
-      const list = latest.get(name)!;
+      const list = latest.get(name) ?? [];
       const own = firing.filter((e) => e.server_id === name);
+      const expected = unreported.get(name);
+      if (list.length === 0 && expected !== undefined) {
+        const silent = input.now.getTime() - expected >= input.silentAfterSeconds * 1000;
+        return { name, page: serverPage(name), status: silent ? "silent" : "waiting", latest: [], firing: own };
+      }
       const newest = list.map((s) => s.timestamp).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
       return {
         name,

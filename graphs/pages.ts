@@ -1,5 +1,6 @@
-import type { AlertEvent } from "../alerts/history.js";
+import type { AlertEvent } from "../storage/alert-history.js";
 import { isoLocal } from "../lib/time.js";
+import { DISK_STATUS, DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import type { Sample } from "../storage/sample.js";
 import type { PlannedChart } from "./charts.js";
 import { metricTitle } from "./charts.js";
@@ -127,16 +128,43 @@ function processTable(caption: string, rows: readonly ProcessRow[]): Html {
 <tbody>${rows.map((p) => html`<tr><td>${p.name}</td><td>${p.pid}</td><td>${formatValue(p.cpu_percent, "%")}</td><td>${formatValue(p.rss_bytes / 1048576, "MiB")}</td></tr>`)}</tbody></table></div>`;
 }
 
+const detail = (sample: Sample, key: string) =>
+  typeof sample.details?.[key] === "string" ? sample.details[key] : undefined;
+
+/** One row per mount: its last Disk sample, and its disk_status when that is newer (a mount that hangs or fails). */
+function diskRows(latest: readonly Sample[]): { mount: string; usage?: Sample; status?: Sample }[] {
+  const rows = new Map<string, { mount: string; usage?: Sample; status?: Sample }>();
+  const row = (mount: string) => rows.get(mount) ?? rows.set(mount, { mount }).get(mount)!;
+  for (const s of latest) if (s.metric_type === "Disk") row(s.labels?.mount ?? "").usage = s;
+  for (const s of latest) {
+    if (s.metric_type !== DISK_STATUS_METRIC) continue;
+    const usage = rows.get(s.labels?.mount ?? "")?.usage;
+    if (s.value !== DISK_STATUS.ok && (!usage || Date.parse(s.timestamp) >= Date.parse(usage.timestamp)))
+      row(s.labels?.mount ?? "").status = s;
+  }
+  return [...rows.values()];
+}
+
+function diskState(status: Sample | undefined): Html {
+  if (!status) return html`answering`;
+  const since = detail(status, "since");
+  const error = detail(status, "error");
+  return html`<span class="error">${detail(status, "status") ?? "not measured"}${since ? html` since ${time(since)}` : ""}${error ? html`: ${error}` : ""}</span>`;
+}
+
 export function renderServerPage(dashboard: Dashboard, server: ServerView, charts: readonly PlannedChart[]): string {
-  const disks = server.latest.filter((s) => s.metric_type === "Disk");
+  const disks = diskRows(server.latest);
   const processes = server.latest.find((s) => s.metric_type === "Processes");
   const history = dashboard.history.filter((e) => e.server_id === server.name);
   const diskTable =
     disks.length === 0
       ? html`<p class="none">No disk samples.</p>`
       : html`<div class="scroll"><table>
-<thead><tr><th>Mount</th><th>Used</th><th>Type</th><th>Measured</th></tr></thead>
-<tbody>${disks.map((d) => html`<tr><td>${d.labels?.mount ?? ""}</td><td>${formatValue(d.value, d.unit)}</td><td>${typeof d.details?.fs_type === "string" ? d.details.fs_type : ""}</td><td>${time(d.timestamp)}</td></tr>`)}</tbody></table></div>`;
+<thead><tr><th>Mount</th><th>Used</th><th>Type</th><th>Measured</th><th>State</th></tr></thead>
+<tbody>${disks.map(({ mount, usage, status }) => {
+          const info = usage ?? status!;
+          return html`<tr><td>${mount}</td><td>${usage ? formatValue(usage.value, usage.unit) : "—"}</td><td>${detail(info, "fs_type") ?? ""}</td><td>${usage ? time(usage.timestamp) : "never"}</td><td>${diskState(status)}</td></tr>`;
+        })}</tbody></table></div>`;
   return page(
     server.name,
     "../",

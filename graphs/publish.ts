@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { ifExists } from "../lib/if-exists.js";
 
 /**
  * Writes the site into public/ file by file, each as a hidden temporary file renamed over the old
@@ -21,13 +22,8 @@ export async function publishFiles(publicDir: string, files: ReadonlyArray<reado
 /** Removes files under public/<dir> that this run did not write (a server no longer in the data), and the folders left empty. */
 export async function removeStale(publicDir: string, dir: string, keep: ReadonlySet<string>): Promise<number> {
   let removed = 0;
-  let entries: string[];
-  try {
-    entries = await fs.readdir(path.join(publicDir, dir), { recursive: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw err;
-  }
+  const entries = await ifExists(() => fs.readdir(path.join(publicDir, dir), { recursive: true }), undefined);
+  if (!entries) return 0;
   const folders: string[] = [];
   for (const entry of entries) {
     const rel = path.join(dir, entry);
@@ -40,8 +36,9 @@ export async function removeStale(publicDir: string, dir: string, keep: Readonly
   }
   // Deepest first, so that a folder whose subfolders were all emptied goes too.
   for (const folder of folders.sort((a, b) => b.length - a.length)) {
-    await fs.rmdir(path.join(publicDir, folder)).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+    await fs.rmdir(path.join(publicDir, folder)).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
     });
   }
   return removed;

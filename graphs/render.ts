@@ -1,11 +1,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { readAlertHistory, type AlertEvent } from "../alerts/history.js";
-import { firingAlerts } from "../alerts/run-state.js";
-import type { Job } from "../lib/cli.js";
+import type { Job } from "../config/job.js";
 import { installDir } from "../lib/paths.js";
+import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
+import { readFiringAlerts } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
-import { readPullStatus } from "../storage/pull-status.js";
+import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { loadChartRenderer } from "./chart.js";
 import { planCharts, type ChartFilter } from "./charts.js";
 import { buildDashboard, CERT_METRIC } from "./dashboard.js";
@@ -28,7 +28,7 @@ const ASSETS = path.join(installDir, "graphs", "assets");
 /** Keys of the firing alerts a silence or a maintenance window holds now, as the last ams-alert run left them. */
 async function silencedKeys(job: Job): Promise<Set<string>> {
   try {
-    return new Set((await firingAlerts(job.paths.stateDir)).filter((a) => a.silenced).map((a) => a.key));
+    return new Set((await readFiringAlerts(job.paths.stateDir)).filter((a) => a.silenced).map((a) => a.key));
   } catch (err) {
     job.log.warn(`silences not shown: ${(err as Error).message}`);
     return new Set();
@@ -79,6 +79,11 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     refreshSeconds: config.graphs.refresh,
     // The same line as the "server silent" alert rule, so the page and the mails agree.
     silentAfterSeconds: config.alerts.silent_after,
+    neverReported: neverReported(
+      config.remotes.map((r) => r.name),
+      fleet.sources,
+      pulls,
+    ),
   });
   const planned = planCharts(series, config, now.getTime());
   const toRender = planned.filter(
@@ -90,7 +95,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     const renderer = await loadChartRenderer();
     for (const chart of toRender) files.push([chart.file, renderer.render(chart.spec)]);
   }
-  const largestChart = Math.max(0, ...files.map(([, svg]) => Buffer.byteLength(svg)));
+  const largestChart = files.reduce((largest, [, svg]) => Math.max(largest, Buffer.byteLength(svg)), 0);
   const chartCount = files.length;
   for (const asset of await fs.readdir(ASSETS))
     files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);

@@ -10,7 +10,7 @@ export interface Point {
   span: number;
 }
 
-/** A series is server_id + metric_type + labels (DESIGN.md, "The record"). */
+/** A series is server_id + metric_type + labels (docs/ARCHITECTURE.md#the-record). */
 export interface Series {
   server: string;
   metric: string;
@@ -21,7 +21,7 @@ export interface Series {
 }
 
 /** "mount=/, fs=x" for labels, "" without: how a chart names the series' labels. */
-export function labelText(labels: Record<string, string>): string {
+export function labelsCaption(labels: Record<string, string>): string {
   return Object.keys(labels)
     .sort()
     .map((key) => `${key}=${labels[key]}`)

@@ -1,6 +1,5 @@
-import { ruleForServer } from "../alerts/config.js";
-import { labelsMatch } from "../alerts/rules.js";
-import type { Config } from "../lib/config.js";
+import { labelsMatch, ruleForServer } from "../alerts/config.js";
+import type { Config } from "../config/ams-config.js";
 
 /** A horizontal dashed line on a chart: where an alert rule fires. */
 export interface Threshold {

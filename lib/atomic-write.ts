@@ -15,8 +15,7 @@ export async function writeFileAtomic(
   mode?: number,
   temp = `${file}.tmp`,
 ): Promise<{ ino: number }> {
-  const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true });
+  await fs.mkdir(path.dirname(file), { recursive: true });
   const handle = await fs.open(temp, "w", mode ?? 0o644);
   let ino: number;
   try {
@@ -27,14 +26,33 @@ export async function writeFileAtomic(
   } finally {
     await handle.close();
   }
-  await fs.rename(temp, file);
-  const dirHandle = await fs.open(dir, "r");
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
+  await renameDurably(temp, file);
   return { ino };
+}
+
+/**
+ * Replaces `file` with `temp`, a file written by someone else (scp): flushes it to disk, renames
+ * it over `file` and flushes the folder, so readers see the old copy or the new one, never a mix.
+ */
+export async function replaceWithFile(temp: string, file: string): Promise<void> {
+  const handle = await fs.open(temp, "r+");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await renameDurably(temp, file);
+}
+
+/** Renames `temp` over `file` and flushes the folder, so that the rename itself survives a crash. */
+async function renameDurably(temp: string, file: string): Promise<void> {
+  await fs.rename(temp, file);
+  const dir = await fs.open(path.dirname(file), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 let temps = 0;

@@ -1,22 +1,7 @@
 import { Command, CommanderError } from "commander";
-import type { Config } from "./config.js";
-import { loadJobConfig } from "./job-config.js";
-import { jobLogger, type Logger } from "./log.js";
-import { amsPaths, resolveHome, type Paths } from "./paths.js";
+import { UsageError } from "./usage-error.js";
 
-/** A mistake in how the command was called: exit 2, like commander's own usage errors. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** Everything a job needs: where its files are, its validated config, its log. */
-export interface Job {
-  paths: Paths;
-  config: Config;
-  log: Logger;
-}
-
-/** A commander program with the options every AMS command shares (DESIGN.md: --help, --home). */
+/** A commander program with the options every AMS command shares (docs/ARCHITECTURE.md#commands: --help, --home). */
 export function amsProgram(name: string, description: string): Command {
   return new Command(name)
     .description(description)
@@ -24,15 +9,13 @@ export function amsProgram(name: string, description: string): Command {
     .exitOverride();
 }
 
-/** Resolves the data home from --home/$AMS_HOME and loads the config; throws ConfigError on bad config. */
-export async function openJob(job: string, home?: string): Promise<Job> {
-  const paths = amsPaths(resolveHome(home));
-  const config = await loadJobConfig(paths);
-  return { paths, config, log: jobLogger(paths.logsDir, job, config.logs) };
+/** The run of a job that another run still holds: this one stops at once, exit 0 (see runProgram). */
+export class RunSkipped extends Error {
+  override name = "RunSkipped";
 }
 
 /**
- * Runs a program and turns the outcome into the exit codes of DESIGN.md: 0 success,
+ * Runs a program and turns the outcome into the exit codes of docs/ARCHITECTURE.md#commands: 0 success,
  * 1 a failure explained on stderr, 2 a usage error. Actions signal failure by setting process.exitCode.
  */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
@@ -41,6 +24,10 @@ export async function runProgram(program: Command, argv: string[] = process.argv
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof RunSkipped) {
+      process.exitCode = 0;
       return;
     }
     if (err instanceof UsageError) {

@@ -1,4 +1,4 @@
-import { UsageError } from "./cli.js";
+import { UsageError } from "./usage-error.js";
 
 /**
  * The time a job acts at: now, or AMS_NOW (an ISO timestamp) to replay stored data as of a given

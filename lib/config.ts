@@ -1,51 +1,21 @@
-import fs from "node:fs";
 import os from "node:os";
-import { z } from "zod";
-import { PluginsConfig } from "../sensors/plugins-config.js";
-import { alertingSections } from "../alerts/config.js";
-import { Duration } from "./duration.js";
-import { FetchConfig, RemotesConfig } from "../remote/config.js";
-import { BackupsConfig } from "../backups/config.js";
-import { RetentionConfig } from "../storage/retention-config.js";
+import type { ZodType, z } from "zod";
+import { readFileIfExistsSync } from "./if-exists.js";
 import { LogsConfig } from "./log-config.js";
+import { DeadlinesConfig } from "./deadlines.js";
 import { ServerName } from "./server-name.js";
-import { GraphsConfig } from "../graphs/config.js";
-import { WebConfig } from "../web/config.js";
 
-const SensorsConfig = z.strictObject({
-  cert: z
-    .strictObject({
-      feeds: z
-        .array(z.url({ protocol: /^https?$/ }))
-        .min(1)
-        .default(["https://www.cert.ssi.gouv.fr/alerte/feed/", "https://www.cert.ssi.gouv.fr/avis/feed/"]),
-      timeout: Duration.default(10),
-    })
-    .prefault({}),
-  disk: z
-    .strictObject({
-      // A dead NFS mount can block statfs forever: each mount gets this long.
-      timeout: Duration.default(5),
-      exclude_mounts: z.array(z.string()).default([]),
-    })
-    .prefault({}),
-  plugins: PluginsConfig,
-});
+/**
+ * Reading and validating ams.config.json, for any schema: each feature owns its section, and the
+ * whole file's schema is composed above the features (config/ams-config.ts).
+ */
 
-export const ConfigSchema = z.strictObject({
+/** The keys every job reads, whatever its feature: the server's name, its log rotation and its deadline. */
+export const coreSections = {
   server_id: ServerName.default(() => os.hostname().split(".")[0] || "localhost"),
-  sensors: SensorsConfig.prefault({}),
-  remotes: RemotesConfig,
-  fetch: FetchConfig,
-  retention: RetentionConfig,
-  backups: BackupsConfig,
   logs: LogsConfig,
-  ...alertingSections,
-  graphs: GraphsConfig,
-  web: WebConfig,
-});
-
-export type Config = z.infer<typeof ConfigSchema>;
+  deadlines: DeadlinesConfig,
+};
 
 /** A configuration problem, reported with the file and the key at fault. */
 export class ConfigError extends Error {
@@ -66,29 +36,29 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   return `${where || "(top level)"}: ${message}`;
 }
 
-/** Validates a parsed configuration object; `source` names it in errors. */
-export function parseConfig(raw: unknown, source: string): Config {
-  const result = ConfigSchema.safeParse(raw);
+/** Validates a parsed configuration object against `schema`; `source` names it in errors. */
+export function validateConfig<S extends ZodType>(schema: S, raw: unknown, source: string): z.infer<S> {
+  const result = schema.safeParse(raw);
   if (!result.success) {
     throw new ConfigError(`${source}: ${result.error.issues.map(describeIssue).join("; ")}`);
   }
   return result.data;
 }
 
-/** Loads AMS_HOME/ams.config.json; a missing file means every default. */
-export function loadConfig(file: string): Config {
-  let text: string;
+/** Reads and validates a config file against `schema`; a missing file means every default. */
+export function readConfigFile<S extends ZodType>(schema: S, file: string): z.infer<S> {
+  let text: string | undefined;
   try {
-    text = fs.readFileSync(file, "utf8");
+    text = readFileIfExistsSync(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return parseConfig({}, file);
-    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`);
+    throw new ConfigError(`${file}: cannot read: ${(err as Error).message}`, { cause: err });
   }
+  if (text === undefined) return validateConfig(schema, {}, file);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     throw new ConfigError(`${file}: not valid JSON: ${(err as Error).message}`);
   }
-  return parseConfig(raw, file);
+  return validateConfig(schema, raw, file);
 }

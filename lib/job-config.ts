@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import os from "node:os";
-import type { Config } from "./config.js";
+import { ifExistsSync } from "./if-exists.js";
 import type { Paths } from "./paths.js";
 import { readState, writeState } from "./state.js";
 
@@ -9,9 +9,9 @@ declare const AMS_BUILD_ID: string | undefined;
 
 const STATE = "config";
 
-interface CachedConfig {
+interface CachedConfig<C> {
   key: string;
-  config: Config;
+  config: C;
 }
 
 /**
@@ -20,12 +20,7 @@ interface CachedConfig {
  */
 function cacheKey(file: string): string | undefined {
   if (typeof AMS_BUILD_ID !== "string") return undefined;
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-  }
+  const stat = ifExistsSync(() => fs.statSync(file), undefined);
   // The ctime too: cp -p, tar or rsync can set the mtime back, nothing sets the ctime.
   return JSON.stringify([
     AMS_BUILD_ID,
@@ -35,21 +30,21 @@ function cacheKey(file: string): string | undefined {
 }
 
 /**
- * The data home's config, validated. Validation builds every section's schema, which costs a cron
- * job more than the measurement itself; so the validated result is kept in storage/state/ and
- * reused while neither the file nor the build changes. A config that fails validation is never
- * cached: every run reports it again.
+ * The data home's config, validated by `load`. Validation builds every section's schema, which costs
+ * a cron job more than the measurement itself; so the validated result is kept in storage/state/
+ * and reused while neither the file nor the build changes, and `load` (which should import the
+ * schema lazily) is not called at all. A config that fails validation is never cached: every run
+ * reports it again.
  */
-export async function loadJobConfig(paths: Paths): Promise<Config> {
+export async function loadJobConfig<C>(paths: Paths, load: (file: string) => Promise<C>): Promise<C> {
   const key = cacheKey(paths.config);
   if (key !== undefined) {
-    const cached = await readState<CachedConfig>(paths.stateDir, STATE).catch(() => undefined);
+    const cached = await readState<CachedConfig<C>>(paths.stateDir, STATE).catch(() => undefined);
     if (cached?.key === key) return cached.config;
   }
-  const { loadConfig } = await import("./config.js");
-  const config = loadConfig(paths.config);
+  const config = await load(paths.config);
   // The config may hold a password hash: the cache is readable by its owner only, like the config should be.
   if (key !== undefined)
-    await writeState(paths.stateDir, STATE, { key, config } satisfies CachedConfig, 0o600).catch(() => undefined);
+    await writeState(paths.stateDir, STATE, { key, config } satisfies CachedConfig<C>, 0o600).catch(() => undefined);
   return config;
 }

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { ifExistsSync } from "./if-exists.js";
 import type { LogsOptions } from "./log-config.js";
 
 export interface Logger {
@@ -10,14 +11,7 @@ export interface Logger {
 
 const DEFAULT_ROTATION: LogsOptions = { max_bytes: 5 * 1024 * 1024, generations: 3 };
 
-function sizeOf(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw err;
-  }
-}
+const sizeOf = (file: string): number => ifExistsSync(() => fs.statSync(file).size, 0);
 
 /**
  * Makes room for `incoming` more bytes in `file`: when it would pass `max_bytes`, file.N-1 → file.N
@@ -32,13 +26,8 @@ export function rotateLogFile(file: string, options: LogsOptions, incoming = 0):
     return true;
   }
   fs.rmSync(`${file}.${options.generations}`, { force: true });
-  for (let n = options.generations - 1; n >= 1; n--) {
-    try {
-      fs.renameSync(`${file}.${n}`, `${file}.${n + 1}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-  }
+  for (let n = options.generations - 1; n >= 1; n--)
+    ifExistsSync(() => fs.renameSync(`${file}.${n}`, `${file}.${n + 1}`), undefined);
   fs.renameSync(file, `${file}.1`);
   return true;
 }

@@ -1,9 +1,8 @@
 import fs from "node:fs";
-import type { Config } from "./config.js";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-/** The install folder: the nearest folder above this code holding package.json (from lib/ in the sources, from dist/ or dist/chunks/ in the bundles). */
+/** The install folder: the nearest folder above this code holding package.json (from lib/ in the sources, from the build dist points to, dist-builds/<id>/ or its chunks/, in the bundles). */
 export const installDir = findInstallDir(path.dirname(fileURLToPath(import.meta.url)));
 
 function findInstallDir(start: string): string {
@@ -13,7 +12,7 @@ function findInstallDir(start: string): string {
   }
 }
 
-/** Every runtime file AMS reads or writes, derived from one data home (DESIGN.md, "Data home"). */
+/** Every runtime file AMS reads or writes, derived from one data home (docs/ARCHITECTURE.md#the-data-home). */
 export interface Paths {
   home: string;
   config: string;
@@ -48,6 +47,3 @@ export function amsPaths(home: string): Paths {
     publicDir: path.join(home, "public"),
   };
 }
-
-/** The plugins folder of a data home (sensors.plugins.dir, relative to the home unless absolute). */
-export const pluginsDir = (paths: Paths, config: Config) => path.resolve(paths.home, config.sensors.plugins.dir);

@@ -1,6 +1,6 @@
-import fs from "node:fs/promises";
 import path from "node:path";
 import { uniqueTemp, writeFileAtomic } from "./atomic-write.js";
+import { readFileIfExists } from "./if-exists.js";
 
 /** Small JSON state kept between cron runs in storage/state/<name>.json (CPU counters, alert state, mail queue). */
 export function stateFile(stateDir: string, name: string): string {
@@ -10,17 +10,12 @@ export function stateFile(stateDir: string, name: string): string {
 /** The saved state, or undefined when there is none yet; unreadable state throws, naming the file. */
 export async function readState<T>(stateDir: string, name: string): Promise<T | undefined> {
   const file = stateFile(stateDir, name);
-  let text: string;
-  try {
-    text = await fs.readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
+  const text = await readFileIfExists(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 

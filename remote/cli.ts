@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { fetchRemotes } from "./fetch-remote.js";
 
 const program = amsProgram(
@@ -8,7 +9,7 @@ const program = amsProgram(
 )
   .option("--accept-new-host", "trust and remember the host key of a server seen for the first time (this run only)")
   .action(async (opts: { home?: string; acceptNewHost?: boolean }) => {
-    const { paths, config, log } = await openJob("fetch-remote", opts.home);
+    const { paths, config, log } = await openJob("fetch-remote", opts.home, { scheduled: true });
     if (config.remotes.length === 0) {
       process.stdout.write(`no remotes configured in ${paths.config}\n`);
       return;

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
+import { replaceWithFile } from "../lib/atomic-write.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { mapWithLimit } from "../lib/concurrency.js";
@@ -76,23 +77,6 @@ export function scpCommand(
   return { file: "prlimit", args };
 }
 
-/** Flushes `temp` and renames it over `file`, so readers see the old copy or the new one, never a mix. */
-async function replaceWith(temp: string, file: string): Promise<void> {
-  const handle = await fs.open(temp, "r+");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-  const dir = await fs.open(path.dirname(file), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
 /** Copies the store into `temp`; throws saying why when scp did not bring a whole file. */
 async function copyRemote(remote: Remote, ctx: FetchContext, temp: string): Promise<void> {
   const { file, args } = scpCommand(remote, ctx, temp);
@@ -127,7 +111,7 @@ async function validateCopy(
   try {
     result = await readSamples(temp, remote.name);
   } catch (err) {
-    throw new Error(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`);
+    throw new Error(`${remote.path}: ${(err as Error).message.replace(`${temp}: `, "")}`, { cause: err });
   }
   if (result.samples.length === 0) {
     throw new Error(`${remote.path}: no valid AMS records (${result.skipped} unreadable)`);
@@ -147,7 +131,7 @@ export async function pullRemote(remote: Remote, ctx: FetchContext): Promise<Pul
     await fs.mkdir(ctx.paths.remoteDir, { recursive: true });
     await copyRemote(remote, ctx, temp);
     const counts = await validateCopy(remote, ctx, temp);
-    await replaceWith(temp, dest);
+    await replaceWithFile(temp, dest);
     return { remote: remote.name, ok: true, startedAt, durationSeconds: elapsed(), ...counts };
   } catch (err) {
     // A local failure too (disk full, storage/remote not writable) is this remote's outcome: the
@@ -160,7 +144,11 @@ export async function pullRemote(remote: Remote, ctx: FetchContext): Promise<Pul
 
 /** The new status of a remote after `outcome`; a failure keeps the last success and its record count. */
 export function nextPullStatus(previous: PullStatus | undefined, outcome: PullOutcome): PullStatus {
-  const base = { last_attempt: outcome.startedAt.toISOString(), duration_seconds: outcome.durationSeconds };
+  const base = {
+    first_attempt: previous?.first_attempt ?? outcome.startedAt.toISOString(),
+    last_attempt: outcome.startedAt.toISOString(),
+    duration_seconds: outcome.durationSeconds,
+  };
   if (outcome.ok) return { ...base, last_success: outcome.startedAt.toISOString(), records: outcome.records };
   return { ...base, last_success: previous?.last_success, last_error: outcome.error, records: previous?.records };
 }
@@ -170,19 +158,19 @@ export function nextPullStatus(previous: PullStatus | undefined, outcome: PullOu
  * (only configured remotes are kept in it). Returns the outcomes in the order of `remotes`.
  */
 export async function fetchRemotes(remotes: readonly Remote[], ctx: FetchContext): Promise<PullOutcome[]> {
+  const previous = await readPullStatus(ctx.paths);
   const outcomes = await mapWithLimit(remotes, ctx.fetch.concurrency, async (remote) => {
     const outcome = await pullRemote(remote, ctx);
     if (outcome.ok) {
       const skipped = outcome.skipped ? `, ${outcome.skipped} unreadable skipped` : "";
       ctx.log.info(`${remote.name}: pulled ${outcome.records} records in ${outcome.durationSeconds} s${skipped}`);
     } else {
-      ctx.log.error(
-        `${remote.name}: pull failed after ${outcome.durationSeconds} s, keeping the last good copy: ${outcome.error}`,
-      );
+      const lastGood = previous[remote.name]?.last_success;
+      const kept = lastGood ? `keeping the last good copy (pulled ${lastGood})` : "no copy pulled yet";
+      ctx.log.error(`${remote.name}: pull failed after ${outcome.durationSeconds} s, ${kept}: ${outcome.error}`);
     }
     return outcome;
   });
-  const previous = await readPullStatus(ctx.paths);
   const statuses: PullStatuses = {};
   for (const remote of remotes) {
     const outcome = outcomes.find((o) => o.remote === remote.name);

@@ -32,7 +32,7 @@ print(json.dumps([{"medianMs": sorted(t)[len(t) // 2], "bestMs": min(t), "peakMi
 export function measureCommands(commands: string[][], rounds = 15): CommandFigures[] {
   return JSON.parse(
     execFileSync("python3", ["-c", RUNNER, String(rounds), JSON.stringify(commands)], { encoding: "utf8" }),
-  );
+  ) as CommandFigures[];
 }
 
 export function median(values: number[]): number {
@@ -43,7 +43,7 @@ export function median(values: number[]): number {
 /** Prints a table with aligned columns. */
 export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
   const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const widths = header.map((_, i) => cells.reduce((widest, r) => Math.max(widest, r[i]!.length), 0));
   console.log(`\n${title}`);
   for (const row of cells) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join("  "));
 }

@@ -3,7 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { writeFileAtomic } from "../lib/atomic-write.js";
-import { amsProgram, runProgram, UsageError } from "../lib/cli.js";
+import { readFileIfExists } from "../lib/if-exists.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { UsageError } from "../lib/usage-error.js";
 import { amsPaths, installDir, resolveHome } from "../lib/paths.js";
 import { renderBlock, replaceBlock } from "./crontab-block.js";
 
@@ -33,16 +35,11 @@ function userCrontab(): CrontabTarget {
 function fileCrontab(file: string): CrontabTarget {
   return {
     describe: file,
-    async read() {
-      try {
-        return await fs.readFile(file, "utf8");
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
-        throw err;
-      }
-    },
+    read: async () => (await readFileIfExists(file)) ?? "",
     // Replaced whole, so that cron never reads half a file (in /etc/cron.d it ignores the ".tmp" name meanwhile).
-    write: async (text) => void (await writeFileAtomic(file, text)),
+    write: async (text) => {
+      await writeFileAtomic(file, text);
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Advisory } from "./cert-feed.js";
+import { compareAdvisories, type Advisory } from "../storage/advisory.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
 // A CERT-FR feed is some tens of KiB: anything far larger is not a feed, and is not read whole.
@@ -34,14 +34,14 @@ async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[
       (err as Error).name === "TimeoutError"
         ? `no answer within ${timeoutSeconds} s`
         : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
-    throw new Error(`${url}: cannot fetch: ${reason}`);
+    throw new Error(`${url}: cannot fetch: ${reason}`, { cause: err });
   }
   // The XML parser is loaded here, not at start-up: the other sensors never need it.
   const { parseCertFeed } = await import("./cert-feed.js");
   try {
     return parseCertFeed(body);
   } catch (err) {
-    throw new Error(`${url}: ${(err as Error).message}`);
+    throw new Error(`${url}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -50,7 +50,7 @@ export const cert: Sensor = {
   description: "New CERT-FR security advisories from the configured RSS feeds",
   async collect(ctx) {
     const { feeds, timeout } = ctx.config.sensors.cert;
-    const { compareAdvisories, feedName } = await import("./cert-feed.js");
+    const { feedName } = await import("./cert-feed.js");
     // All feeds or nothing: a half-read set of feeds would store a misleading "latest".
     const lists = await Promise.all(
       feeds.map(async (url) => ({ feed: feedName(url), advisories: await fetchFeed(url, timeout) })),

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { amsProgram, openJob, runProgram, UsageError } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { UsageError } from "../lib/usage-error.js";
 import { formatSample } from "./format.js";
 import { builtinSensors, GROUPS, selectSensors } from "./registry.js";
 import { runSensors } from "./run.js";
@@ -14,7 +16,11 @@ const program = amsProgram("ams-sensor", "Measure this server and store the samp
   .option("--json", "print the samples as JSON instead of readable lines")
   .option("--dry-run", "measure and print, store nothing")
   .action(async (names: string[], opts: { home?: string; json?: boolean; dryRun?: boolean }) => {
-    const job = await openJob(JOB, opts.home);
+    // Each list of sensors is its own run: "cpu" every 2 minutes is not held back by a slow "cert".
+    const job = await openJob(JOB, opts.home, {
+      scheduled: !opts.dryRun,
+      instance: [...new Set(names)].sort().join("+"),
+    });
     const { sensors, unknown, valid } = await selectSensors(names, job);
     if (unknown.length > 0)
       throw new UsageError(

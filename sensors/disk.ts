@@ -1,77 +1,6 @@
-import type { StatsFs } from "node:fs";
-import fs from "node:fs/promises";
+import { DISK_STATUS, DISK_STATUS_METRIC } from "../storage/disk-status.js";
+import { watchedMountStats, type FsStats } from "./mount-stats.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
-
-export interface Mount {
-  device: string;
-  mountPoint: string;
-  fsType: string;
-}
-
-// Kernel and memory filesystems: not disks an admin watches (df -x would drop them).
-const PSEUDO_FS = new Set([
-  "proc",
-  "sysfs",
-  "tmpfs",
-  "devtmpfs",
-  "devpts",
-  "cgroup",
-  "cgroup2",
-  "squashfs",
-  "mqueue",
-  "debugfs",
-  "tracefs",
-  "securityfs",
-  "pstore",
-  "bpf",
-  "autofs",
-  "configfs",
-  "fusectl",
-  "hugetlbfs",
-  "binfmt_misc",
-  "nsfs",
-  "ramfs",
-  "rpc_pipefs",
-  "nfsd",
-  "efivarfs",
-  "selinuxfs",
-  "fuse.gvfsd-fuse",
-  "fuse.portal",
-  "fuse.lxcfs",
-]);
-
-/** Octal escapes of /proc mount tables (a space is \040). */
-const unescapeMount = (text: string) =>
-  text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-
-/** Of two mounts of one device, the one df would list: "/", else the mount of the device's root
- * rather than a bind mount of a subfolder, else the shorter mount point. */
-function preferred(a: Mount & { root: string }, b: Mount & { root: string }): boolean {
-  if (a.mountPoint === "/" || b.mountPoint === "/") return a.mountPoint === "/";
-  return a.root.length !== b.root.length ? a.root.length < b.root.length : a.mountPoint.length < b.mountPoint.length;
-}
-
-/** The real filesystems of /proc/self/mountinfo, one per device as df lists them; "/" is always kept. */
-export function parseMountInfo(text: string): Mount[] {
-  const byDevice = new Map<string, Mount & { root: string }>();
-  for (const line of text.split("\n")) {
-    const [left, right] = line.split(" - ");
-    if (!left || !right) continue;
-    const [, , devNumber, root, mountPoint] = left.split(" ");
-    const [fsType, source] = right.split(" ");
-    if (!devNumber || !root || !mountPoint || !fsType) continue;
-    const mount = {
-      device: unescapeMount(source ?? ""),
-      mountPoint: unescapeMount(mountPoint),
-      fsType,
-      root: unescapeMount(root),
-    };
-    if (PSEUDO_FS.has(fsType) && mount.mountPoint !== "/") continue;
-    const known = byDevice.get(devNumber);
-    if (!known || preferred(mount, known)) byDevice.set(devNumber, mount);
-  }
-  return [...byDevice.values()].map(({ device, mountPoint, fsType }) => ({ device, mountPoint, fsType }));
-}
 
 export interface FsUsage {
   sizeBytes: number;
@@ -89,14 +18,7 @@ const ceilPercent = (part: number, whole: number) => Math.ceil((part * 100) / wh
  * blocks, so used / size would understate how close the disk is to full. Undefined for an
  * empty filesystem (df prints "-").
  */
-export function fsUsage(stats: {
-  bsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
-}): FsUsage | undefined {
+export function fsUsage(stats: FsStats): FsUsage | undefined {
   const used = stats.blocks - stats.bfree;
   if (used + stats.bavail <= 0) return undefined;
   const inodesUsed = stats.files - stats.ffree;
@@ -109,45 +31,47 @@ export function fsUsage(stats: {
   };
 }
 
-/** statfs bounded in time: a dead NFS server can make it hang forever. */
-export function statfsWithin(
-  mountPoint: string,
-  seconds: number,
-  statfs: (path: string) => Promise<StatsFs> = fs.statfs,
-) {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`statfs timed out after ${seconds} s`)), seconds * 1000);
-    timer.unref();
-  });
-  return Promise.race([statfs(mountPoint), timeout]).finally(() => clearTimeout(timer));
-}
-
 export const disk: Sensor = {
   name: "disk",
-  description: "Disk used % per real mounted filesystem (df's Use%), inode use",
+  description:
+    "Disk used % per real mounted filesystem (df's Use%), inode use; disk_status of mounts that hang or fail",
   async collect(ctx) {
-    const { timeout, exclude_mounts } = ctx.config.sensors.disk;
-    const mounts = parseMountInfo(await fs.readFile("/proc/self/mountinfo", "utf8")).filter(
-      (m) => !exclude_mounts.includes(m.mountPoint),
-    );
-    const results = await Promise.allSettled(mounts.map((m) => statfsWithin(m.mountPoint, timeout)));
     const samples = [];
     const failures = [];
-    for (const [i, result] of results.entries()) {
-      const mount = mounts[i]!;
-      if (result.status === "rejected") {
-        failures.push(`${mount.mountPoint}: ${(result.reason as Error).message}`);
+    for (const result of await watchedMountStats(ctx)) {
+      const { mount } = result;
+      const where = { device: mount.device, fs_type: mount.fsType };
+      // A status record only while a mount is in trouble, and once when it answers again (so an alert on it resolves).
+      if (result.status !== "ok" || result.recovered) {
+        samples.push(
+          makeSample(ctx, DISK_STATUS_METRIC, DISK_STATUS[result.status], "state", {
+            labels: { mount: mount.mountPoint },
+            details: {
+              status: result.status,
+              ...where,
+              ...(result.status === "stuck" ? { since: result.since, probe_pid: result.probePid } : {}),
+              ...(result.status === "failed" ? { error: result.error } : {}),
+            },
+          }),
+        );
+      }
+      if (result.status === "stuck") {
+        ctx.log.warn(
+          `disk: ${mount.mountPoint} does not answer statfs since ${result.since} (stuck process ${result.probePid}): not measured until it answers`,
+        );
         continue;
       }
-      const usage = fsUsage(result.value);
+      if (result.status === "failed") {
+        failures.push(`${mount.mountPoint}: ${result.error}`);
+        continue;
+      }
+      const usage = fsUsage(result.stats);
       if (!usage) continue;
       samples.push(
         makeSample(ctx, "Disk", usage.usedPercent, "%", {
           labels: { mount: mount.mountPoint },
           details: {
-            device: mount.device,
-            fs_type: mount.fsType,
+            ...where,
             size_bytes: usage.sizeBytes,
             used_bytes: usage.usedBytes,
             available_bytes: usage.availableBytes,
@@ -156,7 +80,7 @@ export const disk: Sensor = {
         }),
       );
     }
-    // The mounts that answered are still stored; the failed ones are reported so the run exits 1.
+    // The mounts that answered are still stored; a mount that failed outright makes the run exit 1.
     if (failures.length > 0) throw new PartialFailure(samples, `disk: ${failures.join("; ")}`);
     return samples;
   },

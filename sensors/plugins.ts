@@ -2,8 +2,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { concurrencyLimit } from "../lib/concurrency.js";
-import type { Config } from "../lib/config.js";
-import { ServerName } from "../lib/server-name.js";
+import { ifExists } from "../lib/if-exists.js";
+import type { Config } from "../config/ams-config.js";
+import { NAME_PATTERN } from "../lib/server-name.js";
 import type { Logger } from "../lib/log.js";
 import { readPluginOutput, type PluginRun } from "./plugin-output.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
@@ -38,18 +39,29 @@ async function refusal(file: string): Promise<string | undefined> {
 }
 
 /**
+ * Why a plugin may not take this file name, or undefined when it may: `taken` holds the built-in
+ * sensors' names in lower case, `siblings` every file name of the folder.
+ */
+function nameRefusal(name: string, taken: ReadonlySet<string>, siblings: ReadonlySet<string>): string | undefined {
+  if (!NAME_PATTERN.test(name)) return "has a name that is not a valid sensor name (letters, digits, '-', '_', '.')";
+  if (taken.has(name.toLowerCase())) return "has the name of a built-in sensor";
+  const statusOf = name.endsWith("_status") ? name.slice(0, -"_status".length) : undefined;
+  if (statusOf !== undefined && siblings.has(statusOf))
+    return `would mix its records with the status of plugin ${statusOf}`;
+  return undefined;
+}
+
+/**
  * The plugins of the folder, by name. A missing folder means no plugins. Files that may not run
  * (see refusal), whose name is not a valid metric name, or that would take the name of a built-in
  * sensor (`reserved`, compared case-insensitively), are skipped with a warning.
  */
 export async function findPlugins(dir: string, reserved: readonly string[], log: Logger): Promise<PluginFile[]> {
-  let entries: string[];
-  try {
-    entries = (await fs.readdir(dir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new Error(`plugins folder ${dir}: ${(err as Error).message}`);
-  }
+  const entries = await ifExists(() => fs.readdir(dir), undefined).catch((err: unknown) => {
+    throw new Error(`plugins folder ${dir}: ${(err as Error).message}`, { cause: err });
+  });
+  if (!entries) return [];
+  entries.sort();
   // Whoever can add a file there can add a symlink to any program owned by root, and have it run
   // as the user running AMS (root, often, from cron): a folder others may write to runs nothing.
   const folder = await fs.stat(dir);
@@ -63,13 +75,7 @@ export async function findPlugins(dir: string, reserved: readonly string[], log:
   for (const name of entries) {
     if (name.startsWith(".")) continue; // hidden files, as run-parts ignores them
     const file = path.join(dir, name);
-    const why = !ServerName.safeParse(name).success
-      ? "has a name that is not a valid sensor name (letters, digits, '-', '_', '.')"
-      : taken.has(name.toLowerCase())
-        ? "has the name of a built-in sensor"
-        : name.endsWith("_status") && names.has(name.slice(0, -"_status".length))
-          ? `would mix its records with the status of plugin ${name.slice(0, -"_status".length)}`
-          : await refusal(file);
+    const why = nameRefusal(name, taken, names) ?? (await refusal(file));
     if (why) log.warn(`plugin ${file} skipped: it ${why}`);
     else plugins.push({ name, file });
   }
@@ -105,8 +111,8 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
       killGroup("SIGKILL");
       // A descendant that left the group (setsid, a daemon) may still hold our pipes open: stop
       // reading them, or the run would wait for that process, however long it lives.
-      subprocess.stdout?.destroy();
-      subprocess.stderr?.destroy();
+      subprocess.stdout.destroy();
+      subprocess.stderr.destroy();
     }, KILL_GRACE_MS);
   }, settings.timeout * 1000);
   const result = await subprocess;
@@ -115,6 +121,8 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
   killGroup("SIGKILL"); // whatever it left running in the background
   const stderr = Buffer.from(result.stderr).toString("utf8").trim();
   const stdout = result.stdout;
+  // Set by the timer above, which the type checker does not follow.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (timedOut) return { stdout, stderr, failure: `timed out after ${settings.timeout} s: killed` };
   if (result.isMaxBuffer)
     return {

@@ -1,8 +1,8 @@
-import type { Job } from "../lib/cli.js";
+import path from "node:path";
+import type { Job } from "../config/job.js";
 import { cert } from "./cert.js";
 import { cpu } from "./cpu.js";
 import { disk } from "./disk.js";
-import { pluginsDir } from "../lib/paths.js";
 import { processes } from "./processes.js";
 import { ram } from "./ram.js";
 import type { Sensor } from "./sensor.js";
@@ -22,13 +22,13 @@ export interface Selection {
   valid: string[];
 }
 
+/** The plugins folder of a data home (sensors.plugins.dir, relative to the home unless absolute). */
+const pluginsDir = (job: Job) => path.resolve(job.paths.home, job.config.sensors.plugins.dir);
+
 /** The plugins folder's sensors; the runner (execa) is loaded only then, to keep built-in runs quick to start. */
 async function loadPlugins(job: Job, reservedNames: string[]): Promise<Sensor[]> {
   const { findPlugins, pluginSensors } = await import("./plugins.js");
-  return pluginSensors(
-    await findPlugins(pluginsDir(job.paths, job.config), reservedNames, job.log),
-    job.config.sensors.plugins,
-  );
+  return pluginSensors(await findPlugins(pluginsDir(job), reservedNames, job.log), job.config.sensors.plugins);
 }
 
 /** The names of the plugins ams-sensor would run (alert rules may watch their metrics). */

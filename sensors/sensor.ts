@@ -1,4 +1,4 @@
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
@@ -18,7 +18,7 @@ export interface Sensor {
   description: string;
   collect(ctx: SensorContext): Promise<Sample[]>;
   /** When set, a sample whose key is already stored is not stored again (CERT advisories by link). */
-  dedupeKey?(sample: Sample): string | undefined;
+  dedupeKey?: (sample: Sample) => string | undefined;
 }
 
 /** A sensor that measured only part of what it should: its samples are stored, the run still fails. */

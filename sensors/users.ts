@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { ifExists } from "../lib/if-exists.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
 export interface Session {
@@ -51,11 +52,8 @@ export const UTMP_FILES = ["/run/utmp", "/var/run/utmp"];
 
 async function readUtmp(): Promise<Buffer> {
   for (const file of UTMP_FILES) {
-    try {
-      return await fs.readFile(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
+    const data = await ifExists(() => fs.readFile(file), undefined);
+    if (data) return data;
   }
   return Buffer.alloc(0); // no utmp: nobody is logged in, as `who` reports it
 }

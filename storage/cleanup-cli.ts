@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import path from "node:path";
 import type { Command } from "commander";
-import { firingAlertKeys } from "../alerts/run-state.js";
 import { pruneAlertHistory } from "../alerts/prune.js";
-import { amsProgram, openJob, runProgram } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
 import { rotateLogFile } from "../lib/log.js";
+import { readFiringAlerts } from "./alert-state.js";
 import { cleanupSamples, type CleanupReport } from "./cleanup.js";
 import { readJsonArray } from "./locked-file.js";
 import { rewriteSamples } from "./store.js";
@@ -35,7 +36,7 @@ program
   .option("--dry-run", "report what would change, change nothing")
   .action(async (opts: { dryRun?: boolean }, command: Command) => {
     const { home } = command.optsWithGlobals<{ home?: string }>();
-    const { paths, config, log } = await openJob(JOB, home);
+    const { paths, config, log } = await openJob(JOB, home, { scheduled: !opts.dryRun });
     const options = { retention: config.retention, now: now(), fallbackServerId: config.server_id };
     if (opts.dryRun) {
       process.stdout.write(
@@ -63,9 +64,13 @@ program
   .command("alerts")
   .description("bound storage/alerts_log.json by age and count (alerts.history), keeping alerts still firing")
   .action(async (_opts: unknown, command: Command) => {
-    const { paths, config, log } = await openJob(JOB, command.optsWithGlobals<{ home?: string }>().home);
+    const { paths, config, log } = await openJob(JOB, command.optsWithGlobals<{ home?: string }>().home, {
+      scheduled: true,
+      instance: "alerts",
+    });
     const { max_days, max_entries } = config.alerts.history;
-    const firingKeys = await firingAlertKeys(paths.stateDir);
+    // Events of alerts still firing are kept whatever their age: the pages say since when they fire.
+    const firingKeys = (await readFiringAlerts(paths.stateDir)).map((a) => a.key);
     const result = await pruneAlertHistory(paths.alertsLog, {
       maxDays: max_days,
       maxEntries: max_entries,

@@ -65,7 +65,7 @@ interface Bucket {
 
 const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 
-/** A series is server_id + metric_type + labels (DESIGN.md), labels in key order. */
+/** A series is server_id + metric_type + labels (docs/ARCHITECTURE.md#the-record), labels in key order. */
 export function seriesKey(sample: Sample): string {
   const labels = Object.entries(sample.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify([sample.server_id, sample.metric_type, labels]);
@@ -93,18 +93,31 @@ function limitCert(cert: Map<string, Entry[]>, keep: number, out: Entry[]): numb
   let dropped = 0;
   for (const entries of cert.values()) {
     entries.sort((a, b) => b.time! - a.time!);
-    out.push(...entries.slice(0, keep));
+    for (const entry of entries.slice(0, keep)) out.push(entry);
     dropped += Math.max(0, entries.length - keep);
   }
   return dropped;
 }
 
-export function cleanupSamples(records: readonly unknown[], options: CleanupOptions): CleanupResult {
-  const { retention, now, fallbackServerId } = options;
-  // Hour-aligned cutoffs: an hour is consolidated once, whole, when all of it is older than raw_days.
-  const rawCutoff = floorHour(now.getTime() - retention.raw_days * DAY_MS);
-  const rollupCutoff = floorHour(now.getTime() - retention.rollup_days * DAY_MS);
-  const report: CleanupReport = {
+/** What one record adds to its hourly bucket: a raw sample counts once, an earlier rollup its count. */
+interface Contribution {
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** True for raw samples: the bucket's record must be (re)written. */
+  changed: boolean;
+}
+
+/** Where each record goes: kept as it is, into an hourly bucket, into its server's CERT list, or away. */
+interface Classified {
+  kept: Entry[];
+  buckets: Map<string, Bucket>;
+  cert: Map<string, Entry[]>;
+}
+
+function emptyReport(records: readonly unknown[]): CleanupReport {
+  return {
     recordsBefore: records.length,
     recordsAfter: 0,
     keptRaw: 0,
@@ -117,43 +130,40 @@ export function cleanupSamples(records: readonly unknown[], options: CleanupOpti
     bytesBefore: arrayBytes(records),
     bytesAfter: 0,
   };
-  const buckets = new Map<string, Bucket>();
-  const cert = new Map<string, Entry[]>();
-  const kept: Entry[] = [];
+}
 
-  const addToBucket = (
-    sample: Sample,
-    hour: number,
-    count: number,
-    sum: number,
-    min: number,
-    max: number,
-    changed: boolean,
-  ) => {
-    const key = `${seriesKey(sample)}@${hour}`;
-    const b = buckets.get(key);
-    if (!b) buckets.set(key, { sample, hour, sum, count, min, max, changed });
-    else {
-      b.sum += sum;
-      b.count += count;
-      b.min = Math.min(b.min, min);
-      b.max = Math.max(b.max, max);
-      b.changed ||= changed;
-    }
-  };
+function addToBucket(buckets: Map<string, Bucket>, sample: Sample, hour: number, c: Contribution): void {
+  const key = `${seriesKey(sample)}@${hour}`;
+  const b = buckets.get(key);
+  if (!b) buckets.set(key, { sample, hour, ...c });
+  else {
+    b.sum += c.sum;
+    b.count += c.count;
+    b.min = Math.min(b.min, c.min);
+    b.max = Math.max(b.max, c.max);
+    b.changed ||= c.changed;
+  }
+}
 
+/** Step 1: classifies every record by age and kind, counting what it does in the report. */
+function classifyRecords(records: readonly unknown[], options: CleanupOptions, report: CleanupReport): Classified {
+  const { retention, now, fallbackServerId } = options;
+  // Hour-aligned cutoffs: an hour is consolidated once, whole, when all of it is older than raw_days.
+  const rawCutoff = floorHour(now.getTime() - retention.raw_days * DAY_MS);
+  const rollupCutoff = floorHour(now.getTime() - retention.rollup_days * DAY_MS);
+  const classified: Classified = { kept: [], buckets: new Map(), cert: new Map() };
   records.forEach((record, index) => {
     const sample = normalizeRecord(record, fallbackServerId);
     if (!sample) {
       report.unreadable++;
-      kept.push({ record, index });
+      classified.kept.push({ record, index });
       return;
     }
     const time = Date.parse(sample.timestamp);
     if (sample.metric_type === "CERT") {
-      const list = cert.get(sample.server_id) ?? [];
+      const list = classified.cert.get(sample.server_id) ?? [];
       list.push({ record, index, time });
-      cert.set(sample.server_id, list);
+      classified.cert.set(sample.server_id, list);
       return;
     }
     const hour = floorHour(time);
@@ -164,27 +174,43 @@ export function cleanupSamples(records: readonly unknown[], options: CleanupOpti
     const rollup = sample.rollup;
     if (rollup?.period_seconds === ROLLUP_SECONDS) {
       // An earlier run's rollup: merged with any raw samples of the same hour that arrived late.
-      addToBucket(sample, hour, rollup.count, sample.value * rollup.count, rollup.min, rollup.max, false);
+      const { count, min, max } = rollup;
+      addToBucket(classified.buckets, sample, hour, { count, sum: sample.value * count, min, max, changed: false });
     } else if (rollup || time >= rawCutoff) {
       report.keptRaw += rollup ? 0 : 1;
-      kept.push({ record, index, time });
+      classified.kept.push({ record, index, time });
     } else {
       report.consolidated++;
-      addToBucket(sample, hour, 1, sample.value, sample.value, sample.value, true);
+      const v = sample.value;
+      addToBucket(classified.buckets, sample, hour, { count: 1, sum: v, min: v, max: v, changed: true });
     }
   });
+  return classified;
+}
 
-  report.certDropped = limitCert(cert, retention.cert_keep, kept);
+/** Step 2: one record per bucket, oldest hour first; a bucket no raw sample joined keeps its record. */
+function rollupEntries(buckets: Map<string, Bucket>, report: CleanupReport): Entry[] {
   const rollups = [...buckets.values()].sort((a, b) => a.hour - b.hour);
-  const entries: Entry[] = rollups.map((b) => {
+  return rollups.map((b) => {
     if (b.changed) report.rollupsWritten++;
     return { record: b.changed ? rollupRecord(b) : b.sample, index: -1, time: b.hour };
   });
+}
+
+/**
+ * Classifies the records (kept, consolidated into hourly buckets, CERT, expired), keeps the newest
+ * CERT records per server, writes the buckets as rollups ahead of the records kept in file order,
+ * then caps the whole at max_bytes.
+ */
+export function cleanupSamples(records: readonly unknown[], options: CleanupOptions): CleanupResult {
+  const report = emptyReport(records);
+  const { kept, buckets, cert } = classifyRecords(records, options, report);
+  report.certDropped = limitCert(cert, options.retention.cert_keep, kept);
+  const entries = rollupEntries(buckets, report);
   // Original file order for everything that was not consolidated, after the (older) rollups.
   kept.sort((a, b) => a.index - b.index);
-  entries.push(...kept);
-
-  const result = capBytes(entries, retention.max_bytes, report);
+  for (const entry of kept) entries.push(entry);
+  const result = capBytes(entries, options.retention.max_bytes, report);
   report.recordsAfter = result.length;
   return { records: result, report };
 }

@@ -1,5 +1,4 @@
 import path from "node:path";
-import type { Config } from "../lib/config.js";
 import type { Paths } from "../lib/paths.js";
 import type { Sample } from "./sample.js";
 import { readSamples } from "./store.js";
@@ -19,6 +18,12 @@ export interface Fleet {
   sources: FleetSource[];
 }
 
+/** The config keys that say which stores make the fleet: this server's name and the remotes pulled. */
+export interface FleetConfig {
+  server_id: string;
+  remotes: readonly { name: string }[];
+}
+
 /** Where ams-fetch-remote keeps the last good copy of a remote's store. */
 export const remoteCopy = (paths: Paths, name: string) => path.join(paths.remoteDir, `${name}_logs.json`);
 
@@ -29,7 +34,7 @@ export const remoteCopy = (paths: Paths, name: string) => path.join(paths.remote
  * stays on disk. A source that cannot be read is reported in `sources` and the others are still
  * returned; a remote not pulled yet reads as empty.
  */
-export async function readFleet(paths: Paths, config: Config): Promise<Fleet> {
+export async function readFleet(paths: Paths, config: FleetConfig): Promise<Fleet> {
   const inputs: [string, string, string][] = [["local", paths.store, config.server_id]];
   for (const { name } of config.remotes) inputs.push([name, remoteCopy(paths, name), name]);
   const samples: Sample[] = [];
@@ -37,7 +42,7 @@ export async function readFleet(paths: Paths, config: Config): Promise<Fleet> {
   for (const [name, file, fallbackId] of inputs) {
     try {
       const result = await readSamples(file, fallbackId);
-      samples.push(...result.samples);
+      for (const sample of result.samples) samples.push(sample);
       sources.push({ name, file, samples: result.samples.length, skipped: result.skipped });
     } catch (err) {
       sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
 import { writeFileAtomic } from "../lib/atomic-write.js";
+import { readFileIfExists } from "../lib/if-exists.js";
 import { fileStamp } from "../lib/time.js";
 
 /**
@@ -39,16 +40,6 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>): Promi
   }
 }
 
-/** The file's text, or undefined when it does not exist. */
-export async function readTextIfPresent(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-}
-
 function parseJsonArray(file: string, text: string): unknown[] {
   let data: unknown;
   try {
@@ -62,7 +53,7 @@ function parseJsonArray(file: string, text: string): unknown[] {
 
 /** The file's records; [] when it does not exist; CorruptFileError when it is not a JSON array. */
 export async function readJsonArray(file: string): Promise<unknown[]> {
-  const text = await readTextIfPresent(file);
+  const text = await readFileIfExists(file);
   return text === undefined ? [] : parseJsonArray(file, text);
 }
 
@@ -113,7 +104,7 @@ async function rewriteLocked(
   file: string,
   rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>,
 ): Promise<UpdateResult> {
-  let text = (await readTextIfPresent(file)) ?? "[]";
+  let text = (await readFileIfExists(file)) ?? "[]";
   let records: unknown[];
   let movedAside: string | undefined;
   try {
@@ -144,7 +135,7 @@ export function updateJsonArray(
 
 /** The file's exact text read under its lock (never a half-replaced file), or undefined when absent. For backups. */
 export function readTextLocked(file: string): Promise<string | undefined> {
-  return underLock(file, () => readTextIfPresent(file));
+  return underLock(file, () => readFileIfExists(file));
 }
 
 /**
@@ -184,10 +175,9 @@ export function appendJsonArray(
       if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions));
       return {};
     }
-    return rewriteLocked(file, async (records, text) => {
+    return rewriteLocked(file, (records, text) => {
       const added = typeof additions === "function" ? additions(records) : additions;
-      if (added.length === 0) return undefined;
-      return withAppended(Buffer.from(text), added);
+      return Promise.resolve(added.length === 0 ? undefined : withAppended(Buffer.from(text), added));
     });
   });
 }

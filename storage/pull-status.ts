@@ -3,6 +3,8 @@ import { readState, writeState } from "../lib/state.js";
 
 /** What the last pulls of one remote did (storage/state/remote-pulls.json), for the dashboard and /metrics. */
 export interface PullStatus {
+  /** ISO time of the first pull: a remote that never answers counts as silent from then on. */
+  first_attempt?: string;
   /** ISO time the last pull started. */
   last_attempt: string;
   /** ISO time of the last pull whose copy was kept; absent until one succeeds. */
@@ -26,4 +28,25 @@ export async function readPullStatus(paths: Paths): Promise<PullStatuses> {
 
 export async function writePullStatus(paths: Paths, statuses: PullStatuses): Promise<void> {
   await writeState(paths.stateDir, STATE_NAME, statuses);
+}
+
+/**
+ * The remotes that never reported: configured, no pull of theirs ever succeeded and their copy
+ * holds no sample. Each with the time (ms) of its first pull attempt, from which it counts as
+ * silent (alerts/rules.ts, the pages); a remote never attempted has nothing to count from yet.
+ */
+export function neverReported(
+  remotes: readonly string[],
+  sources: readonly { name: string; samples: number }[],
+  statuses: PullStatuses,
+): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const name of remotes) {
+    const status = Object.hasOwn(statuses, name) ? statuses[name] : undefined;
+    const hasSamples = sources.some((s) => s.name === name && s.samples > 0);
+    if (!status || status.last_success || hasSamples) continue;
+    // Statuses saved before first_attempt existed: the earliest time known.
+    found.set(name, Date.parse(status.first_attempt ?? status.last_attempt));
+  }
+  return found;
 }

@@ -9,7 +9,7 @@ export interface Rollup {
 }
 
 /**
- * One measurement: the record stored in system_logs.json (DESIGN.md, "The record").
+ * One measurement: the record stored in system_logs.json (docs/ARCHITECTURE.md#the-record).
  * A series is server_id + metric_type + labels. Unknown fields are kept, so a newer AMS's
  * records survive an older one's rewrite.
  */

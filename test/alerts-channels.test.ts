@@ -44,14 +44,46 @@ const notification = (count: number): Notification => ({
   notices: Array.from({ length: count }, (_, i) => notice(i + 1)),
 });
 
+/** The bodies as each service documents them (the fields AMS sends). */
+interface SlackBody {
+  text: string;
+}
+interface DiscordBody {
+  content: string;
+  allowed_mentions: unknown;
+  embeds: { title: string; description: string; color: number }[];
+}
+interface TelegramBody {
+  chat_id: number | string;
+  text: string;
+  parse_mode?: string;
+}
+interface NtfyBody {
+  topic: string;
+  message: string;
+  priority: number;
+  title: string;
+  click: string;
+}
+interface WebhookBody {
+  status: string;
+  alerts: {
+    labels: Record<string, string>;
+    startsAt: string;
+    endsAt: string;
+    generatorURL: string;
+    annotations: Record<string, string>;
+  }[];
+}
+
 /** Each service's documented format and limits, checked on what reached the receiver. */
 const FORMATS = {
-  slack(body: any) {
+  slack(body: SlackBody) {
     expect(Object.keys(body)).toEqual(["text"]);
     expect(typeof body.text).toBe("string");
     expect([...body.text].length).toBeLessThanOrEqual(4000);
   },
-  discord(body: any) {
+  discord(body: DiscordBody) {
     expect(typeof body.content).toBe("string");
     expect([...body.content].length).toBeLessThanOrEqual(2000);
     expect(body.allowed_mentions).toEqual({ parse: [] });
@@ -66,19 +98,19 @@ const FORMATS = {
     }
     expect(total).toBeLessThanOrEqual(6000);
   },
-  telegram(body: any) {
+  telegram(body: TelegramBody) {
     expect(["number", "string"]).toContain(typeof body.chat_id);
     expect([...body.text].length).toBeLessThanOrEqual(4096);
     expect(body.parse_mode).toBeUndefined();
   },
-  ntfy(body: any) {
+  ntfy(body: NtfyBody) {
     expect(typeof body.topic).toBe("string");
     expect(Buffer.byteLength(body.message, "utf8")).toBeLessThanOrEqual(4096);
     expect([1, 2, 3, 4, 5]).toContain(body.priority);
     expect(typeof body.title).toBe("string");
     expect(body.click).toBe(DASHBOARD);
   },
-  webhook(body: any) {
+  webhook(body: WebhookBody) {
     expect(body).toMatchObject({ version: "4", receiver: expect.any(String), externalURL: DASHBOARD });
     expect(["firing", "resolved"]).toContain(body.status);
     for (const a of body.alerts) {
@@ -168,13 +200,18 @@ describe("HTTP answers", () => {
       () => undefined,
       (err: unknown) => err,
     );
-    if (retry === undefined) return expect(outcome).toBeUndefined();
+    if (retry === undefined) {
+      expect(outcome).toBeUndefined();
+      return;
+    }
     expect(outcome).toBeInstanceOf(HttpError);
     expect(httpRetryable(outcome)).toBe(retry);
   });
 
   test("no answer at all (nothing listening) is retried, and the error names no URL", async () => {
-    const err = await postJson("http://127.0.0.1:9/hook?token=SECRET", "{}", { timeoutSeconds: 5 }).catch((e) => e);
+    const err = await postJson("http://127.0.0.1:9/hook?token=SECRET", "{}", { timeoutSeconds: 5 }).catch(
+      (e: unknown) => e,
+    );
     expect(httpRetryable(err)).toBe(true);
     expect((err as Error).message).not.toContain("SECRET");
   });
@@ -271,18 +308,18 @@ test("every channel gets each notification once across runs, one of them down fo
     expect((await run(home, 7)).exitCode).toBe(0);
     expect(counts()).toEqual({ slack: 1, discord: 1, telegram: 1, ntfy: 1, webhook: 1 });
 
-    for (const r of receiver.received) FORMATS[which(r)](r.json);
+    for (const r of receiver.received) FORMATS[which(r)](r.json as never);
     const hook = receiver.received.find((r) => which(r) === "webhook")!;
     const expected = `sha256=${createHmac("sha256", HOOK_SECRET).update(hook.raw).digest("hex")}`;
     expect(hook.headers["x-ams-signature"]).toBe(expected);
-    expect((hook.json as any).alerts[0].labels).toEqual({
+    expect((hook.json as WebhookBody).alerts[0]!.labels).toEqual({
       alertname: "disk_warning",
       server: "web-1",
       severity: "warning",
       mount: "/",
     });
-    expect((receiver.received.find((r) => which(r) === "telegram")!.json as any).chat_id).toBe(-1001);
-    expect((receiver.received.find((r) => which(r) === "ntfy")!.json as any).topic).toBe("ams-alerts");
+    expect((receiver.received.find((r) => which(r) === "telegram")!.json as TelegramBody).chat_id).toBe(-1001);
+    expect((receiver.received.find((r) => which(r) === "ntfy")!.json as NtfyBody).topic).toBe("ams-alerts");
 
     // Resolved: discord refuses it for good (400): set aside, not retried; the others get it once.
     await appendSamples(amsPaths(home).store, [sample(10, 40)]);

@@ -6,7 +6,7 @@ import { amsPaths, installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
 import { appendSamples } from "../storage/store.js";
-import { readAlertHistory } from "../alerts/history.js";
+import { readAlertHistory } from "../storage/alert-history.js";
 import { runCli, tempHome, writeConfig } from "./helpers.js";
 import { startSmtp, type TestSmtp } from "./support/smtp.js";
 

@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
 import { installDir } from "../lib/paths.js";
 
 describe("alerts config", () => {
-  test("defaults are the issue's rules", () => {
+  test("defaults are the README's rules", () => {
     const { alerts, email } = parseConfig({}, "c.json");
     expect(alerts.rules.cpu_high).toMatchObject({ metric: "CPU", op: ">", threshold: 90, clear: 85, for: 600 });
     expect(alerts.rules.ram_high).toMatchObject({ metric: "RAM", threshold: 90, for: 300 });
@@ -61,7 +62,17 @@ describe("alerts config", () => {
 
   test("rule metrics: built-ins, plus each plugin and its _status", () => {
     const known = knownMetrics(["check_nginx"]);
-    expect(known).toEqual(["CPU", "RAM", "Disk", "Processes", "Users", "CERT", "check_nginx", "check_nginx_status"]);
+    expect(known).toEqual([
+      "CPU",
+      "RAM",
+      "Disk",
+      "disk_status",
+      "Processes",
+      "Users",
+      "CERT",
+      "check_nginx",
+      "check_nginx_status",
+    ]);
     const ok = parseConfig(
       { alerts: { rules: { nginx: { metric: "check_nginx_status", op: ">=", threshold: 2 } } } },
       "c.json",
@@ -71,7 +82,7 @@ describe("alerts config", () => {
     expect(() => checkRuleMetrics(bad.alerts, known, "c.json")).toThrow(
       'c.json: alerts.rules.typo.metric: unknown metric "CPUU"',
     );
-    expect(knownMetrics([])).toHaveLength(6);
+    expect(knownMetrics([])).toHaveLength(7);
   });
 });
 

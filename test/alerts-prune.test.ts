@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { isoLocal } from "../lib/time.js";
-import { appendAlertHistory, readAlertHistory, type AlertEvent } from "../alerts/history.js";
+import { appendAlertHistory, readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
 import { pruneAlertHistory } from "../alerts/prune.js";
 import { tempHome } from "./helpers.js";
 

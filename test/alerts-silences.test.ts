@@ -1,12 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
 import { simpleParser } from "mailparser";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
 import { appendSamples } from "../storage/store.js";
-import { readAlertHistory } from "../alerts/history.js";
+import { readAlertHistory } from "../storage/alert-history.js";
 import { currentInterval } from "../alerts/maintenance.js";
 import { matchesAll, parseMatcher, type Matcher } from "../alerts/matchers.js";
 import { channelsFor, repeatFor } from "../alerts/routes.js";

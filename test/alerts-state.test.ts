@@ -1,4 +1,4 @@
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
 import { evaluateRules, ruleStillApplies } from "../alerts/rules.js";

@@ -3,7 +3,7 @@ import { RetentionConfig, type RetentionOptions } from "../storage/retention-con
 import { normalizeRecord, type Sample } from "../storage/sample.js";
 import fs from "node:fs";
 import path from "node:path";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ConfigError, loadConfig, parseConfig } from "../lib/config.js";
+import { loadConfig, parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { parseDuration } from "../lib/duration.js";
 import { tempHome } from "./helpers.js";
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { cronWord, renderBlock, renderJobs, replaceBlock, withUser } from "../scripts/crontab-block.js";
 import { installDir } from "../lib/paths.js";
+import { DEFAULT_DEADLINES } from "../lib/deadlines.js";
 import { tempDir, tempHome } from "./helpers.js";
 
 const USER_LINES = "MAILTO=admin@example.org\n# my own job\n0 3 * * * /usr/local/bin/nightly --flag\n";
@@ -15,6 +16,35 @@ const commandOf = (line: string) => line.replace(/^(@\w+|(\S+\s+){5})\s*/, "").r
 /** Runs a command the way cron does: sh -c with cron's minimal environment. */
 const asCron = (command: string) =>
   execa("env", ["-i", "PATH=/usr/bin:/bin", "HOME=/root", "SHELL=/bin/sh", "sh", "-c", command], { reject: false });
+
+/** "SCHEDULE step; step": a job line with its paths and redirections left out, `sleep N` kept. */
+const scheduleOf = (line: string) => {
+  const [, schedule, command] = /^(@\w+|(?:\S+\s+){4}\S+)\s+(.*)$/.exec(line)!;
+  const steps = command!.split("; ").map((step) => step.replace(/^.*\/dist\/(\S+)\.js( \w+)? --home .*$/, "$1$2"));
+  return `${schedule!.replace(/\s+/g, " ")} ${steps.join("; ")}`;
+};
+
+/**
+ * Within any minute, ams-alert and then ams-graphs start after every sensor of that minute has
+ * ended: sensors start on the minute and end by their deadline; the two readers wait longer than that.
+ */
+function expectReadersAfterSensors(jobLines: string[]) {
+  const steps = jobLines.map((line) =>
+    scheduleOf(line)
+      .replace(/^(@\w+|(\S+ ){5})/, "")
+      .split("; "),
+  );
+  const sensors = steps.filter((s) => s.some((step) => step.startsWith("ams-sensor")));
+  expect(sensors.length).toBeGreaterThan(0);
+  for (const line of sensors) expect(line.every((step) => step.startsWith("ams-sensor"))).toBe(true);
+  const readers = steps.filter((s) => s.some((step) => /^ams-(alert|graphs)\b/.test(step)));
+  expect(readers).toHaveLength(1);
+  for (const line of readers) {
+    const delay = Number(/^sleep (\d+)$/.exec(line[0]!)?.[1]);
+    expect(delay).toBeGreaterThan(DEFAULT_DEADLINES.sensor);
+    expect(line.slice(1)).toEqual(["ams-alert check", "ams-graphs"]);
+  }
+}
 
 describe("crontab block", () => {
   const block = "# BEGIN AMS (x)\n* * * * * job\n# END AMS";
@@ -41,21 +71,25 @@ describe("crontab block", () => {
     expect(replaceBlock(`${own}${block}\n`, undefined)).toBe(own);
   });
 
-  test("the schedule of the issue, with absolute paths quoted for sh and cron", () => {
-    const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
-    const schedule = jobs.map((l) =>
-      l.replace(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/(\S+)\.js( \w+)? --home '\/data\/50\\%' .*$/, " $1$2"),
+  test("ams-alert, then ams-graphs, run after the sensors of their minute", () => {
+    expectReadersAfterSensors(
+      renderJobs(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }),
     );
-    expect(schedule.map((l) => l.replace(/\s+/g, " "))).toEqual([
+  });
+
+  test("the schedule of crontab.example, with absolute paths quoted for sh and cron", () => {
+    const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
+    for (const line of jobs)
+      expect(line).toMatch(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/\S+\.js( \w+)? --home '\/data\/50\\%' /);
+    expect(jobs.map(scheduleOf)).toEqual([
       "*/2 * * * * ams-sensor cpu",
       "*/5 * * * * ams-sensor ram",
       "*/10 * * * * ams-sensor disk",
       "*/15 * * * * ams-sensor processes",
       "*/5 * * * * ams-sensor users",
       "*/30 * * * * ams-sensor cert",
-      "*/5 * * * * ams-alert check",
       "*/2 * * * * ams-fetch-remote",
-      "*/5 * * * * ams-graphs",
+      "*/5 * * * * sleep 30; ams-alert check; ams-graphs",
       "*/30 * * * * ams-cleanup",
       "*/30 * * * * ams-cleanup alerts",
       "7 * * * * ams-backup create",
@@ -74,8 +108,9 @@ describe("system crontab lines (/etc/cron.d)", () => {
     const jobs = renderBlock(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }, "ams")
       .split("\n")
       .slice(1, -1);
-    expect(jobs).toHaveLength(13);
-    for (const line of jobs) expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams \/usr\/bin\/node \/opt\/ams\/dist\//);
+    expect(jobs).toHaveLength(12);
+    for (const line of jobs)
+      expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams (sleep \d+; )?\/usr\/bin\/node \/opt\/ams\/dist\//);
   });
 
   test("a file under /etc/cron.d without --user is refused before anything is read", async () => {
@@ -85,50 +120,100 @@ describe("system crontab lines (/etc/cron.d)", () => {
   });
 });
 
-describe("scripts/install-crontab with Debian's crontab", () => {
-  let saved: string | undefined;
+/** The invoking user's crontab as `crontab -l` shows it (or says there is none): the tests must never change it. */
+const ownCrontab = async () => {
+  const r = await execa("crontab", ["-l"], { reject: false, stripFinalNewline: false });
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+};
+
+let ownBefore: Awaited<ReturnType<typeof ownCrontab>>;
+beforeAll(async () => {
+  ownBefore = await ownCrontab();
+});
+
+describe("scripts/install-crontab on a throwaway user's crontab (Debian's crontab -u), never the invoking user's", () => {
+  let user: string;
+  let userHome: string;
 
   beforeAll(async () => {
-    const current = await execa("crontab", ["-l"], { reject: false, stripFinalNewline: false });
-    saved = current.exitCode === 0 ? current.stdout : undefined;
+    user = `amscron${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    userHome = tempDir("ams-cron-user-");
+    await execa("useradd", ["-M", "-d", userHome, "-s", "/bin/sh", user]);
+    await execa("chown", [user, userHome]);
   });
 
   afterAll(async () => {
-    if (saved === undefined) await execa("crontab", ["-r"], { reject: false });
-    else await execa("crontab", ["-"], { input: saved });
+    if (!user) return;
+    await execa("crontab", ["-u", user, "-r"], { reject: false });
+    await execa("userdel", [user], { reject: false });
   });
 
-  const crontabText = async () => (await execa("crontab", ["-l"], { stripFinalNewline: false })).stdout;
+  /** Runs as the throwaway user, with cron's minimal environment. */
+  const asUser = (command: string[]) =>
+    execa(
+      "runuser",
+      ["-u", user, "--", "env", "-i", "PATH=/usr/bin:/bin", `HOME=${userHome}`, "SHELL=/bin/sh", ...command],
+      {
+        reject: false,
+      },
+    );
+  const userCrontab = async () => (await execa("crontab", ["-u", user, "-l"], { stripFinalNewline: false })).stdout;
 
   test("install twice → one block; the jobs run under cron's environment; uninstall leaves the other lines", async () => {
-    await execa("crontab", ["-"], { input: USER_LINES });
-    const home = tempHome();
+    await execa("crontab", ["-u", user, "-"], { input: USER_LINES });
+    const home = path.join(userHome, "ams");
+    const install = [process.execPath, path.join(installDir, "dist", "install-crontab.js")];
 
-    const first = await execa(installer, ["--home", home]);
-    expect(first.stdout).toContain(`AMS block installed for AMS_HOME=${home}`);
-    const installed = await crontabText();
-    const second = await execa(installer, ["--home", home]);
+    const first = await asUser([...install, "--home", home]);
+    expect([first.exitCode, first.stderr]).toEqual([0, ""]);
+    expect(first.stdout).toContain(`${user}'s crontab: AMS block installed for AMS_HOME=${home}`);
+    const installed = await userCrontab();
+    expect(await ownCrontab()).toEqual(ownBefore); // read while the suite runs
+    const second = await asUser([...install, "--home", home]);
     expect(second.stdout).toContain("already up to date, nothing changed");
-    expect(await crontabText()).toBe(installed);
+    expect(await userCrontab()).toBe(installed);
     expect(installed.match(/^# BEGIN AMS/gm)).toHaveLength(1);
     expect(installed.startsWith(USER_LINES)).toBe(true);
+    expectReadersAfterSensors(installed.split("\n").filter((l) => /^(@|\*|\d)/.test(l)));
 
     const jobLine = (needle: string) => installed.split("\n").find((l) => l.includes(needle))!;
     expect(jobLine("ams-sensor.js ram")).toContain(process.execPath);
-    const ram = await asCron(commandOf(jobLine("ams-sensor.js ram")));
+    const ram = await asUser(["sh", "-c", commandOf(jobLine("ams-sensor.js ram"))]);
     expect(ram.exitCode).toBe(0);
     const store = JSON.parse(fs.readFileSync(path.join(home, "storage", "system_logs.json"), "utf8"));
     expect(store).toEqual([expect.objectContaining({ metric_type: "RAM", unit: "%" })]);
-    expect((await asCron(commandOf(jobLine("ams-backup.js")))).exitCode).toBe(0);
-    expect((await asCron(commandOf(jobLine("ams-cleanup.js")))).exitCode).toBe(0);
+    expect((await asUser(["sh", "-c", commandOf(jobLine("ams-backup.js"))])).exitCode).toBe(0);
+    expect((await asUser(["sh", "-c", commandOf(jobLine("ams-cleanup.js"))])).exitCode).toBe(0);
     expect(fs.readdirSync(path.join(home, "backups"))).toHaveLength(1);
+    expect(fs.statSync(path.join(home, "storage", "system_logs.json")).uid).toBe(fs.statSync(userHome).uid);
     expect(fs.readFileSync(path.join(home, "logs", "cron.log"), "utf8")).toBe("");
     expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/INFO ram: 1 sample\(s\) stored/);
 
-    const removed = await execa(installer, ["--uninstall"]);
+    const removed = await asUser([...install, "--uninstall"]);
     expect(removed.stdout).toContain("AMS block removed");
-    expect(await crontabText()).toBe(USER_LINES);
-    expect((await execa(installer, ["--uninstall"])).stdout).toContain("no AMS block, nothing changed");
+    expect(await userCrontab()).toBe(USER_LINES);
+    expect((await asUser([...install, "--uninstall"])).stdout).toContain("no AMS block, nothing changed");
+    expect(await ownCrontab()).toEqual(ownBefore);
+  });
+});
+
+describe("scripts/install-crontab --crontab-file", () => {
+  test("edits a plain file the same way; its jobs run under cron's sh", async () => {
+    const file = path.join(tempDir("ams-cron-"), "ams");
+    const home = tempHome();
+    fs.writeFileSync(file, USER_LINES);
+    expect((await execa(installer, ["--crontab-file", file, "--home", home])).stdout).toContain(
+      `${file}: AMS block installed for AMS_HOME=${home}`,
+    );
+    const installed = fs.readFileSync(file, "utf8");
+    expect(installed.match(/^# END AMS$/gm)).toHaveLength(1);
+    expect((await execa(installer, ["--crontab-file", file, "--home", home])).stdout).toContain("already up to date");
+    const ram = installed.split("\n").find((l) => l.includes("ams-sensor.js ram"))!;
+    expect((await asCron(commandOf(ram))).exitCode).toBe(0);
+    expect(fs.existsSync(path.join(home, "storage", "system_logs.json"))).toBe(true);
+    await execa(installer, ["--crontab-file", file, "--uninstall"]);
+    expect(fs.readFileSync(file, "utf8")).toBe(USER_LINES);
+    expect(await ownCrontab()).toEqual(ownBefore);
   });
 
   test("a home with a space and a % in its name still runs under cron's sh", async () => {
@@ -140,13 +225,8 @@ describe("scripts/install-crontab with Debian's crontab", () => {
     expect((await asCron(commandOf(line))).exitCode).toBe(0);
     expect(fs.existsSync(path.join(home, "storage", "system_logs.json"))).toBe(true);
   });
+});
 
-  test("--crontab-file edits a plain file the same way", async () => {
-    const file = path.join(tempDir("ams-cron-"), "ams");
-    fs.writeFileSync(file, USER_LINES);
-    await execa(installer, ["--crontab-file", file, "--home", tempHome()]);
-    expect(fs.readFileSync(file, "utf8").match(/^# END AMS$/gm)).toHaveLength(1);
-    await execa(installer, ["--crontab-file", file, "--uninstall"]);
-    expect(fs.readFileSync(file, "utf8")).toBe(USER_LINES);
-  });
+afterAll(async () => {
+  expect(await ownCrontab()).toEqual(ownBefore);
 });

@@ -3,7 +3,7 @@ import net from "node:net";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { execa } from "execa";
-import { loadConfig } from "../lib/config.js";
+import { loadConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus } from "../storage/pull-status.js";
@@ -278,6 +278,38 @@ describe("ams-fetch-remote", () => {
     const changed = await runCli("ams-fetch-remote", ["--home", home, "--accept-new-host"]);
     expect(changed.exitCode).toBe(1);
     expect((await readPullStatus(amsPaths(home))).newhost!.last_error).toMatch(/Host key verification failed/);
+  });
+
+  test("a remote that never answered: no copy claimed, counted from its first attempt, listed on the pages, silent after silent_after", async () => {
+    const store = serve("answers", [record("answers", "CPU", 5, 0)]);
+    const home = homeWith([remote("never", store, { port: await closedPort() }), remote("answers", store)]);
+    const first = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(first.exitCode).toBe(1);
+    expect(first.stderr).toMatch(
+      /^ams-fetch-remote: never: pull failed after [\d.]+ s, no copy pulled yet: .*Connection refused/,
+    );
+    expect(first.stderr).not.toContain("last good copy");
+    const firstAttempt = (await readPullStatus(amsPaths(home))).never!.first_attempt!;
+    await runCli("ams-fetch-remote", ["--home", home]);
+    const status = (await readPullStatus(amsPaths(home))).never!;
+    expect(status.first_attempt).toBe(firstAttempt);
+    expect(status.last_attempt > firstAttempt).toBe(true);
+    expect(status.last_success).toBeUndefined();
+
+    const at = (minutes: number) => ({ AMS_NOW: new Date(Date.parse(firstAttempt) + minutes * 60_000).toISOString() });
+    const serversRow = () => {
+      const index = fs.readFileSync(path.join(home, "public", "index.html"), "utf8");
+      return /<tr><td><a href="servers\/never\.html">never<\/a><\/td>.*?<\/tr>/.exec(index)?.[0];
+    };
+    expect((await runCli("ams-graphs", ["--home", home], { env: at(10) })).exitCode).toBe(0);
+    expect(serversRow()).toMatch(/status-waiting.*<td>never<\/td>/);
+    expect((await runCli("ams-graphs", ["--home", home], { env: at(31) })).exitCode).toBe(0);
+    expect(serversRow()).toMatch(/status-silent.*<td>never<\/td>/);
+
+    const alertAt = async (minutes: number) =>
+      (await runCli("ams-alert", ["--home", home, "check"], { env: at(minutes) })).stdout;
+    expect(await alertAt(29)).not.toContain("server_silent/never");
+    expect(await alertAt(31)).toContain("FIRED [critical] server_silent/never: never silent for 31 min");
   });
 
   test("a local failure (storage/remote not a folder) is each remote's error, and every status is saved", async () => {

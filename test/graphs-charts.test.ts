@@ -2,7 +2,7 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { loadChartRenderer, type ChartRenderer } from "../graphs/chart.js";
 import { planCharts } from "../graphs/charts.js";
 import { buildSeries } from "../graphs/series.js";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import type { Sample } from "../storage/sample.js";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");

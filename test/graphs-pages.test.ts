@@ -1,5 +1,5 @@
-import type { AlertEvent } from "../alerts/history.js";
-import { buildDashboard, firingAlerts, latestAdvisories, serverStatus } from "../graphs/dashboard.js";
+import type { AlertEvent } from "../storage/alert-history.js";
+import { buildDashboard, firingInHistory, latestAdvisories, serverStatus } from "../graphs/dashboard.js";
 import { renderIndexPage, renderServerPage } from "../graphs/pages.js";
 import type { Sample } from "../storage/sample.js";
 
@@ -95,7 +95,7 @@ describe("dashboard model", () => {
       alert("a", "resolved", "warning", 10),
       alert("b", "reminded", "critical", 5),
     ];
-    expect(firingAlerts(events).map((e) => `${e.server_id} ${e.event}`)).toEqual(["b reminded"]);
+    expect(firingInHistory(events).map((e) => `${e.server_id} ${e.event}`)).toEqual(["b reminded"]);
   });
 
   test("status: silent beats everything, then critical, warning, ok", () => {
@@ -183,4 +183,81 @@ test("a firing alert a silence holds is marked silenced where firing alerts are 
     [true, true],
     [false, false],
   ]);
+});
+
+describe("servers that cannot be fully measured", () => {
+  const disk = (minutesAgo: number, mount: string, value: number): Sample => ({
+    server_id: "nas-1",
+    metric_type: "Disk",
+    timestamp: at(minutesAgo),
+    value,
+    unit: "%",
+    labels: { mount },
+    details: { fs_type: mount === "/" ? "ext4" : "nfs4" },
+  });
+  const status = (minutesAgo: number, value: number, details: Record<string, unknown>): Sample => ({
+    server_id: "nas-1",
+    metric_type: "disk_status",
+    timestamp: at(minutesAgo),
+    value,
+    unit: "state",
+    labels: { mount: "/mnt/nfs" },
+    details: { fs_type: "nfs4", ...details },
+  });
+
+  const dashboardOf = (samples: Sample[], neverReported?: Map<string, number>) =>
+    buildDashboard({
+      samples,
+      alerts: [],
+      sources: [],
+      now: NOW,
+      refreshSeconds: 300,
+      silentAfterSeconds: 900,
+      neverReported,
+    });
+
+  test("a mount whose statfs hangs shows as stuck since when, next to the mounts that answer", () => {
+    const dashboard = dashboardOf([
+      disk(30, "/mnt/nfs", 40),
+      disk(1, "/", 24),
+      status(20, 2, { status: "stuck", since: at(20) }),
+      status(1, 2, { status: "stuck", since: at(20) }),
+    ]);
+    const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
+    const rows = page.match(/<tr><td>\/[^<]*<\/td>.*?<\/tr>/g)!;
+    expect(rows[0]).toMatch(
+      /<td>\/<\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
+    );
+    expect(rows[1]).toMatch(/<td>\/mnt\/nfs<\/td><td>40 %<\/td>.*<span class="error">stuck since <time datetime="/);
+  });
+
+  test("a mount measured again after it hung shows its new figure and answers", () => {
+    const dashboard = buildDashboard({
+      samples: [
+        status(20, 2, { status: "stuck", since: at(20) }),
+        status(1, 0, { status: "ok" }),
+        disk(1, "/mnt/nfs", 41),
+      ],
+      alerts: [],
+      sources: [],
+      now: NOW,
+      refreshSeconds: 300,
+      silentAfterSeconds: 900,
+    });
+    const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
+    expect(page).toMatch(/<td>\/mnt\/nfs<\/td><td>41 %<\/td>.*<td>answering<\/td>/);
+  });
+
+  test("a remote that never reported is listed: waiting, then silent after silent_after", () => {
+    const build = (minutesSinceFirstAttempt: number) =>
+      dashboardOf([disk(1, "/", 24)], new Map([["db-1", NOW.getTime() - minutesSinceFirstAttempt * 60_000]]));
+    expect(build(10).servers.map((s) => [s.name, s.status, s.lastSeen])).toEqual([
+      ["db-1", "waiting", undefined],
+      ["nas-1", "ok", at(1)],
+    ]);
+    expect(build(15).servers[0]!.status).toBe("silent");
+    expect(renderIndexPage(build(15), [])).toMatch(
+      /<a href="servers\/db-1\.html">db-1<\/a><\/td><td><span class="status status-silent">silent<\/span><\/td><td>never<\/td>/,
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { chartThresholds } from "../graphs/thresholds.js";
 
 describe("alert thresholds drawn on charts", () => {

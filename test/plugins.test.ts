@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { concurrencyLimit } from "../lib/concurrency.js";
-import { ConfigError, parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
 import type { Sample } from "../storage/sample.js";
 import { readSamples } from "../storage/store.js";
@@ -356,7 +356,7 @@ test("an alert rule may not watch a plugin that ams-sensor would refuse to run",
   expect(check.stderr).toContain('alerts.rules.unsafe.metric: unknown metric "loose"');
 });
 
-describe("plugin settings and concurrency", () => {
+describe("plugin settings", () => {
   test("defaults, and bad values named", () => {
     expect(parseConfig({}, "c.json").sensors.plugins).toEqual({
       dir: "sensors.d",
@@ -371,20 +371,5 @@ describe("plugin settings and concurrency", () => {
     expect(() => parseConfig({ sensors: { plugins: { timout: 3 } } }, "c.json")).toThrow(
       "sensors.plugins.timout: unknown key",
     );
-  });
-
-  test("at most N tasks run at once, all of them finish", async () => {
-    const gate = concurrencyLimit(2);
-    let running = 0;
-    let most = 0;
-    const task = async (n: number) => {
-      running++;
-      most = Math.max(most, running);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      running--;
-      return n;
-    };
-    expect(await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => gate(() => task(n))))).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(most).toBe(2);
   });
 });

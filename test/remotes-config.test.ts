@@ -1,6 +1,6 @@
-import { ConfigError, parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
+import { ConfigError } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
-import { mapWithLimit } from "../lib/concurrency.js";
 import { scpCommand } from "../remote/fetch-remote.js";
 
 const base = { name: "web-2", host: "web-2.example.org", user: "ams" };
@@ -121,22 +121,5 @@ describe("scp command", () => {
     expect(scpCommand(remote, { paths, fetch: { ...fetch, accept_new_host: true } }, "/tmp/copy").args).toContain(
       "StrictHostKeyChecking=accept-new",
     );
-  });
-});
-
-describe("mapWithLimit", () => {
-  test("never runs more than the limit at once and keeps the order", async () => {
-    let running = 0;
-    let most = 0;
-    const results = await mapWithLimit([5, 1, 4, 2, 3, 0, 6], 3, async (n) => {
-      running++;
-      most = Math.max(most, running);
-      await new Promise((r) => setTimeout(r, n * 3));
-      running--;
-      return n * 10;
-    });
-    expect(results).toEqual([50, 10, 40, 20, 30, 0, 60]);
-    expect(most).toBe(3);
-    expect(await mapWithLimit([], 3, async () => 1)).toEqual([]);
   });
 });

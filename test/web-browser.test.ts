@@ -27,7 +27,7 @@ async function startWeb(home: string): Promise<{ web: ResultPromise; url: string
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
-    web.stdout!.on("data", (chunk: Buffer) => {
+    web.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const match = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
       if (match) resolve(match[0]);
@@ -37,14 +37,60 @@ async function startWeb(home: string): Promise<{ web: ResultPromise; url: string
   return { web, url };
 }
 
+/** What a page must never show: a dialog (a script that ran) or an error in its console or in loading. */
+interface Problems {
+  dialogs: string[];
+  consoleErrors: string[];
+}
+
+/** A new page of `browser` whose dialogs and errors are recorded from the start. */
+async function openPage(browser: Browser, viewport: { width: number; height: number }) {
+  const page = await browser.newPage({ viewport });
+  const problems: Problems = { dialogs: [], consoleErrors: [] };
+  page.on("dialog", (dialog) => {
+    problems.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => problems.consoleErrors.push(error.message));
+  return { page, problems };
+}
+
+/** Every chart image of the open page: loaded by the browser, well-formed SVG, at least one data line. */
+async function checkCharts(page: Page): Promise<number> {
+  const images = await page.locator("img").evaluateAll((imgs) =>
+    (imgs as HTMLImageElement[]).map((img) => ({
+      src: img.currentSrc,
+      loaded: img.complete && img.naturalWidth > 0,
+      alt: img.alt,
+    })),
+  );
+  expect(images.length).toBeGreaterThan(0);
+  for (const image of images) {
+    expect(image).toMatchObject({ loaded: true });
+    expect(image.alt).not.toBe("");
+    const response = await page.request.get(image.src);
+    expect(response.status()).toBe(200);
+    expect(response.headers()["content-type"]).toBe("image/svg+xml");
+    const svg = await response.text();
+    expect(XMLValidator.validate(svg)).toBe(true);
+    const root = new XMLParser({ ignoreAttributes: false, isArray: (_n, _p, _l, isAttribute) => !isAttribute }).parse(
+      svg,
+    ).svg[0];
+    expect(root.title[0]["#text"]).toBe(image.alt);
+    expect(root.path.filter((p: Record<string, string>) => p["@_class"] === "data-line").length).toBeGreaterThan(0);
+  }
+  return images.length;
+}
+
 describe("dashboard in a real browser", () => {
   let home: string;
   let web: ResultPromise;
   let url: string;
   let browser: Browser;
-  let page: Page;
-  const dialogs: string[] = [];
-  const consoleErrors: string[] = [];
+  const DESKTOP = { width: 1280, height: 900 };
 
   beforeAll(async () => {
     home = tempHome();
@@ -53,15 +99,6 @@ describe("dashboard in a real browser", () => {
     expect(graphs.exitCode).toBe(0);
     ({ web, url } = await startWeb(home));
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on("dialog", (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
-    page.on("console", (message) => {
-      if (message.type() === "error") consoleErrors.push(message.text());
-    });
-    page.on("pageerror", (error) => consoleErrors.push(error.message));
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
 
@@ -73,47 +110,22 @@ describe("dashboard in a real browser", () => {
     expect(result.exitCode).toBe(0);
   });
 
-  /** Every chart image of the open page: loaded by the browser, well-formed SVG, at least one data line. */
-  async function checkCharts(): Promise<number> {
-    const images = await page
-      .locator("img")
-      .evaluateAll((imgs) =>
-        (imgs as HTMLImageElement[]).map((img) => ({
-          src: img.currentSrc,
-          loaded: img.complete && img.naturalWidth > 0,
-          alt: img.alt,
-        })),
-      );
-    expect(images.length).toBeGreaterThan(0);
-    for (const image of images) {
-      expect(image).toMatchObject({ loaded: true });
-      expect(image.alt).not.toBe("");
-      const response = await page.request.get(image.src);
-      expect(response.status()).toBe(200);
-      expect(response.headers()["content-type"]).toBe("image/svg+xml");
-      const svg = await response.text();
-      expect(XMLValidator.validate(svg)).toBe(true);
-      const root = new XMLParser({ ignoreAttributes: false, isArray: (_n, _p, _l, isAttribute) => !isAttribute }).parse(
-        svg,
-      ).svg[0];
-      expect(root.title[0]["#text"]).toBe(image.alt);
-      expect(root.path.filter((p: Record<string, string>) => p["@_class"] === "data-line").length).toBeGreaterThan(0);
-    }
-    return images.length;
-  }
-
-  test("the index lists every server, with names as text, and every chart loads", async () => {
+  test("the index lists every server, with names as text, every chart loads, and no script runs", async () => {
+    const { page, problems } = await openPage(browser, DESKTOP);
     await page.goto(url, { waitUntil: "load" });
     const names = await page.locator("#servers tbody tr td:first-child").allTextContents();
     expect(names).toEqual([HOSTILE_SERVER, "web-1"]);
     expect(await page.locator("script").count()).toBe(0);
     expect(await page.locator("#cert li").first().textContent()).toContain("Vulnérabilité <b>critique</b>");
     expect(await page.locator("#alerts").textContent()).toContain("No alerts firing.");
-    expect(await checkCharts()).toBe(18);
+    expect(await checkCharts(page)).toBe(18);
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-index.png"), fullPage: true });
+    await page.close();
+    expect(problems).toEqual({ dialogs: [], consoleErrors: [] });
   });
 
-  test("a server page opens from the index and shows a hostile process name as text", async () => {
+  test("a server page opens from the index and shows a hostile process name as text, and no script runs", async () => {
+    const { page, problems } = await openPage(browser, DESKTOP);
     await page.goto(url, { waitUntil: "load" });
     await page.getByRole("link", { name: HOSTILE_SERVER, exact: true }).click();
     await page.waitForLoadState("load");
@@ -121,12 +133,14 @@ describe("dashboard in a real browser", () => {
     expect(await page.locator("h1").textContent()).toContain(HOSTILE_SERVER);
     expect(await page.locator("#processes td").first().textContent()).toBe(HOSTILE_PROCESS);
     expect(await page.locator("script").count()).toBe(0);
-    expect(await checkCharts()).toBe(18);
+    expect(await checkCharts(page)).toBe(18);
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-server.png"), fullPage: true });
+    await page.close();
+    expect(problems).toEqual({ dialogs: [], consoleErrors: [] });
   });
 
   test("on a phone-sized screen the page does not scroll sideways", async () => {
-    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const { page: phone, problems } = await openPage(browser, { width: 390, height: 844 });
     await phone.goto(url, { waitUntil: "load" });
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
@@ -148,10 +162,6 @@ describe("dashboard in a real browser", () => {
     expect(brokenNumbers).toEqual([]);
     await phone.screenshot({ path: path.join(ARTIFACTS, "dashboard-phone.png"), fullPage: true });
     await phone.close();
-  });
-
-  test("no script ran and nothing failed to load", () => {
-    expect(dialogs).toEqual([]);
-    expect(consoleErrors).toEqual([]);
+    expect(problems).toEqual({ dialogs: [], consoleErrors: [] });
   });
 });

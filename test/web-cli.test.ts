@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { parseConfig } from "../lib/config.js";
+import { parseConfig } from "../config/ams-config.js";
 import { verifyPassword } from "../web/auth.js";
 import { amsPaths, installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
@@ -30,7 +30,7 @@ describe("ams-web command", () => {
     const home = tempHome();
     const web = amsWeb(["--home", home, "--host", "0.0.0.0", "--port", "0"]);
     await new Promise<void>((resolve) =>
-      web.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("http://") && resolve()),
+      web.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("http://") && resolve()),
     );
     web.kill("SIGTERM");
     const result = await web;
@@ -64,7 +64,7 @@ describe("ams-web command", () => {
     const web = amsWeb(["--home", home, "--port", "0"]);
     try {
       const url = await new Promise<string>((resolve) =>
-        web.stdout!.on("data", (chunk: Buffer) => {
+        web.stdout.on("data", (chunk: Buffer) => {
           const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
           if (m) resolve(m[0]);
         }),
@@ -76,7 +76,8 @@ describe("ams-web command", () => {
       expect(body).toContain('ams_cpu_percent{server="db \\"main\\" \\\\ 1"} 12.5\n');
       expect(body).toMatch(/ams_alert_firing\{[^}]*rule="cpu_high"[^}]*server="web-1"[^}]*\} 1\n/);
       const promtool = await execa("promtool", ["check", "metrics"], { input: body, reject: false });
-      expect([0, 3]).toContain(promtool.exitCode);
+      expect(`${promtool.stdout}${promtool.stderr}`).toBe(""); // no lint remark either (they alone make it exit 3)
+      expect(promtool.exitCode).toBe(0);
     } finally {
       web.kill("SIGTERM");
       await web;

@@ -13,6 +13,7 @@ function sources(dir: string): string[] {
       return entry.name === "node_modules" ||
         entry.name.startsWith(".") ||
         entry.name === "dist" ||
+        entry.name === "dist-builds" ||
         entry.name === "test"
         ? []
         : sources(file);

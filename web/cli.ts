@@ -2,7 +2,9 @@
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { text } from "node:stream/consumers";
-import { amsProgram, openJob, runProgram, UsageError } from "../lib/cli.js";
+import { openJob } from "../config/job.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { UsageError } from "../lib/usage-error.js";
 import { hashPassword } from "./auth.js";
 import { amsRoutes } from "./routes.js";
 import { createWebServer } from "./server.js";

@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
+import type { StoredAlert } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
+import { DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import type { Sample } from "../storage/sample.js";
 
 /**
@@ -14,14 +16,7 @@ import type { Sample } from "../storage/sample.js";
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** An alert currently firing, as the alerts job stores it. */
-export interface FiringAlert {
-  rule: string;
-  server: string;
-  severity: string;
-  labels?: Record<string, string>;
-  /** Held by a silence or a maintenance window. */
-  silenced?: boolean;
-}
+export type FiringAlert = Pick<StoredAlert, "rule" | "server_id" | "severity" | "labels" | "silenced">;
 
 export interface MetricsInput {
   samples: readonly Sample[];
@@ -37,6 +32,10 @@ const BUILTIN: Record<string, { name: string; help: string } | null> = {
   CPU: { name: "ams_cpu_percent", help: "CPU busy percent, latest sample." },
   RAM: { name: "ams_ram_percent", help: "Memory used percent (total minus available), latest sample." },
   Disk: { name: "ams_disk_used_percent", help: "Disk space used percent per mount, latest sample." },
+  [DISK_STATUS_METRIC]: {
+    name: "ams_disk_status",
+    help: "State of a mount that hung or failed: 2 stuck, 3 failed, 0 answering again; latest sample.",
+  },
   Processes: { name: "ams_processes", help: "Number of processes, latest sample." },
   Users: { name: "ams_users", help: "Number of logged-in user sessions, latest sample." },
   CERT: null,
@@ -186,7 +185,7 @@ function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatus
 function addAlerts(out: Exposition, alerts: readonly FiringAlert[]): void {
   for (const alert of alerts) {
     const own: Labels = Object.entries(alert.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
-    const labels: Labels = [["rule", alert.rule], ["server", alert.server], ["severity", alert.severity], ...own];
+    const labels: Labels = [["rule", alert.rule], ["server", alert.server_id], ["severity", alert.severity], ...own];
     out.add("ams_alert_firing", "1 for each alert currently firing.", labels, 1);
     out.add(
       "ams_alert_silenced",

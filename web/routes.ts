@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { firingAlerts } from "../alerts/run-state.js";
-import type { Config } from "../lib/config.js";
+import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
+import { readFiringAlerts } from "../storage/alert-state.js";
 import { metricsHandler } from "./metrics.js";
 
 /** A dynamic endpoint of ams-web; everything else is a file of public/. */
@@ -22,16 +22,6 @@ export const healthzRoute: Route = { method: "GET", path: "/healthz", handler: h
 
 /** The endpoints ams-web answers itself for a data home; adding one is one line here. */
 export function amsRoutes(paths: Paths, config: Config): Route[] {
-  const firing = async () =>
-    (await firingAlerts(paths.stateDir)).map((a) => ({
-      rule: a.rule,
-      server: a.server_id,
-      severity: a.severity,
-      labels: a.labels,
-      silenced: a.silenced === true,
-    }));
-  return [
-    healthzRoute,
-    { method: "GET", path: "/metrics", handler: metricsHandler(paths, config, { firingAlerts: firing }) },
-  ];
+  const firingAlerts = () => readFiringAlerts(paths.stateDir);
+  return [healthzRoute, { method: "GET", path: "/metrics", handler: metricsHandler(paths, config, { firingAlerts }) }];
 }

@@ -67,17 +67,22 @@ export function createWebServer(options: WebServerOptions): http.Server {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const url = req.url ?? "/";
     const refused = refusePath(url);
-    if (refused) return sendText(res, refused.status, refused.reason);
+    if (refused) {
+      sendText(res, refused.status, refused.reason);
+      return;
+    }
     const method = req.method === "HEAD" ? "GET" : req.method;
     const pathname = url.split(/[?#]/, 1)[0]!;
     const route = routes.find((r) => r.path === pathname && r.method === method);
     if (checkAuth && !route?.public && !(await checkAuth(req.headers.authorization))) {
-      return sendText(res, 401, "authentication required", {
-        "WWW-Authenticate": 'Basic realm="AMS", charset="UTF-8"',
-      });
+      sendText(res, 401, "authentication required", { "WWW-Authenticate": 'Basic realm="AMS", charset="UTF-8"' });
+      return;
     }
     if (route) return route.handler(req, res);
-    if (method !== "GET") return sendText(res, 405, "method not allowed", { Allow: "GET, HEAD" });
+    if (method !== "GET") {
+      sendText(res, 405, "method not allowed", { Allow: "GET, HEAD" });
+      return;
+    }
     files(req, res, (err?: unknown) => {
       if (err) {
         const status = (err as { statusCode?: number }).statusCode ?? 500;

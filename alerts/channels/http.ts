@@ -42,7 +42,9 @@ export async function postJson(
     });
   } catch (err) {
     const cause = (err as Error & { cause?: Error }).cause;
-    throw new Error(cause?.message ? `${(err as Error).message}: ${cause.message}` : (err as Error).message);
+    throw new Error(cause?.message ? `${(err as Error).message}: ${cause.message}` : (err as Error).message, {
+      cause: err,
+    });
   }
   const answer = (await response.text()).replace(/\s+/g, " ").trim().slice(0, 200);
   if (!response.ok) throw new HttpError(response.status, answer);

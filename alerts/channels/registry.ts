@@ -42,7 +42,7 @@ export function configuredChannels(alerts: AlertsConfig, source: string): Config
     const parsed = type.schema.safeParse(entry);
     if (!parsed.success) {
       const at = ["alerts", "channels", name];
-      problems.push(...parsed.error.issues.map((issue) => describeIssue({ ...issue, path: [...at, ...issue.path] })));
+      for (const issue of parsed.error.issues) problems.push(describeIssue({ ...issue, path: [...at, ...issue.path] }));
       continue;
     }
     channels.push({ name, type, config: parsed.data });
@@ -61,13 +61,14 @@ export interface OpenChannel extends DeliveringChannel {
  * file unreadable) still takes its notifications: each delivery fails with the reason and is
  * retried next run, so fixing the config delivers them and the other channels are not held back.
  */
-function opened(name: string, type: ChannelType, open: () => Channel): OpenChannel & { error?: string } {
-  const common = { name, retryable: type.retryable, everyRun: type.everyRun ?? false };
+function opened(name: string, type: ChannelType, open: () => Channel): { channel: OpenChannel; error?: string } {
+  const common = { name, retryable: (err: unknown) => type.retryable(err), everyRun: type.everyRun ?? false };
   try {
-    return { ...common, ...open() };
+    return { channel: { ...common, ...open() } };
   } catch (err) {
     const error = (err as Error).message;
-    return { ...common, target: `${name} (not opened)`, deliver: () => Promise.reject(new Error(error)), error };
+    const deliver = () => Promise.reject(new Error(error));
+    return { channel: { ...common, target: `${name} (not opened)`, deliver }, error };
   }
 }
 
@@ -84,11 +85,11 @@ export function openChannels(
   context: Omit<ChannelContext, "name">,
 ): OpenedChannels {
   const all = [
-    opened(EMAIL_CHANNEL, email as ChannelType, () => email.open(emailConfig, { ...context, name: EMAIL_CHANNEL })),
+    opened(EMAIL_CHANNEL, email, () => email.open(emailConfig, { ...context, name: EMAIL_CHANNEL })),
     ...configured.map((c) => opened(c.name, c.type, () => c.type.open(c.config, { ...context, name: c.name }))),
   ];
   return {
-    channels: new Map(all.map(({ error: _, ...channel }) => [channel.name, channel])),
-    broken: all.flatMap((c) => (c.error ? [{ name: c.name, error: c.error }] : [])),
+    channels: new Map(all.map(({ channel }) => [channel.name, channel])),
+    broken: all.flatMap(({ channel, error }) => (error ? [{ name: channel.name, error }] : [])),
   };
 }

@@ -15,7 +15,7 @@ export function headline(notices: readonly Notice[]): string {
   return `AMS: ${notices.length} alert${notices.length === 1 ? "" : "s"}, worst ${worst}`;
 }
 
-export const codePoints = (s: string) => [...s].length;
+export const codePoints = (s: string) => Array.from(s).length;
 export const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
 
 /** The first `limit` units of a string (`measure` adds up per character), cut on a code point, never in a surrogate pair. */

@@ -7,12 +7,15 @@ export interface TestSmtp {
   port: number;
   /** `secure`: the mail came over TLS (STARTTLS). */
   received: { raw: string; mail: ParsedMail; auth?: string; secure: boolean }[];
+  /** Mails whose DATA was read but never answered (`stallData`). */
+  stalled: number;
   close(): Promise<void>;
 }
 
 /**
  * With `tls`, the server offers STARTTLS with that key and certificate and takes a password only
  * over TLS. With `refuseSubject`, a mail whose subject holds that text is refused for good (554).
+ * With `stallData`, the server reads a mail's DATA and never answers it, like a server that hangs.
  */
 export async function startSmtp(
   options: {
@@ -21,9 +24,11 @@ export async function startSmtp(
     password?: string;
     tls?: { key: string; cert: string };
     refuseSubject?: string;
+    stallData?: boolean;
   } = {},
 ): Promise<TestSmtp> {
   const received: TestSmtp["received"] = [];
+  const counts = { stalled: 0 };
   const server = new SMTPServer({
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : { disabledCommands: ["STARTTLS"] }),
     authOptional: !options.user,
@@ -37,6 +42,10 @@ export async function startSmtp(
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
+        if (options.stallData) {
+          counts.stalled++;
+          return;
+        }
         const raw = Buffer.concat(chunks).toString("utf8");
         simpleParser(raw)
           .then((mail) => {
@@ -56,5 +65,12 @@ export async function startSmtp(
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const port = (server.server.address() as AddressInfo).port;
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    port,
+    received,
+    get stalled() {
+      return counts.stalled;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { appendJsonArray, readJsonArray } from "../storage/locked-file.js";
+import { appendJsonArray, readJsonArray } from "./locked-file.js";
 
 /**
  * One entry of storage/alerts_log.json: an alert that fired, was reminded or resolved. The

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { Duration } from "./duration.js";
+
+/**
+ * How long each job cron starts may run before it stops and exits 1 (config `deadlines`), in
+ * seconds. Each default is below the job's period in crontab.example, so a stuck run ends before
+ * the next one is due; the sensors' stays below the 30 s that ams-alert and ams-graphs wait for them.
+ */
+export const DEFAULT_DEADLINES = {
+  sensor: 25,
+  "fetch-remote": 100,
+  alert: 240,
+  graphs: 240,
+  cleanup: 1500,
+  backup: 3000,
+} as const;
+
+export type ScheduledJob = keyof typeof DEFAULT_DEADLINES;
+
+const positive = Duration.refine((s) => s > 0, "must be more than 0 seconds");
+
+const deadline = (job: ScheduledJob) => positive.default(DEFAULT_DEADLINES[job]);
+
+export const DeadlinesConfig = z
+  .strictObject({
+    sensor: deadline("sensor"),
+    "fetch-remote": deadline("fetch-remote"),
+    alert: deadline("alert"),
+    graphs: deadline("graphs"),
+    cleanup: deadline("cleanup"),
+    backup: deadline("backup"),
+  } satisfies Record<ScheduledJob, unknown>)
+  .prefault({});

@@ -1,0 +1,49 @@
+import path from "node:path";
+import { installDir } from "../lib/paths.js";
+import { bundledModules, bundledPackages, bundleFiles } from "../scripts/bundle-contents.js";
+
+// Reads dist/, which `npm test` builds before jest starts.
+const dist = path.join(installDir, "dist");
+
+/** The packages in a command's entry file, and in all its files (entry and on-demand chunks). */
+function packagesOf(bin: string): { entry: Set<string>; all: Set<string> } {
+  const { main, chunks } = bundleFiles(dist, bin);
+  const entry = bundledPackages(main);
+  const all = new Set(entry);
+  for (const chunk of chunks) for (const name of bundledPackages(chunk)) all.add(name);
+  return { entry, all };
+}
+
+/** The project's own source files in all of a command's files. */
+function sourcesOf(bin: string): string[] {
+  const { main, chunks } = bundleFiles(dist, bin);
+  return [main, ...chunks].flatMap((file) => bundledModules(file).filter((m) => !m.startsWith("node_modules/")));
+}
+
+describe("heavy packages stay in the commands that use them", () => {
+  test("ams-alert and ams-sensor load nodemailer and fast-xml-parser on demand (the check sees them)", () => {
+    const alert = packagesOf("ams-alert");
+    expect(alert.entry.has("nodemailer")).toBe(false);
+    expect(alert.all.has("nodemailer")).toBe(true);
+    expect(sourcesOf("ams-alert")).toEqual(expect.arrayContaining(["alerts/channels/email.ts", "alerts/queue.ts"]));
+    const sensor = packagesOf("ams-sensor");
+    expect(sensor.entry.has("fast-xml-parser")).toBe(false);
+    expect(sensor.all.has("fast-xml-parser")).toBe(true);
+  });
+
+  test.each(["ams-cleanup", "ams-web", "ams-sensor"])(
+    "%s has no nodemailer, no notification channel, no queue",
+    (bin) => {
+      const { all } = packagesOf(bin);
+      expect(all.has("commander")).toBe(true);
+      expect(all.has("nodemailer")).toBe(false);
+      expect(sourcesOf(bin).filter((s) => /^alerts\/(channels\/|queue\.ts|check\.ts)/.test(s))).toEqual([]);
+    },
+  );
+
+  test("ams-graphs has no fast-xml-parser", () => {
+    const { all } = packagesOf("ams-graphs");
+    expect(all.has("commander")).toBe(true);
+    expect(all.has("fast-xml-parser")).toBe(false);
+  });
+});
