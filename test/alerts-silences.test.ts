@@ -5,6 +5,7 @@ import { parseConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
+import { writePullStatus } from "../storage/pull-status.js";
 import { appendSamples } from "../storage/store.js";
 import { readAlertHistory } from "../storage/alert-history.js";
 import { currentInterval } from "../alerts/maintenance.js";
@@ -220,6 +221,36 @@ describe("maintenance windows", () => {
       ["server_silent", "resolved"],
     ]);
   }, 120_000);
+
+  test("a remote that never reported, in a window: no server_silent for it (without the window: fired)", async () => {
+    const run = async (alerts: object) => {
+      const h = tempHome();
+      writeConfig(h, {
+        server_id: "web-1",
+        remotes: [{ name: "db-1", host: "db-1.example.org", user: "ams" }],
+        alerts,
+      });
+      await cpu(h, 0, 30, 10);
+      // Pulled since minute 0, never with success: counted silent from then (storage/pull-status.ts).
+      await writePullStatus(amsPaths(h), {
+        "db-1": {
+          first_attempt: isoLocal(at(0)),
+          last_attempt: isoLocal(at(25)),
+          last_error: "refused",
+          duration_seconds: 1,
+        },
+      });
+      await check(h, 30);
+      return (await readAlertHistory(amsPaths(h).alertsLog)).events.map((e) => [e.rule, e.server_id, e.event]);
+    };
+    const window = {
+      name: "db-1 install",
+      match: { server: "db-1" },
+      schedule: { start: isoLocal(at(0)), end: isoLocal(at(60)) },
+    };
+    expect(await run({ maintenance: [window] })).toEqual([]);
+    expect(await run({})).toEqual([["server_silent", "db-1", "fired"]]);
+  });
 
   test("a recurring window, Sunday 03:00 Europe/Paris for 1 h, follows the clock change (croner)", () => {
     const [w] = parseConfig(
