@@ -72,6 +72,14 @@ export function oneUrl(c: { url?: string; url_env?: string; url_file?: string },
     ctx.addIssue({ code: "custom", path: ["url"], message: "set exactly one of url, url_env, url_file" });
 }
 
+/** The check that an optional secret is given as `<key>_env` or as `<key>_file`, not both: `.refine(...notBoth(key))`. */
+export function notBoth(key: string): [(c: Record<string, unknown>) => boolean, { path: string[]; message: string }] {
+  return [
+    (c) => !(c[`${key}_env`] && c[`${key}_file`]),
+    { path: [`${key}_file`], message: `set ${key}_env or ${key}_file, not both` },
+  ];
+}
+
 /** A secret from `<key>_env` / `<key>_file` of a channel's config. */
 export function channelSecret(
   context: ChannelContext,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { EnvName } from "../config.js";
 import type { Notice } from "../state.js";
 import type { ChannelType, Notification } from "./channel.js";
-import { channelSecret, channelUrl, httpRetryable, oneUrl, postingChannel, urlKeys } from "./http.js";
+import { channelSecret, channelUrl, httpRetryable, notBoth, oneUrl, postingChannel, urlKeys } from "./http.js";
 import { fitItems, headline, noticeLine, utf8Bytes } from "./text.js";
 
 /**
@@ -21,10 +21,7 @@ export const schema = z
     token_file: z.string().min(1).optional(),
   })
   .superRefine(oneUrl)
-  .refine((c) => !(c.token_env && c.token_file), {
-    path: ["token_file"],
-    message: "set token_env or token_file, not both",
-  });
+  .refine(...notBoth("token"));
 
 export const MESSAGE_BYTES = 4096;
 

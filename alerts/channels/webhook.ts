@@ -3,7 +3,16 @@ import { EnvName } from "../config.js";
 import { alertValues } from "../mail.js";
 import type { ChannelType, Notification } from "./channel.js";
 import { alertAnnotations, alertLabels, fingerprint } from "./alertmanager.js";
-import { channelSecret, channelUrl, httpRetryable, oneUrl, postingChannel, signature, urlKeys } from "./http.js";
+import {
+  channelSecret,
+  channelUrl,
+  httpRetryable,
+  notBoth,
+  oneUrl,
+  postingChannel,
+  signature,
+  urlKeys,
+} from "./http.js";
 
 /**
  * A generic webhook: POST of Alertmanager's webhook body (version "4"), so receivers written for
@@ -19,10 +28,7 @@ export const schema = z
     secret_file: z.string().min(1).optional(),
   })
   .superRefine(oneUrl)
-  .refine((c) => !(c.secret_env && c.secret_file), {
-    path: ["secret_file"],
-    message: "set secret_env or secret_file, not both",
-  });
+  .refine(...notBoth("secret"));
 
 export const SIGNATURE_HEADER = "X-AMS-Signature";
 
