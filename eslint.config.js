@@ -13,7 +13,6 @@ const FEATURES = ["sensors", "alerts", "graphs", "web", "backups", "remote"];
 /** Pure declarations a feature may import from another: they carry no I/O and no heavy package. */
 const SHARED_ACROSS_FEATURES = [
   "sensors/catalogue.js", // the metrics' declarations (units, titles)
-  "sensors/format.js", // one line of text per sample, for mails and logs
   "alerts/config.js", // the alert rules, which the charts draw as thresholds
 ];
 /** The command-line entry points (and the other scripts), which nothing imports. */

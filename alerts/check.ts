@@ -14,6 +14,7 @@ import type { OpenChannel } from "./channels/registry.js";
 import { EMAIL_CHANNEL } from "./config.js";
 import { maintenanceMuter } from "./maintenance.js";
 import { deliverAll, enqueue, type Delivery, type QueuedNotification } from "./queue.js";
+import { rebootNotices } from "./reboot.js";
 import { channelsFor, repeatFor } from "./routes.js";
 import { evaluateRules, ruleStillApplies, SILENT_RULE } from "./rules.js";
 import { readAlertRunState, withAlertRunState, writeAlertRunState, type AlertRunState } from "./run-state.js";
@@ -68,10 +69,15 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on.
     stillApplies: (a) => servers.has(a.server_id) && ruleStillApplies(config.alerts, a),
   });
-  // Off: forget the advisories seen, so switching it on again starts from what is stored then.
-  if (!config.alerts.cert_advisories) return { alerts, events, cert_seen: undefined };
-  const cert = certNotices(fleet.samples, previous.cert_seen, now);
-  return { alerts, events: [...events, ...cert.notices], cert_seen: cert.seen };
+  // Off: forget the advisories (reboots) seen, so switching it on again starts from what is stored then.
+  const cert = config.alerts.cert_advisories ? certNotices(fleet.samples, previous.cert_seen, now) : undefined;
+  const reboot = config.alerts.reboot_notices ? rebootNotices(fleet.samples, previous.reboot_seen, now) : undefined;
+  return {
+    alerts,
+    events: [...events, ...(reboot?.notices ?? []), ...(cert?.notices ?? [])],
+    cert_seen: cert?.seen,
+    reboot_seen: reboot?.seen,
+  };
 }
 
 /**
@@ -107,10 +113,10 @@ async function judge(options: CheckOptions, previous: AlertRunState) {
   const { config, now } = options;
   const maintenance = maintenanceMuter(config.alerts.maintenance, now);
   const silences = keptSilences(previous.silences, now);
-  const { alerts, events, cert_seen } = await evaluate(options, previous, maintenance);
+  const { alerts, events, cert_seen, reboot_seen } = await evaluate(options, previous, maintenance);
   const bySilence = silenceMuter(silences, now);
   const muted = muteSilenced(alerts, events, (s) => bySilence(s) ?? maintenance(s), now);
-  return { muted, cert_seen, silences };
+  return { muted, cert_seen, reboot_seen, silences };
 }
 
 /** One ams-alert run: evaluate → advance → mute → route → queue → record history → deliver every channel's queue. */
@@ -122,7 +128,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   }
   if (!channels) throw new Error("runCheck: channels are needed unless dryRun");
   return withAlertRunState(paths.stateDir, async (previous) => {
-    const { muted, cert_seen, silences } = await judge(options, previous);
+    const { muted, cert_seen, reboot_seen, silences } = await judge(options, previous);
     const queue = enqueue(previous.queue, route(muted, channels, config, now), {
       id: () => `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
       created_at: isoLocal(now),
@@ -133,7 +139,13 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       delete queue[name];
     }
     // State and queue in one atomic write: a crash cannot leave an alert advanced without its notification.
-    let state: AlertRunState = { alerts: muted.alerts, queue, ...(cert_seen ? { cert_seen } : {}), silences };
+    let state: AlertRunState = {
+      alerts: muted.alerts,
+      queue,
+      ...(cert_seen ? { cert_seen } : {}),
+      ...(reboot_seen ? { reboot_seen } : {}),
+      silences,
+    };
     await writeAlertRunState(paths.stateDir, state);
     if (muted.recorded.length > 0) {
       await appendAlertHistory(paths.alertsLog, muted.recorded);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Duration } from "../lib/duration.js";
 import { NAME_PATTERN } from "../lib/server-name.js";
+import { builtinEntry, defaultRules } from "../sensors/catalogue.js";
 import { MatchConfig } from "./matchers.js";
 
 /**
@@ -42,22 +43,11 @@ export const RuleConfig = z.strictObject({
 });
 export type RuleConfig = z.infer<typeof RuleConfig>;
 
-/**
- * The default rules (README, "Rules"): CPU > 90 % for 10 min, RAM > 90 % for 5 min, Disk ≥ 90 / ≥ 98 %,
- * Processes > 500 for 10 min.
- */
-export const DEFAULT_RULES: Record<string, z.input<typeof RuleConfig>> = {
-  cpu_high: { metric: "CPU", op: ">", threshold: 90, clear: 85, for: "10m", severity: "warning" },
-  ram_high: { metric: "RAM", op: ">", threshold: 90, clear: 85, for: "5m", severity: "warning" },
-  disk_warning: { metric: "Disk", op: ">=", threshold: 90, clear: 88, severity: "warning" },
-  disk_critical: { metric: "Disk", op: ">=", threshold: 98, clear: 96, severity: "critical" },
-  // disk_status: 2 a mount that hangs (dead network filesystem), 3 one that cannot be read (sensors/disk.ts).
-  disk_unreadable: { metric: "disk_status", op: ">=", threshold: 2, severity: "critical" },
-  processes_high: { metric: "Processes", op: ">", threshold: 500, for: "10m", severity: "warning" },
-};
+/** The rules of a config that sets none: each built-in metric's default rules (its catalogue entry). */
+export const DEFAULT_RULES: Record<string, z.input<typeof RuleConfig>> = defaultRules();
 
-/** The built-in rules' names (SILENT_RULE in rules.ts, CERT_RULE in cert.ts): a configured rule by that name would share their alert keys. */
-const RESERVED_RULE_NAMES = ["server_silent", "cert_advisory"];
+/** The built-in rules' names (SILENT_RULE in rules.ts, CERT_RULE in cert.ts, REBOOT_RULE in reboot.ts): a configured rule by that name would share their alert keys. */
+const RESERVED_RULE_NAMES = ["server_silent", "cert_advisory", "rebooted"];
 
 const RuleName = z
   .string()
@@ -65,9 +55,6 @@ const RuleName = z
   .refine((name) => !RESERVED_RULE_NAMES.includes(name), {
     message: `reserved for a built-in rule (${RESERVED_RULE_NAMES.join(", ")})`,
   });
-
-/** Percent metrics cannot exceed 100: a threshold of 150 would silently never fire. */
-const PERCENT_METRICS = new Set(["CPU", "RAM", "Disk"]);
 
 type EffectiveRule = Omit<RuleConfig, "servers" | "enabled">;
 
@@ -101,7 +88,8 @@ export function ruleForServer(rule: RuleConfig, server: string): EffectiveRule |
 function checkRule(rule: RuleConfig, ctx: z.RefinementCtx): void {
   const above = rule.op === ">" || rule.op === ">=";
   const check = (where: (string | number)[], threshold: number, clear: number | undefined) => {
-    if (PERCENT_METRICS.has(rule.metric) && threshold > 100) {
+    // Percent metrics cannot exceed 100: a threshold of 150 would silently never fire.
+    if (builtinEntry(rule.metric)?.kind === "percent" && threshold > 100) {
       ctx.addIssue({
         code: "custom",
         path: [...where, "threshold"],
@@ -189,6 +177,8 @@ export const AlertsConfig = z
     repeat: Duration.default(14400),
     /** Mail each new CERT advisory once. */
     cert_advisories: z.boolean().default(false),
+    /** Mail once when a server rebooted (the uptime sensor's Reboot events). */
+    reboot_notices: z.boolean().default(true),
     history: z
       .strictObject({
         max_days: z.number().int().positive().default(30),

@@ -1,4 +1,5 @@
 import { isoLocal } from "../lib/time.js";
+import { formatValue } from "../storage/format-value.js";
 import { SILENT_METRIC } from "./rules.js";
 import type { Notice } from "./state.js";
 import { escapeHtml } from "../lib/escape-html.js";
@@ -17,13 +18,11 @@ const EVENT_WORDS: Record<Notice["event"], string> = {
   reminded: "STILL FIRING",
   resolved: "RESOLVED",
 };
-const UNIT_SUFFIX: Record<string, string> = { "%": " %", count: "" };
 /** How many alerts the subject names before "+N more". */
 const SUBJECT_NAMES = 3;
 
 function withUnit(value: number | undefined, unit: string): string {
-  if (value === undefined) return "";
-  return `${value}${UNIT_SUFFIX[unit] ?? (unit ? ` ${unit}` : "")}`;
+  return value === undefined ? "" : formatValue(value, unit);
 }
 
 function metricName(n: Notice): string {

@@ -1,9 +1,9 @@
 import { ConfigError } from "../lib/config.js";
-import { DISK_STATUS_METRIC } from "../storage/disk-status.js";
+import { BUILTIN_CATALOGUE } from "../sensors/catalogue.js";
 import type { AlertsConfig } from "./config.js";
 
-/** Metric types the built-in sensors write. */
-export const BUILTIN_METRICS = ["CPU", "RAM", "Disk", DISK_STATUS_METRIC, "Processes", "Users", "CERT"] as const;
+/** Metric types the built-in sensors write (their catalogue entries). */
+export const BUILTIN_METRICS: readonly string[] = BUILTIN_CATALOGUE.map((e) => e.metric_type);
 
 /**
  * The metrics a rule may name: the built-ins, and for every plugin that ams-sensor would run its

@@ -1,4 +1,5 @@
 import type { Sample } from "../storage/sample.js";
+import { seriesKey } from "../storage/series-key.js";
 import { labelsMatch, ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
 
 /**
@@ -65,7 +66,7 @@ export function alertKey(rule: string, server: string, labels?: Record<string, s
 function seriesOf(samples: readonly Sample[]): Map<string, Sample[]> {
   const series = new Map<string, Sample[]>();
   for (const sample of samples) {
-    const id = `${sample.server_id}\u0000${sample.metric_type}\u0000${labelSelectorText(sample.labels)}`;
+    const id = seriesKey(sample);
     const group = series.get(id);
     if (group) group.push(sample);
     else series.set(id, [sample]);

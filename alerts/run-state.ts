@@ -18,6 +18,8 @@ export interface AlertRunState {
   queue: Queues;
   /** CERT advisory links already notified; absent until alerts.cert_advisories is first on. */
   cert_seen?: string[];
+  /** Reboots already notified; absent until alerts.reboot_notices is first on. */
+  reboot_seen?: string[];
   /** Made by `ams-alert silence add`, kept a while after they end (alerts/silences.ts). */
   silences: Silence[];
 }
@@ -41,6 +43,7 @@ export async function readAlertRunState(stateDir: string): Promise<AlertRunState
     alerts: saved?.alerts ?? {},
     queue: queuesOf(saved?.queue),
     ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
+    ...(saved?.reboot_seen ? { reboot_seen: saved.reboot_seen } : {}),
     silences: saved?.silences ?? [],
   };
 }

@@ -1,5 +1,5 @@
 import { isoLocal } from "../lib/time.js";
-import { formatSample } from "../sensors/format.js";
+import { formatSample } from "../storage/format-value.js";
 import type { AlertEvent } from "../storage/alert-history.js";
 import type { StoredAlert } from "../storage/alert-state.js";
 import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } from "./rules.js";

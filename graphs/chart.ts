@@ -14,6 +14,9 @@ export interface ChartSpec {
   /** Read by screen readers and shown at the top. */
   title: string;
   unit: string;
+  /** The y axis starts here (0 when not given) and, unless a value goes past it, ends at `ceiling`. */
+  floor?: number;
+  ceiling?: number;
   from: number;
   to: number;
   /** d3 time format of the time axis ticks, in this machine's local time. */
@@ -39,7 +42,7 @@ function topOfScale(spec: ChartSpec): number {
   let top = 0;
   for (const line of spec.lines) for (const run of line.runs) for (const p of run) top = Math.max(top, p.hi);
   for (const t of spec.thresholds) top = Math.max(top, t.value);
-  if (spec.unit === "%" && top <= 100) return 100;
+  if (spec.ceiling !== undefined && top <= spec.ceiling) return spec.ceiling;
   return top > 0 ? top * 1.05 : 1;
 }
 
@@ -67,7 +70,7 @@ function layout(d3: D3, spec: ChartSpec): Layout {
       .range([MARGIN.left, WIDTH - MARGIN.right]),
     y: d3
       .scaleLinear()
-      .domain([0, topOfScale(spec)])
+      .domain([spec.floor ?? 0, topOfScale(spec)])
       .nice()
       .range([MARGIN.top + PLOT_HEIGHT, MARGIN.top]),
     colour: (i) => d3.schemeTableau10[i % 10]!,

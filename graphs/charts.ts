@@ -4,7 +4,9 @@ import { downsample } from "./downsample.js";
 import { safeFileName, safeFileNameOf } from "./file-names.js";
 import { splitAtGaps, typicalInterval } from "./gaps.js";
 import { RANGES, type Range } from "./ranges.js";
-import { chartKey, labelsCaption, pointsBetween, type Series } from "./series.js";
+import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
+import { metricKey } from "../storage/series-key.js";
+import { labelsCaption, pointsBetween, type Series } from "./series.js";
 import { chartThresholds } from "./thresholds.js";
 
 /** Buckets across a chart with one line: two points each, about one per pixel of the plot. */
@@ -12,9 +14,6 @@ const BUCKETS_PER_LINE = 330;
 /** Points a combined chart may hold in all, so that it stays well under 150 KB with any fleet size. */
 const POINTS_PER_CHART = 6000;
 const MIN_BUCKETS = 12;
-
-/** Built-in metrics first, in this order; any other metric (custom sensors) after them by name. */
-const METRIC_ORDER = ["CPU", "RAM", "Disk", "Processes", "Users"];
 
 /** One chart to write: its file under public/ and what it shows. */
 export interface PlannedChart {
@@ -31,8 +30,9 @@ export interface ChartFilter {
   server?: string;
 }
 
+/** Built-in metrics first, in their catalogue order; any other metric (custom sensors) after them by name. */
 export function compareSeries(a: Pick<Series, "metric" | "labels">, b: Pick<Series, "metric" | "labels">): number {
-  const rank = (m: string) => (METRIC_ORDER.includes(m) ? METRIC_ORDER.indexOf(m) : METRIC_ORDER.length);
+  const rank = (m: string) => builtinEntry(m)?.chart?.order ?? Number.MAX_SAFE_INTEGER;
   return (
     rank(a.metric) - rank(b.metric) ||
     a.metric.localeCompare(b.metric) ||
@@ -40,11 +40,21 @@ export function compareSeries(a: Pick<Series, "metric" | "labels">, b: Pick<Seri
   );
 }
 
-/** "Disk (mount=/)" or "CPU". */
+/** "Disk (mount=/)" or "CPU": the catalogue's title and the labels. */
 export function metricTitle(series: Pick<Series, "metric" | "labels">): string {
   const labels = labelsCaption(series.labels);
-  return labels ? `${series.metric} (${labels})` : series.metric;
+  const title = builtinEntry(series.metric)?.title ?? series.metric;
+  return labels ? `${title} (${labels})` : title;
 }
+
+/** The y axis bounds its catalogue entry asks for (0–100 for a percentage). */
+const axisOf = (series: Pick<Series, "metric" | "unit">) => {
+  const chart = catalogueEntry(series.metric, series.unit).chart;
+  return {
+    ...(chart?.floor !== undefined ? { floor: chart.floor } : {}),
+    ...(chart?.ceiling !== undefined ? { ceiling: chart.ceiling } : {}),
+  };
+};
 
 const metricFile = (s: Pick<Series, "metric" | "labels">) =>
   safeFileNameOf([
@@ -106,6 +116,7 @@ export function planCharts(
         spec: {
           title,
           unit: series.unit,
+          ...axisOf(series),
           from: now - range.ms,
           to: now,
           tickFormat: range.tickFormat,
@@ -118,7 +129,7 @@ export function planCharts(
   if (filter.server !== undefined) return charts;
   const groups = new Map<string, Series[]>();
   for (const series of sorted) {
-    const key = chartKey(series.metric, series.labels);
+    const key = metricKey(series.metric, series.labels);
     groups.set(key, [...(groups.get(key) ?? []), series]);
   }
   for (const group of groups.values()) {
@@ -133,6 +144,7 @@ export function planCharts(
         spec: {
           title,
           unit: first.unit,
+          ...axisOf(first),
           from: now - range.ms,
           to: now,
           tickFormat: range.tickFormat,

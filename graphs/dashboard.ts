@@ -6,7 +6,8 @@ import type { PullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { compareSeries } from "./charts.js";
 import { safeFileName } from "./file-names.js";
-import { seriesKey } from "./series.js";
+import { BUILTIN_CATALOGUE, REBOOT_METRIC } from "../sensors/catalogue.js";
+import { seriesKey } from "../storage/series-key.js";
 
 /** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
 
@@ -22,6 +23,8 @@ export interface ServerView {
   /** The newest sample of each of its series, in chart order. */
   latest: Sample[];
   firing: AlertEvent[];
+  /** Boot times of its latest reboots (Reboot events), newest first. */
+  reboots: string[];
 }
 
 export interface Dashboard {
@@ -40,6 +43,7 @@ export type SourceView = FleetSource & { pull?: PullStatus };
 
 export const CERT_METRIC = "CERT";
 export const RECENT_ALERTS = 20;
+const RECENT_REBOOTS = 5;
 const LATEST_ADVISORIES = 10;
 
 export const serverPage = (server: string) => `servers/${safeFileName(server)}.html`;
@@ -51,11 +55,16 @@ export function firingInHistory(events: readonly AlertEvent[]): AlertEvent[] {
   return [...last.values()].filter((e) => e.event !== "resolved").sort((a, b) => b.at.localeCompare(a.at));
 }
 
+/** Events (CERT advisories, reboots) are not measurements: no latest value, no chart. */
+export const EVENT_METRICS: ReadonlySet<string> = new Set(
+  BUILTIN_CATALOGUE.filter((e) => e.kind === "event").map((e) => e.metric_type),
+);
+
 /** The newest sample of every series, grouped by server. */
 export function latestByServer(samples: readonly Sample[]): Map<string, Sample[]> {
   const latest = new Map<string, { sample: Sample; t: number }>();
   for (const sample of samples) {
-    if (sample.metric_type === CERT_METRIC) continue;
+    if (EVENT_METRICS.has(sample.metric_type)) continue;
     const key = seriesKey(sample);
     const t = Date.parse(sample.timestamp);
     const seen = latest.get(key);
@@ -105,6 +114,20 @@ export function latestAdvisories(samples: readonly Sample[], count = LATEST_ADVI
   return [...byLink.values()].sort(compareAdvisories).slice(0, count);
 }
 
+/** The boot times of each server's latest reboots, newest first. */
+function rebootsByServer(samples: readonly Sample[], count = RECENT_REBOOTS): Map<string, string[]> {
+  const boots = new Map<string, Set<string>>();
+  for (const sample of samples) {
+    if (sample.metric_type !== REBOOT_METRIC) continue;
+    const boot = str(sample.details?.boot_time) ?? sample.timestamp;
+    if (Number.isNaN(Date.parse(boot))) continue;
+    boots.set(sample.server_id, (boots.get(sample.server_id) ?? new Set()).add(boot));
+  }
+  return new Map(
+    [...boots].map(([server, set]) => [server, [...set].sort((a, b) => Date.parse(b) - Date.parse(a)).slice(0, count)]),
+  );
+}
+
 export interface DashboardInput {
   samples: readonly Sample[];
   alerts: readonly AlertEvent[];
@@ -119,6 +142,7 @@ export interface DashboardInput {
 export function buildDashboard(input: DashboardInput): Dashboard {
   const firing = firingInHistory(input.alerts);
   const latest = latestByServer(input.samples);
+  const reboots = rebootsByServer(input.samples);
   const unreported = input.neverReported ?? new Map<string, number>();
   const servers = [...new Set([...latest.keys(), ...unreported.keys()])]
     .sort((a, b) => a.localeCompare(b))
@@ -128,7 +152,14 @@ export function buildDashboard(input: DashboardInput): Dashboard {
       const expected = unreported.get(name);
       if (list.length === 0 && expected !== undefined) {
         const silent = input.now.getTime() - expected >= input.silentAfterSeconds * 1000;
-        return { name, page: serverPage(name), status: silent ? "silent" : "waiting", latest: [], firing: own };
+        return {
+          name,
+          page: serverPage(name),
+          status: silent ? "silent" : "waiting",
+          latest: [],
+          firing: own,
+          reboots: [],
+        };
       }
       const newest = list.map((s) => s.timestamp).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
       return {
@@ -138,6 +169,7 @@ export function buildDashboard(input: DashboardInput): Dashboard {
         lastSeen: newest,
         latest: list,
         firing: own,
+        reboots: reboots.get(name) ?? [],
       };
     });
   return {

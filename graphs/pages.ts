@@ -1,6 +1,7 @@
 import type { AlertEvent } from "../storage/alert-history.js";
 import { isoLocal } from "../lib/time.js";
 import { DISK_STATUS, DISK_STATUS_METRIC } from "../storage/disk-status.js";
+import { formatValue } from "../storage/format-value.js";
 import type { Sample } from "../storage/sample.js";
 import type { PlannedChart } from "./charts.js";
 import { metricTitle } from "./charts.js";
@@ -12,11 +13,6 @@ import { RANGES } from "./ranges.js";
 function localTime(iso: string | Date): string {
   const date = typeof iso === "string" ? new Date(iso) : iso;
   return Number.isNaN(date.getTime()) ? String(iso) : isoLocal(date).slice(0, 16).replace("T", " ");
-}
-
-function formatValue(value: number, unit: string): string {
-  const number = Number.isInteger(value) ? String(value) : value.toFixed(1);
-  return unit === "count" || unit === "" ? number : `${number} ${unit}`;
 }
 
 const time = (iso: string | Date) =>
@@ -125,7 +121,7 @@ function processTable(caption: string, rows: readonly ProcessRow[]): Html {
   if (rows.length === 0) return html`<p class="none">${caption}: none recorded.</p>`;
   return html`<div class="scroll"><table><caption>${caption}</caption>
 <thead><tr><th>Name</th><th>PID</th><th>CPU</th><th>Memory</th></tr></thead>
-<tbody>${rows.map((p) => html`<tr><td>${p.name}</td><td>${p.pid}</td><td>${formatValue(p.cpu_percent, "%")}</td><td>${formatValue(p.rss_bytes / 1048576, "MiB")}</td></tr>`)}</tbody></table></div>`;
+<tbody>${rows.map((p) => html`<tr><td>${p.name}</td><td>${p.pid}</td><td>${formatValue(p.cpu_percent, "%")}</td><td>${formatValue(p.rss_bytes, "B")}</td></tr>`)}</tbody></table></div>`;
 }
 
 const detail = (sample: Sample, key: string) =>
@@ -169,7 +165,7 @@ export function renderServerPage(dashboard: Dashboard, server: ServerView, chart
     server.name,
     "../",
     dashboard,
-    html`<section id="summary"><h2>Now</h2><p>${statusBadge(server.status)} last sample ${server.lastSeen ? time(server.lastSeen) : "never"}</p>${latestValues(server.latest)}</section>
+    html`<section id="summary"><h2>Now</h2><p>${statusBadge(server.status)} last sample ${server.lastSeen ? time(server.lastSeen) : "never"}</p>${latestValues(server.latest)}${server.reboots.length > 0 ? html`<p class="reboots">Rebooted at ${server.reboots.map((boot, i) => html`${i > 0 ? ", " : ""}${time(boot)}`)}</p>` : ""}</section>
 <section id="alerts"><h2>Firing alerts</h2>${alertTable(server.firing, "No alerts firing.")}</section>
 <section id="charts"><h2>Charts</h2>${charts.length === 0 ? html`<p class="none">No charts yet.</p>` : chartsByRange(charts, "../")}</section>
 <section id="disks"><h2>Disks</h2>${diskTable}</section>

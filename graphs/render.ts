@@ -8,7 +8,7 @@ import { readFleet } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { loadChartRenderer } from "./chart.js";
 import { planCharts, type ChartFilter } from "./charts.js";
-import { buildDashboard, CERT_METRIC } from "./dashboard.js";
+import { buildDashboard, EVENT_METRICS } from "./dashboard.js";
 import { renderIndexPage, renderServerPage } from "./pages.js";
 import { publishFiles, removeStale } from "./publish.js";
 import { buildSeries } from "./series.js";
@@ -62,7 +62,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     if (source.skipped > 0)
       log.warn(`${source.file}: ${source.skipped} records skipped (neither AMS nor original AMS form)`);
   }
-  const series = buildSeries(fleet.samples, new Set([CERT_METRIC]));
+  const series = buildSeries(fleet.samples, EVENT_METRICS);
   if (filter.server !== undefined && !series.some((s) => s.server === filter.server)) {
     throw new Error(`no samples of server "${filter.server}"`);
   }

@@ -1,4 +1,5 @@
 import type { Sample } from "../storage/sample.js";
+import { seriesKey } from "../storage/series-key.js";
 
 /** One measured point of a series; `lo`/`hi` are the rollup's min/max (both = value for a raw sample). */
 export interface Point {
@@ -27,18 +28,6 @@ export function labelsCaption(labels: Record<string, string>): string {
     .map((key) => `${key}=${labels[key]}`)
     .join(", ");
 }
-
-/** The identity of what a chart shows: a metric and its labels, across servers. */
-export function chartKey(metric: string, labels: Record<string, string> | undefined): string {
-  // Most samples have no labels: skip the JSON for them (this runs once per sample).
-  const keys = labels ? Object.keys(labels) : [];
-  if (keys.length === 0) return metric;
-  return `${metric}\u0000${JSON.stringify(keys.sort().map((key) => [key, labels![key]]))}`;
-}
-
-/** The identity of a series: server + metric + labels. */
-export const seriesKey = (sample: Pick<Sample, "server_id" | "metric_type" | "labels">) =>
-  `${sample.server_id}\u0000${chartKey(sample.metric_type, sample.labels)}`;
 
 function pointOf(sample: Sample): Point | undefined {
   const t = Date.parse(sample.timestamp);

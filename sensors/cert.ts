@@ -1,4 +1,5 @@
 import { compareAdvisories, type Advisory } from "../storage/advisory.js";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
 // A CERT-FR feed is some tens of KiB: anything far larger is not a feed, and is not read whole.
@@ -48,6 +49,19 @@ async function fetchFeed(url: string, timeoutSeconds: number): Promise<Advisory[
 export const cert: Sensor = {
   name: "cert",
   description: "New CERT-FR security advisories from the configured RSS feeds",
+  metrics: [
+    // An advisory is an event, not a measurement: no chart, no /metrics family.
+    metricEntry({
+      metric_type: "CERT",
+      title: "CERT",
+      kind: "event",
+      unit: "advisory",
+      help: "A new CERT-FR advisory.",
+      labels: [],
+      prometheus: null,
+      chart: null,
+    }),
+  ],
   async collect(ctx) {
     const { feeds, timeout } = ctx.config.sensors.cert;
     const { feedName } = await import("./cert-feed.js");

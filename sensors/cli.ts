@@ -2,7 +2,7 @@
 import { openJob } from "../config/job.js";
 import { amsProgram, runProgram } from "../lib/cli.js";
 import { UsageError } from "../lib/usage-error.js";
-import { formatSample } from "./format.js";
+import { formatSample } from "../storage/format-value.js";
 import { builtinSensors, GROUPS, selectSensors } from "./registry.js";
 import { runSensors } from "./run.js";
 

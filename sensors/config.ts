@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Duration } from "../lib/duration.js";
 import { PluginsConfig } from "./plugins-config.js";
 
-/** The `sensors` section of ams.config.json: the CERT feeds, the disk sensor and the plugins folder. */
+/** The `sensors` section of ams.config.json: the CERT feeds, the disk and net sensors and the plugins folder. */
 export const SensorsConfig = z
   .strictObject({
     cert: z
@@ -19,6 +19,12 @@ export const SensorsConfig = z
         // A dead NFS mount can block statfs forever: each mount gets this long (sensors/mount-stats.ts).
         timeout: Duration.default(5),
         exclude_mounts: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    net: z
+      .strictObject({
+        // Empty: every interface but loopback, veth ends and docker/libvirt bridges.
+        interfaces: z.array(z.string().min(1)).default([]),
       })
       .prefault({}),
     plugins: PluginsConfig,

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readState, writeState } from "../lib/state.js";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, round1, type Sensor } from "./sensor.js";
 
 /** Cumulative jiffies of the "cpu" line of /proc/stat (guest time is already inside user and nice). */
@@ -98,7 +99,19 @@ const LONG_INTERVAL_S = 15 * 60;
 
 export const cpu: Sensor = {
   name: "cpu",
-  description: "CPU busy % since the previous cpu sample (like sar), load averages",
+  description: "CPU busy % since the previous cpu sample (like sar)",
+  metrics: [
+    metricEntry({
+      metric_type: "CPU",
+      title: "CPU",
+      kind: "percent",
+      help: "CPU busy percent (all but idle and iowait) since the previous sample, latest sample.",
+      labels: [],
+      prometheus: { name: "ams_cpu_percent", type: "gauge" },
+      chart: { order: 10, floor: 0, ceiling: 100 },
+      rules: { cpu_high: { op: ">", threshold: 90, clear: 85, for: "10m", severity: "warning" } },
+    }),
+  ],
   async collect(ctx) {
     const readStat = async () => parseProcStat(await fs.readFile("/proc/stat", "utf8"));
     let saved: SavedCounters | undefined;
@@ -126,7 +139,6 @@ export const cpu: Sensor = {
       at: now,
     } satisfies SavedCounters);
     if (!usage) throw new Error("/proc/stat: CPU counters did not advance");
-    const [load1, load5, load15] = (await fs.readFile("/proc/loadavg", "utf8")).split(" ").map(Number);
     return [
       makeSample(ctx, "CPU", usage.busy, "%", {
         details: {
@@ -135,9 +147,6 @@ export const cpu: Sensor = {
           system: usage.system,
           iowait: usage.iowait,
           steal: usage.steal,
-          load1,
-          load5,
-          load15,
           cores: current.cores,
           interval_seconds: round1(intervalS),
           ...(intervalS > LONG_INTERVAL_S ? { long_interval: true } : {}),

@@ -1,4 +1,5 @@
 import { DISK_STATUS, DISK_STATUS_METRIC } from "../storage/disk-status.js";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { watchedMountStats, type FsStats } from "./mount-stats.js";
 import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
@@ -35,6 +36,32 @@ export const disk: Sensor = {
   name: "disk",
   description:
     "Disk used % per real mounted filesystem (df's Use%), inode use; disk_status of mounts that hang or fail",
+  metrics: [
+    metricEntry({
+      metric_type: "Disk",
+      title: "Disk",
+      kind: "percent",
+      help: "Disk space used percent per mount (df's Use%), latest sample.",
+      labels: ["mount"],
+      prometheus: { name: "ams_disk_used_percent", type: "gauge" },
+      chart: { order: 40, floor: 0, ceiling: 100 },
+      rules: {
+        disk_warning: { op: ">=", threshold: 90, clear: 88, severity: "warning" },
+        disk_critical: { op: ">=", threshold: 98, clear: 96, severity: "critical" },
+      },
+    }),
+    metricEntry({
+      metric_type: DISK_STATUS_METRIC,
+      title: "Disk status",
+      kind: "state",
+      help: "State of a mount that hung or failed: 2 stuck, 3 failed, 0 answering again; latest sample.",
+      labels: ["mount"],
+      prometheus: { name: "ams_disk_status", type: "gauge" },
+      chart: { order: 42, floor: 0, ceiling: DISK_STATUS.failed },
+      // 2 a mount that hangs (dead network filesystem), 3 one that cannot be read.
+      rules: { disk_unreadable: { op: ">=", threshold: DISK_STATUS.stuck, severity: "critical" } },
+    }),
+  ],
   async collect(ctx) {
     const samples = [];
     const failures = [];

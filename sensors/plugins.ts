@@ -149,6 +149,8 @@ export function pluginSensors(plugins: readonly PluginFile[], settings: PluginsS
   return plugins.map(({ name, file }) => ({
     name,
     description: `plugin ${file}`,
+    // A plugin's metrics are known from its output: each gets its entry from its perfdata unit (pluginEntry).
+    metrics: [],
     async collect(ctx) {
       const run = await gate(() => runPlugin(file, settings));
       const { records, problem } = readPluginOutput(name, run);

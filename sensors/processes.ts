@@ -1,6 +1,7 @@
 import fsSync from "node:fs";
 import fs from "node:fs/promises";
 import { readState, writeState } from "../lib/state.js";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, round1, type Sensor } from "./sensor.js";
 
 /** The fields of /proc/<pid>/stat that AMS uses. */
@@ -112,6 +113,18 @@ const STATE = "processes";
 export const processes: Sensor = {
   name: "processes",
   description: "Number of processes (as ps -e counts them), zombies, top five by CPU and by memory",
+  metrics: [
+    metricEntry({
+      metric_type: "Processes",
+      title: "Processes",
+      kind: "count",
+      help: "Number of processes, latest sample.",
+      labels: [],
+      prometheus: { name: "ams_processes", type: "gauge" },
+      chart: { order: 80, floor: 0 },
+      rules: { processes_high: { op: ">", threshold: 500, for: "10m", severity: "warning" } },
+    }),
+  ],
   async collect(ctx) {
     const entries = readAllProcesses();
     const [uptimeText, pages] = await Promise.all([fs.readFile("/proc/uptime", "utf8"), pageSize()]);

@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, round1, type Sensor } from "./sensor.js";
 
 export interface MemInfo {
@@ -31,17 +32,47 @@ export function ramUsedPercent(info: MemInfo): number {
   return round1(((info.totalBytes - info.availableBytes) / info.totalBytes) * 100);
 }
 
+/** Swap used % as `free` shows it (total − free); 0 with no swap at all. */
+export function swapUsedPercent(info: MemInfo): number {
+  return info.swapTotalBytes > 0 ? round1(((info.swapTotalBytes - info.swapFreeBytes) / info.swapTotalBytes) * 100) : 0;
+}
+
 export const ram: Sensor = {
   name: "ram",
   description: "RAM used % (total − available, as free shows it), swap used %",
+  metrics: [
+    metricEntry({
+      metric_type: "RAM",
+      title: "RAM",
+      kind: "percent",
+      help: "Memory used percent (total minus available), latest sample.",
+      labels: [],
+      prometheus: { name: "ams_ram_percent", type: "gauge" },
+      chart: { order: 30, floor: 0, ceiling: 100 },
+      rules: { ram_high: { op: ">", threshold: 90, clear: 85, for: "5m", severity: "warning" } },
+    }),
+    metricEntry({
+      metric_type: "Swap",
+      title: "Swap",
+      kind: "percent",
+      help: "Swap used percent (0 when there is no swap), latest sample.",
+      labels: [],
+      prometheus: { name: "ams_swap_used_percent", type: "gauge" },
+      chart: { order: 31, floor: 0, ceiling: 100 },
+      rules: { swap_high: { op: ">", threshold: 80, clear: 75, for: "15m", severity: "warning" } },
+    }),
+  ],
   async collect(ctx) {
     const info = parseMemInfo(await fs.readFile("/proc/meminfo", "utf8"));
-    const swapUsed =
-      info.swapTotalBytes > 0 ? round1(((info.swapTotalBytes - info.swapFreeBytes) / info.swapTotalBytes) * 100) : 0;
+    const swap =
+      info.swapTotalBytes > 0
+        ? { total_bytes: info.swapTotalBytes, free_bytes: info.swapFreeBytes }
+        : { no_swap: true };
     return [
       makeSample(ctx, "RAM", ramUsedPercent(info), "%", {
-        details: { total_bytes: info.totalBytes, available_bytes: info.availableBytes, swap_used_percent: swapUsed },
+        details: { total_bytes: info.totalBytes, available_bytes: info.availableBytes },
       }),
+      makeSample(ctx, "Swap", swapUsedPercent(info), "%", { details: swap }),
     ];
   },
 };

@@ -3,13 +3,32 @@ import type { Job } from "../config/job.js";
 import { cert } from "./cert.js";
 import { cpu } from "./cpu.js";
 import { disk } from "./disk.js";
+import { diskio } from "./diskio.js";
+import { inodes } from "./inodes.js";
+import { load } from "./load.js";
+import { net } from "./net.js";
 import { processes } from "./processes.js";
 import { ram } from "./ram.js";
 import type { Sensor } from "./sensor.js";
+import { temperature } from "./temperature.js";
+import { uptime } from "./uptime.js";
 import { users } from "./users.js";
 
 /** The built-in sensors, in the order `ams-sensor all` runs and prints them. */
-export const builtinSensors: readonly Sensor[] = [cpu, ram, disk, processes, users, cert];
+export const builtinSensors: readonly Sensor[] = [
+  cpu,
+  load,
+  ram,
+  disk,
+  inodes,
+  diskio,
+  net,
+  temperature,
+  uptime,
+  processes,
+  users,
+  cert,
+];
 
 /** Words of the command line that select groups of sensors; no plugin may take them. */
 export const GROUPS = ["all", "plugins"] as const;
@@ -36,7 +55,12 @@ export async function pluginNames(job: Job): Promise<string[]> {
   return (await loadPlugins(job, reservedNames())).map((s) => s.name);
 }
 
-const reservedNames = () => [...builtinSensors.map((s) => s.name), ...GROUPS];
+// A plugin named like a built-in metric type ("Swap") would mix its records into that metric's series.
+const reservedNames = () => [
+  ...builtinSensors.map((s) => s.name),
+  ...builtinSensors.flatMap((s) => s.metrics.map((m) => m.metric_type)),
+  ...GROUPS,
+];
 
 /**
  * The sensors that command-line names select: built-in names, plugin names (files of the plugins

@@ -1,5 +1,5 @@
 import { appendSamples } from "../storage/store.js";
-import type { Sample } from "../storage/sample.js";
+import { sampleProblem, type Sample } from "../storage/sample.js";
 import { PartialFailure, type Sensor, type SensorContext } from "./sensor.js";
 
 export interface SensorOutcome {
@@ -16,10 +16,36 @@ export interface RunResult {
   movedAside?: string;
 }
 
+interface Collected {
+  sensor: Sensor;
+  started: number;
+  samples: Sample[];
+  error?: Error;
+}
+
+async function collect(sensor: Sensor, ctx: SensorContext): Promise<Collected> {
+  const started = performance.now();
+  try {
+    return { sensor, started, samples: await sensor.collect(ctx) };
+  } catch (err) {
+    return { sensor, started, samples: err instanceof PartialFailure ? err.samples : [], error: err as Error };
+  }
+}
+
+/** A sensor whose samples the store would refuse fails alone, rather than spoil the write it shares. */
+function checkSamples(c: Collected): void {
+  const index = c.samples.findIndex((s) => sampleProblem(s) !== undefined);
+  if (index < 0) return;
+  c.error ??= new Error(`sample ${index} (${c.samples[index]!.metric_type}): ${sampleProblem(c.samples[index])}`);
+  c.samples = [];
+}
+
 /**
  * Runs the sensors side by side and stores what each one measured. One sensor failing does not
  * stop the others; each run's duration and outcome goes to the job log, as node_exporter records
- * its collectors' success.
+ * its collectors' success. The samples go to the store in one locked write (cron runs several
+ * sensors per process, and separate writes would queue on the lock); a sensor that dedupes its
+ * samples against the store (cert) writes on its own.
  */
 export async function runSensors(
   sensors: readonly Sensor[],
@@ -27,39 +53,41 @@ export async function runSensors(
   options: { dryRun?: boolean } = {},
 ): Promise<RunResult> {
   let movedAside: string | undefined;
-  const outcomes = await Promise.all(
-    sensors.map(async (sensor): Promise<SensorOutcome> => {
-      const started = performance.now();
-      let samples: Sample[] = [];
-      let error: Error | undefined;
+  const collected = await Promise.all(sensors.map((sensor) => collect(sensor, ctx)));
+  collected.forEach(checkSamples);
+  const batches = [
+    collected.filter((c) => !c.sensor.dedupeKey),
+    ...collected.filter((c) => c.sensor.dedupeKey).map((c) => [c]),
+  ];
+  await Promise.all(
+    batches.map(async (batch) => {
+      const samples = batch.flatMap((c) => c.samples);
+      if (options.dryRun || samples.length === 0) return;
+      const dedupeKey = batch.length === 1 ? batch[0]!.sensor.dedupeKey : undefined;
       try {
-        samples = await sensor.collect(ctx);
+        const result = await appendSamples(ctx.paths.store, samples, {
+          dedupeKey,
+          fallbackServerId: ctx.config.server_id,
+        });
+        if (dedupeKey) batch[0]!.samples = result.added;
+        movedAside ??= result.movedAside;
       } catch (err) {
-        error = err as Error;
-        if (err instanceof PartialFailure) samples = err.samples;
-      }
-      try {
-        if (!options.dryRun && samples.length > 0) {
-          const result = await appendSamples(ctx.paths.store, samples, {
-            dedupeKey: sensor.dedupeKey,
-            fallbackServerId: ctx.config.server_id,
-          });
-          samples = result.added;
-          movedAside ??= result.movedAside;
+        for (const c of batch) {
+          c.error ??= err as Error;
+          c.samples = [];
         }
-      } catch (err) {
-        error ??= err as Error;
-        samples = [];
       }
-      const seconds = (performance.now() - started) / 1000;
-      if (error) ctx.log.error(`${sensor.name} failed after ${seconds.toFixed(2)} s: ${error.message}`);
-      else
-        ctx.log.info(
-          `${sensor.name}: ${samples.length} sample(s) ${options.dryRun ? "measured" : "stored"} in ${seconds.toFixed(2)} s`,
-        );
-      return { sensor: sensor.name, samples, error, seconds };
     }),
   );
+  const outcomes = collected.map(({ sensor, started, samples, error }): SensorOutcome => {
+    const seconds = (performance.now() - started) / 1000;
+    if (error) ctx.log.error(`${sensor.name} failed after ${seconds.toFixed(2)} s: ${error.message}`);
+    else
+      ctx.log.info(
+        `${sensor.name}: ${samples.length} sample(s) ${options.dryRun ? "measured" : "stored"} in ${seconds.toFixed(2)} s`,
+      );
+    return { sensor: sensor.name, samples, error, seconds };
+  });
   if (movedAside)
     ctx.log.error(`${ctx.paths.store} was not valid JSON: moved aside to ${movedAside}; a fresh store was started`);
   return { outcomes, movedAside };

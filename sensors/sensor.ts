@@ -2,6 +2,7 @@ import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
+import type { MetricEntry } from "../storage/metric-catalogue.js";
 import type { Sample } from "../storage/sample.js";
 
 /** What a sensor may use: its configuration, the data home (for state between runs), the log, a clock. */
@@ -16,6 +17,8 @@ export interface SensorContext {
 export interface Sensor {
   name: string;
   description: string;
+  /** The metrics it writes, each declared once here (gathered in sensors/catalogue.ts); [] for a plugin. */
+  metrics: readonly MetricEntry[];
   collect(ctx: SensorContext): Promise<Sample[]>;
   /** When set, a sample whose key is already stored is not stored again (CERT advisories by link). */
   dedupeKey?: (sample: Sample) => string | undefined;

@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import { ifExists } from "../lib/if-exists.js";
+import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, type Sensor } from "./sensor.js";
 
 export interface Session {
@@ -61,6 +62,17 @@ async function readUtmp(): Promise<Buffer> {
 export const users: Sensor = {
   name: "users",
   description: "Logged-in sessions (as who counts them) and the distinct user names",
+  metrics: [
+    metricEntry({
+      metric_type: "Users",
+      title: "Users",
+      kind: "count",
+      help: "Number of logged-in user sessions, latest sample.",
+      labels: [],
+      prometheus: { name: "ams_users", type: "gauge" },
+      chart: { order: 90, floor: 0 },
+    }),
+  ],
   async collect(ctx) {
     const sessions = parseUtmp(await readUtmp()).filter((s) => s.pid <= 0 || isAlive(s.pid));
     return [

@@ -1,6 +1,7 @@
 import { isoLocal } from "../lib/time.js";
 import type { RetentionOptions } from "./retention-config.js";
 import { normalizeRecord, type Sample } from "./sample.js";
+import { seriesKey } from "./series-key.js";
 
 /**
  * Retention of this server's store, as RRD archives do it: raw samples for `raw_days`, then one
@@ -64,12 +65,6 @@ interface Bucket {
 }
 
 const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
-
-/** A series is server_id + metric_type + labels (docs/ARCHITECTURE.md#the-record), labels in key order. */
-export function seriesKey(sample: Sample): string {
-  const labels = Object.entries(sample.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([sample.server_id, sample.metric_type, labels]);
-}
 
 /** Bytes one record takes in formatJsonArray's layout (its line and the ",\n" after it). */
 const recordBytes = (record: unknown) => Buffer.byteLength(JSON.stringify(record)) + 2;

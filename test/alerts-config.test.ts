@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseConfig } from "../config/ams-config.js";
 import { ConfigError } from "../lib/config.js";
-import { checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
+import { BUILTIN_METRICS, checkRuleMetrics, knownMetrics } from "../alerts/metrics.js";
 import { installDir } from "../lib/paths.js";
 
 describe("alerts config", () => {
@@ -62,17 +62,10 @@ describe("alerts config", () => {
 
   test("rule metrics: built-ins, plus each plugin and its _status", () => {
     const known = knownMetrics(["check_nginx"]);
-    expect(known).toEqual([
-      "CPU",
-      "RAM",
-      "Disk",
-      "disk_status",
-      "Processes",
-      "Users",
-      "CERT",
-      "check_nginx",
-      "check_nginx_status",
-    ]);
+    expect(known).toEqual([...BUILTIN_METRICS, "check_nginx", "check_nginx_status"]);
+    expect(BUILTIN_METRICS).toEqual(
+      expect.arrayContaining(["CPU", "RAM", "Disk", "disk_status", "Processes", "Users", "CERT", "Swap"]),
+    );
     const ok = parseConfig(
       { alerts: { rules: { nginx: { metric: "check_nginx_status", op: ">=", threshold: 2 } } } },
       "c.json",
@@ -82,7 +75,7 @@ describe("alerts config", () => {
     expect(() => checkRuleMetrics(bad.alerts, known, "c.json")).toThrow(
       'c.json: alerts.rules.typo.metric: unknown metric "CPUU"',
     );
-    expect(knownMetrics([])).toHaveLength(7);
+    expect(knownMetrics([])).toHaveLength(BUILTIN_METRICS.length);
   });
 });
 

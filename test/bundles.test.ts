@@ -41,9 +41,11 @@ describe("heavy packages stay in the commands that use them", () => {
     },
   );
 
-  test("ams-graphs has no fast-xml-parser", () => {
-    const { all } = packagesOf("ams-graphs");
-    expect(all.has("commander")).toBe(true);
-    expect(all.has("fast-xml-parser")).toBe(false);
+  // ams-graphs reads the metric catalogue, which the sensors declare: the CERT parser comes along only
+  // as the cert sensor's on-demand chunk, which nothing in ams-graphs loads.
+  test("ams-graphs does not load fast-xml-parser", () => {
+    const { entry } = packagesOf("ams-graphs");
+    expect(entry.has("commander")).toBe(true);
+    expect(entry.has("fast-xml-parser")).toBe(false);
   });
 });

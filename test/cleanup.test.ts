@@ -1,4 +1,5 @@
-import { cleanupSamples, seriesKey } from "../storage/cleanup.js";
+import { cleanupSamples } from "../storage/cleanup.js";
+import { seriesKey } from "../storage/series-key.js";
 import { RetentionConfig, type RetentionOptions } from "../storage/retention-config.js";
 import { normalizeRecord, type Sample } from "../storage/sample.js";
 import fs from "node:fs";

@@ -20,7 +20,7 @@ const asCron = (command: string) =>
 /** "SCHEDULE step; step": a job line with its paths and redirections left out, `sleep N` kept. */
 const scheduleOf = (line: string) => {
   const [, schedule, command] = /^(@\w+|(?:\S+\s+){4}\S+)\s+(.*)$/.exec(line)!;
-  const steps = command!.split("; ").map((step) => step.replace(/^.*\/dist\/(\S+)\.js( \w+)? --home .*$/, "$1$2"));
+  const steps = command!.split("; ").map((step) => step.replace(/^.*\/dist\/(\S+)\.js((?: \w+)*) --home .*$/, "$1$2"));
   return `${schedule!.replace(/\s+/g, " ")} ${steps.join("; ")}`;
 };
 
@@ -80,13 +80,12 @@ describe("crontab block", () => {
   test("the schedule of crontab.example, with absolute paths quoted for sh and cron", () => {
     const jobs = renderJobs(template, { node: "/usr/bin/node", installDir: "/srv/my ams", home: "/data/50%" });
     for (const line of jobs)
-      expect(line).toMatch(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/\S+\.js( \w+)? --home '\/data\/50\\%' /);
+      expect(line).toMatch(/ \/usr\/bin\/node '\/srv\/my ams'\/dist\/\S+\.js( \w+)* --home '\/data\/50\\%' /);
     expect(jobs.map(scheduleOf)).toEqual([
-      "*/2 * * * * ams-sensor cpu",
-      "*/5 * * * * ams-sensor ram",
-      "*/10 * * * * ams-sensor disk",
+      "*/2 * * * * ams-sensor cpu load net diskio",
+      "*/5 * * * * ams-sensor ram temperature uptime users",
+      "*/10 * * * * ams-sensor disk inodes",
       "*/15 * * * * ams-sensor processes",
-      "*/5 * * * * ams-sensor users",
       "*/30 * * * * ams-sensor cert",
       "*/2 * * * * ams-fetch-remote",
       "*/5 * * * * sleep 30; ams-alert check; ams-graphs",
@@ -108,7 +107,7 @@ describe("system crontab lines (/etc/cron.d)", () => {
     const jobs = renderBlock(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }, "ams")
       .split("\n")
       .slice(1, -1);
-    expect(jobs).toHaveLength(12);
+    expect(jobs).toHaveLength(11);
     for (const line of jobs)
       expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams (sleep \d+; )?\/usr\/bin\/node \/opt\/ams\/dist\//);
   });
@@ -181,13 +180,13 @@ describe("scripts/install-crontab on a throwaway user's crontab (Debian's cronta
     const ram = await asUser(["sh", "-c", commandOf(jobLine("ams-sensor.js ram"))]);
     expect(ram.exitCode).toBe(0);
     const store = JSON.parse(fs.readFileSync(path.join(home, "storage", "system_logs.json"), "utf8"));
-    expect(store).toEqual([expect.objectContaining({ metric_type: "RAM", unit: "%" })]);
+    expect(store.map((s: { metric_type: string }) => s.metric_type).sort()).toEqual(["RAM", "Swap", "Uptime", "Users"]);
     expect((await asUser(["sh", "-c", commandOf(jobLine("ams-backup.js"))])).exitCode).toBe(0);
     expect((await asUser(["sh", "-c", commandOf(jobLine("ams-cleanup.js"))])).exitCode).toBe(0);
     expect(fs.readdirSync(path.join(home, "backups"))).toHaveLength(1);
     expect(fs.statSync(path.join(home, "storage", "system_logs.json")).uid).toBe(fs.statSync(userHome).uid);
     expect(fs.readFileSync(path.join(home, "logs", "cron.log"), "utf8")).toBe("");
-    expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/INFO ram: 1 sample\(s\) stored/);
+    expect(fs.readFileSync(path.join(home, "logs", "sensor.log"), "utf8")).toMatch(/INFO ram: 2 sample\(s\) stored/);
 
     const removed = await asUser([...install, "--uninstall"]);
     expect(removed.stdout).toContain("AMS block removed");

@@ -51,6 +51,6 @@ describe("a data home whose disk is full", () => {
     fs.rmSync(filler);
     const again = await runCli("ams-sensor", ["ram", "--home", home]);
     expect([again.exitCode, again.stderr]).toEqual([0, ""]);
-    expect((await readSamples(store, "x")).samples.map((s) => s.metric_type)).toEqual(["RAM", "RAM"]);
+    expect((await readSamples(store, "x")).samples.map((s) => s.metric_type)).toEqual(["RAM", "Swap", "RAM", "Swap"]);
   });
 });

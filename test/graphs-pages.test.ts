@@ -185,6 +185,36 @@ test("a firing alert a silence holds is marked silenced where firing alerts are 
   ]);
 });
 
+test("a server page lists its reboots (Reboot events), newest first, and no Reboot value or chart", () => {
+  const reboot = (minutesAgo: number, boot: string): Sample => ({
+    server_id: "web-1",
+    metric_type: "Reboot",
+    timestamp: at(minutesAgo),
+    value: 1,
+    unit: "event",
+    details: { boot_time: boot },
+  });
+  const dashboard = buildDashboard({
+    samples: [
+      { server_id: "web-1", metric_type: "Uptime", timestamp: at(1), value: 273_600, unit: "s" },
+      reboot(300, "2026-11-25T06:58:00.000Z"),
+      reboot(30, "2026-11-25T11:28:00.000Z"),
+      reboot(29, "2026-11-25T11:28:00.000Z"), // the same boot seen by two runs
+    ],
+    alerts: [],
+    sources: [],
+    now: NOW,
+    refreshSeconds: 300,
+    silentAfterSeconds: 900,
+  });
+  const [server] = dashboard.servers;
+  expect(server!.reboots).toEqual(["2026-11-25T11:28:00.000Z", "2026-11-25T06:58:00.000Z"]);
+  expect(server!.latest.map((s) => s.metric_type)).toEqual(["Uptime"]);
+  const page = renderServerPage(dashboard, server!, []);
+  expect(page).toMatch(/<p class="reboots">Rebooted at <time datetime="2026-11-25T11:28:00.000Z">[^<]+<\/time>, <time/);
+  expect(page).toContain('<span class="metric">Uptime</span> 3 d 4 h');
+});
+
 describe("servers that cannot be fully measured", () => {
   const disk = (minutesAgo: number, mount: string, value: number): Sample => ({
     server_id: "nas-1",

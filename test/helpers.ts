@@ -28,3 +28,19 @@ export function runCli(name: string, args: string[], options: { env?: NodeJS.Pro
 }
 
 export const fixture = (...parts: string[]) => path.join(installDir, "test", "fixtures", ...parts);
+
+/** The built-in metrics `ams-sensor all` stores on any Linux machine (net, diskio and temperature depend on its hardware). */
+export const ALWAYS_MEASURED = [
+  "CPU",
+  "LoadPerCPU",
+  "Load1",
+  "Load5",
+  "Load15",
+  "RAM",
+  "Swap",
+  "Disk",
+  "Inodes",
+  "Uptime",
+  "Processes",
+  "Users",
+];

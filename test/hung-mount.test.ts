@@ -50,12 +50,13 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
       (await stored()).filter((s) => s.metric_type === metric && s.labels?.mount === dead.mountPoint);
 
     // Answering: measured like any disk.
-    const healthy = await sensor(["disk", "--home", home]);
+    const healthy = await sensor(["disk", "inodes", "--home", home]);
     expect(healthy.exitCode).toBe(0);
     expect(await ofMount("Disk")).toHaveLength(1);
+    const inodesAnswering = (await ofMount("Inodes")).length;
 
     await dead.freeze();
-    const first = await sensor(["disk", "--home", home]);
+    const first = await sensor(["disk", "inodes", "--home", home]);
     expect(first.exitCode).toBe(0);
     expect(first.stderr).toContain(`${dead.mountPoint} does not answer statfs since`);
     expect(first.stderr).not.toContain("deadline");
@@ -64,17 +65,20 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
     expect(await ofMount("Disk")).toHaveLength(1);
     const [status] = await ofMount("disk_status");
     expect(status).toMatchObject({ value: 2, unit: "state", details: { status: "stuck", fs_type: "fuse.sshfs" } });
+    // disk and inodes share one measurement: one process waits on the mount, and inodes skips it.
     const stuck = await statProcesses(dead.mountPoint);
     expect(stuck).toHaveLength(1);
+    expect(await ofMount("Inodes")).toHaveLength(inodesAnswering);
     expect(status!.details!.probe_pid).toBe(stuck[0]);
 
     // Later runs leave the mount alone: no second process waits on it.
-    const second = await sensor(["disk", "--home", home]);
+    const second = await sensor(["disk", "inodes", "--home", home]);
     expect(second.exitCode).toBe(0);
     expect(second.stderr).toContain(
       `${dead.mountPoint} does not answer statfs since ${String(status!.details!.since)}`,
     );
     expect(await statProcesses(dead.mountPoint)).toEqual(stuck);
+    expect(await ofMount("Inodes")).toHaveLength(inodesAnswering);
     const statuses = await ofMount("disk_status");
     expect(statuses.map((s) => [s.value, s.details!.since])).toEqual([
       [2, status!.details!.since],
@@ -93,7 +97,7 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
     // The server answers again: the stuck call returns, the next run measures the mount.
     await dead.thaw();
     expect(await waitFor(async () => (await statProcesses(dead.mountPoint)).length === 0)).toBe(true);
-    const third = await sensor(["disk", "--home", home]);
+    const third = await sensor(["disk", "inodes", "--home", home]);
     expect(third.exitCode).toBe(0);
     expect(third.stderr).toBe("");
     expect(await ofMount("Disk")).toHaveLength(2);

@@ -48,8 +48,7 @@ describe("imports point down: CLI → feature → storage → lib", () => {
       'import { readFleet } from "../storage/fleet.js";',
       'import type { Config } from "../config/ams-config.js";',
       'import { ruleForServer } from "../alerts/config.js";',
-      'import { formatSample } from "../sensors/format.js";',
-      'import { METRICS } from "../sensors/catalogue.js";',
+      'import { BUILTIN_CATALOGUE } from "../sensors/catalogue.js";',
       'import { html } from "./html.js";',
       'export const later = () => import("./chart.js");',
     ].join("\n");

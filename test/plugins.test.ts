@@ -6,7 +6,8 @@ import { ConfigError } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
 import type { Sample } from "../storage/sample.js";
 import { readSamples } from "../storage/store.js";
-import { runCli, tempHome, writeConfig } from "./helpers.js";
+import { BUILTIN_METRICS } from "../alerts/metrics.js";
+import { ALWAYS_MEASURED, runCli, tempHome, writeConfig } from "./helpers.js";
 
 const NAGIOS = "/usr/lib/nagios/plugins";
 
@@ -67,7 +68,7 @@ const asLimits = (fields: string[]) => [0, 1, 2, 3].map((i) => (fields[i] ? Numb
 describe("real Nagios plugins from monitoring-plugins-basic", () => {
   test("check_load, check_disk and check_users through wrappers: the stored records are the plugins' own perfdata", async () => {
     const { home, add } = pluginHome();
-    add("load", teeWrapper(home, `${NAGIOS}/check_load -w 500,400,300 -c 1000,800,600`));
+    add("nagios_load", teeWrapper(home, `${NAGIOS}/check_load -w 500,400,300 -c 1000,800,600`));
     add("root_disk", teeWrapper(home, `${NAGIOS}/check_disk -w 10% -c 5% -p /`));
     add("logins", teeWrapper(home, `${NAGIOS}/check_users -w 5 -c 10`));
 
@@ -77,7 +78,7 @@ describe("real Nagios plugins from monitoring-plugins-basic", () => {
     const samples = await stored(home);
 
     for (const [plugin, labels] of [
-      ["load", ["load1", "load5", "load15"]],
+      ["nagios_load", ["load1", "load5", "load15"]],
       ["root_disk", ["/"]],
       ["logins", ["users"]],
     ] as const) {
@@ -291,7 +292,7 @@ exit 2`,
     const unknown = await runCli("ams-sensor", ["--home", home, "nope"]);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toContain(
-      'unknown sensor "nope"; valid: cpu, ram, disk, processes, users, cert, good, all, plugins',
+      'unknown sensor "nope"; valid: cpu, load, ram, disk, inodes, diskio, net, temperature, uptime, processes, users, cert, good, all, plugins',
     );
   });
 
@@ -303,12 +304,8 @@ exit 2`,
     const run = await runCli("ams-sensor", ["--home", home, "all"]);
     expect(run.exitCode).toBe(1);
     const types = new Set((await stored(home)).map((s) => s.metric_type));
-    expect([...types].sort()).toEqual([
-      "CPU",
-      "Disk",
-      "Processes",
-      "RAM",
-      "Users",
+    expect([...types]).toEqual(expect.arrayContaining([...ALWAYS_MEASURED, "noise_status", "room", "room_status"]));
+    expect([...types].filter((t) => !BUILTIN_METRICS.includes(t)).sort()).toEqual([
       "noise_status",
       "room",
       "room_status",

@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
 import { amsPaths } from "../lib/paths.js";
 import { parseProcStat } from "../sensors/cpu.js";
 import { readSamples } from "../storage/store.js";
-import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
+import { BUILTIN_METRICS } from "../alerts/metrics.js";
+import { ALWAYS_MEASURED, fixture, runCli, tempHome, writeConfig } from "./helpers.js";
 
 const FEED = fs.readFileSync(fixture("certfr-feed.xml"), "utf8");
 
@@ -14,7 +15,9 @@ describe("ams-sensor", () => {
   test("an unknown sensor exits 2 and lists the valid ones", async () => {
     const run = await runCli("ams-sensor", ["cpu", "bogus", "--home", tempHome()]);
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toContain('unknown sensor "bogus"; valid: cpu, ram, disk, processes, users, cert, all');
+    expect(run.stderr).toContain(
+      'unknown sensor "bogus"; valid: cpu, load, ram, disk, inodes, diskio, net, temperature, uptime, processes, users, cert, all',
+    );
   });
 
   test("no sensor named is a usage error", async () => {
@@ -30,9 +33,9 @@ describe("ams-sensor", () => {
     expect(run.stdout).toMatch(/^Disk \/ \d+ % on web-1$/m);
     const stored = (await readSamples(amsPaths(home).store, "x")).samples;
     expect(stored.map((s) => s.metric_type).sort()).toEqual(
-      ["Disk", ...Array(stored.length - 2).fill("Disk"), "RAM"].sort(),
+      ["Disk", ...Array(stored.length - 3).fill("Disk"), "RAM", "Swap"].sort(),
     );
-    expect(fs.readFileSync(`${home}/logs/sensor.log`, "utf8")).toMatch(/INFO ram: 1 sample\(s\) stored in/);
+    expect(fs.readFileSync(`${home}/logs/sensor.log`, "utf8")).toMatch(/INFO ram: 2 sample\(s\) stored in/);
   });
 
   test("--dry-run measures without storing; --json prints the records", async () => {
@@ -86,7 +89,7 @@ describe("ams-sensor", () => {
     const aside = fs.readdirSync(`${home}/storage`).filter((f) => f.includes(".corrupt-"));
     expect(aside).toHaveLength(1);
     expect(fs.readFileSync(`${home}/storage/${aside[0]}`, "utf8")).toBe("not json");
-    expect((await readSamples(store, "x")).samples).toHaveLength(1);
+    expect((await readSamples(store, "x")).samples.map((s) => s.metric_type)).toEqual(["RAM", "Swap"]);
   });
 });
 
@@ -170,7 +173,9 @@ describe("ams-sensor cert", () => {
       new RegExp(`cert failed .*127\\.0\\.0\\.1:${port}/alerte/feed/: cannot fetch: .*ECONNREFUSED`),
     );
     const metrics = new Set((await readSamples(amsPaths(home).store, "x")).samples.map((s) => s.metric_type));
-    expect([...metrics].sort()).toEqual(["CPU", "Disk", "Processes", "RAM", "Users"]);
+    // Every measured metric this machine has (no temperature sensor here), nothing of cert.
+    expect([...metrics]).toEqual(expect.arrayContaining([...ALWAYS_MEASURED]));
+    expect([...metrics].every((m) => BUILTIN_METRICS.includes(m) && m !== "CERT")).toBe(true);
   });
 });
 

@@ -4,9 +4,15 @@ import { compareAdvisories } from "../storage/advisory.js";
 import { cpuUsage, parseProcStat } from "../sensors/cpu.js";
 import { fsUsage } from "../sensors/disk.js";
 import { parseMountInfo, parseStatFs } from "../sensors/mount-stats.js";
-import { formatSample } from "../sensors/format.js";
+import { formatSample } from "../storage/format-value.js";
 import { parseProcPidStat, processUsage, topBy } from "../sensors/processes.js";
-import { parseMemInfo, ramUsedPercent } from "../sensors/ram.js";
+import { parseMemInfo, ramUsedPercent, swapUsedPercent } from "../sensors/ram.js";
+import { ratesBetween } from "../sensors/counter-rates.js";
+import { parseDiskstats, wholeDisk } from "../sensors/diskio.js";
+import { loadPerCpu, parseLoadAvg } from "../sensors/load.js";
+import { parseNetDev, watchedInterface } from "../sensors/net.js";
+import { hottestPerChip, millidegrees, readTemperatures } from "../sensors/temperature.js";
+import { parseUptime, rebootedSince } from "../sensors/uptime.js";
 import { parseUtmp } from "../sensors/users.js";
 import { fixture } from "./helpers.js";
 
@@ -223,4 +229,119 @@ test("readable lines", () => {
     "Disk / 24 % on web-1",
   );
   expect(formatSample({ ...base, metric_type: "Processes", value: 120, unit: "count" })).toBe("Processes 120 on web-1");
+});
+
+test("readable lines of the newer metrics", () => {
+  const base = { server_id: "web-1", timestamp: "2026-11-25T14:02:00.000+01:00" };
+  expect(formatSample({ ...base, metric_type: "LoadPerCPU", value: 0.26, unit: "" })).toBe("LoadPerCPU 0.26 on web-1");
+  expect(
+    formatSample({ ...base, metric_type: "NetRx", value: 1572864, unit: "B/s", labels: { interface: "eth0" } }),
+  ).toBe("NetRx eth0 1.5 MiB/s on web-1");
+  expect(formatSample({ ...base, metric_type: "Uptime", value: 273_600, unit: "s" })).toBe("Uptime 3 d 4 h on web-1");
+  expect(
+    formatSample({ ...base, metric_type: "Temperature", value: 52, unit: "°C", labels: { chip: "coretemp" } }),
+  ).toBe("Temperature coretemp 52.0 °C on web-1");
+  expect(formatSample({ ...base, metric_type: "Reboot", value: 1, unit: "event" })).toBe("Reboot on web-1");
+});
+
+describe("load", () => {
+  test("/proc/loadavg's three averages, and load per CPU", () => {
+    const load = parseLoadAvg(read("proc", "loadavg"));
+    expect(load).toEqual({ load1: 0.52, load5: 0.58, load15: 0.59 });
+    expect(loadPerCpu(load, 2)).toBe(0.26);
+    expect(loadPerCpu(load, 0)).toBe(0.52);
+    expect(() => parseLoadAvg("")).toThrow("/proc/loadavg");
+  });
+});
+
+describe("swap", () => {
+  test("used % as free shows it, 0 without swap", () => {
+    const info = parseMemInfo(read("proc", "meminfo"));
+    expect(swapUsedPercent(info)).toBe(
+      Math.round(((info.swapTotalBytes - info.swapFreeBytes) / info.swapTotalBytes) * 1000) / 10,
+    );
+    expect(swapUsedPercent({ ...info, swapTotalBytes: 0, swapFreeBytes: 0 })).toBe(0);
+  });
+});
+
+describe("net", () => {
+  const interfaces = parseNetDev(read("proc", "net-dev"));
+
+  test("bytes received and sent, errors and drops of both directions, per interface", () => {
+    expect(interfaces.map((i) => i.name)).toEqual(["lo", "eth0", "docker0", "vethab12", "wlan0"]);
+    expect(interfaces[1]).toEqual({ name: "eth0", rxBytes: 427271636, txBytes: 2067674, faults: 2 + 3 + 4 + 5 });
+  });
+
+  test("loopback, veth ends and bridges are left out unless configured", () => {
+    expect(interfaces.filter((i) => watchedInterface(i.name, [])).map((i) => i.name)).toEqual(["eth0", "wlan0"]);
+    expect(interfaces.filter((i) => watchedInterface(i.name, ["vethab12"])).map((i) => i.name)).toEqual(["vethab12"]);
+  });
+});
+
+describe("counter rates", () => {
+  const before = { at: 0, btime: 100, counters: { eth0: [1000, 500], wlan0: [4_294_967_000, 10] } };
+
+  test("per second over the interval; a counter that went back (wrap, reset) gives no figure", () => {
+    const after = { at: 10_000, btime: 100, counters: { eth0: [21_000, 1500], wlan0: [200, 20], new0: [5, 5] } };
+    expect(ratesBetween(before, after)).toEqual(new Map([["eth0", [2000, 100]]]));
+  });
+
+  test("a reboot (another boot time) or no time elapsed gives nothing", () => {
+    expect(ratesBetween(before, { ...before, at: 10_000, btime: 200 }).size).toBe(0);
+    expect(ratesBetween(before, before).size).toBe(0);
+  });
+});
+
+describe("diskio", () => {
+  test("sectors as bytes and busy milliseconds of whole disks, as iostat lists them", () => {
+    const disks = parseDiskstats(read("proc", "diskstats"));
+    expect(disks.find((d) => d.name === "vda")).toEqual({
+      name: "vda",
+      readBytes: 1277970 * 512,
+      writtenBytes: 4253968 * 512,
+      busyMs: 5224,
+    });
+    // A kernel before 4.18 writes 14 fields: still read.
+    expect(disks.find((d) => d.name === "nvme0n1")?.busyMs).toBe(15);
+    const block = ["loop0", "vda", "nvme0n1", "ram0"];
+    expect(disks.filter((d) => wholeDisk(d.name, block)).map((d) => d.name)).toEqual(["vda", "nvme0n1"]);
+  });
+});
+
+describe("uptime", () => {
+  test("seconds since boot, and a reboot seen as another boot time", () => {
+    expect(parseUptime(read("proc", "uptime"))).toBe(941.62);
+    expect(rebootedSince(undefined, 1000)).toBe(false);
+    expect(rebootedSince({ btime: 1001, at: 900 }, 1000)).toBe(false); // btime wobbles by a second
+    expect(rebootedSince({ btime: 1000 - 86_400, at: 1000 - 300 }, 1000)).toBe(true);
+    // The clock stepped 30 s while the machine ran for hours: btime moved, but not past the previous run.
+    expect(rebootedSince({ btime: 1000, at: 1000 + 7200 }, 1030)).toBe(false);
+  });
+});
+
+describe("temperature", () => {
+  test("the hottest sensor of each hwmon chip; unreadable and fan-only chips give nothing", async () => {
+    expect(await readTemperatures(fixture("sys-hwmon"))).toEqual([
+      { chip: "coretemp", sensor: "Core 0", celsius: 52 },
+      { chip: "nvme", sensor: "Composite", celsius: 38.85 },
+    ]);
+  });
+
+  test("thermal zones where hwmon has none, the hottest zone of each type", async () => {
+    expect(await readTemperatures(fixture("sys-thermal"))).toEqual([
+      { chip: "cpu-thermal", sensor: "thermal_zone2", celsius: 53 },
+      { chip: "gpu-thermal", sensor: "thermal_zone1", celsius: 47.2 },
+    ]);
+  });
+
+  test("no sysfs sensors at all: nothing", async () => {
+    expect(await readTemperatures(fixture("proc"))).toEqual([]);
+  });
+
+  test("millidegrees; empty or absurd readings are no reading", () => {
+    expect(millidegrees("45000\n")).toBe(45);
+    expect(millidegrees("")).toBeUndefined();
+    expect(millidegrees("-273000")).toBeUndefined();
+    expect(hottestPerChip([])).toEqual([]);
+  });
 });

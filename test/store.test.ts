@@ -148,7 +148,10 @@ describe("store under concurrent jobs (built CLI)", () => {
     const printed = runs.flatMap((r) => r.stdout.split("\n").filter(Boolean));
     const { samples, skipped } = await readSamples(file, "x");
     expect(skipped).toBe(0);
-    expect(samples.filter((s) => s.metric_type === "RAM")).toHaveLength(lists.filter((l) => l.includes("ram")).length);
+    const withRam = lists.filter((l) => l.includes("ram")).length;
+    // Each ram run stores RAM and Swap in one locked write.
+    expect(samples.filter((s) => s.metric_type === "RAM")).toHaveLength(withRam);
+    expect(samples.filter((s) => s.metric_type === "Swap")).toHaveLength(withRam);
     expect(samples).toHaveLength(2 + printed.length);
   }, 120_000);
 
@@ -164,7 +167,7 @@ describe("store under concurrent jobs (built CLI)", () => {
     const started = Date.now();
     expect((await runCli("ams-sensor", ["ram", "--home", home])).exitCode).toBe(0);
     const fullRun = Date.now() - started;
-    let count = 100_001;
+    let count = 100_002; // the measuring run stored RAM and Swap
     // Kills that landed while the writer held the store's lock (its lock folder is left behind):
     // between reading the store and renaming the new one over it.
     let killedMidWrite = 0;
@@ -177,7 +180,7 @@ describe("store under concurrent jobs (built CLI)", () => {
       const outcome = await child;
       if (outcome.signal === "SIGKILL" && fs.existsSync(`${file}.lock`)) killedMidWrite++;
       const records = await readJsonArray(file); // throws if the file is not a valid JSON array
-      expect([count, count + 1]).toContain(records.length);
+      expect([count, count + 2]).toContain(records.length); // RAM and Swap, in one write or not at all
       count = records.length;
     }
     expect(killedMidWrite).toBeGreaterThan(0);
@@ -185,7 +188,7 @@ describe("store under concurrent jobs (built CLI)", () => {
     expect(fs.existsSync(`${file}.lock`)).toBe(killedMidWrite === 3);
     const after = await runCli("ams-sensor", ["ram", "--home", home]);
     expect(after.exitCode).toBe(0);
-    expect(await readJsonArray(file)).toHaveLength(count + 1);
+    expect(await readJsonArray(file)).toHaveLength(count + 2); // RAM and Swap
   }, 120_000);
 
   test("a lock left by a killed holder is taken over", async () => {
@@ -207,6 +210,6 @@ describe("store under concurrent jobs (built CLI)", () => {
     const run = await runCli("ams-sensor", ["ram", "--home", home]);
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
-    expect(await readJsonArray(file)).toHaveLength(1);
+    expect(await readJsonArray(file)).toHaveLength(2); // RAM and Swap
   }, 60_000);
 });

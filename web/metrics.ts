@@ -4,8 +4,9 @@ import type { Paths } from "../lib/paths.js";
 import type { StoredAlert } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
-import { DISK_STATUS_METRIC } from "../storage/disk-status.js";
 import type { Sample } from "../storage/sample.js";
+import { seriesKey } from "../storage/series-key.js";
+import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
 
 /**
  * GET /metrics: the fleet in the Prometheus text exposition format 0.0.4, so that a fleet that
@@ -27,20 +28,6 @@ export interface MetricsInput {
   now: Date;
 }
 
-/** Built-in metric types and their families; CERT advisories are events, not gauges, and are left out. */
-const BUILTIN: Record<string, { name: string; help: string } | null> = {
-  CPU: { name: "ams_cpu_percent", help: "CPU busy percent, latest sample." },
-  RAM: { name: "ams_ram_percent", help: "Memory used percent (total minus available), latest sample." },
-  Disk: { name: "ams_disk_used_percent", help: "Disk space used percent per mount, latest sample." },
-  [DISK_STATUS_METRIC]: {
-    name: "ams_disk_status",
-    help: "State of a mount that hung or failed: 2 stuck, 3 failed, 0 answering again; latest sample.",
-  },
-  Processes: { name: "ams_processes", help: "Number of processes, latest sample." },
-  Users: { name: "ams_users", help: "Number of logged-in user sessions, latest sample." },
-  CERT: null,
-};
-
 /** Label names AMS sets itself; a sample label of that name is exposed as label_<name>. */
 const RESERVED_LABELS = new Set(["server", "metric", "rule", "severity"]);
 
@@ -55,6 +42,7 @@ interface Series {
 
 interface Family {
   help: string;
+  type: "gauge" | "counter";
   series: Map<string, Series>;
 }
 
@@ -88,9 +76,9 @@ function formatValue(value: number): string {
 class Exposition {
   private families = new Map<string, Family>();
 
-  add(name: string, help: string, labels: Labels, value: number, time = 0): void {
+  add(name: string, help: string, labels: Labels, value: number, time = 0, type: Family["type"] = "gauge"): void {
     let family = this.families.get(name);
-    if (!family) this.families.set(name, (family = { help, series: new Map() }));
+    if (!family) this.families.set(name, (family = { help, type, series: new Map() }));
     // Sorted and deduplicated label names, so one label set is one key and never a duplicate series.
     const unique = [...new Map(labels).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const key = unique.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(",");
@@ -102,7 +90,7 @@ class Exposition {
     const lines: string[] = [];
     for (const name of [...this.families.keys()].sort()) {
       const family = this.families.get(name)!;
-      lines.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} gauge`);
+      lines.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`);
       for (const key of [...family.series.keys()].sort()) {
         lines.push(`${name}{${key}} ${formatValue(family.series.get(key)!.value)}`);
       }
@@ -115,8 +103,7 @@ class Exposition {
 function latestSamples(samples: readonly Sample[]): Sample[] {
   const latest = new Map<string, { sample: Sample; time: number }>();
   for (const sample of samples) {
-    const labels = Object.entries(sample.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-    const key = JSON.stringify([sample.server_id, sample.metric_type, labels]);
+    const key = seriesKey(sample);
     const time = Date.parse(sample.timestamp);
     const seen = latest.get(key);
     if (!seen || time >= seen.time) latest.set(key, { sample, time });
@@ -126,17 +113,17 @@ function latestSamples(samples: readonly Sample[]): Sample[] {
 
 function addSamples(out: Exposition, samples: readonly Sample[], now: Date): void {
   for (const sample of latestSamples(samples)) {
-    const builtin = BUILTIN[sample.metric_type];
-    if (builtin === null) continue;
+    // Names, HELP and base units come from the catalogue; events (CERT advisories, reboots) are not gauges.
+    const entry = catalogueEntry(sample.metric_type, sample.unit);
+    const family = entry.prometheus;
+    if (!family) continue;
     const time = Date.parse(sample.timestamp);
     const own: Labels = Object.entries(sample.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
     const server: Labels = [["server", sample.server_id]];
-    if (builtin) out.add(builtin.name, builtin.help, [...server, ...own], sample.value, time);
-    else {
-      const name = `ams_custom_${sanitizeName(sample.metric_type).toLowerCase()}`;
-      const help = `Custom sensor ${sample.metric_type}${sample.unit ? ` (${sample.unit})` : ""}, latest sample.`;
-      out.add(name, help, [...server, ["metric", sample.metric_type], ...own], sample.value, time);
-    }
+    // A custom sensor's family may hold several sensors whose names sanitize alike: the metric label tells them apart.
+    const metric: Labels = builtinEntry(sample.metric_type) ? [] : [["metric", sample.metric_type]];
+    const value = sample.value * (family.scale ?? 1);
+    out.add(family.name, entry.help, [...server, ...metric, ...own], value, time, family.type);
     const age = (now.getTime() - time) / 1000;
     out.add(
       "ams_sample_age_seconds",
