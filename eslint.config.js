@@ -14,6 +14,7 @@ const FEATURES = ["sensors", "alerts", "graphs", "web", "backups", "remote"];
 const SHARED_ACROSS_FEATURES = [
   "sensors/catalogue.js", // the metrics' declarations (units, titles)
   "alerts/config.js", // the alert rules, which the charts draw as thresholds
+  "graphs/file-names.js", // the pages' file names, which alert mails link to
 ];
 /** The command-line entry points (and the other scripts), which nothing imports. */
 const CLI_MODULES = [...FEATURES.map((f) => `${f}/cli.js`), "storage/cleanup-cli.js", "scripts/*"];

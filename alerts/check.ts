@@ -4,6 +4,7 @@ import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
+import { failRunWith } from "../lib/cli.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { appendAlertHistory } from "../storage/alert-history.js";
 import { readFleet } from "../storage/fleet.js";
@@ -42,14 +43,19 @@ export interface CheckResult {
   events: Notice[];
   state: AlertRunState;
   deliveries: Delivery[];
+  /** Sources whose samples could not be read: their servers were not judged this run (a failed run). */
+  unreadable: string[];
 }
 
 /** Stages 1 and 2 over every server's samples: what changes since the saved state. */
 async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState, maintenance: Muter) {
   const fleet = await readFleet(paths, config);
+  const unreadable: string[] = [];
   for (const source of fleet.sources) {
-    if (source.error) log.warn(`cannot read ${source.name} samples: ${source.error}`);
-    else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
+    if (source.error) {
+      unreadable.push(source.name);
+      log.error(`cannot read ${source.name} samples, its servers are not judged this run: ${source.error}`);
+    } else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
   const unreported = neverReported(
     config.remotes.map((r) => r.name),
@@ -66,8 +72,9 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     repeatSeconds: (a) => repeatFor(a, routes, repeat),
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
     maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
-    // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on.
-    stillApplies: (a) => servers.has(a.server_id) && ruleStillApplies(config.alerts, a),
+    // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on;
+    // one that may be in a source that could not be read keeps its state until the source reads again.
+    stillApplies: (a) => (servers.has(a.server_id) || unreadable.length > 0) && ruleStillApplies(config.alerts, a),
   });
   // Off: forget the advisories (reboots) seen, so switching it on again starts from what is stored then.
   const cert = config.alerts.cert_advisories ? certNotices(fleet.samples, previous.cert_seen, now) : undefined;
@@ -77,6 +84,7 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     events: [...events, ...(reboot?.notices ?? []), ...(cert?.notices ?? [])],
     cert_seen: cert?.seen,
     reboot_seen: reboot?.seen,
+    unreadable,
   };
 }
 
@@ -113,22 +121,23 @@ async function judge(options: CheckOptions, previous: AlertRunState) {
   const { config, now } = options;
   const maintenance = maintenanceMuter(config.alerts.maintenance, now);
   const silences = keptSilences(previous.silences, now);
-  const { alerts, events, cert_seen, reboot_seen } = await evaluate(options, previous, maintenance);
+  const { alerts, events, cert_seen, reboot_seen, unreadable } = await evaluate(options, previous, maintenance);
   const bySilence = silenceMuter(silences, now);
   const muted = muteSilenced(alerts, events, (s) => bySilence(s) ?? maintenance(s), now);
-  return { muted, cert_seen, reboot_seen, silences };
+  return { muted, cert_seen, reboot_seen, silences, unreadable };
 }
 
 /** One ams-alert run: evaluate → advance → mute → route → queue → record history → deliver every channel's queue. */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const { paths, config, log, now, channels } = options;
   if (options.dryRun) {
-    const previous = await readAlertRunState(paths.stateDir);
-    return { events: (await judge(options, previous)).muted.recorded, state: previous, deliveries: [] };
+    const previous = await readAlertRunState(paths);
+    const { muted, unreadable } = await judge(options, previous);
+    return { events: muted.recorded, state: previous, deliveries: [], unreadable };
   }
   if (!channels) throw new Error("runCheck: channels are needed unless dryRun");
-  return withAlertRunState(paths.stateDir, async (previous) => {
-    const { muted, cert_seen, reboot_seen, silences } = await judge(options, previous);
+  return withAlertRunState(paths, failRunWith(log), async (previous) => {
+    const { muted, cert_seen, reboot_seen, silences, unreadable } = await judge(options, previous);
     const queue = enqueue(previous.queue, route(muted, channels, config, now), {
       id: () => `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
       created_at: isoLocal(now),
@@ -172,7 +181,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
           `${d.channel} ${d.failed.id} via ${d.target} failed, kept in the queue for the next run: ${d.failed.error}`,
         );
     }
-    return { events: muted.recorded, state, deliveries };
+    return { events: muted.recorded, state, deliveries, unreadable };
   });
 }
 

@@ -2,9 +2,9 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { openJob, type Job, type RunOptions } from "../config/job.js";
-import { amsProgram, runProgram } from "../lib/cli.js";
+import { amsProgram, failRunWith, runProgram } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
-import { parseDuration } from "../lib/duration.js";
+import { durationUpTo, formatDuration } from "../lib/duration.js";
 import { installDir } from "../lib/paths.js";
 import { pluginNames } from "../sensors/registry.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
@@ -70,6 +70,7 @@ program
       process.stdout.write(
         `${e.event.toUpperCase()} [${e.severity}] ${e.key}: ${e.message}${e.silenced ? " (silenced)" : ""}\n`,
       );
+    if (result.unreadable.length > 0) process.exitCode = 1; // said on stderr by the job log
     for (const d of result.deliveries) {
       for (const s of d.sent) process.stdout.write(`${d.channel} ${s.id}: ${s.answer}\n`);
       for (const r of d.rejected) {
@@ -93,7 +94,7 @@ program
   .description("show the alerts firing and pending, the silences, and what waits in the queues")
   .action(async (_opts: unknown, cmd: Command) => {
     const { paths } = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
-    const state = await readAlertRunState(paths.stateDir);
+    const state = await readAlertRunState(paths);
     const active = Object.values(state.alerts)
       .filter((a) => a.status !== "ok")
       .sort((a, b) => a.status.localeCompare(b.status) || a.key.localeCompare(b.key));
@@ -143,18 +144,23 @@ function matchersOf(texts: readonly string[]): Matcher[] {
   });
 }
 
+/** A silence longer than a year is a rule to change, not a silence. */
+const MAX_SILENCE_SECONDS = 366 * 86400;
+const SilenceLength = durationUpTo(MAX_SILENCE_SECONDS, { above: true });
+
 function endOf(opts: { for?: string; until?: string }, at: Date): Date {
   if ((opts.for === undefined) === (opts.until === undefined))
     throw new UsageError("silence add: give its end, with --for DURATION or --until TIME (one of them)");
   if (opts.for !== undefined) {
-    const seconds = parseDuration(opts.for);
-    if (seconds === undefined || seconds <= 0)
-      throw new UsageError(`--for: expected a duration such as "90m", "2h" or "1d", got ${JSON.stringify(opts.for)}`);
-    return new Date(at.getTime() + seconds * 1000);
+    const seconds = SilenceLength.safeParse(opts.for);
+    if (!seconds.success) throw new UsageError(`--for: ${seconds.error.issues[0]!.message}`);
+    return new Date(at.getTime() + seconds.data * 1000);
   }
   const until = new Date(opts.until!);
   if (Number.isNaN(until.getTime())) throw new UsageError(`--until: not a time: ${JSON.stringify(opts.until)}`);
   if (until <= at) throw new UsageError(`--until: ${opts.until} is not in the future`);
+  if (until.getTime() - at.getTime() > MAX_SILENCE_SECONDS * 1000)
+    throw new UsageError(`--until: ${opts.until} is more than ${formatDuration(MAX_SILENCE_SECONDS)} away`);
   return until;
 }
 
@@ -184,7 +190,7 @@ silence
         { matchers, ends_at: isoLocal(ends), created_by: author(opts), comment: opts.comment.trim() },
         at,
       );
-      await withAlertRunState(paths.stateDir, (state) =>
+      await withAlertRunState(paths, failRunWith(log), (state) =>
         writeAlertRunState(paths.stateDir, { ...state, silences: [...keptSilences(state.silences, at), made] }),
       );
       log.info(`silence ${describeSilence(made, at)}`);
@@ -198,7 +204,7 @@ silence
   .action(async (_opts: unknown, cmd: Command) => {
     const { paths } = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
     const at = now();
-    const silences = keptSilences((await readAlertRunState(paths.stateDir)).silences, at);
+    const silences = keptSilences((await readAlertRunState(paths)).silences, at);
     if (silences.length === 0) process.stdout.write("no silence\n");
     for (const s of silences) process.stdout.write(`${describeSilence(s, at)}\n`);
   });
@@ -210,7 +216,7 @@ silence
   .action(async (id: string, _opts: unknown, cmd: Command) => {
     const { paths, log } = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
     const at = now();
-    await withAlertRunState(paths.stateDir, async (state) => {
+    await withAlertRunState(paths, failRunWith(log), async (state) => {
       const found = state.silences.find((s) => s.id === id);
       if (!found) throw new UsageError(`silence expire: no silence ${JSON.stringify(id)} (see silence list)`);
       const ended = { ...found, ends_at: isoLocal(new Date(Math.min(at.getTime(), Date.parse(found.ends_at)))) };
@@ -232,7 +238,7 @@ program
   .action(async (key: string, opts: { comment?: string; author?: string }, cmd: Command) => {
     const { paths, log } = await openJob(JOB, cmd.optsWithGlobals<{ home?: string }>().home);
     const at = now();
-    await withAlertRunState(paths.stateDir, async (state) => {
+    await withAlertRunState(paths, failRunWith(log), async (state) => {
       const alert = state.alerts[key];
       if (!alert || alert.status !== "firing")
         throw new UsageError(`ack: no firing alert ${JSON.stringify(key)} (see ams-alert list)`);

@@ -1,19 +1,20 @@
 import { z } from "zod";
-import { Duration } from "../lib/duration.js";
+import { durationUpTo } from "../lib/duration.js";
 import { NAME_PATTERN } from "../lib/server-name.js";
 import { builtinEntry, defaultRules } from "../sensors/catalogue.js";
 import { MatchConfig } from "./matchers.js";
+import { Operator, Severity } from "../storage/alert-state.js";
 
 /**
  * The `alerts` and `email` sections of ams.config.json. Every key has a default, so an install
  * with no config alerts on the default rules below and writes its mails to logs/outbox/.
  */
 
-export const Severity = z.enum(["warning", "critical"]);
-export type Severity = z.infer<typeof Severity>;
+// Declared with the saved alert state, which keeps them; the rules below choose among them.
+export { Operator, Severity } from "../storage/alert-state.js";
 
-export const Operator = z.enum([">", ">=", "<", "<="]);
-export type Operator = z.infer<typeof Operator>;
+/** How long a rule's condition must hold, or a server stay silent: compared with sample times, up to 30 days. */
+const Span = durationUpTo(30 * 86400);
 
 const Threshold = z.number().min(0, "must be 0 or more");
 
@@ -22,7 +23,7 @@ const RuleOverride = z.strictObject({
   enabled: z.boolean().optional(),
   threshold: Threshold.optional(),
   clear: Threshold.optional(),
-  for: Duration.optional(),
+  for: Span.optional(),
   severity: Severity.optional(),
 });
 
@@ -35,7 +36,7 @@ export const RuleConfig = z.strictObject({
   threshold: Threshold,
   /** Hysteresis: once firing, the alert ends only when the value crosses back past this (default: the threshold). */
   clear: Threshold.optional(),
-  for: Duration.default(0),
+  for: Span.default(0),
   severity: Severity.default("warning"),
   enabled: z.boolean().default(true),
   /** Per-server changes, keyed by server_id. */
@@ -132,7 +133,7 @@ const Route = z.strictObject({
   /** Keep looking at the routes below (and at last the e-mail) after this one matched. */
   continue: z.boolean().default(false),
   /** Reminders of the alerts this route takes, instead of alerts.repeat. */
-  repeat: Duration.optional(),
+  repeat: Span.optional(),
 });
 export type Route = z.infer<typeof Route>;
 
@@ -154,7 +155,7 @@ const Schedule = z.union([
     .refine((s) => Date.parse(s.end) > Date.parse(s.start), { path: ["end"], message: "must be after start" }),
   z.strictObject({
     cron: z.string().min(1),
-    duration: Duration.refine((d) => d > 0, "must be more than 0"),
+    duration: durationUpTo(30 * 86400, { above: true }),
     timezone: z.string().refine(isTimeZone, "not an IANA time zone (e.g. Europe/Paris)").default("UTC"),
   }),
 ]);
@@ -172,9 +173,9 @@ export const AlertsConfig = z
       .record(RuleName, RuleConfig.superRefine(checkRule))
       .default(() => z.record(z.string(), RuleConfig).parse(DEFAULT_RULES)),
     /** A server with no sample for this long is "silent" (critical); 0 turns the rule off. */
-    silent_after: Duration.default(1800),
+    silent_after: Span.default(1800),
     /** While an alert fires, a reminder goes out this often. */
-    repeat: Duration.default(14400),
+    repeat: Span.default(14400),
     /** Mail each new CERT advisory once. */
     cert_advisories: z.boolean().default(false),
     /** Mail once when a server rebooted (the uptime sensor's Reboot events). */
@@ -187,7 +188,7 @@ export const AlertsConfig = z
       .prefault({}),
     /** The mail template; empty means the one shipped in alerts/alert-mail.template. Relative to the data home. */
     template: z.string().default(""),
-    /** Linked from every mail; the server pages are <dashboard_url>servers/<server>.html. */
+    /** Linked from every mail; a server's page is <dashboard_url> + serverPage(server) (graphs/file-names.ts). */
     dashboard_url: z.url({ protocol: /^https?$/ }).default("http://localhost:5050/"),
     channels: z.record(ChannelName, ChannelEntry).default({}),
     routes: z.array(Route).default([]),
@@ -227,7 +228,7 @@ export const EmailConfig = z
     password_env: EnvName.or(z.literal("")).default(""),
     /** ...or from this file (relative to the data home), which must be readable by its owner only. */
     password_file: z.string().default(""),
-    timeout: Duration.default(30),
+    timeout: durationUpTo(600, { above: true }).default(30),
     from: Address.default("AMS <ams@localhost>"),
     to: z.array(Address).default([]),
   })

@@ -3,6 +3,7 @@ import { formatValue } from "../storage/format-value.js";
 import { SILENT_METRIC } from "./rules.js";
 import type { Notice } from "./state.js";
 import { escapeHtml } from "../lib/escape-html.js";
+import { serverPage } from "../graphs/file-names.js";
 import { fill, type ALERT_PLACEHOLDERS, type MailTemplate } from "./template.js";
 
 /** One mail for every alert that started, was reminded or ended in a run (pure). */
@@ -31,7 +32,7 @@ function metricName(n: Notice): string {
 }
 
 export function serverLink(dashboardUrl: string, server: string): string {
-  return new URL(`servers/${encodeURIComponent(server)}.html`, dashboardUrl).href;
+  return new URL(serverPage(server), dashboardUrl).href;
 }
 
 /** A notice's own link (a CERT advisory's page, taken from a feed or a remote copy) only when it is http(s): never javascript: in an href. */

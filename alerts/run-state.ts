@@ -1,8 +1,7 @@
 import fs from "node:fs/promises";
-import { readState, stateFile, writeState } from "../lib/state.js";
-import { ALERT_STATE } from "../storage/alert-state.js";
+import { stateFile, writeState, type ResetReport } from "../lib/state.js";
+import { ALERT_STATE, readStoredAlerts, type AlertFiles, type SavedAlertRunState } from "../storage/alert-state.js";
 import { withFileLock } from "../storage/locked-file.js";
-import type { MailContent } from "./mail.js";
 import type { Queues } from "./queue.js";
 import type { Silence } from "./silences.js";
 import type { AlertStates } from "./state.js";
@@ -10,7 +9,8 @@ import type { AlertStates } from "./state.js";
 /**
  * What ams-alert keeps between runs in storage/state/alerts.json, saved together under one lock:
  * alert states, the notification queues, the silences. The one place that writes and guards it;
- * other jobs read the firing alerts through storage/alert-state.ts.
+ * the file's shape and its check are declared in storage/alert-state.ts, where other jobs read
+ * the firing alerts.
  */
 export interface AlertRunState {
   alerts: AlertStates;
@@ -24,23 +24,23 @@ export interface AlertRunState {
   silences: Silence[];
 }
 
-/** A queue saved by an AMS from before channels: a list of rendered mails, all for the e-mail channel. */
-type LegacyMail = MailContent & { id: string; created_at: string; attempts: number; last_error?: string };
-
-function queuesOf(saved: Queues | LegacyMail[] | undefined): Queues {
+/** A queue saved by an AMS from before channels is a list of rendered mails, all for the e-mail channel. */
+function queuesOf(saved: SavedAlertRunState["queue"]): Queues {
   if (!Array.isArray(saved)) return saved ?? {};
   return {
     email: saved.map(({ subject, text, html, ...rest }) => ({ ...rest, notices: [], mail: { subject, text, html } })),
   };
 }
 
-export async function readAlertRunState(stateDir: string): Promise<AlertRunState> {
-  const saved = await readState<Partial<Omit<AlertRunState, "queue">> & { queue?: Queues | LegacyMail[] }>(
-    stateDir,
-    ALERT_STATE,
-  );
+/**
+ * The saved run state, checked (storage/alert-state.ts). When there is none, or it is unusable
+ * (moved aside and reported through `onReset` when given), the firing alerts are rebuilt from the
+ * alert history; notifications still queued in a lost file are lost.
+ */
+export async function readAlertRunState(files: AlertFiles, onReset?: ResetReport): Promise<AlertRunState> {
+  const { saved, alerts } = await readStoredAlerts(files, onReset);
   return {
-    alerts: saved?.alerts ?? {},
+    alerts,
     queue: queuesOf(saved?.queue),
     ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
     ...(saved?.reboot_seen ? { reboot_seen: saved.reboot_seen } : {}),
@@ -52,8 +52,15 @@ export function writeAlertRunState(stateDir: string, state: AlertRunState): Prom
   return writeState(stateDir, ALERT_STATE, state);
 }
 
-/** Runs `fn` on the saved state under its lock (two overlapping runs would both notify the same new alert). */
-export async function withAlertRunState<T>(stateDir: string, fn: (state: AlertRunState) => Promise<T>): Promise<T> {
-  await fs.mkdir(stateDir, { recursive: true });
-  return withFileLock(stateFile(stateDir, ALERT_STATE), async () => fn(await readAlertRunState(stateDir)));
+/**
+ * Runs `fn` on the saved state under its lock (two overlapping runs would both notify the same new
+ * alert). An unusable state file is moved aside and reported through `onReset`.
+ */
+export async function withAlertRunState<T>(
+  files: AlertFiles,
+  onReset: ResetReport,
+  fn: (state: AlertRunState) => Promise<T>,
+): Promise<T> {
+  await fs.mkdir(files.stateDir, { recursive: true });
+  return withFileLock(stateFile(files.stateDir, ALERT_STATE), async () => fn(await readAlertRunState(files, onReset)));
 }

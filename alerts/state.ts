@@ -13,21 +13,8 @@ import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } 
  * carry over the alerts not seen this run → remind of the alerts that still fire.
  */
 
-/** Saved in storage/state/alerts.json; other jobs read the StoredAlert part of it. */
-export interface AlertState extends AlertRuleFacts, StoredAlert {
-  /** The latest observation judged (ISO); older ones are never replayed. */
-  last_at: string;
-  /** The latest observed value. */
-  value: number;
-  /** When the condition began (pending and firing). */
-  since?: string;
-  /** The last fired or reminded event (firing). */
-  notified_at?: string;
-  /** `ams-alert ack`: no reminders until it resolves. */
-  acked?: { at: string; by: string; comment?: string };
-  /** It fired while silenced and nobody was told: told when the silence ends, if it still fires. */
-  unannounced?: true;
-}
+/** Saved in storage/state/alerts.json, whose shape (and its check) storage/alert-state.ts declares. */
+export type AlertState = StoredAlert & AlertRuleFacts;
 
 export type AlertStates = Record<string, AlertState>;
 

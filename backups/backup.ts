@@ -63,7 +63,7 @@ export async function createBackup(paths: Paths, options: BackupsOptions, now: D
   }
   const { data, snapshot } = encodeSnapshot(files, now.toISOString());
   const file = path.join(paths.backupsDir, `ams-${fileStamp(now)}.json.gz`);
-  await writeFileAtomic(file, data, undefined, uniqueTemp(file)); // two runs in one second write the same name, without a lock
+  await writeFileAtomic(file, data, { temp: uniqueTemp(file) }); // two runs in one second write the same name, without a lock
   const existing = await listSnapshots(paths.backupsDir);
   const deleted = snapshotsToDelete(
     existing.map((s) => ({ name: s.name, time: s.time.getTime() })),

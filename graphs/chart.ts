@@ -42,8 +42,10 @@ function topOfScale(spec: ChartSpec): number {
   let top = 0;
   for (const line of spec.lines) for (const run of line.runs) for (const p of run) top = Math.max(top, p.hi);
   for (const t of spec.thresholds) top = Math.max(top, t.value);
+  // A percentage's scale is 0-100 whatever a record claims; any other stays finite, with room for nice().
+  if (spec.unit === "%") return 100;
   if (spec.ceiling !== undefined && top <= spec.ceiling) return spec.ceiling;
-  return top > 0 ? top * 1.05 : 1;
+  return top > 0 ? Math.min(top * 1.05, 1e300) : 1;
 }
 
 type D3 = typeof import("d3");
@@ -72,7 +74,8 @@ function layout(d3: D3, spec: ChartSpec): Layout {
       .scaleLinear()
       .domain([spec.floor ?? 0, topOfScale(spec)])
       .nice()
-      .range([MARGIN.top + PLOT_HEIGHT, MARGIN.top]),
+      .range([MARGIN.top + PLOT_HEIGHT, MARGIN.top])
+      .clamp(true), // a value off the scale is drawn at its edge, never at an infinite coordinate
     colour: (i) => d3.schemeTableau10[i % 10]!,
   };
 }

@@ -5,7 +5,7 @@ import type { FleetSource } from "../storage/fleet.js";
 import type { PullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { compareSeries } from "./charts.js";
-import { safeFileName } from "./file-names.js";
+import { serverPage } from "./file-names.js";
 import { BUILTIN_CATALOGUE, REBOOT_METRIC } from "../sensors/catalogue.js";
 import { seriesKey } from "../storage/series-key.js";
 
@@ -45,8 +45,6 @@ export const CERT_METRIC = "CERT";
 export const RECENT_ALERTS = 20;
 const RECENT_REBOOTS = 5;
 const LATEST_ADVISORIES = 10;
-
-export const serverPage = (server: string) => `servers/${safeFileName(server)}.html`;
 
 /** Alerts whose last event in the history is not "resolved": still firing by the history, newest first. */
 export function firingInHistory(events: readonly AlertEvent[]): AlertEvent[] {

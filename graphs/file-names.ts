@@ -22,6 +22,12 @@ export function safeFileName(name: string): string {
   return `${out.slice(0, MAX_ENCODED - 40)}!${createHash("sha256").update(name).digest("hex").slice(0, 32)}`;
 }
 
+/**
+ * A server's page, relative to public/ (and to `alerts.dashboard_url`): the one place its path is
+ * made, for the pages and for the links in alert mails.
+ */
+export const serverPage = (server: string) => `servers/${safeFileName(server)}.html`;
+
 /** Several parts (a metric and its labels) as one file name; "." cannot occur inside a part. */
 export function safeFileNameOf(parts: readonly string[]): string {
   return parts.map(safeFileName).join(".");

@@ -14,8 +14,13 @@ export async function publishFiles(publicDir: string, files: ReadonlyArray<reado
   for (const [rel, content] of files) {
     const file = path.join(publicDir, rel);
     const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
-    await fs.writeFile(temp, content);
-    await fs.rename(temp, file);
+    try {
+      await fs.writeFile(temp, content);
+      await fs.rename(temp, file);
+    } catch (err) {
+      await fs.rm(temp, { force: true }); // a full disk must not keep half a page
+      throw err;
+    }
   }
 }
 

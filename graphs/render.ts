@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Job } from "../config/job.js";
+import { failRunWith } from "../lib/cli.js";
 import { installDir } from "../lib/paths.js";
 import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
 import { readFiringAlerts } from "../storage/alert-state.js";
@@ -20,6 +21,8 @@ export interface RenderSummary {
   largestChart: number;
   /** Files of servers no longer in the data, removed. */
   removed: number;
+  /** Sources that could not be read: their servers' pages were left as they were (a failed run). */
+  unreadable: string[];
 }
 
 /** The stylesheet and icon shipped with the sources (graphs/assets/), copied into public/. */
@@ -28,7 +31,7 @@ const ASSETS = path.join(installDir, "graphs", "assets");
 /** Keys of the firing alerts a silence or a maintenance window holds now, as the last ams-alert run left them. */
 async function silencedKeys(job: Job): Promise<Set<string>> {
   try {
-    return new Set((await readFiringAlerts(job.paths.stateDir)).filter((a) => a.silenced).map((a) => a.key));
+    return new Set((await readFiringAlerts(job.paths)).filter((a) => a.silenced).map((a) => a.key));
   } catch (err) {
     job.log.warn(`silences not shown: ${(err as Error).message}`);
     return new Set();
@@ -56,9 +59,11 @@ async function alertHistory(job: Job): Promise<AlertEvent[]> {
  */
 export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
   const { paths, config, log } = job;
-  const [fleet, pulls] = await Promise.all([readFleet(paths, config), readPullStatus(paths)]);
+  const [fleet, pulls] = await Promise.all([readFleet(paths, config), readPullStatus(paths, failRunWith(log))]);
+  const unreadable = fleet.sources.filter((s) => s.error !== undefined).map((s) => s.name);
   for (const source of fleet.sources) {
-    if (source.error) log.warn(`${source.name}: ${source.error}`);
+    if (source.error)
+      log.error(`cannot read ${source.name}, its servers' pages are left as they were: ${source.error}`);
     if (source.skipped > 0)
       log.warn(`${source.file}: ${source.skipped} records skipped (neither AMS nor original AMS form)`);
   }
@@ -120,12 +125,13 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   await publishFiles(paths.publicDir, files);
 
   let removed = 0;
-  if (!filter.range && filter.server === undefined) {
+  // A server missing from the data because its source could not be read is not gone: its pages stay.
+  if (!filter.range && filter.server === undefined && unreadable.length === 0) {
     const keep = new Set(files.map(([rel]) => path.normalize(rel)));
     removed =
       (await removeStale(paths.publicDir, "charts", keep)) + (await removeStale(paths.publicDir, "servers", keep));
   }
   const pages = files.filter(([rel]) => rel.endsWith(".html")).length;
   log.info(`rendered ${pages} pages and ${chartCount} charts${removed ? `, removed ${removed} stale files` : ""}`);
-  return { pages, charts: chartCount, largestChart, removed };
+  return { pages, charts: chartCount, largestChart, removed, unreadable };
 }

@@ -1,32 +1,48 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 
+export interface AtomicWriteOptions {
+  mode?: number;
+  /**
+   * The temporary file's name (default `<file>.tmp`). Callers that may race without a lock pass a
+   * name of their own (see uniqueTemp), or two writers would write into, and rename, the same file.
+   */
+  temp?: string;
+  /** Runs just before the rename; throwing abandons the write (a lock holder checks it still holds the lock). */
+  beforeRename?: () => Promise<void>;
+}
+
 /**
  * Replaces `file` with `data` so that a reader sees the old or the new content, never a mix
  * (returns the inode the data went to):
  * write a sibling temporary file, flush it to disk, rename it over the old one, flush the folder.
- * Callers that hold a lock on the file keep the default temporary name, so whatever a killed writer
- * left behind is simply overwritten next time; callers that may race without a lock pass a name of
- * their own (see uniqueTemp), or two writers would write into, and rename, the same file.
+ * A write that fails (disk full, or `beforeRename` refusing) removes its temporary file, so failed
+ * writes never fill the disk; only a killed writer leaves one behind.
  */
 export async function writeFileAtomic(
   file: string,
   data: string | Uint8Array,
-  mode?: number,
-  temp = `${file}.tmp`,
+  options: AtomicWriteOptions = {},
 ): Promise<{ ino: number }> {
+  const { mode, temp = `${file}.tmp`, beforeRename } = options;
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const handle = await fs.open(temp, "w", mode ?? 0o644);
   let ino: number;
   try {
-    if (mode !== undefined) await handle.chmod(mode); // also when a killed writer's temporary file is reused
-    await handle.writeFile(data);
-    await handle.sync();
-    ino = (await handle.stat()).ino;
-  } finally {
-    await handle.close();
+    const handle = await fs.open(temp, "w", mode ?? 0o644);
+    try {
+      if (mode !== undefined) await handle.chmod(mode); // also when a killed writer's temporary file is reused
+      await handle.writeFile(data);
+      await handle.sync();
+      ino = (await handle.stat()).ino;
+    } finally {
+      await handle.close();
+    }
+    await beforeRename?.();
+    await renameDurably(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw err;
   }
-  await renameDurably(temp, file);
   return { ino };
 }
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import type { Logger } from "./log.js";
 import { UsageError } from "./usage-error.js";
 
 /** A commander program with the options every AMS command shares (docs/ARCHITECTURE.md#commands: --help, --home). */
@@ -13,6 +14,14 @@ export function amsProgram(name: string, description: string): Command {
 export class RunSkipped extends Error {
   override name = "RunSkipped";
 }
+
+/** Reports a problem that fails this run (exit 1) without stopping it: a state file set aside and rebuilt. */
+export const failRunWith =
+  (log: Logger) =>
+  (message: string): void => {
+    log.error(message);
+    process.exitCode = 1;
+  };
 
 /**
  * Runs a program and turns the outcome into the exit codes of docs/ARCHITECTURE.md#commands: 0 success,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Duration } from "./duration.js";
+import { durationUpTo } from "./duration.js";
 
 /**
  * How long each job cron starts may run before it stops and exits 1 (config `deadlines`), in
@@ -17,9 +17,11 @@ export const DEFAULT_DEADLINES = {
 
 export type ScheduledJob = keyof typeof DEFAULT_DEADLINES;
 
-const positive = Duration.refine((s) => s > 0, "must be more than 0 seconds");
+/** The longest deadline: a day, the longest period any job is scheduled at. */
+const MAX_DEADLINE_SECONDS = 86400;
 
-const deadline = (job: ScheduledJob) => positive.default(DEFAULT_DEADLINES[job]);
+const deadline = (job: ScheduledJob) =>
+  durationUpTo(MAX_DEADLINE_SECONDS, { above: true }).default(DEFAULT_DEADLINES[job]);
 
 export const DeadlinesConfig = z
   .strictObject({

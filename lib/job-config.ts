@@ -29,6 +29,14 @@ function cacheKey(file: string): string | undefined {
   ]);
 }
 
+/** storage/state/config.json as loadJobConfig writes it. */
+const cacheProblem = (value: unknown) => {
+  const cached = value as Partial<CachedConfig<unknown>> | null;
+  return typeof cached?.key === "string" && typeof cached.config === "object" && cached.config !== null
+    ? undefined
+    : "expected { key, config }";
+};
+
 /**
  * The data home's config, validated by `load`. Validation builds every section's schema, which costs
  * a cron job more than the measurement itself; so the validated result is kept in storage/state/
@@ -39,7 +47,10 @@ function cacheKey(file: string): string | undefined {
 export async function loadJobConfig<C>(paths: Paths, load: (file: string) => Promise<C>): Promise<C> {
   const key = cacheKey(paths.config);
   if (key !== undefined) {
-    const cached = await readState<CachedConfig<C>>(paths.stateDir, STATE).catch(() => undefined);
+    // A cache: an unusable one is not kept aside or reported, just written over below.
+    const cached = await readState<CachedConfig<C>>(paths.stateDir, STATE, cacheProblem, () => {}, false).catch(
+      () => undefined,
+    );
     if (cached?.key === key) return cached.config;
   }
   const config = await load(paths.config);

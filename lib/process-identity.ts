@@ -42,3 +42,16 @@ export function stillRunning(identity: ProcessIdentity): boolean {
   const fields = statFields(identity.pid);
   return fields !== undefined && fields[0] !== "Z" && fields[19] === identity.start && identity.boot === bootId();
 }
+
+/**
+ * Whether a process of this PID exists, for a PID recorded without its start time (utmp, a
+ * temporary file's name). EPERM: it does, owned by another user.
+ */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -23,7 +23,7 @@ const program = amsProgram(
     for (const o of outcomes) {
       process.stdout.write(
         o.ok
-          ? `${o.remote}: ${o.records} records (${o.durationSeconds} s)\n`
+          ? `${o.remote}: ${o.records} records${o.foreign ? `, ${o.foreign} naming other servers skipped` : ""} (${o.durationSeconds} s)\n`
           : `${o.remote}: FAILED (${o.durationSeconds} s): ${o.error}\n`,
       );
     }

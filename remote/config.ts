@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ServerName } from "../lib/server-name.js";
-import { Duration } from "../lib/duration.js";
+import { durationUpTo } from "../lib/duration.js";
 
 /**
  * The `remotes` and `fetch` config sections: which servers ams-fetch-remote pulls and how.
@@ -39,6 +39,11 @@ export const RemoteConfig = z.strictObject({
   path: RemotePath.default(DEFAULT_REMOTE_PATH),
   /** Private key file; relative to AMS_HOME. Default: ssh's own keys. */
   identity: LocalFile.optional(),
+  /**
+   * Servers whose records this remote may relay besides its own (a remote that pulls others). Any
+   * other record naming a server is skipped: a remote cannot speak for the hub or for its peers.
+   */
+  may_speak_for: z.array(ServerName).max(1000).default([]),
 });
 
 export type Remote = z.infer<typeof RemoteConfig>;
@@ -60,9 +65,9 @@ export const FetchConfig = z
     /** Remotes pulled at the same time. */
     concurrency: z.number().int().min(1).max(64).default(8),
     /** ssh's ConnectTimeout: TCP connect and the SSH banner. */
-    connect_timeout: Duration.default(10),
+    connect_timeout: durationUpTo(600, { above: true }).default(10),
     /** Whole copy of one server; the copy is killed after it. */
-    timeout: Duration.default(60),
+    timeout: durationUpTo(3600, { above: true }).default(60),
     max_bytes: z
       .number()
       .int()

@@ -2,12 +2,14 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
+import { failRunWith } from "../lib/cli.js";
 import { replaceWithFile } from "../lib/atomic-write.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { mapWithLimit } from "../lib/concurrency.js";
 import { remoteCopy } from "../storage/fleet.js";
 import { readPullStatus, writePullStatus, type PullStatus, type PullStatuses } from "../storage/pull-status.js";
+import { ownSamples } from "../storage/speaks-for.js";
 import { readSamples } from "../storage/store.js";
 import type { FetchSettings, Remote } from "./config.js";
 
@@ -26,6 +28,9 @@ export interface PullOutcome {
   records?: number;
   /** Records of the new copy that fit no known form. */
   skipped?: number;
+  /** Records of the new copy naming a server this remote may not speak for (skipped), and the first few names. */
+  foreign?: number;
+  foreignServers?: string[];
   error?: string;
 }
 
@@ -99,12 +104,12 @@ async function copyRemote(remote: Remote, ctx: FetchContext, temp: string): Prom
   }
 }
 
-/** Checks the copy is an AMS store (current or original form) and counts its records. */
+/** Checks the copy is an AMS store (current or original form) with records of its own, and counts them. */
 async function validateCopy(
   remote: Remote,
   ctx: FetchContext,
   temp: string,
-): Promise<{ records: number; skipped: number }> {
+): Promise<Pick<PullOutcome, "records" | "skipped" | "foreign" | "foreignServers">> {
   const { size } = await fs.stat(temp);
   if (size > ctx.fetch.max_bytes) throw new Error(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
   let result;
@@ -116,7 +121,17 @@ async function validateCopy(
   if (result.samples.length === 0) {
     throw new Error(`${remote.path}: no valid AMS records (${result.skipped} unreadable)`);
   }
-  return { records: result.samples.length, skipped: result.skipped };
+  const own = ownSamples(result.samples, remote);
+  if (own.samples.length === 0) {
+    throw new Error(
+      `${remote.path}: every record names another server (${own.foreignServers.join(", ")}); a remote speaks for ${remote.name} only, unless may_speak_for lists the others`,
+    );
+  }
+  return {
+    records: own.samples.length,
+    skipped: result.skipped,
+    ...(own.foreign > 0 ? { foreign: own.foreign, foreignServers: own.foreignServers } : {}),
+  };
 }
 
 /** One remote: copy, validate, replace; never throws, the outcome says what happened. */
@@ -149,8 +164,22 @@ export function nextPullStatus(previous: PullStatus | undefined, outcome: PullOu
     last_attempt: outcome.startedAt.toISOString(),
     duration_seconds: outcome.durationSeconds,
   };
-  if (outcome.ok) return { ...base, last_success: outcome.startedAt.toISOString(), records: outcome.records };
-  return { ...base, last_success: previous?.last_success, last_error: outcome.error, records: previous?.records };
+  if (outcome.ok) {
+    const foreign = outcome.foreign
+      ? { foreign_records: outcome.foreign, foreign_servers: outcome.foreignServers }
+      : {};
+    return { ...base, last_success: outcome.startedAt.toISOString(), records: outcome.records, ...foreign };
+  }
+  // The last good copy is still the one read: its counts stay.
+  const { records, foreign_records, foreign_servers } = previous ?? {};
+  return {
+    ...base,
+    last_success: previous?.last_success,
+    last_error: outcome.error,
+    records,
+    foreign_records,
+    foreign_servers,
+  };
 }
 
 /**
@@ -158,12 +187,17 @@ export function nextPullStatus(previous: PullStatus | undefined, outcome: PullOu
  * (only configured remotes are kept in it). Returns the outcomes in the order of `remotes`.
  */
 export async function fetchRemotes(remotes: readonly Remote[], ctx: FetchContext): Promise<PullOutcome[]> {
-  const previous = await readPullStatus(ctx.paths);
+  const previous = await readPullStatus(ctx.paths, failRunWith(ctx.log));
   const outcomes = await mapWithLimit(remotes, ctx.fetch.concurrency, async (remote) => {
     const outcome = await pullRemote(remote, ctx);
     if (outcome.ok) {
       const skipped = outcome.skipped ? `, ${outcome.skipped} unreadable skipped` : "";
-      ctx.log.info(`${remote.name}: pulled ${outcome.records} records in ${outcome.durationSeconds} s${skipped}`);
+      const message = `${remote.name}: pulled ${outcome.records} records in ${outcome.durationSeconds} s${skipped}`;
+      if (outcome.foreign) {
+        ctx.log.warn(
+          `${message}, ${outcome.foreign} naming other servers skipped (${outcome.foreignServers!.join(", ")}): it may speak for ${remote.name} only, unless may_speak_for lists them`,
+        );
+      } else ctx.log.info(message);
     } else {
       const lastGood = previous[remote.name]?.last_success;
       const kept = lastGood ? `keeping the last good copy (pulled ${lastGood})` : "no copy pulled yet";

@@ -1,6 +1,7 @@
-// Cleanup time for a store of 100k records: the pure pass, and the whole ams-cleanup run (node
-// start, lock, read, rewrite, rename). Run with `node --import tsx scripts/bench-cleanup.ts` after
-// `npm run build`.
+// Big stores: for 100k and 500k records (500k is about 56 MiB, past the 50 MiB retention cap), the
+// pure cleanup pass, a whole ams-cleanup run (node start, lock, read, rewrite, rename), reading the
+// store as every reader does, and one ams-sensor append under the lock. Run with
+// `node --import tsx scripts/bench-cleanup.ts` after `npm run build`.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,39 +11,50 @@ import { isoLocal } from "../lib/time.js";
 import { cleanupSamples } from "../storage/cleanup.js";
 import { formatJsonArray } from "../storage/locked-file.js";
 import { RetentionConfig } from "../storage/retention-config.js";
+import { readSamples } from "../storage/store.js";
 
-const COUNT = 100_000;
 const DAYS = 30;
 const now = Date.now();
-const records = Array.from({ length: COUNT }, (_, i) => ({
-  server_id: "bench",
-  metric_type: ["CPU", "RAM", "Disk", "Processes", "Users"][i % 5]!,
-  timestamp: isoLocal(new Date(now - DAYS * 86_400_000 + (i * DAYS * 86_400_000) / COUNT)),
-  value: (i * 7) % 100,
-  unit: i % 5 >= 3 ? "count" : "%",
-  ...(i % 5 === 2 ? { labels: { mount: "/" } } : {}),
-}));
+const cli = (name: string, args: string[]) =>
+  execFileSync(process.execPath, [path.join(installDir, "dist", `${name}.js`), ...args], { stdio: "pipe" });
 
-let started = performance.now();
-const { report } = cleanupSamples(records, {
-  retention: RetentionConfig.parse({}),
-  now: new Date(now),
-  fallbackServerId: "bench",
-});
-const pureMs = performance.now() - started;
+function records(count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    server_id: "bench",
+    metric_type: ["CPU", "RAM", "Disk", "Processes", "Users"][i % 5]!,
+    timestamp: isoLocal(new Date(now - DAYS * 86_400_000 + (i * DAYS * 86_400_000) / count)),
+    value: (i * 7) % 100,
+    unit: i % 5 >= 3 ? "count" : "%",
+    ...(i % 5 === 2 ? { labels: { mount: "/" } } : {}),
+  }));
+}
 
-const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-"));
-const store = path.join(home, "storage", "system_logs.json");
-fs.mkdirSync(path.dirname(store), { recursive: true });
-fs.writeFileSync(store, formatJsonArray(records));
-const sizeMiB = fs.statSync(store).size / 1048576;
-started = performance.now();
-execFileSync(process.execPath, [path.join(installDir, "dist", "ams-cleanup.js"), "--home", home]);
-const cliMs = performance.now() - started;
-fs.rmSync(home, { recursive: true, force: true });
+const timed = async <T>(fn: () => T | Promise<T>): Promise<[T, number]> => {
+  const started = performance.now();
+  const result = await fn();
+  return [result, performance.now() - started];
+};
 
-console.log(
-  `cleanup of ${COUNT} records over ${DAYS} days (${sizeMiB.toFixed(1)} MiB → ${report.recordsAfter} records):`,
-);
-console.log(`  cleanupSamples (pure)  ${pureMs.toFixed(0)} ms`);
-console.log(`  ams-cleanup (whole run) ${cliMs.toFixed(0)} ms`);
+for (const count of [100_000, 500_000]) {
+  const data = records(count);
+  const [{ report }, pureMs] = await timed(() =>
+    cleanupSamples(data, { retention: RetentionConfig.parse({}), now: new Date(now), fallbackServerId: "bench" }),
+  );
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-"));
+  try {
+    const store = path.join(home, "storage", "system_logs.json");
+    fs.mkdirSync(path.dirname(store), { recursive: true });
+    fs.writeFileSync(store, formatJsonArray(data));
+    const sizeMiB = fs.statSync(store).size / 1048576;
+    const [read, readMs] = await timed(() => readSamples(store, "bench"));
+    const [, appendMs] = await timed(() => cli("ams-sensor", ["ram", "--home", home]));
+    const [, cliMs] = await timed(() => cli("ams-cleanup", ["--home", home]));
+    console.log(`store of ${count} records over ${DAYS} days (${sizeMiB.toFixed(1)} MiB):`);
+    console.log(`  readSamples (every reader)  ${readMs.toFixed(0)} ms, ${read.samples.length} samples`);
+    console.log(`  ams-sensor ram (parse + append under the lock)  ${appendMs.toFixed(0)} ms`);
+    console.log(`  cleanupSamples (pure)  ${pureMs.toFixed(0)} ms → ${report.recordsAfter} records`);
+    console.log(`  ams-cleanup (whole run)  ${cliMs.toFixed(0)} ms`);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Duration } from "../lib/duration.js";
+import { durationUpTo } from "../lib/duration.js";
 import { PluginsConfig } from "./plugins-config.js";
 
 /** The `sensors` section of ams.config.json: the CERT feeds, the disk and net sensors and the plugins folder. */
@@ -11,13 +11,13 @@ export const SensorsConfig = z
           .array(z.url({ protocol: /^https?$/ }))
           .min(1)
           .default(["https://www.cert.ssi.gouv.fr/alerte/feed/", "https://www.cert.ssi.gouv.fr/avis/feed/"]),
-        timeout: Duration.default(10),
+        timeout: durationUpTo(600, { above: true }).default(10),
       })
       .prefault({}),
     disk: z
       .strictObject({
         // A dead NFS mount can block statfs forever: each mount gets this long (sensors/mount-stats.ts).
-        timeout: Duration.default(5),
+        timeout: durationUpTo(600, { above: true }).default(5),
         exclude_mounts: z.array(z.string()).default([]),
       })
       .prefault({}),

@@ -38,6 +38,25 @@ export function ratesBetween(before: CounterSnapshot, after: CounterSnapshot): M
   return rates;
 }
 
+const isCount = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+
+/** A saved CounterSnapshot as countersOverInterval writes it. */
+function snapshotProblem(value: unknown): string | undefined {
+  const saved = value as Partial<Record<keyof CounterSnapshot, unknown>> | null;
+  if (typeof saved !== "object" || saved === null || Array.isArray(saved)) return "expected an object";
+  if (!isCount(saved.at)) return "at: expected a number";
+  if (!isCount(saved.btime)) return "btime: expected a number";
+  const counters = saved.counters;
+  if (
+    typeof counters !== "object" ||
+    counters === null ||
+    Array.isArray(counters) ||
+    !Object.values(counters).every((list) => Array.isArray(list) && list.every(isCount))
+  )
+    return "counters: expected lists of numbers by name";
+  return undefined;
+}
+
 // With no usable earlier reading, measure over this long (as cpu does).
 const BASELINE_MS = 1000;
 
@@ -51,10 +70,11 @@ export async function countersOverInterval(
   ctx: SensorContext,
   name: string,
   read: () => Promise<Record<string, number[]>>,
-): Promise<{ rates: Map<string, number[]>; seconds: number }> {
+): Promise<{ rates: Map<string, number[]>; seconds: number; reset?: string }> {
   let saved: CounterSnapshot | undefined;
+  let reset: string | undefined;
   try {
-    saved = await readState<CounterSnapshot>(ctx.paths.stateDir, name);
+    saved = await readState<CounterSnapshot>(ctx.paths.stateDir, name, snapshotProblem, (m) => (reset = m));
   } catch (err) {
     ctx.log.warn(`${name}: ignoring unreadable counters: ${(err as Error).message}`);
   }
@@ -68,5 +88,5 @@ export async function countersOverInterval(
     current = await snapshot();
   }
   await writeState(ctx.paths.stateDir, name, current);
-  return { rates: ratesBetween(before, current), seconds: (current.at - before.at) / 1000 };
+  return { rates: ratesBetween(before, current), seconds: (current.at - before.at) / 1000, reset };
 }

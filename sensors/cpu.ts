@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readState, writeState } from "../lib/state.js";
 import { metricEntry } from "../storage/metric-catalogue.js";
-import { makeSample, round1, type Sensor } from "./sensor.js";
+import { makeSample, PartialFailure, round1, type Sensor } from "./sensor.js";
 
 /** Cumulative jiffies of the "cpu" line of /proc/stat (guest time is already inside user and nice). */
 export interface CpuCounters {
@@ -91,6 +91,30 @@ interface SavedCounters {
   at: number;
 }
 
+const COUNTER_NAMES: readonly (keyof CpuCounters)[] = [
+  "user",
+  "nice",
+  "system",
+  "idle",
+  "iowait",
+  "irq",
+  "softirq",
+  "steal",
+];
+const isCount = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+
+/** storage/state/cpu.json as this sensor writes it. */
+function savedCountersProblem(value: unknown): string | undefined {
+  const saved = value as Partial<Record<keyof SavedCounters, unknown>> | null;
+  if (typeof saved !== "object" || saved === null || Array.isArray(saved)) return "expected an object";
+  if (!isCount(saved.btime)) return "btime: expected a number";
+  if (!isCount(saved.at)) return "at: expected a number";
+  const counters = saved.counters as Record<string, unknown> | null;
+  if (typeof counters !== "object" || counters === null || !COUNTER_NAMES.every((k) => isCount(counters[k])))
+    return `counters: expected ${COUNTER_NAMES.join(", ")} as numbers`;
+  return undefined;
+}
+
 const STATE = "cpu";
 // With no usable earlier reading, measure over this long, as `mpstat 1 1` would.
 const BASELINE_MS = 1000;
@@ -115,8 +139,9 @@ export const cpu: Sensor = {
   async collect(ctx) {
     const readStat = async () => parseProcStat(await fs.readFile("/proc/stat", "utf8"));
     let saved: SavedCounters | undefined;
+    let reset: string | undefined;
     try {
-      saved = await readState<SavedCounters>(ctx.paths.stateDir, STATE);
+      saved = await readState<SavedCounters>(ctx.paths.stateDir, STATE, savedCountersProblem, (m) => (reset = m));
     } catch (err) {
       ctx.log.warn(`cpu: ignoring unreadable counters: ${(err as Error).message}`);
     }
@@ -139,7 +164,7 @@ export const cpu: Sensor = {
       at: now,
     } satisfies SavedCounters);
     if (!usage) throw new Error("/proc/stat: CPU counters did not advance");
-    return [
+    const samples = [
       makeSample(ctx, "CPU", usage.busy, "%", {
         details: {
           user: usage.user,
@@ -153,5 +178,8 @@ export const cpu: Sensor = {
         },
       }),
     ];
+    // Measured over a fresh baseline and stored, but this run fails so that the reset is seen once.
+    if (reset) throw new PartialFailure(samples, reset);
+    return samples;
   },
 };

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import { metricEntry } from "../storage/metric-catalogue.js";
 import { countersOverInterval } from "./counter-rates.js";
-import { makeSample, round1, type Sensor } from "./sensor.js";
+import { makeSample, PartialFailure, round1, type Sensor } from "./sensor.js";
 
 export interface DiskCounters {
   name: string;
@@ -65,7 +65,7 @@ export const diskio: Sensor = {
   ],
   async collect(ctx) {
     const blockDevices = await fs.readdir("/sys/block");
-    const { rates, seconds } = await countersOverInterval(ctx, STATE, async () =>
+    const { rates, seconds, reset } = await countersOverInterval(ctx, STATE, async () =>
       Object.fromEntries(
         parseDiskstats(await fs.readFile("/proc/diskstats", "utf8"))
           .filter((d) => wholeDisk(d.name, blockDevices))
@@ -73,7 +73,7 @@ export const diskio: Sensor = {
       ),
     );
     const details = { interval_seconds: round1(seconds) };
-    return [...rates].flatMap(([name, [read, written, busyMsPerSecond]]) => {
+    const samples = [...rates].flatMap(([name, [read, written, busyMsPerSecond]]) => {
       const labels = { device: name };
       return [
         makeSample(ctx, "DiskRead", Math.round(read!), "B/s", { labels, details }),
@@ -82,5 +82,8 @@ export const diskio: Sensor = {
         makeSample(ctx, "DiskBusy", round1(Math.min(100, busyMsPerSecond! / 10)), "%", { labels, details }),
       ];
     });
+    // Measured over a fresh baseline and stored, but this run fails so that the reset is seen once.
+    if (reset) throw new PartialFailure(samples, reset);
+    return samples;
   },
 };

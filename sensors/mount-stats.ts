@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/ams-config.js";
 import { processIdentity, stillRunning, type ProcessIdentity } from "../lib/process-identity.js";
-import { readState, stateFile, writeState } from "../lib/state.js";
+import { readState, stateFile, writeState, type ResetReport } from "../lib/state.js";
 import { withFileLock } from "../storage/locked-file.js";
 
 /**
@@ -126,6 +126,29 @@ type MountRecords = Record<string, MountRecord>;
 
 const STATE_NAME = "mount-probes";
 
+const isText = (v: unknown) => typeof v === "string";
+
+/** mount-probes.json as statMounts writes it: by mount point, each record's fields of the right type. */
+function mountRecordsProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "expected an object";
+  for (const [mountPoint, entry] of Object.entries(value as Record<string, unknown>)) {
+    const r = entry as Partial<Record<keyof MountRecord, unknown>> | null;
+    if (typeof r !== "object" || r === null) return `${mountPoint}: expected an object`;
+    const probe = r.probe as Partial<Record<keyof ProcessIdentity, unknown>> | undefined | null;
+    if (probe !== undefined && !(probe && Number.isInteger(probe.pid) && isText(probe.start) && isText(probe.boot)))
+      return `${mountPoint}.probe: expected { pid, start, boot }`;
+    if (r.probe_started !== undefined && !isText(r.probe_started))
+      return `${mountPoint}.probe_started: expected a time`;
+    const trouble = r.trouble as Partial<Record<keyof MountTrouble, unknown>> | undefined | null;
+    if (
+      trouble !== undefined &&
+      !(trouble && (trouble.status === "stuck" || trouble.status === "failed") && isText(trouble.since))
+    )
+      return `${mountPoint}.trouble: expected { status, since, error? }`;
+  }
+  return undefined;
+}
+
 // %S is the fragment size in which %b (blocks), %f (free) and %a (available to non-root) are counted.
 const STAT_FORMAT = "%S %b %f %a %c %d";
 
@@ -182,6 +205,8 @@ export interface StatMountsOptions {
   timeout: number;
   stateDir: string;
   now: Date;
+  /** Told when mount-probes.json was unusable and set aside. */
+  onReset: ResetReport;
 }
 
 /**
@@ -189,7 +214,7 @@ export interface StatMountsOptions {
  * outstanding across runs (see the top of this file). Results keep the mounts' order.
  */
 export async function statMounts(mounts: readonly Mount[], options: StatMountsOptions): Promise<MountStat[]> {
-  const { timeout, stateDir, now } = options;
+  const { timeout, stateDir, now, onReset } = options;
   const file = stateFile(stateDir, STATE_NAME);
   await fs.mkdir(stateDir, { recursive: true });
   const nowIso = now.toISOString();
@@ -205,7 +230,7 @@ export async function statMounts(mounts: readonly Mount[], options: StatMountsOp
     const busy: Mount[] = [];
     const others: ProcessIdentity[] = [];
     await withFileLock(file, async () => {
-      const records = (await readState<MountRecords>(stateDir, STATE_NAME)) ?? {};
+      const records = (await readState<MountRecords>(stateDir, STATE_NAME, mountRecordsProblem, onReset)) ?? {};
       for (const mount of pending) {
         const record = records[mount.mountPoint];
         if (record?.probe && stillRunning(record.probe)) {
@@ -240,7 +265,7 @@ export async function statMounts(mounts: readonly Mount[], options: StatMountsOp
   await Promise.all([...probes].map(async ([mountPoint, { probe }]) => answers.set(mountPoint, await probe.result)));
 
   await withFileLock(file, async () => {
-    const records = (await readState<MountRecords>(stateDir, STATE_NAME)) ?? {};
+    const records = (await readState<MountRecords>(stateDir, STATE_NAME, mountRecordsProblem, onReset)) ?? {};
     for (const mount of mounts) {
       const started = probes.get(mount.mountPoint);
       const answer = answers.get(mount.mountPoint);
@@ -283,10 +308,16 @@ let measured: Promise<MountStat[]> | undefined;
 export function watchedMountStats(ctx: {
   config: Config;
   paths: { stateDir: string };
+  log: { warn(message: string): void };
   now(): Date;
 }): Promise<MountStat[]> {
   measured ??= watchedMounts(ctx.config).then((mounts) =>
-    statMounts(mounts, { timeout: ctx.config.sensors.disk.timeout, stateDir: ctx.paths.stateDir, now: ctx.now() }),
+    statMounts(mounts, {
+      timeout: ctx.config.sensors.disk.timeout,
+      stateDir: ctx.paths.stateDir,
+      now: ctx.now(),
+      onReset: (message) => ctx.log.warn(message),
+    }),
   );
   return measured;
 }

@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import { metricEntry } from "../storage/metric-catalogue.js";
 import { countersOverInterval } from "./counter-rates.js";
-import { makeSample, round1, type Sensor } from "./sensor.js";
+import { makeSample, PartialFailure, round1, type Sensor } from "./sensor.js";
 
 export interface InterfaceCounters {
   name: string;
@@ -74,7 +74,7 @@ export const net: Sensor = {
   ],
   async collect(ctx) {
     const configured = ctx.config.sensors.net.interfaces;
-    const { rates, seconds } = await countersOverInterval(ctx, STATE, async () =>
+    const { rates, seconds, reset } = await countersOverInterval(ctx, STATE, async () =>
       Object.fromEntries(
         parseNetDev(await fs.readFile("/proc/net/dev", "utf8"))
           .filter((i) => watchedInterface(i.name, configured))
@@ -82,7 +82,7 @@ export const net: Sensor = {
       ),
     );
     const details = { interval_seconds: round1(seconds) };
-    return [...rates].flatMap(([name, [rx, tx, faults]]) => {
+    const samples = [...rates].flatMap(([name, [rx, tx, faults]]) => {
       const labels = { interface: name };
       return [
         makeSample(ctx, "NetRx", Math.round(rx!), "B/s", { labels, details }),
@@ -90,5 +90,8 @@ export const net: Sensor = {
         makeSample(ctx, "NetErrors", Math.round(faults! * 100) / 100, "/s", { labels, details }),
       ];
     });
+    // Measured over a fresh baseline and stored, but this run fails so that the reset is seen once.
+    if (reset) throw new PartialFailure(samples, reset);
+    return samples;
   },
 };

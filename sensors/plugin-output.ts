@@ -1,4 +1,4 @@
-import type { Sample } from "../storage/sample.js";
+import { valueProblem, type Sample } from "../storage/sample.js";
 
 /**
  * Reading what a plugin printed (pure, no I/O). Two formats:
@@ -211,9 +211,10 @@ export function readPluginOutput(plugin: string, run: PluginRun): PluginReading 
   const statusDetails: Record<string, unknown> = {};
   const skipped: string[] = [];
   const seen = new Set<string>();
-  // "U" (no value) and repeated labels are left out: one record per series and run.
+  // "U" (no value), values the store would refuse (a percentage past 100) and repeated labels are
+  // left out: one record per series and run.
   const add = (label: string, value: number | undefined, unit: string, details?: Record<string, unknown>) => {
-    if (value === undefined || seen.has(label)) {
+    if (value === undefined || valueProblem(value, unit) || seen.has(label)) {
       skipped.push(label);
       return;
     }

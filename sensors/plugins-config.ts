@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { Duration } from "../lib/duration.js";
+import { durationUpTo } from "../lib/duration.js";
 
 /** `sensors.plugins`: the drop-in folder of custom sensors and how their runs are bounded. */
 export const PluginsConfig = z
   .strictObject({
     /** Relative to the data home unless absolute. */
     dir: z.string().min(1).default("sensors.d"),
-    timeout: Duration.refine((s) => s > 0, "must be more than 0 seconds").default(10),
+    timeout: durationUpTo(3600, { above: true }).default(10),
     concurrency: z.number().int().min(1).max(64).default(4),
     max_output_bytes: z
       .number()

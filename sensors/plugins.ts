@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
@@ -13,6 +14,26 @@ import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 const PLUGIN_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C" };
 /** Time between the polite SIGTERM at the timeout and the SIGKILL. */
 const KILL_GRACE_MS = 1000;
+
+/**
+ * As root, each plugin runs as the first process of a PID namespace of its own (util-linux
+ * unshare): when it exits or is killed, the kernel kills every process it started, even one that
+ * left its process group with setsid. Node cannot make itself a subreaper (prctl) and unprivileged
+ * users cannot make PID namespaces (nor can root in a container without CAP_SYS_ADMIN: tried once
+ * per run), so otherwise only the plugin's process group is killed.
+ */
+const UNSHARE = "/usr/bin/unshare";
+const UNSHARE_ARGS = ["--pid", "--fork", "--kill-child", "--"];
+let pidNamespaces: Promise<boolean> | undefined;
+const ownPidNamespace = () =>
+  (pidNamespaces ??=
+    process.getuid?.() === 0 && existsSync(UNSHARE)
+      ? execa(UNSHARE, [...UNSHARE_ARGS, "/bin/true"], { reject: false, stdin: "ignore", timeout: 5000 }).then(
+          (r) => r.exitCode === 0,
+        )
+      : Promise.resolve(false));
+/** What unshare prints when it cannot start the plugin itself (exit 126 or 127). */
+const UNSHARE_EXEC_FAILURE = /^unshare: (failed to execute .*)$/m;
 
 export interface PluginFile {
   name: string;
@@ -82,9 +103,13 @@ export async function findPlugins(dir: string, reserved: readonly string[], log:
   return plugins;
 }
 
-/** Runs one plugin: no shell, a clean environment, output capped, its whole process group killed at the timeout. */
+/**
+ * Runs one plugin: no shell, a clean environment, output capped, its whole process group (as root:
+ * its whole PID namespace) killed at the timeout.
+ */
 export async function runPlugin(file: string, settings: PluginsSettings): Promise<PluginRun & { stderr: string }> {
-  const subprocess = execa(file, [], {
+  const [command, args] = (await ownPidNamespace()) ? [UNSHARE, [...UNSHARE_ARGS, file]] : [file, []];
+  const subprocess = execa(command, args, {
     reject: false,
     extendEnv: false,
     env: PLUGIN_ENV,
@@ -121,6 +146,9 @@ export async function runPlugin(file: string, settings: PluginsSettings): Promis
   killGroup("SIGKILL"); // whatever it left running in the background
   const stderr = Buffer.from(result.stderr).toString("utf8").trim();
   const stdout = result.stdout;
+  const notStarted =
+    command === UNSHARE && (result.exitCode === 126 || result.exitCode === 127) && UNSHARE_EXEC_FAILURE.exec(stderr);
+  if (notStarted) return { stdout, stderr, failure: `could not start: ${notStarted[1]}` };
   // Set by the timer above, which the type checker does not follow.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
   if (timedOut) return { stdout, stderr, failure: `timed out after ${settings.timeout} s: killed` };

@@ -2,7 +2,7 @@ import fsSync from "node:fs";
 import fs from "node:fs/promises";
 import { readState, writeState } from "../lib/state.js";
 import { metricEntry } from "../storage/metric-catalogue.js";
-import { makeSample, round1, type Sensor } from "./sensor.js";
+import { makeSample, PartialFailure, round1, type Sensor } from "./sensor.js";
 
 /** The fields of /proc/<pid>/stat that AMS uses. */
 export interface ProcStatEntry {
@@ -53,6 +53,20 @@ export interface TickSnapshot {
 }
 
 const snapshotKey = (p: ProcStatEntry) => `${p.pid}:${p.startTicks}`;
+
+const isNumber = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+
+/** storage/state/processes.json as this sensor writes it. */
+function snapshotProblem(value: unknown): string | undefined {
+  const saved = value as Partial<Record<keyof TickSnapshot, unknown>> | null;
+  if (typeof saved !== "object" || saved === null || Array.isArray(saved)) return "expected an object";
+  if (!isNumber(saved.at)) return "at: expected a number";
+  if (!isNumber(saved.uptime)) return "uptime: expected a number";
+  const ticks = saved.ticks;
+  if (typeof ticks !== "object" || ticks === null || Array.isArray(ticks) || !Object.values(ticks).every(isNumber))
+    return "ticks: expected an object of numbers";
+  return undefined;
+}
 
 /**
  * CPU % per process: over the interval since `previous` when the process was already seen then,
@@ -130,8 +144,9 @@ export const processes: Sensor = {
     const [uptimeText, pages] = await Promise.all([fs.readFile("/proc/uptime", "utf8"), pageSize()]);
     const uptime = Number(uptimeText.split(" ")[0]);
     let previous: TickSnapshot | undefined;
+    let reset: string | undefined;
     try {
-      previous = await readState<TickSnapshot>(ctx.paths.stateDir, STATE);
+      previous = await readState<TickSnapshot>(ctx.paths.stateDir, STATE, snapshotProblem, (m) => (reset = m));
     } catch (err) {
       ctx.log.warn(`processes: ignoring unreadable state: ${(err as Error).message}`);
     }
@@ -145,7 +160,7 @@ export const processes: Sensor = {
       ticks: Object.fromEntries(entries.map((p) => [snapshotKey(p), p.cpuTicks])),
     };
     await writeState(ctx.paths.stateDir, STATE, snapshot);
-    return [
+    const samples = [
       makeSample(ctx, "Processes", entries.length, "count", {
         details: {
           zombies: entries.filter((p) => p.state === "Z").length,
@@ -155,5 +170,8 @@ export const processes: Sensor = {
         },
       }),
     ];
+    // Measured without the bad snapshot and stored, but this run fails so that the reset is seen once.
+    if (reset) throw new PartialFailure(samples, reset);
+    return samples;
   },
 };

@@ -14,6 +14,8 @@ export interface RunResult {
   outcomes: SensorOutcome[];
   /** Set when the store was unreadable and moved aside before the new samples were written. */
   movedAside?: string;
+  /** Why it could not be read. */
+  unreadable?: string;
 }
 
 interface Collected {
@@ -53,6 +55,7 @@ export async function runSensors(
   options: { dryRun?: boolean } = {},
 ): Promise<RunResult> {
   let movedAside: string | undefined;
+  let unreadable: string | undefined;
   const collected = await Promise.all(sensors.map((sensor) => collect(sensor, ctx)));
   collected.forEach(checkSamples);
   const batches = [
@@ -71,6 +74,7 @@ export async function runSensors(
         });
         if (dedupeKey) batch[0]!.samples = result.added;
         movedAside ??= result.movedAside;
+        unreadable ??= result.readError;
       } catch (err) {
         for (const c of batch) {
           c.error ??= err as Error;
@@ -89,6 +93,6 @@ export async function runSensors(
     return { sensor: sensor.name, samples, error, seconds };
   });
   if (movedAside)
-    ctx.log.error(`${ctx.paths.store} was not valid JSON: moved aside to ${movedAside}; a fresh store was started`);
-  return { outcomes, movedAside };
+    ctx.log.error(`${unreadable ?? ctx.paths.store}: moved aside to ${movedAside}; a fresh store was started`);
+  return { outcomes, movedAside, unreadable };
 }

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { readState, writeState } from "../lib/state.js";
 import { metricEntry } from "../storage/metric-catalogue.js";
-import { makeSample, round1, type Sensor } from "./sensor.js";
+import { makeSample, PartialFailure, round1, type Sensor } from "./sensor.js";
 
 export interface Reading {
   /** The chip (hwmon `name`) or thermal zone `type`. */
@@ -73,6 +73,12 @@ interface SavedPresence {
   none_logged: boolean;
 }
 
+/** storage/state/temperature.json as this sensor writes it. */
+const presenceProblem = (value: unknown) =>
+  typeof (value as Partial<SavedPresence> | null)?.none_logged === "boolean"
+    ? undefined
+    : "none_logged: expected true or false";
+
 const STATE = "temperature";
 
 export const temperature: Sensor = {
@@ -94,8 +100,9 @@ export const temperature: Sensor = {
     // Another sysfs tree only for tests: this kind of machine has no sensors of its own.
     const readings = await readTemperatures(process.env.AMS_SYSFS_ROOT || "/sys");
     let saved: SavedPresence | undefined;
+    let reset: string | undefined;
     try {
-      saved = await readState<SavedPresence>(ctx.paths.stateDir, STATE);
+      saved = await readState<SavedPresence>(ctx.paths.stateDir, STATE, presenceProblem, (m) => (reset = m));
     } catch {
       saved = undefined;
     }
@@ -104,11 +111,13 @@ export const temperature: Sensor = {
       ctx.log.info("temperature: no hwmon or thermal zone sensor on this machine, nothing to store");
     if ((saved?.none_logged ?? false) !== noneLogged)
       await writeState(ctx.paths.stateDir, STATE, { none_logged: noneLogged } satisfies SavedPresence);
-    return readings.map((r) =>
+    const samples = readings.map((r) =>
       makeSample(ctx, "Temperature", round1(r.celsius), "°C", {
         labels: { chip: r.chip },
         details: { sensor: r.sensor },
       }),
     );
+    if (reset) throw new PartialFailure(samples, reset);
+    return samples;
   },
 };

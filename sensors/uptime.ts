@@ -3,7 +3,7 @@ import { readState, writeState } from "../lib/state.js";
 import { isoLocal } from "../lib/time.js";
 import { metricEntry } from "../storage/metric-catalogue.js";
 import { parseProcStat } from "./cpu.js";
-import { makeSample, type Sensor } from "./sensor.js";
+import { makeSample, PartialFailure, type Sensor } from "./sensor.js";
 
 /** Seconds since boot: the first field of /proc/uptime. */
 export function parseUptime(text: string): number {
@@ -19,6 +19,16 @@ const BTIME_JITTER_S = 5;
 export interface SavedBoot {
   btime: number;
   at?: number;
+}
+
+/** storage/state/uptime.json as this sensor writes it. */
+function savedBootProblem(value: unknown): string | undefined {
+  const saved = value as Partial<Record<keyof SavedBoot, unknown>> | null;
+  if (typeof saved !== "object" || saved === null || Array.isArray(saved)) return "expected an object";
+  if (typeof saved.btime !== "number" || !Number.isFinite(saved.btime)) return "btime: expected a number";
+  if (saved.at !== undefined && (typeof saved.at !== "number" || !Number.isFinite(saved.at)))
+    return "at: expected a number";
+  return undefined;
 }
 
 /**
@@ -67,8 +77,9 @@ export const uptime: Sensor = {
     const seconds = parseUptime(uptimeText);
     const { btime } = parseProcStat(statText);
     let saved: SavedBoot | undefined;
+    let reset: string | undefined;
     try {
-      saved = await readState<SavedBoot>(ctx.paths.stateDir, STATE);
+      saved = await readState<SavedBoot>(ctx.paths.stateDir, STATE, savedBootProblem, (m) => (reset = m));
     } catch (err) {
       ctx.log.warn(`uptime: ignoring unreadable boot time: ${(err as Error).message}`);
     }
@@ -85,6 +96,7 @@ export const uptime: Sensor = {
         }),
       );
     }
+    if (reset) throw new PartialFailure(samples, reset);
     return samples;
   },
 };

@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { processAlive } from "../lib/process-identity.js";
 import { ifExists } from "../lib/if-exists.js";
 import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, type Sensor } from "./sensor.js";
@@ -39,16 +40,6 @@ export function parseUtmp(buf: Buffer): Session[] {
   return sessions;
 }
 
-/** Like `who`: a session whose process is gone (a crash left it in utmp) is not counted. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export const UTMP_FILES = ["/run/utmp", "/var/run/utmp"];
 
 async function readUtmp(): Promise<Buffer> {
@@ -74,7 +65,8 @@ export const users: Sensor = {
     }),
   ],
   async collect(ctx) {
-    const sessions = parseUtmp(await readUtmp()).filter((s) => s.pid <= 0 || isAlive(s.pid));
+    // Like `who`: a session whose process is gone (a crash left it in utmp) is not counted.
+    const sessions = parseUtmp(await readUtmp()).filter((s) => s.pid <= 0 || processAlive(s.pid));
     return [
       makeSample(ctx, "Users", sessions.length, "count", {
         details: {

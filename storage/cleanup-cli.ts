@@ -50,7 +50,7 @@ program
       return { records: kept, result: report };
     });
     if (result.movedAside) {
-      log.error(`${paths.store} was not valid JSON: moved aside to ${result.movedAside}; a fresh store was started`);
+      log.error(`${result.readError ?? paths.store}: moved aside to ${result.movedAside}; a fresh store was started`);
       process.exitCode = 1;
     }
     const line = describe(result);
@@ -70,7 +70,7 @@ program
     });
     const { max_days, max_entries } = config.alerts.history;
     // Events of alerts still firing are kept whatever their age: the pages say since when they fire.
-    const firingKeys = (await readFiringAlerts(paths.stateDir)).map((a) => a.key);
+    const firingKeys = (await readFiringAlerts(paths)).map((a) => a.key);
     const result = await pruneAlertHistory(paths.alertsLog, {
       maxDays: max_days,
       maxEntries: max_entries,

@@ -204,7 +204,7 @@ export function cleanupSamples(records: readonly unknown[], options: CleanupOpti
   const entries = rollupEntries(buckets, report);
   // Original file order for everything that was not consolidated, after the (older) rollups.
   kept.sort((a, b) => a.index - b.index);
-  for (const entry of kept) entries.push(entry);
+  for (const entry of kept) entries.push(entry); // a spread of data-sized arrays overflows the stack
   const result = capBytes(entries, options.retention.max_bytes, report);
   report.recordsAfter = result.length;
   return { records: result, report };

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Paths } from "../lib/paths.js";
 import type { Sample } from "./sample.js";
+import { ownSamples, type Speaker } from "./speaks-for.js";
 import { readSamples } from "./store.js";
 
 /** Where samples came from: this server's store or one remote's last good copy. */
@@ -9,7 +10,10 @@ export interface FleetSource {
   name: string;
   file: string;
   samples: number;
+  /** Records that fit no known form. */
   skipped: number;
+  /** A remote's records naming a server it may not speak for (speaks-for.ts), also skipped. */
+  foreign?: number;
   error?: string;
 }
 
@@ -21,29 +25,47 @@ export interface Fleet {
 /** The config keys that say which stores make the fleet: this server's name and the remotes pulled. */
 export interface FleetConfig {
   server_id: string;
-  remotes: readonly { name: string }[];
+  remotes: readonly Speaker[];
 }
 
 /** Where ams-fetch-remote keeps the last good copy of a remote's store. */
 export const remoteCopy = (paths: Paths, name: string) => path.join(paths.remoteDir, `${name}_logs.json`);
 
+export interface FleetStore {
+  name: string;
+  file: string;
+  /** The server_id of records lacking one. */
+  fallbackId: string;
+  /** A remote's copy speaks for that remote only (speaks-for.ts); absent for this server's own store. */
+  speaker?: Speaker;
+}
+
+/** The stores the fleet is read from: this server's, then the last good copy of each configured remote. */
+export function fleetStores(paths: Paths, config: FleetConfig): FleetStore[] {
+  return [
+    { name: "local", file: paths.store, fallbackId: config.server_id },
+    ...config.remotes.map((r) => ({ name: r.name, file: remoteCopy(paths, r.name), fallbackId: r.name, speaker: r })),
+  ];
+}
+
 /**
  * Every server's samples through one reader: this server's store and the last good copy of each
- * remote in the config (records lacking a server_id are tagged with the remote's name). A remote
+ * remote in the config (records lacking a server_id are tagged with the remote's name; records
+ * naming a server the remote may not speak for are skipped, see speaks-for.ts). A remote
  * taken out of the config leaves the pages, /metrics and the alert rules, though its last copy
  * stays on disk. A source that cannot be read is reported in `sources` and the others are still
  * returned; a remote not pulled yet reads as empty.
  */
 export async function readFleet(paths: Paths, config: FleetConfig): Promise<Fleet> {
-  const inputs: [string, string, string][] = [["local", paths.store, config.server_id]];
-  for (const { name } of config.remotes) inputs.push([name, remoteCopy(paths, name), name]);
   const samples: Sample[] = [];
   const sources: FleetSource[] = [];
-  for (const [name, file, fallbackId] of inputs) {
+  for (const { name, file, fallbackId, speaker } of fleetStores(paths, config)) {
     try {
-      const result = await readSamples(file, fallbackId);
-      for (const sample of result.samples) samples.push(sample);
-      sources.push({ name, file, samples: result.samples.length, skipped: result.skipped });
+      const read = await readSamples(file, fallbackId);
+      const result = speaker ? ownSamples(read.samples, speaker) : { samples: read.samples, foreign: 0 };
+      for (const sample of result.samples) samples.push(sample); // a spread would overflow the stack past ~110k
+      const foreign = result.foreign > 0 ? { foreign: result.foreign } : {};
+      sources.push({ name, file, samples: result.samples.length, skipped: read.skipped, ...foreign });
     } catch (err) {
       sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });
     }

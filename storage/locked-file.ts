@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
-import { writeFileAtomic } from "../lib/atomic-write.js";
+import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
 import { readFileIfExists } from "../lib/if-exists.js";
+import { processAlive } from "../lib/process-identity.js";
 import { fileStamp } from "../lib/time.js";
 
 /**
@@ -11,13 +13,18 @@ import { fileStamp } from "../lib/time.js";
  * when it cannot be parsed.
  */
 
-// A lock whose holder died is taken over once its mtime is this old; live holders refresh it
-// every STALE_MS / 2, so a killed job blocks the next one for a few seconds at most.
-const STALE_MS = 5000;
+// A lock whose holder died is taken over once its mtime is this old. Live holders refresh it every
+// UPDATE_MS from a timer, so only a holder stalled for STALE_MS (stopped, or starved far beyond
+// what a loaded cron host does) loses it; a killed job blocks the next ones for STALE_MS at most.
+const STALE_MS = 20_000;
+const UPDATE_MS = 2_000;
+// Waiting for the lock: about 30 s, past STALE_MS, so a dead holder's lock is taken over in time.
+const WAIT_SECONDS = 30;
 const LOCK_OPTIONS = {
   realpath: false, // the file may not exist yet
   stale: STALE_MS,
-  retries: { retries: 400, minTimeout: 5, maxTimeout: 50, randomize: true }, // ~10 s, > STALE_MS
+  update: UPDATE_MS,
+  retries: { retries: 300, minTimeout: 10, maxTimeout: 100, randomize: true },
 };
 
 export class CorruptFileError extends Error {
@@ -30,14 +37,77 @@ export class CorruptFileError extends Error {
   }
 }
 
-/** Runs `fn` holding the file's lock (the folder `<file>.lock`). */
-export async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  const release = await lockfile.lock(file, LOCK_OPTIONS);
-  try {
-    return await fn();
-  } finally {
-    await release();
+/** The lock was declared stale and taken over while this job held it: the job stops without writing. */
+export class LockLostError extends Error {
+  override name = "LockLostError";
+  constructor(file: string, reason: string) {
+    super(`lost the store lock ${file}.lock (${reason})`);
   }
+}
+
+/**
+ * Who holds the lock now: each holder writes a token of its own here as soon as it has the lock and
+ * before it reads the file, and checks it is still there just before and just after replacing the
+ * file. A holder whose lock was taken over (it stalled past STALE_MS) thus never renames over the
+ * new holder's file, and one whose rename may have raced a new holder's read reports a failure. It
+ * lives beside the lock folder, not in it, so that taking over a dead holder's lock stays one rmdir.
+ */
+const ownerFile = (file: string) => `${file}.lock-owner`;
+
+/** Throws LockLostError unless the lock taken by withFileLock is still this job's. */
+export type AssertLockHeld = () => Promise<void>;
+
+/** Runs `fn` holding the file's lock (the folder `<file>.lock`). */
+export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockHeld) => Promise<T>): Promise<T> {
+  let compromised: Error | undefined;
+  let release: () => Promise<void>;
+  try {
+    // proper-lockfile's default throws from a timer: an uncaught exception and a raw stack trace.
+    release = await lockfile.lock(file, { ...LOCK_OPTIONS, onCompromised: (err) => void (compromised = err) });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
+    throw new Error(`${file}: still locked by another job after ${WAIT_SECONDS} s; nothing written`, { cause: err });
+  }
+  const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
+  // A full disk may refuse even the token: the job may still read under the lock, but not write.
+  const tokenError = await fs.writeFile(ownerFile(file), token).then(
+    () => undefined,
+    (err: unknown) => err as Error,
+  );
+  const owned = async () => (await readFileIfExists(ownerFile(file)).catch(() => undefined)) === token;
+  const assertHeld = async () => {
+    if (compromised) throw new LockLostError(file, compromised.message);
+    if (tokenError) throw tokenError;
+    if (!(await owned())) throw new LockLostError(file, "another job took it over");
+  };
+  try {
+    const result = await fn(assertHeld);
+    if (compromised) throw new LockLostError(file, compromised.message);
+    return result;
+  } finally {
+    // Never remove a lock that is someone else's now.
+    if (!compromised && (tokenError || (await owned()))) await release();
+  }
+}
+
+/**
+ * Deeper than any record AMS writes (a sample's details nest a few levels). JSON.parse takes any
+ * depth, but JSON.stringify and every recursive reader overflow the stack on a record like
+ * `[[[[…]]]]` 500k levels deep, so such a file is refused as a whole, like invalid JSON.
+ */
+const MAX_RECORD_DEPTH = 100;
+
+/** Whether `value` nests objects or arrays more than `max` levels deep; iterative, so any depth is measured. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const pending: [object, number][] = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (depth > max) return true;
+    for (const child of Object.values(node))
+      if (typeof child === "object" && child !== null) pending.push([child as object, depth + 1]);
+  }
+  return false;
 }
 
 function parseJsonArray(file: string, text: string): unknown[] {
@@ -48,6 +118,8 @@ function parseJsonArray(file: string, text: string): unknown[] {
     throw new CorruptFileError(file, `not valid JSON (${(err as Error).message})`);
   }
   if (!Array.isArray(data)) throw new CorruptFileError(file, "not a JSON array");
+  const deep = data.findIndex((record) => nestedDeeperThan(record, MAX_RECORD_DEPTH));
+  if (deep >= 0) throw new CorruptFileError(file, `record ${deep} nests more than ${MAX_RECORD_DEPTH} levels deep`);
   return data;
 }
 
@@ -65,6 +137,8 @@ export function formatJsonArray(records: readonly unknown[]): string {
 export interface UpdateResult {
   /** Where an unreadable file was moved before a fresh one was started. */
   movedAside?: string;
+  /** Why it could not be read (the file's name and the parse error). */
+  readError?: string;
 }
 
 /**
@@ -78,8 +152,28 @@ const noteFile = (file: string) => `${file}.written`;
 const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) =>
   `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 
-async function writeNoted(file: string, data: string | Uint8Array): Promise<void> {
-  const { ino } = await writeFileAtomic(file, data);
+/**
+ * Temporary files of writers killed half-way (`<name>.<pid>-<n>.tmp`, whose process is gone), and
+ * the one fixed name older versions used: removed by the next lock holder so they cannot pile up.
+ */
+async function removeDeadWritersTemps(file: string): Promise<void> {
+  const base = path.basename(file);
+  const prefix = `${base}.`;
+  for (const name of await fs.readdir(path.dirname(file))) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = /^(\d+)-\d+\.tmp$/.exec(name.slice(prefix.length))?.[1];
+    if (pid !== undefined && processAlive(Number(pid))) continue;
+    await fs.rm(path.join(path.dirname(file), name), { force: true });
+  }
+}
+
+/** Replaces the file (under its lock, which `assertHeld` checks just before the rename) and notes what was written. */
+async function writeNoted(file: string, data: string | Uint8Array, assertHeld: AssertLockHeld): Promise<void> {
+  await removeDeadWritersTemps(file);
+  const { ino } = await writeFileAtomic(file, data, { temp: uniqueTemp(file), beforeRename: assertHeld });
+  // A holder that took the lock over during the rename may have read the file just before it: then
+  // this write may be lost, and the job must not report success.
+  await assertHeld();
   const stat = await fs.stat(file);
   // Someone outside the lock replaced the file since our rename: describe nothing rather than their file.
   if (stat.ino === ino) await fs.writeFile(noteFile(file), identity(stat));
@@ -102,25 +196,29 @@ async function unchangedSinceWritten(file: string): Promise<boolean> {
  */
 async function rewriteLocked(
   file: string,
+  assertHeld: AssertLockHeld,
   rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>,
 ): Promise<UpdateResult> {
   let text = (await readFileIfExists(file)) ?? "[]";
   let records: unknown[];
   let movedAside: string | undefined;
+  let readError: string | undefined;
   try {
     records = parseJsonArray(file, text);
   } catch (err) {
     if (!(err instanceof CorruptFileError)) throw err;
+    readError = err.message;
     movedAside = `${file}.corrupt-${fileStamp(new Date())}`;
+    await assertHeld();
     await fs.rename(file, movedAside);
     [records, text] = [[], "[]"];
   }
   const next = await rewrite(records, text);
-  if (next !== undefined) await writeNoted(file, next);
-  return { movedAside };
+  if (next !== undefined) await writeNoted(file, next, assertHeld);
+  return { movedAside, readError };
 }
 
-async function underLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+async function underLock<T>(file: string, fn: (assertHeld: AssertLockHeld) => Promise<T>): Promise<T> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   return withFileLock(file, fn);
 }
@@ -130,7 +228,9 @@ export function updateJsonArray(
   file: string,
   change: (records: unknown[]) => unknown[] | Promise<unknown[]>,
 ): Promise<UpdateResult> {
-  return underLock(file, () => rewriteLocked(file, async (records) => formatJsonArray(await change(records))));
+  return underLock(file, (assertHeld) =>
+    rewriteLocked(file, assertHeld, async (records) => formatJsonArray(await change(records))),
+  );
 }
 
 /** The file's exact text read under its lock (never a half-replaced file), or undefined when absent. For backups. */
@@ -143,10 +243,10 @@ export function readTextLocked(file: string): Promise<string | undefined> {
  * is replaced whole by `text`, a JSON array already checked by the caller, or removed when null.
  */
 export function replaceJsonArrayText(file: string, text: string | null, before: () => Promise<void>): Promise<void> {
-  return underLock(file, async () => {
+  return underLock(file, async (assertHeld) => {
     await before();
     if (text === null) await fs.rm(file, { force: true });
-    else await writeNoted(file, text);
+    else await writeNoted(file, text, assertHeld);
   });
 }
 
@@ -170,12 +270,12 @@ export function appendJsonArray(
   file: string,
   additions: readonly unknown[] | ((records: unknown[]) => readonly unknown[]),
 ): Promise<UpdateResult> {
-  return underLock(file, async () => {
+  return underLock(file, async (assertHeld) => {
     if (typeof additions !== "function" && (await unchangedSinceWritten(file))) {
-      if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions));
+      if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions), assertHeld);
       return {};
     }
-    return rewriteLocked(file, (records, text) => {
+    return rewriteLocked(file, assertHeld, (records, text) => {
       const added = typeof additions === "function" ? additions(records) : additions;
       return Promise.resolve(added.length === 0 ? undefined : withAppended(Buffer.from(text), added));
     });

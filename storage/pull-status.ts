@@ -1,5 +1,5 @@
 import type { Paths } from "../lib/paths.js";
-import { readState, writeState } from "../lib/state.js";
+import { readState, writeState, type ResetReport } from "../lib/state.js";
 
 /** What the last pulls of one remote did (storage/state/remote-pulls.json), for the dashboard and /metrics. */
 export interface PullStatus {
@@ -15,15 +15,54 @@ export interface PullStatus {
   duration_seconds: number;
   /** Readable records in the copy now kept (the last good one). */
   records?: number;
+  /** Records of that copy naming a server the remote may not speak for (skipped), and the first few names. */
+  foreign_records?: number;
+  foreign_servers?: string[];
 }
 
 export type PullStatuses = Record<string, PullStatus>;
 
 const STATE_NAME = "remote-pulls";
 
-/** Every remote's pull status by name; {} before the first pull. */
-export async function readPullStatus(paths: Paths): Promise<PullStatuses> {
-  return (await readState<PullStatuses>(paths.stateDir, STATE_NAME)) ?? {};
+const isTime = (v: unknown) => typeof v === "string" && !Number.isNaN(Date.parse(v));
+
+/** remote-pulls.json as ams-fetch-remote writes it. */
+function pullStatusesProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "expected an object";
+  for (const [name, entry] of Object.entries(value as Record<string, unknown>)) {
+    const s = entry as Partial<Record<keyof PullStatus, unknown>> | null;
+    const ok =
+      typeof s === "object" &&
+      s !== null &&
+      (s.first_attempt === undefined || isTime(s.first_attempt)) &&
+      isTime(s.last_attempt) &&
+      (s.last_success === undefined || isTime(s.last_success)) &&
+      (s.last_error === undefined || typeof s.last_error === "string") &&
+      typeof s.duration_seconds === "number" &&
+      (s.records === undefined || typeof s.records === "number") &&
+      (s.foreign_records === undefined || typeof s.foreign_records === "number") &&
+      (s.foreign_servers === undefined ||
+        (Array.isArray(s.foreign_servers) && s.foreign_servers.every((n) => typeof n === "string")));
+    if (!ok)
+      return `${name}: expected { first_attempt?, last_attempt, last_success?, last_error?, duration_seconds, records?, foreign_records?, foreign_servers? }`;
+  }
+  return undefined;
+}
+
+/**
+ * Every remote's pull status by name; {} before the first pull. An unusable file reads as {} (each
+ * remote's next pull writes its status again); a job given `onReset` moves it aside and reports it,
+ * a reader given none (the web server) leaves it alone.
+ */
+export async function readPullStatus(paths: Paths, onReset?: ResetReport): Promise<PullStatuses> {
+  const read = readState<PullStatuses>(
+    paths.stateDir,
+    STATE_NAME,
+    pullStatusesProblem,
+    onReset ?? (() => {}),
+    !!onReset,
+  );
+  return (await read) ?? {};
 }
 
 export async function writePullStatus(paths: Paths, statuses: PullStatuses): Promise<void> {

@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTER } from "../lib/server-name.js";
 import { isoLocal } from "../lib/time.js";
 
 /** Set on hourly records that consolidate older raw samples; `value` is then their mean. */
@@ -29,8 +30,22 @@ export interface Sample {
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const isText = (v: unknown, max: number, min = 1) => typeof v === "string" && v.length >= min && v.length <= max;
+const isText = (v: unknown, max: number, min = 1): v is string =>
+  typeof v === "string" && v.length >= min && v.length <= max;
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+/** A name from data (server, metric, label) that cannot forge a line in a mail or a log. */
+const isName = (v: unknown, max: number): v is string => isText(v, max) && !CONTROL_CHARACTER.test(v);
+
+/**
+ * Why `value` cannot be a measurement in `unit`, or undefined when it can: a finite number, and a
+ * percentage within 0-100 (a stored "1e308 %" would flatten every other line of the fleet chart).
+ * Checked for every record read or written, and for each value a plugin prints.
+ */
+export function valueProblem(value: unknown, unit: unknown): string | undefined {
+  if (!isNumber(value)) return "expected a finite number";
+  if (unit === "%" && (value < 0 || value > 100)) return "a percentage must be within 0 to 100";
+  return undefined;
+}
 
 /**
  * Why `raw` is not a Sample ("field: problem"), or undefined when it is one. Written by hand rather
@@ -39,8 +54,10 @@ const isNumber = (v: unknown): v is number => typeof v === "number" && Number.is
  */
 export function sampleProblem(raw: unknown): string | undefined {
   if (!isObject(raw)) return "(record): expected an object";
-  if (!isText(raw.server_id, 253)) return "server_id: expected a string of 1 to 253 characters";
-  if (!isText(raw.metric_type, 200)) return "metric_type: expected a string of 1 to 200 characters";
+  if (!isName(raw.server_id, 253))
+    return "server_id: expected a string of 1 to 253 characters, without control characters";
+  if (!isName(raw.metric_type, 200))
+    return "metric_type: expected a string of 1 to 200 characters, without control characters";
   if (
     typeof raw.timestamp !== "string" ||
     !ISO_WITH_OFFSET.test(raw.timestamp) ||
@@ -48,13 +65,17 @@ export function sampleProblem(raw: unknown): string | undefined {
   ) {
     return "timestamp: expected ISO 8601 with an offset, e.g. 2026-11-25T14:02:00.000+01:00";
   }
-  if (!isNumber(raw.value)) return "value: expected a finite number";
   if (!isText(raw.unit, 32, 0)) return "unit: expected a string of at most 32 characters";
+  const valueIssue = valueProblem(raw.value, raw.unit);
+  if (valueIssue) return `value: ${valueIssue}`;
   if (
     raw.labels !== undefined &&
-    (!isObject(raw.labels) || !Object.values(raw.labels).every((v) => typeof v === "string"))
+    (!isObject(raw.labels) ||
+      !Object.entries(raw.labels).every(
+        ([k, v]) => !CONTROL_CHARACTER.test(k) && typeof v === "string" && !CONTROL_CHARACTER.test(v),
+      ))
   ) {
-    return "labels: expected an object of strings";
+    return "labels: expected an object of strings, without control characters";
   }
   if (raw.details !== undefined && !isObject(raw.details)) return "details: expected an object";
   if (raw.rollup !== undefined) {
@@ -65,10 +86,10 @@ export function sampleProblem(raw: unknown): string | undefined {
       r.period_seconds <= 0 ||
       !Number.isInteger(r.count) ||
       (r.count as number) <= 0 ||
-      !isNumber(r.min) ||
-      !isNumber(r.max)
+      valueProblem(r.min, raw.unit) !== undefined ||
+      valueProblem(r.max, raw.unit) !== undefined
     ) {
-      return "rollup: expected { period_seconds > 0, count > 0 (whole), min, max }";
+      return "rollup: expected { period_seconds > 0, count > 0 (whole), min, max } (min and max like value)";
     }
   }
   return undefined;
@@ -101,7 +122,8 @@ function legacyValue(value: unknown): number | undefined {
 function fromLegacy(raw: Record<string, unknown>, serverId: string): Sample | undefined {
   const timestamp = legacyTimestamp(raw.timestamp);
   const metric = raw.metric_type;
-  if (!timestamp || typeof metric !== "string" || metric === "") return undefined;
+  // The original's CERT records carry an advisory's whole title in metric_type: longer than ours.
+  if (!timestamp || !isName(metric, 4096) || !isName(serverId, 253)) return undefined;
   if (metric.startsWith(LEGACY_CERT_PREFIX) && typeof raw.value === "string") {
     const title = metric.slice(LEGACY_CERT_PREFIX.length);
     return {
@@ -114,8 +136,9 @@ function fromLegacy(raw: Record<string, unknown>, serverId: string): Sample | un
     };
   }
   const value = legacyValue(raw.value);
-  if (value === undefined) return undefined;
-  return { server_id: serverId, metric_type: metric, timestamp, value, unit: LEGACY_UNITS[metric] ?? "" };
+  const unit = LEGACY_UNITS[metric] ?? "";
+  if (value === undefined || valueProblem(value, unit)) return undefined;
+  return { server_id: serverId, metric_type: metric, timestamp, value, unit };
 }
 
 /**

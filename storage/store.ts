@@ -18,10 +18,8 @@ export interface AppendOptions {
   fallbackServerId?: string;
 }
 
-export interface AppendResult {
+export interface AppendResult extends UpdateResult {
   added: Sample[];
-  /** Where an unreadable store was moved before a fresh one was started. */
-  movedAside?: string;
 }
 
 function validate(samples: readonly Sample[]): void {
@@ -40,7 +38,7 @@ export async function appendSamples(
   const { dedupeKey, fallbackServerId = "unknown" } = options;
   if (!dedupeKey) return { added: [...samples], ...(await appendJsonArray(file, samples)) };
   let added: Sample[] = [];
-  const { movedAside } = await appendJsonArray(file, (records) => {
+  const update = await appendJsonArray(file, (records) => {
     const seen = new Set<string>();
     for (const raw of records) {
       const sample = normalizeRecord(raw, fallbackServerId);
@@ -56,7 +54,7 @@ export async function appendSamples(
     });
     return added;
   });
-  return { added, movedAside };
+  return { added, ...update };
 }
 
 export interface ReadResult {

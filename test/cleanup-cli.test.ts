@@ -97,7 +97,7 @@ describe("ams-cleanup", () => {
         for (const r of records) expect(isSample(r)).toBe(true);
         fs.writeFileSync(file, original); // start the next round from the uncleaned store again
       }
-      // A killed holder's lock would be taken over after 5 s; removing it keeps the test short.
+      // A killed holder's lock would be taken over after 20 s; removing it keeps the test short.
       fs.rmSync(`${file}.lock`, { recursive: true, force: true });
     }
     expect(killedMidRun).toBeGreaterThan(0);

@@ -157,7 +157,8 @@ describe("ams-fetch-remote", () => {
   });
 
   test("a copy that is truncated, not JSON, not an array, has no valid record or is too large keeps the last good copy", async () => {
-    const good = [record("x", "CPU", 1, 0), record("x", "RAM", 2, 0), record("x", "Disk", 3, 0)];
+    // No server_id: each copy's records are its remote's (a remote speaks for itself only).
+    const good = [record(undefined, "CPU", 1, 0), record(undefined, "RAM", 2, 0), record(undefined, "Disk", 3, 0)];
     const names = ["truncated", "html", "object", "foreign", "huge"];
     const files = Object.fromEntries(names.map((n) => [n, serve(n, good)]));
     const home = homeWith(
@@ -201,10 +202,10 @@ describe("ams-fetch-remote", () => {
       (await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: "2026-11-25T15:00:00+01:00" } })).exitCode,
     ).toBe(0);
     const index = fs.readFileSync(path.join(home, "public", "index.html"), "utf8");
-    const row = /<tr><td>truncated<\/td>.*?<\/tr>/.exec(index)?.[0];
+    const row = /<tr><td><bdi>truncated<\/bdi><\/td>.*?<\/tr>/.exec(index)?.[0];
     expect(row).toMatch(/not valid JSON/);
     expect(row).toMatch(/<time datetime="[^"]+">/); // last good copy
-    expect(fs.readdirSync(path.join(home, "public", "charts", "servers", "x"))).toContain("CPU-24h.svg");
+    expect(fs.readdirSync(path.join(home, "public", "charts", "servers", "truncated"))).toContain("CPU-24h.svg");
   });
 
   test("a remote on a dead or silent port, or stalling mid-copy, fails within its own timeout while the others are pulled", async () => {
@@ -216,7 +217,7 @@ describe("ams-fetch-remote", () => {
       Array.from({ length: 10_000 }, (_, i) => record("big", "CPU", i, i % 60)),
     );
     try {
-      const store = serve("alive", [record("alive", "CPU", 5, 0)]);
+      const store = serve("alive", [record(undefined, "CPU", 5, 0)]);
       const home = homeWith(
         [
           remote("refused", store, { port: await closedPort() }),
@@ -299,7 +300,7 @@ describe("ams-fetch-remote", () => {
     const at = (minutes: number) => ({ AMS_NOW: new Date(Date.parse(firstAttempt) + minutes * 60_000).toISOString() });
     const serversRow = () => {
       const index = fs.readFileSync(path.join(home, "public", "index.html"), "utf8");
-      return /<tr><td><a href="servers\/never\.html">never<\/a><\/td>.*?<\/tr>/.exec(index)?.[0];
+      return /<tr><td><a href="servers\/never\.html"><bdi>never<\/bdi><\/a><\/td>.*?<\/tr>/.exec(index)?.[0];
     };
     expect((await runCli("ams-graphs", ["--home", home], { env: at(10) })).exitCode).toBe(0);
     expect(serversRow()).toMatch(/status-waiting.*<td>never<\/td>/);

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { runCli, tempHome } from "./helpers.js";
-import { writeFleetHome } from "./support/dashboard-fixture.js";
+import { formatJsonArray } from "../storage/locked-file.js";
+import { fleetSamples, writeFleetHome } from "./support/dashboard-fixture.js";
 import { writeConfig } from "./helpers.js";
 
 const files = (dir: string) =>
@@ -42,7 +43,12 @@ describe("ams-graphs", () => {
     ]);
 
     expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
-    // The remote taken out of the config: its pages and charts go, though its last copy stays on disk.
+    // A server gone from the data and the remote taken out of the config: their pages and charts go,
+    // though the remote's last copy stays on disk.
+    fs.writeFileSync(
+      path.join(home, "storage", "system_logs.json"),
+      formatJsonArray(fleetSamples("web-1", Date.now())),
+    );
     writeConfig(home, { server_id: "web-1" });
     const again = await runCli("ams-graphs", ["--home", home]);
     expect(again.exitCode).toBe(0);

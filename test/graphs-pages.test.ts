@@ -153,15 +153,15 @@ describe("pages", () => {
     expect(index).toContain("No alerts recorded.");
     expect(index).not.toContain("javascript:");
     expect(index).toContain(
-      '<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer">Same day, higher</a>',
+      '<a href="https://cert.example/CERTFR-2026-AVI-0012/" rel="noopener noreferrer"><bdi>Same day, higher</bdi></a>',
     );
   });
 
   test("a server page shows its disks and top processes as text", () => {
     const server = dashboard.servers.find((s) => s.name === HOSTILE_SERVER)!;
     const page = renderServerPage(dashboard, server, []);
-    expect(page).toContain("<td>&lt;img src=x onerror=alert(1)&gt;</td>");
-    expect(page).toContain("<td>/&lt;b&gt;</td>");
+    expect(page).toContain("<td><bdi>&lt;img src=x onerror=alert(1)&gt;</bdi></td>");
+    expect(page).toContain("<td><bdi>/&lt;b&gt;</bdi></td>");
     expect(page).toContain("By memory: none recorded.");
     expect(page).toContain('href="../style.css"');
     expect(page).not.toMatch(/<img src=x/);
@@ -254,11 +254,13 @@ describe("servers that cannot be fully measured", () => {
       status(1, 2, { status: "stuck", since: at(20) }),
     ]);
     const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
-    const rows = page.match(/<tr><td>\/[^<]*<\/td>.*?<\/tr>/g)!;
+    const rows = page.match(/<tr><td><bdi>\/[^<]*<\/bdi><\/td>.*?<\/tr>/g)!;
     expect(rows[0]).toMatch(
-      /<td>\/<\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
+      /<td><bdi>\/<\/bdi><\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
     );
-    expect(rows[1]).toMatch(/<td>\/mnt\/nfs<\/td><td>40 %<\/td>.*<span class="error">stuck since <time datetime="/);
+    expect(rows[1]).toMatch(
+      /<td><bdi>\/mnt\/nfs<\/bdi><\/td><td>40 %<\/td>.*<span class="error">stuck since <time datetime="/,
+    );
   });
 
   test("a mount measured again after it hung shows its new figure and answers", () => {
@@ -275,7 +277,7 @@ describe("servers that cannot be fully measured", () => {
       silentAfterSeconds: 900,
     });
     const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
-    expect(page).toMatch(/<td>\/mnt\/nfs<\/td><td>41 %<\/td>.*<td>answering<\/td>/);
+    expect(page).toMatch(/<td><bdi>\/mnt\/nfs<\/bdi><\/td><td>41 %<\/td>.*<td>answering<\/td>/);
   });
 
   test("a remote that never reported is listed: waiting, then silent after silent_after", () => {
@@ -287,7 +289,7 @@ describe("servers that cannot be fully measured", () => {
     ]);
     expect(build(15).servers[0]!.status).toBe("silent");
     expect(renderIndexPage(build(15), [])).toMatch(
-      /<a href="servers\/db-1\.html">db-1<\/a><\/td><td><span class="status status-silent">silent<\/span><\/td><td>never<\/td>/,
+      /<a href="servers\/db-1\.html"><bdi>db-1<\/bdi><\/a><\/td><td><span class="status status-silent">silent<\/span><\/td><td>never<\/td>/,
     );
   });
 });

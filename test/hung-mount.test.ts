@@ -89,7 +89,7 @@ describe("a mount whose server stopped answering (statfs hangs in the kernel)", 
     // The pages and the default alert rule see it.
     expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
     const page = fs.readFileSync(path.join(home, "public", "servers", "web-1.html"), "utf8");
-    expect(page).toContain(`<td>${dead.mountPoint}</td>`);
+    expect(page).toContain(`<td><bdi>${dead.mountPoint}</bdi></td>`);
     expect(page).toMatch(/<span class="error">stuck since <time/);
     const alert = await runCli("ams-alert", ["--home", home, "check", "--dry-run"]);
     expect(alert.stdout).toContain(`FIRED [critical] disk_unreadable/web-1{mount="${dead.mountPoint}"}`);

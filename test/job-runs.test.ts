@@ -105,7 +105,7 @@ describe("a cron job that is still running when cron starts it again", () => {
     expect(JSON.parse(fs.readFileSync(lockFile(home), "utf8")).pid).toBe(killed.pid);
 
     // The SMTP server is fixed; the next cron run goes ahead. It also waits out the store lock the
-    // killed run left (stale after 5 s, storage/locked-file.ts): the default deadline leaves room for that.
+    // killed run left (stale after 20 s, storage/locked-file.ts): the default deadline leaves room for that.
     const config = JSON.parse(fs.readFileSync(amsPaths(home).config, "utf8"));
     writeConfig(home, { ...config, email: { ...config.email, port: healthy.port }, deadlines: {} });
     const receivedBefore = healthy.received.length;
@@ -115,7 +115,7 @@ describe("a cron job that is still running when cron starts it again", () => {
       "[AMS] 2 alerts, worst critical: FIRING web-1 Disk /",
     ]);
     expect(fs.existsSync(lockFile(home))).toBe(false);
-  }, 30_000);
+  }, 60_000);
 
   test("runs of different sensor lists go side by side; the same list does not", async () => {
     const home = tempHome();

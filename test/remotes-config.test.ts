@@ -8,7 +8,7 @@ const base = { name: "web-2", host: "web-2.example.org", user: "ams" };
 describe("remotes config", () => {
   test("defaults", () => {
     const config = parseConfig({ remotes: [base] }, "cfg.json");
-    expect(config.remotes).toEqual([{ ...base, port: 22, path: "AMS/storage/system_logs.json" }]);
+    expect(config.remotes).toEqual([{ ...base, port: 22, path: "AMS/storage/system_logs.json", may_speak_for: [] }]);
     expect(config.fetch).toEqual({
       concurrency: 8,
       connect_timeout: 10,
@@ -58,6 +58,17 @@ describe("remotes config", () => {
   test("remote names are unique", () => {
     expect(() => parseConfig({ remotes: [base, { ...base, host: "other" }] }, "cfg.json")).toThrow(
       'remotes.1.name: duplicate remote name "web-2"',
+    );
+  });
+
+  test("may_speak_for holds server names only", () => {
+    const config = parseConfig({ remotes: [{ ...base, may_speak_for: ["web-9", "db.1"] }] }, "cfg.json");
+    expect(config.remotes[0]!.may_speak_for).toEqual(["web-9", "db.1"]);
+    expect(() => parseConfig({ remotes: [{ ...base, may_speak_for: ["hub\nX"] }] }, "cfg.json")).toThrow(
+      "remotes.0.may_speak_for.0: expected letters",
+    );
+    expect(() => parseConfig({ remotes: [{ ...base, may_speak_for: "hub" }] }, "cfg.json")).toThrow(
+      "remotes.0.may_speak_for",
     );
   });
 

@@ -85,7 +85,7 @@ describe("ams-sensor", () => {
     fs.writeFileSync(store, "not json");
     const run = await runCli("ams-sensor", ["ram", "--home", home]);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/system_logs\.json was not valid JSON: moved aside to .*corrupt-/);
+    expect(run.stderr).toMatch(/system_logs\.json: not valid JSON .*: moved aside to .*corrupt-/);
     const aside = fs.readdirSync(`${home}/storage`).filter((f) => f.includes(".corrupt-"));
     expect(aside).toHaveLength(1);
     expect(fs.readFileSync(`${home}/storage/${aside[0]}`, "utf8")).toBe("not json");

@@ -172,7 +172,7 @@ describe("store under concurrent jobs (built CLI)", () => {
     // between reading the store and renaming the new one over it.
     let killedMidWrite = 0;
     for (let round = 0; round < 40 && killedMidWrite < 3; round++) {
-      // A killed holder's lock would be taken over after 5 s; removing it keeps the rounds short.
+      // A killed holder's lock would be taken over after 20 s; removing it keeps the rounds short.
       fs.rmSync(`${file}.lock`, { recursive: true, force: true });
       const child = runCli("ams-sensor", ["ram", "--home", home]);
       await sleep(fullRun * (0.3 + 0.7 * Math.random()));

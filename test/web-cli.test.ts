@@ -50,15 +50,13 @@ describe("ams-web command", () => {
       value,
       unit: "%",
     });
-    await appendSamples(
-      amsPaths(home).store,
-      [20, 15, 10, 5, 0].map((m) => cpu("web-1", m, 99)),
-    );
+    // A server name that needs escaping in a label value (a remote copy may only speak for its own name).
+    await appendSamples(amsPaths(home).store, [
+      ...[20, 15, 10, 5, 0].map((m) => cpu("web-1", m, 99)),
+      cpu('db "main" \\ 1', 1, 12.5),
+    ]);
     fs.mkdirSync(amsPaths(home).remoteDir, { recursive: true });
-    fs.writeFileSync(
-      path.join(amsPaths(home).remoteDir, "db_logs.json"),
-      JSON.stringify([cpu('db "main" \\ 1', 1, 12.5)]),
-    );
+    fs.writeFileSync(path.join(amsPaths(home).remoteDir, "db_logs.json"), JSON.stringify([cpu("db", 1, 7.5)]));
     expect((await runCli("ams-alert", ["check", "--home", home])).stdout).toContain("FIRED [warning] cpu_high/web-1");
 
     const web = amsWeb(["--home", home, "--port", "0"]);
@@ -74,6 +72,7 @@ describe("ams-web command", () => {
       const body = await res.text();
       expect(body).toContain('ams_cpu_percent{server="web-1"} 99\n');
       expect(body).toContain('ams_cpu_percent{server="db \\"main\\" \\\\ 1"} 12.5\n');
+      expect(body).toContain('ams_cpu_percent{server="db"} 7.5\n');
       expect(body).toMatch(/ams_alert_firing\{[^}]*rule="cpu_high"[^}]*server="web-1"[^}]*\} 1\n/);
       const promtool = await execa("promtool", ["check", "metrics"], { input: body, reject: false });
       expect(`${promtool.stdout}${promtool.stderr}`).toBe(""); // no lint remark either (they alone make it exit 3)
@@ -97,11 +96,25 @@ describe("ams-web command", () => {
 
   test("config: defaults, and a password in clear is refused", () => {
     const config = parseConfig({}, "cfg");
-    expect(config.web).toEqual({ host: "127.0.0.1", port: 5050 });
+    expect(config.web).toEqual({
+      host: "127.0.0.1",
+      port: 5050,
+      max_connections: 256,
+      max_connections_per_client: 32,
+      headers_timeout: 10,
+      request_timeout: 30,
+      keep_alive_timeout: 5,
+    });
     expect(config.graphs).toEqual({ refresh: 300 });
     expect(() => parseConfig({ web: { auth: { user: "admin", password_hash: "hunter2" } } }, "cfg")).toThrow(
       "web.auth.password_hash: expected the output of `ams-web hash-password`",
     );
     expect(() => parseConfig({ graphs: { refresh: "soon" } }, "cfg")).toThrow("graphs.refresh");
+    expect(() => parseConfig({ web: { headers_timeout: "1m" } }, "cfg")).toThrow(
+      "web.headers_timeout: must be at most request_timeout",
+    );
+    expect(() => parseConfig({ web: { max_connections: 16 } }, "cfg")).toThrow(
+      "web.max_connections_per_client: must be at most max_connections",
+    );
   });
 });

@@ -30,7 +30,13 @@ describe("routes of ams-web", () => {
       ["GET", "/healthz", true],
       ["GET", "/metrics", false],
     ]);
-    // A fresh data home: no sample, no alert state yet, so an empty exposition.
-    expect(await get(routes[1]!)).toEqual({ status: 200, type: "text/plain; version=0.0.4; charset=utf-8", body: "" });
+    // A fresh data home: no sample, no alert state yet; only its store, readable (though empty), and
+    // the one read of it that this scrape made.
+    const metrics = await get(routes[1]!);
+    expect(metrics).toMatchObject({ status: 200, type: "text/plain; version=0.0.4; charset=utf-8" });
+    expect(metrics.body.split("\n").filter((line) => line !== "" && !line.startsWith("#"))).toEqual([
+      'ams_source_readable{server="web-1"} 1',
+      "ams_web_store_reads_total 1",
+    ]);
   });
 });

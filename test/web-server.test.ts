@@ -4,7 +4,7 @@ import net, { type AddressInfo } from "node:net";
 import path from "node:path";
 import { hashPassword, verifyPassword } from "../web/auth.js";
 import { healthzRoute } from "../web/routes.js";
-import { createWebServer, refusePath, type WebServerOptions } from "../web/server.js";
+import { clientOf, createWebServer, refusePath, type WebServerOptions } from "../web/server.js";
 import { jobLogger } from "../lib/log.js";
 import { tempHome } from "./helpers.js";
 
@@ -110,6 +110,15 @@ describe("ams-web server", () => {
     expect(refusePath("/a/%2e%2e/b")).toMatchObject({ status: 400 });
     expect(refusePath("/.env")).toMatchObject({ status: 404 });
   });
+});
+
+test("a client, for the per-client caps, is an IPv4 address or an IPv6 /64", () => {
+  expect(clientOf("::ffff:10.1.2.3")).toBe("10.1.2.3");
+  expect(clientOf("2001:db8::1")).toBe("2001:db8:0:0::/64");
+  expect(clientOf("2001:0db8:0000:0000:ffff::2")).toBe(clientOf("2001:db8::1"));
+  expect(clientOf("2001:db8:0:1::1")).not.toBe(clientOf("2001:db8::1"));
+  expect(clientOf("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+  expect(clientOf(undefined)).toBe("?");
 });
 
 describe("basic authentication", () => {

@@ -4,7 +4,7 @@ import { installDir } from "../lib/paths.js";
 import { z } from "../scripts/zod-for-bundles.js";
 
 // Type-level members: they never reach the bundles.
-const TYPE_ONLY = new Set(["infer", "input", "output", "core", "RefinementCtx"]);
+const TYPE_ONLY = new Set(["infer", "input", "output", "core", "RefinementCtx", "ZodType"]);
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

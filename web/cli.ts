@@ -47,6 +47,7 @@ const program = amsProgram("ams-web", "Serve the dashboard (AMS_HOME/public) ove
       log,
       auth: config.web.auth,
       routes: amsRoutes(paths, config),
+      limits: config.web,
     });
     // Handlers first: whoever reads the printed URL may send SIGTERM at once.
     const stopped = new Promise<void>((resolve) => {

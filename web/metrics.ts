@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
 import type { StoredAlert } from "../storage/alert-state.js";
-import { readFleet } from "../storage/fleet.js";
+import type { Fleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
 import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
+import { fleetSnapshot } from "./fleet-snapshot.js";
 
 /**
  * GET /metrics: the fleet in the Prometheus text exposition format 0.0.4, so that a fleet that
@@ -25,7 +26,11 @@ export interface MetricsInput {
   remotes: readonly string[];
   pulls: PullStatuses;
   alerts: readonly FiringAlert[];
+  /** Each source read (this server's store, each remote's copy), by the server it stands for. */
+  sources?: readonly { server: string; readable: boolean }[];
   now: Date;
+  /** Full reads of the stores by this ams-web so far (a counter); left out when not given. */
+  storeReads?: number;
 }
 
 /** Label names AMS sets itself; a sample label of that name is exposed as label_<name>. */
@@ -92,7 +97,7 @@ class Exposition {
       const family = this.families.get(name)!;
       lines.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`);
       for (const key of [...family.series.keys()].sort()) {
-        lines.push(`${name}{${key}} ${formatValue(family.series.get(key)!.value)}`);
+        lines.push(`${name}${key ? `{${key}}` : ""} ${formatValue(family.series.get(key)!.value)}`);
       }
     }
     return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
@@ -161,10 +166,27 @@ function addPulls(out: Exposition, remotes: readonly string[], pulls: PullStatus
       Date.parse(status.last_attempt) / 1000,
     );
     out.add(
+      "ams_remote_foreign_records",
+      "Records of this remote's last good copy naming a server it may not speak for (skipped).",
+      server,
+      status.foreign_records ?? 0,
+    );
+    out.add(
       "ams_remote_pull_duration_seconds",
       "Seconds the last pull of this remote took.",
       server,
       status.duration_seconds,
+    );
+  }
+}
+
+function addSources(out: Exposition, sources: readonly { server: string; readable: boolean }[]): void {
+  for (const source of sources) {
+    out.add(
+      "ams_source_readable",
+      "1 if this server's samples (local store or last remote copy) could be read, else 0: its series are then missing.",
+      [["server", source.server]],
+      source.readable ? 1 : 0,
     );
   }
 }
@@ -188,7 +210,18 @@ export function renderMetrics(input: MetricsInput): string {
   const out = new Exposition();
   addSamples(out, input.samples, input.now);
   addPulls(out, input.remotes, input.pulls);
+  addSources(out, input.sources ?? []);
   addAlerts(out, input.alerts);
+  if (input.storeReads !== undefined) {
+    out.add(
+      "ams_web_store_reads_total",
+      "Full reads of the stores by this ams-web; a scrape of an unchanged fleet reads none.",
+      [],
+      input.storeReads,
+      0,
+      "counter",
+    );
+  }
   return out.render();
 }
 
@@ -198,13 +231,21 @@ export interface MetricsHandlerOptions {
   now?: () => Date;
 }
 
-/** An HTTP handler for GET /metrics over the whole fleet (local store and every remote copy). */
+/**
+ * An HTTP handler for GET /metrics over the whole fleet (local store and every remote copy). The
+ * stores are read again only when one changed (fleet-snapshot.ts), keeping only the latest sample
+ * of each series; the small pull status and alert state are read per request.
+ */
 export function metricsHandler(paths: Paths, config: Config, options: MetricsHandlerOptions = {}) {
+  const snapshot = fleetSnapshot(paths, config, (fleet): Fleet => ({
+    ...fleet,
+    samples: latestSamples(fleet.samples),
+  }));
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: string;
     try {
       const [fleet, pulls, alerts] = await Promise.all([
-        readFleet(paths, config),
+        snapshot.fleet(),
         readPullStatus(paths),
         options.firingAlerts?.() ?? [],
       ]);
@@ -213,7 +254,12 @@ export function metricsHandler(paths: Paths, config: Config, options: MetricsHan
         remotes: config.remotes.map((r) => r.name),
         pulls,
         alerts,
+        sources: fleet.sources.map((s) => ({
+          server: s.name === "local" ? config.server_id : s.name,
+          readable: s.error === undefined,
+        })),
         now: options.now?.() ?? new Date(),
+        storeReads: snapshot.reads,
       });
     } catch (err) {
       res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });

@@ -22,6 +22,6 @@ export const healthzRoute: Route = { method: "GET", path: "/healthz", handler: h
 
 /** The endpoints ams-web answers itself for a data home; adding one is one line here. */
 export function amsRoutes(paths: Paths, config: Config): Route[] {
-  const firingAlerts = () => readFiringAlerts(paths.stateDir);
+  const firingAlerts = () => readFiringAlerts(paths);
   return [healthzRoute, { method: "GET", path: "/metrics", handler: metricsHandler(paths, config, { firingAlerts }) }];
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { Duration } from "../../lib/duration.js";
+import { durationUpTo } from "../../lib/duration.js";
 import { alertValues } from "../mail.js";
 import type { Notice } from "../state.js";
 import type { ChannelType, Notification } from "./channel.js";
@@ -21,7 +21,7 @@ export const schema = z
      * stops posting it (ams-alert no longer runs), Alertmanager resolves it then. Well above the
      * time between two runs.
      */
-    ends_after: Duration.refine((d) => d > 0, "must be more than 0").default(900),
+    ends_after: durationUpTo(7 * 86400, { above: true }).default(900),
   })
   .superRefine(oneUrl);
 

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { z } from "zod";
 import { ConfigError } from "../../lib/config.js";
-import { Duration } from "../../lib/duration.js";
+import { durationUpTo } from "../../lib/duration.js";
 import { readSecret } from "../../lib/secret.js";
 import { EnvName } from "../config.js";
 import type { Channel, ChannelContext, Notification } from "./channel.js";
@@ -63,7 +63,7 @@ export const urlKeys = {
   url: HttpUrl.optional(),
   url_env: EnvName.optional(),
   url_file: z.string().min(1).optional(),
-  timeout: Duration.default(10),
+  timeout: durationUpTo(600, { above: true }).default(10),
 };
 
 export function oneUrl(c: { url?: string; url_env?: string; url_file?: string }, ctx: z.RefinementCtx): void {

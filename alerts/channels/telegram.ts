@@ -3,7 +3,7 @@ import { EnvName } from "../config.js";
 import { ConfigError } from "../../lib/config.js";
 import type { ChannelType, Notification } from "./channel.js";
 import { channelSecret, httpRetryable, postingChannel } from "./http.js";
-import { Duration } from "../../lib/duration.js";
+import { durationUpTo } from "../../lib/duration.js";
 import { alertValues } from "../mail.js";
 import { fitItems, headline, noticeLine } from "./text.js";
 
@@ -21,7 +21,7 @@ export const schema = z
     bot_token_file: z.string().min(1).optional(),
     /** Another Bot API server (a local one). */
     api_url: z.url({ protocol: /^https?$/ }).default("https://api.telegram.org"),
-    timeout: Duration.default(10),
+    timeout: durationUpTo(600, { above: true }).default(10),
   })
   .refine((c) => [c.bot_token_env, c.bot_token_file].filter(Boolean).length === 1, {
     path: ["bot_token_env"],

@@ -43,9 +43,12 @@ export function fleetSamples(server: string, now: number, processName = "node"):
   return samples;
 }
 
-/** A data home with this server ("web-1"), a remote server with a hostile name and process, a CERT advisory. */
+/**
+ * A data home with this server ("web-1"), a server with a hostile name and process, a CERT
+ * advisory, and a configured remote "evil" whose copy holds the same records: they name a server it
+ * may not speak for, so they are skipped there, and the hostile server comes from the local store.
+ */
 export function writeFleetHome(home: string, now = Date.now()): void {
-  // The remote "evil" is configured; its records carry a hostile server_id of their own.
   writeConfig(home, { server_id: "web-1", remotes: [{ name: "evil", host: "evil.example.org", user: "ams" }] });
   fs.mkdirSync(path.join(home, "storage", "remote"), { recursive: true });
   const cert: Sample = {
@@ -63,7 +66,7 @@ export function writeFleetHome(home: string, now = Date.now()): void {
   };
   fs.writeFileSync(
     path.join(home, "storage", "system_logs.json"),
-    formatJsonArray([...fleetSamples("web-1", now), cert]),
+    formatJsonArray([...fleetSamples("web-1", now), ...fleetSamples(HOSTILE_SERVER, now, HOSTILE_PROCESS), cert]),
   );
   fs.writeFileSync(
     path.join(home, "storage", "remote", "evil_logs.json"),

@@ -15,6 +15,7 @@ export interface TestSmtp {
 /**
  * With `tls`, the server offers STARTTLS with that key and certificate and takes a password only
  * over TLS. With `refuseSubject`, a mail whose subject holds that text is refused for good (554).
+ * With `delayFirstAnswerMs`, the first mail is taken but answered late (past a client's timeout).
  * With `stallData`, the server reads a mail's DATA and never answers it, like a server that hangs.
  */
 export async function startSmtp(
@@ -24,6 +25,8 @@ export async function startSmtp(
     password?: string;
     tls?: { key: string; cert: string };
     refuseSubject?: string;
+    /** The first mail is recorded as received, but the server answers it only after this many ms. */
+    delayFirstAnswerMs?: number;
     stallData?: boolean;
   } = {},
 ): Promise<TestSmtp> {
@@ -54,7 +57,8 @@ export async function startSmtp(
               return;
             }
             received.push({ raw, mail, auth: session.user as string | undefined, secure: session.secure });
-            callback(null, "Queued as test");
+            const delay = received.length === 1 ? (options.delayFirstAnswerMs ?? 0) : 0;
+            setTimeout(() => callback(null, "Queued as test"), delay);
           })
           .catch(callback);
       });

@@ -1,0 +1,38 @@
+import type { Sample } from "./sample.js";
+
+/**
+ * Who a remote's copy may speak for. A pulled store belongs to the remote it came from, whatever
+ * its records say: a remote whose records name "hub" must not fire the hub's alerts, draw on its
+ * page or hide another server's silence. Only servers its config entry lists in `may_speak_for`
+ * (a remote that relays others) are kept besides its own name.
+ */
+export interface Speaker {
+  name: string;
+  may_speak_for?: readonly string[];
+}
+
+export interface OwnSamples {
+  samples: Sample[];
+  /** Records that name a server this remote may not speak for: skipped. */
+  foreign: number;
+  /** Those servers' names, sorted, the first few only (for the pull status and the log). */
+  foreignServers: string[];
+}
+
+/** How many foreign names are reported: enough to recognise a misnamed remote, never a flood. */
+const NAMED = 5;
+
+export function ownSamples(samples: readonly Sample[], speaker: Speaker): OwnSamples {
+  const allowed = new Set([speaker.name, ...(speaker.may_speak_for ?? [])]);
+  const own: Sample[] = [];
+  const names = new Set<string>();
+  let foreign = 0;
+  for (const sample of samples) {
+    if (allowed.has(sample.server_id)) own.push(sample);
+    else {
+      foreign++;
+      if (names.size < NAMED) names.add(sample.server_id);
+    }
+  }
+  return { samples: own, foreign, foreignServers: [...names].sort() };
+}
