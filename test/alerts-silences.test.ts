@@ -159,6 +159,14 @@ describe("silences", () => {
       [["silence", "add", "--match", "web-1", "--for", "2h", "--comment", "x"], /expected NAME=VALUE or NAME=~REGEX/],
       [["silence", "add", "--match", "server=web-1", "--for", "soon", "--comment", "x"], /--for: expected a duration/],
       [
+        ["silence", "add", "--match", "server=web-1", "--for", "400d", "--comment", "x"],
+        /--for: expected more than 0s and at most 366d, got "400d"/,
+      ],
+      [
+        ["silence", "add", "--match", "server=web-1", "--until", at(60 * 24 * 400).toISOString(), "--comment", "x"],
+        /is more than 366d away/,
+      ],
+      [
         ["silence", "add", "--match", "server=web-1", "--until", at(-5).toISOString(), "--comment", "x"],
         /is not in the future/,
       ],
