@@ -18,7 +18,13 @@ import { deliverAll, enqueue, type Delivery, type QueuedNotification } from "./q
 import { rebootNotices } from "./reboot.js";
 import { channelsFor, repeatFor } from "./routes.js";
 import { evaluateRules, ruleStillApplies, SILENT_RULE } from "./rules.js";
-import { readAlertRunState, withAlertRunState, writeAlertRunState, type AlertRunState } from "./run-state.js";
+import {
+  readAlertRunState,
+  updateAlertRunState,
+  withAlertRunState,
+  writeAlertRunState,
+  type AlertRunState,
+} from "./run-state.js";
 import { keptSilences, muteSilenced, silenceMuter, type Muted, type Muter } from "./silences.js";
 import { advanceAlerts, noticeOf, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
@@ -136,7 +142,9 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
     return { events: muted.recorded, state: previous, deliveries: [], unreadable };
   }
   if (!channels) throw new Error("runCheck: channels are needed unless dryRun");
-  return withAlertRunState(paths, failRunWith(log), async (previous) => {
+  const onReset = failRunWith(log);
+  // Judged and queued under the state's lock; delivered without it (below).
+  const judged = await withAlertRunState(paths, onReset, async (previous) => {
     const { muted, cert_seen, reboot_seen, silences, unreadable } = await judge(options, previous);
     const queue = enqueue(previous.queue, route(muted, channels, config, now), {
       id: () => `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
@@ -148,7 +156,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       delete queue[name];
     }
     // State and queue in one atomic write: a crash cannot leave an alert advanced without its notification.
-    let state: AlertRunState = {
+    const state: AlertRunState = {
       alerts: muted.alerts,
       queue,
       ...(cert_seen ? { cert_seen } : {}),
@@ -161,28 +169,38 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       for (const e of muted.recorded)
         log.info(`${e.event} ${e.key}: ${e.message}${e.silenced ? " (silenced, not notified)" : ""}`);
     }
-    // Channels deliver at once; their saves take turns, each writing the whole state as it is then.
-    let saving = Promise.resolve();
-    const undeliverable = path.join(paths.outbox, "undeliverable");
-    const deliveries = await deliverAll(queue, channels, {
-      save: (name, rest) => {
-        state = { ...state, queue: { ...state.queue, [name]: rest } };
-        saving = saving.then(() => writeAlertRunState(paths.stateDir, state));
-        return saving;
-      },
-      setAside: (name, n) => setAside(name, n, { options, undeliverable }),
-    });
-    for (const d of deliveries) {
-      for (const s of d.sent) log.info(`${d.channel} ${s.id} via ${d.target}: ${s.answer}`);
-      for (const r of d.rejected)
-        log.error(`${d.channel} ${r.id} refused by ${d.target} for good, not retried (${r.savedAs}): ${r.error}`);
-      if (d.failed)
-        log.error(
-          `${d.channel} ${d.failed.id} via ${d.target} failed, kept in the queue for the next run: ${d.failed.error}`,
-        );
-    }
-    return { events: muted.recorded, state, deliveries, unreadable };
+    return { state, events: muted.recorded, unreadable };
   });
+  const { events, unreadable } = judged;
+  let state = judged.state;
+  // A slow receiver must not hold `silence` and `ack` back: delivery runs without the state's lock.
+  // Only a check changes the queues, and the run lock lets one check run at a time, so each save
+  // takes the lock again and replaces that channel's queue in the state as it is then, keeping
+  // the silences and acks made meanwhile. Channels deliver at once; their saves take turns.
+  let saving = Promise.resolve();
+  const undeliverable = path.join(paths.outbox, "undeliverable");
+  const deliveries = await deliverAll(state.queue, channels, {
+    save: (name, rest) => {
+      saving = saving.then(async () => {
+        state = await updateAlertRunState(paths, onReset, (saved) => ({
+          ...saved,
+          queue: { ...saved.queue, [name]: rest },
+        }));
+      });
+      return saving;
+    },
+    setAside: (name, n) => setAside(name, n, { options, undeliverable }),
+  });
+  for (const d of deliveries) {
+    for (const s of d.sent) log.info(`${d.channel} ${s.id} via ${d.target}: ${s.answer}`);
+    for (const r of d.rejected)
+      log.error(`${d.channel} ${r.id} refused by ${d.target} for good, not retried (${r.savedAs}): ${r.error}`);
+    if (d.failed)
+      log.error(
+        `${d.channel} ${d.failed.id} via ${d.target} failed, kept in the queue for the next run: ${d.failed.error}`,
+      );
+  }
+  return { events, state, deliveries, unreadable };
 }
 
 /** A refused mail as an .eml file, any other refused notification as JSON, in logs/outbox/undeliverable/. */

@@ -64,3 +64,19 @@ export async function withAlertRunState<T>(
   await fs.mkdir(files.stateDir, { recursive: true });
   return withFileLock(stateFile(files.stateDir, ALERT_STATE), async () => fn(await readAlertRunState(files, onReset)));
 }
+
+/**
+ * Changes the saved state under its lock and returns it: `change` gets the state as it is now, so
+ * what others changed meanwhile (a silence added during a delivery) is kept.
+ */
+export function updateAlertRunState(
+  files: AlertFiles,
+  onReset: ResetReport,
+  change: (state: AlertRunState) => AlertRunState,
+): Promise<AlertRunState> {
+  return withAlertRunState(files, onReset, async (state) => {
+    const next = change(state);
+    await writeAlertRunState(files.stateDir, next);
+    return next;
+  });
+}

@@ -131,6 +131,36 @@ describe("a cron job that is still running when cron starts it again", () => {
     expect(users.stdout).toMatch(/^Users \d+ on /);
   });
 
+  test("ams-alert silence add goes ahead while a check waits on a slow mail server; the check's queue save keeps the silence", async () => {
+    const slow = await startSmtp({ delayFirstAnswerMs: 8000 });
+    try {
+      const home = await alertHome(slow.port);
+      const config = JSON.parse(fs.readFileSync(amsPaths(home).config, "utf8"));
+      writeConfig(home, { ...config, deadlines: {} });
+      let delivered = false;
+      const check = alert(home);
+      void check.then(() => (delivered = true));
+      await until(() => slow.received.length > 0);
+      const add = await alert(home, [
+        "silence",
+        "add",
+        "--match",
+        "server=db-1",
+        "--for",
+        "1h",
+        "--comment",
+        "upgrade",
+      ]);
+      expect([add.exitCode, add.stderr, delivered]).toEqual([0, "", false]);
+      expect((await check).exitCode).toBe(0);
+      const list = await alert(home, ["list"]);
+      expect(list.stdout).toContain(`silence ${add.stdout.trim()}  active`);
+      expect(list.stdout).not.toContain("queued");
+    } finally {
+      await slow.close();
+    }
+  }, 60_000);
+
   test("ams-alert silence and list take no run lock: they go ahead while a check holds it", async () => {
     const home = await alertHome(healthy.port);
     holdRunLock(home, "alert");
