@@ -32,7 +32,7 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   // problems), e.g. a maintenance schedule's `duration`, not just "Invalid input".
   if (issue.code === "invalid_union" && issue.errors.length > 0) {
     const sizes = issue.errors.map((e) => e.length);
-    const fewest = Math.min(...sizes);
+    const fewest = sizes.reduce((a, b) => Math.min(a, b));
     if (fewest > 0 && sizes.indexOf(fewest) === sizes.lastIndexOf(fewest)) {
       const closest = issue.errors[sizes.indexOf(fewest)]!;
       return closest.map((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] })).join("; ");
