@@ -212,7 +212,7 @@ test("a server page lists its reboots (Reboot events), newest first, and no Rebo
   expect(server!.latest.map((s) => s.metric_type)).toEqual(["Uptime"]);
   const page = renderServerPage(dashboard, server!, []);
   expect(page).toMatch(/<p class="reboots">Rebooted at <time datetime="2026-11-25T11:28:00.000Z">[^<]+<\/time>, <time/);
-  expect(page).toContain('<span class="metric">Uptime</span> 3 d 4 h');
+  expect(page).toContain('<span class="metric"><bdi>Uptime</bdi></span> 3 d 4 h');
 });
 
 describe("servers that cannot be fully measured", () => {
