@@ -141,16 +141,7 @@ describe("a cron job that is still running when cron starts it again", () => {
       const check = alert(home);
       void check.then(() => (delivered = true));
       await until(() => slow.received.length > 0);
-      const add = await alert(home, [
-        "silence",
-        "add",
-        "--match",
-        "server=db-1",
-        "--for",
-        "1h",
-        "--comment",
-        "upgrade",
-      ]);
+      const add = await alert(home, `silence add --match server=db-1 --for 1h --comment upgrade`.split(" "));
       expect([add.exitCode, add.stderr, delivered]).toEqual([0, "", false]);
       expect((await check).exitCode).toBe(0);
       const list = await alert(home, ["list"]);

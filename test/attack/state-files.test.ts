@@ -141,16 +141,7 @@ const btime = () => Number(/^btime (\d+)/m.exec(fs.readFileSync("/proc/stat", "u
 describe("the alert state's check", () => {
   test("takes what ams-alert writes (silences, acks, per-channel queues) and names a bad field in any of them", async () => {
     const home = await firingHome();
-    const silence = await alert(home, 11, [
-      "silence",
-      "add",
-      "--match",
-      "server=db-1",
-      "--for",
-      "1h",
-      "--comment",
-      "x",
-    ]);
+    const silence = await alert(home, 11, `silence add --match server=db-1 --for 1h --comment x`.split(" "));
     expect(silence.exitCode).toBe(0);
     expect((await alert(home, 11, ["ack", "cpu_high/web-1", "--comment", "on it"])).exitCode).toBe(0);
     const saved = JSON.parse(fs.readFileSync(stateFile(home, "alerts"), "utf8"));
