@@ -77,7 +77,7 @@ function alertTable(events: readonly AlertEvent[], emptyText: string, dashboard?
 <thead><tr><th>When</th>${showServer ? html`<th>Server</th>` : ""}<th>Severity</th><th>Event</th><th>Rule</th><th>Message</th></tr></thead>
 <tbody>${events.map(
     (e) =>
-      html`<tr><td>${time(e.at)}</td>${showServer ? html`<td>${serverLink(dashboard, e.server_id, "")}</td>` : ""}<td><span class="status status-${e.severity}">${e.severity}</span></td><td>${e.event}</td><td>${e.rule}</td><td>${isolated(e.message)}</td></tr>`,
+      html`<tr><td>${time(e.at)}</td>${showServer ? html`<td>${serverLink(dashboard, e.server_id, "")}</td>` : ""}<td><span class="status status-${e.severity}">${e.severity}</span></td><td>${e.event}${e.silenced ? html` <span class="silenced">silenced</span>` : ""}</td><td>${e.rule}</td><td>${isolated(e.message)}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

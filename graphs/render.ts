@@ -1,9 +1,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
 import type { Job } from "../config/job.js";
 import { failRunWith } from "../lib/cli.js";
 import { installDir } from "../lib/paths.js";
+import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
+import { readFiringAlerts } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { loadChartRenderer } from "./chart.js";
@@ -27,11 +28,24 @@ export interface RenderSummary {
 /** The stylesheet and icon shipped with the sources (graphs/assets/), copied into public/. */
 const ASSETS = path.join(installDir, "graphs", "assets");
 
+/** Keys of the firing alerts a silence or a maintenance window holds now, as the last ams-alert run left them. */
+async function silencedKeys(job: Job): Promise<Set<string>> {
+  try {
+    return new Set((await readFiringAlerts(job.paths)).filter((a) => a.silenced).map((a) => a.key));
+  } catch (err) {
+    job.log.warn(`silences not shown: ${(err as Error).message}`);
+    return new Set();
+  }
+}
+
 async function alertHistory(job: Job): Promise<AlertEvent[]> {
   try {
     const { events, skipped } = await readAlertHistory(job.paths.alertsLog);
     if (skipped > 0) job.log.warn(`${job.paths.alertsLog}: ${skipped} entries skipped (not alert events)`);
-    return events;
+    // The latest event of an alert silenced now carries the mark, whatever it was when recorded.
+    const silenced = await silencedKeys(job);
+    const latest = new Map(events.map((e, i) => [e.key, i]));
+    return events.map((e, i) => (silenced.has(e.key) && latest.get(e.key) === i ? { ...e, silenced: true } : e));
   } catch (err) {
     // The pages still show the servers when the alert history cannot be read.
     job.log.warn(`alert history not shown: ${(err as Error).message}`);

@@ -168,6 +168,23 @@ describe("pages", () => {
   });
 });
 
+test("a firing alert a silence holds is marked silenced where firing alerts are listed", () => {
+  const dashboard = buildDashboard({
+    samples: [],
+    alerts: [alert("web-1", "fired", "warning", 5), { ...alert("web-2", "fired", "critical", 3), silenced: true }],
+    sources: [],
+    now: NOW,
+    refreshSeconds: 300,
+    silentAfterSeconds: 900,
+  });
+  const firing = renderIndexPage(dashboard, []).split('<section id="alerts">')[1]!.split("<h2>Recent alerts</h2>")[0]!;
+  const rows = firing.split("<tr>").slice(2);
+  expect(rows.map((r) => [r.includes("web-2"), r.includes('<span class="silenced">silenced</span>')])).toEqual([
+    [true, true],
+    [false, false],
+  ]);
+});
+
 test("a server page lists its reboots (Reboot events), newest first, and no Reboot value or chart", () => {
   const reboot = (minutesAgo: number, boot: string): Sample => ({
     server_id: "web-1",
