@@ -2,7 +2,7 @@ import { isoLocal } from "../lib/time.js";
 import { formatSample } from "../storage/format-value.js";
 import type { AlertEvent } from "../storage/alert-history.js";
 import type { StoredAlert } from "../storage/alert-state.js";
-import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } from "./rules.js";
+import { SILENT_METRIC, type Condition, type Observation } from "./rules.js";
 
 /**
  * Stage 2 of the alert pipeline (pure): previous state + conditions + now → new state + events.
@@ -14,7 +14,7 @@ import { SILENT_METRIC, type AlertRuleFacts, type Condition, type Observation } 
  */
 
 /** Saved in storage/state/alerts.json, whose shape (and its check) storage/alert-state.ts declares. */
-export type AlertState = StoredAlert & AlertRuleFacts;
+export type AlertState = StoredAlert;
 
 export type AlertStates = Record<string, AlertState>;
 

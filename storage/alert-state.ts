@@ -11,8 +11,8 @@ export type Severity = z.infer<typeof Severity>;
 export const Operator = z.enum([">", ">=", "<", "<="]);
 export type Operator = z.infer<typeof Operator>;
 
-/** One alert as ams-alert saves it in storage/state/alerts.json; alerts/state.ts advances it. */
-export interface StoredAlert {
+/** What an alert is about and the rule it is judged by, shared by conditions and saved alert states. */
+export interface AlertRuleFacts {
   /** Stable identity of the alert: rule/server{labels}. */
   key: string;
   rule: string;
@@ -25,6 +25,10 @@ export interface StoredAlert {
   /** Seconds the condition must hold before the alert fires. */
   for: number;
   severity: Severity;
+}
+
+/** One alert as ams-alert saves it in storage/state/alerts.json; alerts/state.ts advances it. */
+export interface StoredAlert extends AlertRuleFacts {
   status: "ok" | "pending" | "firing";
   /** The latest observation judged (ISO); older ones are never replayed. */
   last_at: string;
