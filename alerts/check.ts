@@ -1,53 +1,36 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
 import { failRunWith } from "../lib/cli.js";
-import { stateFile, writeState, type ResetReport } from "../lib/state.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { appendAlertHistory } from "../storage/alert-history.js";
-import { ALERT_STATE, readStoredAlerts, type AlertFiles } from "../storage/alert-state.js";
 import { readFleet } from "../storage/fleet.js";
-import { withFileLock } from "../storage/locked-file.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { certNotices } from "./cert.js";
+import { mailOf, outboxNotifier } from "./channels/email.js";
+import type { OpenChannel } from "./channels/registry.js";
+import { EMAIL_CHANNEL } from "./config.js";
+import { maintenanceMuter } from "./maintenance.js";
+import { deliverAll, enqueue, type Delivery, type QueuedNotification } from "./queue.js";
 import { rebootNotices } from "./reboot.js";
-import { renderMail } from "./mail.js";
-import { outboxNotifier, type Notifier } from "./notify.js";
-import { deliverQueue, type Delivery, type QueuedMail } from "./queue.js";
-import { evaluateRules, ruleStillApplies } from "./rules.js";
-import { advanceAlerts, type AlertStates, type Notice } from "./state.js";
+import { channelsFor, repeatFor } from "./routes.js";
+import { evaluateRules, ruleStillApplies, SILENT_RULE } from "./rules.js";
+import {
+  readAlertRunState,
+  updateAlertRunState,
+  withAlertRunState,
+  writeAlertRunState,
+  type AlertRunState,
+} from "./run-state.js";
+import { keptSilences, muteSilenced, silenceMuter, type Muted, type Muter } from "./silences.js";
+import { advanceAlerts, noticeOf, type Notice } from "./state.js";
 import type { MailTemplate } from "./template.js";
-
-/** What ams-alert keeps between runs in storage/state/alerts.json: alert states and the mail queue, saved together. */
-export interface AlertRunState {
-  alerts: AlertStates;
-  queue: QueuedMail[];
-  /** CERT advisory links already mailed; absent until alerts.cert_advisories is first on. */
-  cert_seen?: string[];
-  /** Reboots already mailed; absent until alerts.reboot_notices is first on. */
-  reboot_seen?: string[];
-}
 
 /** The longest gap a pending condition survives when the silent rule is off (30 min). */
 const DEFAULT_MAX_GAP_SECONDS = 1800;
-
-/**
- * The saved run state, checked (storage/alert-state.ts). When there is none, or it is unusable
- * (moved aside and reported through `onReset` when given), the firing alerts are rebuilt from the
- * alert history; mails still queued in a lost file are lost.
- */
-export async function readAlertRunState(files: AlertFiles, onReset?: ResetReport): Promise<AlertRunState> {
-  const { saved, alerts } = await readStoredAlerts(files, onReset);
-  return {
-    alerts,
-    queue: saved?.queue ?? [],
-    ...(saved?.cert_seen ? { cert_seen: saved.cert_seen } : {}),
-    ...(saved?.reboot_seen ? { reboot_seen: saved.reboot_seen } : {}),
-  };
-}
 
 export interface CheckOptions {
   paths: Paths;
@@ -55,22 +38,23 @@ export interface CheckOptions {
   log: Logger;
   now: Date;
   template: MailTemplate;
-  /** Needed unless dryRun: a dry run never builds one, so it needs no SMTP password. */
-  notifier?: Notifier;
+  /** Needed unless dryRun: a dry run opens none, so it needs no secret. */
+  channels?: ReadonlyMap<string, OpenChannel>;
   /** Evaluate only: send, queue and store nothing. */
   dryRun?: boolean;
 }
 
 export interface CheckResult {
+  /** Every event of the run, those a silence held back marked `silenced`. */
   events: Notice[];
   state: AlertRunState;
-  delivery?: Delivery;
+  deliveries: Delivery[];
   /** Sources whose samples could not be read: their servers were not judged this run (a failed run). */
   unreadable: string[];
 }
 
 /** Stages 1 and 2 over every server's samples: what changes since the saved state. */
-async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState) {
+async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState, maintenance: Muter) {
   const fleet = await readFleet(paths, config);
   const unreadable: string[] = [];
   for (const source of fleet.sources) {
@@ -85,9 +69,13 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     await readPullStatus(paths),
   );
   const servers = new Set([config.server_id, ...unreported.keys(), ...fleet.samples.map((s) => s.server_id)]);
-  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported);
+  // A server in maintenance is not judged silent at all, even one that never reported: its planned reboot leaves no event.
+  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported).filter(
+    (c) => c.rule !== SILENT_RULE || maintenance(c) === undefined,
+  );
+  const { routes, repeat } = config.alerts;
   const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
-    repeatSeconds: config.alerts.repeat,
+    repeatSeconds: (a) => repeatFor(a, routes, repeat),
     // The silent rule's line: a series quiet that long was not seen to hold its condition.
     maxGapSeconds: config.alerts.silent_after > 0 ? config.alerts.silent_after : DEFAULT_MAX_GAP_SECONDS,
     // A server no longer in the fleet (its remote taken out of the config) has nothing left to alert on;
@@ -106,60 +94,126 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
   };
 }
 
-/** One ams-alert run: evaluate → advance → queue one mail → record history → deliver the queue. */
+/**
+ * Stage "route": each channel's notices of this run. A channel that wants every firing alert on
+ * every run (Alertmanager) gets those routed to it that no silence holds, and this run's resolutions.
+ */
+function route(
+  muted: Muted,
+  channels: ReadonlyMap<string, OpenChannel>,
+  config: Config,
+  now: Date,
+): Map<string, { notices: Notice[]; everyRun: boolean }> {
+  const routes = config.alerts.routes;
+  const to = (name: string) => (n: Notice) => channelsFor(n, routes).includes(name);
+  const routed = new Map<string, { notices: Notice[]; everyRun: boolean }>();
+  for (const [name, channel] of channels) {
+    let notices = muted.notify.filter(to(name));
+    if (channel.everyRun) {
+      const told = new Set(notices.map((n) => n.key));
+      const firing = Object.values(muted.alerts)
+        .filter((a) => a.status === "firing" && !a.silenced && !a.unannounced && !told.has(a.key))
+        .map((a) => noticeOf(a, "reminded", isoLocal(now)))
+        .filter(to(name));
+      notices = [...notices, ...firing];
+    }
+    routed.set(name, { notices, everyRun: channel.everyRun });
+  }
+  return routed;
+}
+
+/** Stages "evaluate" to "mute": what this run changes, and what of it is notified. */
+async function judge(options: CheckOptions, previous: AlertRunState) {
+  const { config, now } = options;
+  const maintenance = maintenanceMuter(config.alerts.maintenance, now);
+  const silences = keptSilences(previous.silences, now);
+  const { alerts, events, cert_seen, reboot_seen, unreadable } = await evaluate(options, previous, maintenance);
+  const bySilence = silenceMuter(silences, now);
+  const muted = muteSilenced(alerts, events, (s) => bySilence(s) ?? maintenance(s), now);
+  return { muted, cert_seen, reboot_seen, silences, unreadable };
+}
+
+/** One ams-alert run: evaluate → advance → mute → route → queue → record history → deliver every channel's queue. */
 export async function runCheck(options: CheckOptions): Promise<CheckResult> {
-  const { paths, config, log, now, template, notifier } = options;
+  const { paths, config, log, now, channels } = options;
   if (options.dryRun) {
     const previous = await readAlertRunState(paths);
-    const { events, unreadable } = await evaluate(options, previous);
-    return { events, state: previous, unreadable };
+    const { muted, unreadable } = await judge(options, previous);
+    return { events: muted.recorded, state: previous, deliveries: [], unreadable };
   }
-  if (!notifier) throw new Error("runCheck: a notifier is needed unless dryRun");
-  // Two overlapping runs would both see the same new alert and mail it twice.
-  await fs.mkdir(paths.stateDir, { recursive: true });
-  return withFileLock(stateFile(paths.stateDir, ALERT_STATE), async () => {
-    const previous = await readAlertRunState(paths, failRunWith(log));
-    const { alerts, events, cert_seen, reboot_seen, unreadable } = await evaluate(options, previous);
-
-    const queue = [...previous.queue];
-    if (events.length > 0) {
-      const mail = renderMail(template, events, { dashboardUrl: config.alerts.dashboard_url, now });
-      queue.push({
-        id: `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
-        created_at: isoLocal(now),
-        ...mail,
-        attempts: 0,
-      });
+  if (!channels) throw new Error("runCheck: channels are needed unless dryRun");
+  const onReset = failRunWith(log);
+  // Judged and queued under the state's lock; delivered without it (below).
+  const judged = await withAlertRunState(paths, onReset, async (previous) => {
+    const { muted, cert_seen, reboot_seen, silences, unreadable } = await judge(options, previous);
+    const queue = enqueue(previous.queue, route(muted, channels, config, now), {
+      id: () => `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
+      created_at: isoLocal(now),
+    });
+    for (const [name, queued] of Object.entries(queue)) {
+      if (channels.has(name) || queued.length === 0) continue;
+      log.warn(`channel ${name} is no longer configured: ${queued.length} queued notification(s) dropped`);
+      delete queue[name];
     }
-    // State and queue in one atomic write: a crash cannot leave an alert advanced without its mail.
-    let state: AlertRunState = {
-      alerts,
+    // State and queue in one atomic write: a crash cannot leave an alert advanced without its notification.
+    const state: AlertRunState = {
+      alerts: muted.alerts,
       queue,
       ...(cert_seen ? { cert_seen } : {}),
       ...(reboot_seen ? { reboot_seen } : {}),
+      silences,
     };
-    await writeState(paths.stateDir, ALERT_STATE, state);
-    if (events.length > 0) {
-      await appendAlertHistory(paths.alertsLog, events);
-      for (const e of events) log.info(`${e.event} ${e.key}: ${e.message}`);
+    await writeAlertRunState(paths.stateDir, state);
+    if (muted.recorded.length > 0) {
+      await appendAlertHistory(paths.alertsLog, muted.recorded);
+      for (const e of muted.recorded)
+        log.info(`${e.event} ${e.key}: ${e.message}${e.silenced ? " (silenced, not notified)" : ""}`);
     }
-    const undeliverable = outboxNotifier(config.email, path.join(paths.outbox, "undeliverable"));
-    const delivery = await deliverQueue(queue, notifier, {
-      save: async (rest) => {
-        state = { ...state, queue: rest };
-        await writeState(paths.stateDir, ALERT_STATE, state);
-      },
-      setAside: (mail) => undeliverable.send(mail),
-    });
-    for (const s of delivery.sent) log.info(`mail ${s.id} "${s.subject}" via ${notifier.target}: ${s.answer}`);
-    for (const r of delivery.rejected)
-      log.error(
-        `mail ${r.id} "${r.subject}" refused by ${notifier.target} for good, not retried (${r.savedAs}): ${r.error}`,
-      );
-    if (delivery.failed)
-      log.error(
-        `mail ${delivery.failed.id} via ${notifier.target} failed, kept in the queue for the next run: ${delivery.failed.error}`,
-      );
-    return { events, state, delivery, unreadable };
+    return { state, events: muted.recorded, unreadable };
   });
+  const { events, unreadable } = judged;
+  let state = judged.state;
+  // A slow receiver must not hold `silence` and `ack` back: delivery runs without the state's lock.
+  // Only a check changes the queues, and the run lock lets one check run at a time, so each save
+  // takes the lock again and replaces that channel's queue in the state as it is then, keeping
+  // the silences and acks made meanwhile. Channels deliver at once; their saves take turns.
+  let saving = Promise.resolve();
+  const undeliverable = path.join(paths.outbox, "undeliverable");
+  const deliveries = await deliverAll(state.queue, channels, {
+    save: (name, rest) => {
+      saving = saving.then(async () => {
+        state = await updateAlertRunState(paths, onReset, (saved) => ({
+          ...saved,
+          queue: { ...saved.queue, [name]: rest },
+        }));
+      });
+      return saving;
+    },
+    setAside: (name, n) => setAside(name, n, { options, undeliverable }),
+  });
+  for (const d of deliveries) {
+    for (const s of d.sent) log.info(`${d.channel} ${s.id} via ${d.target}: ${s.answer}`);
+    for (const r of d.rejected)
+      log.error(`${d.channel} ${r.id} refused by ${d.target} for good, not retried (${r.savedAs}): ${r.error}`);
+    if (d.failed)
+      log.error(
+        `${d.channel} ${d.failed.id} via ${d.target} failed, kept in the queue for the next run: ${d.failed.error}`,
+      );
+  }
+  return { events, state, deliveries, unreadable };
+}
+
+/** A refused mail as an .eml file, any other refused notification as JSON, in logs/outbox/undeliverable/. */
+async function setAside(
+  channel: string,
+  n: QueuedNotification,
+  { options, undeliverable }: { options: CheckOptions; undeliverable: string },
+): Promise<string> {
+  if (channel === EMAIL_CHANNEL) {
+    const mail = mailOf(n, { template: options.template, dashboardUrl: options.config.alerts.dashboard_url });
+    return outboxNotifier(options.config.email, undeliverable).send(mail);
+  }
+  const file = path.join(undeliverable, `${channel}.${n.id}.json`);
+  await writeFileAtomic(file, JSON.stringify({ channel, ...n }, null, 2) + "\n");
+  return `written to ${file}`;
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { durationUpTo } from "../lib/duration.js";
 import { NAME_PATTERN } from "../lib/server-name.js";
 import { builtinEntry, defaultRules } from "../sensors/catalogue.js";
+import { MatchConfig } from "./matchers.js";
 import { Operator, Severity } from "../storage/alert-state.js";
 
 /**
@@ -111,6 +112,61 @@ function checkRule(rule: RuleConfig, ctx: z.RefinementCtx): void {
   }
 }
 
+/** The channel every config has, configured by the `email` section. */
+export const EMAIL_CHANNEL = "email";
+
+const ChannelName = z
+  .string()
+  .regex(NAME_PATTERN, "channel names are letters, digits, '-', '_' or '.'")
+  .refine((name) => name !== EMAIL_CHANNEL, { message: `"${EMAIL_CHANNEL}" is configured by the email section` });
+
+/**
+ * A notification channel: `type` picks the file in alerts/channels/; the other keys are that
+ * type's, checked against its schema when ams-alert starts (the other jobs never load channels).
+ */
+const ChannelEntry = z.looseObject({ type: z.string().min(1) });
+
+/** Where notifications go: the first routes whose `match` holds, then the e-mail (see alerts/routes.ts). */
+const Route = z.strictObject({
+  match: MatchConfig,
+  channels: z.array(z.string().min(1)).min(1),
+  /** Keep looking at the routes below (and at last the e-mail) after this one matched. */
+  continue: z.boolean().default(false),
+  /** Reminders of the alerts this route takes, instead of alerts.repeat. */
+  repeat: Span.optional(),
+});
+export type Route = z.infer<typeof Route>;
+
+const Timestamp = z.iso.datetime({ offset: true });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One interval, or a recurring one: a cron expression (checked by alerts/maintenance.ts) starting a window of `duration`. */
+const Schedule = z.union([
+  z
+    .strictObject({ start: Timestamp, end: Timestamp })
+    .refine((s) => Date.parse(s.end) > Date.parse(s.start), { path: ["end"], message: "must be after start" }),
+  z.strictObject({
+    cron: z.string().min(1),
+    duration: durationUpTo(30 * 86400, { above: true }),
+    timezone: z.string().refine(isTimeZone, "not an IANA time zone (e.g. Europe/Paris)").default("UTC"),
+  }),
+]);
+
+const MaintenanceWindow = z.strictObject({
+  name: z.string().min(1),
+  match: MatchConfig,
+  schedule: Schedule,
+});
+export type MaintenanceWindow = z.infer<typeof MaintenanceWindow>;
+
 export const AlertsConfig = z
   .strictObject({
     rules: z
@@ -134,12 +190,27 @@ export const AlertsConfig = z
     template: z.string().default(""),
     /** Linked from every mail; a server's page is <dashboard_url> + serverPage(server) (graphs/file-names.ts). */
     dashboard_url: z.url({ protocol: /^https?$/ }).default("http://localhost:5050/"),
+    channels: z.record(ChannelName, ChannelEntry).default({}),
+    routes: z.array(Route).default([]),
+    maintenance: z.array(MaintenanceWindow).default([]),
+  })
+  .superRefine((alerts, ctx) => {
+    alerts.routes.forEach((route, i) =>
+      route.channels.forEach((name, j) => {
+        if (name !== EMAIL_CHANNEL && !Object.hasOwn(alerts.channels, name))
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", i, "channels", j],
+            message: `no channel named ${JSON.stringify(name)} in alerts.channels`,
+          });
+      }),
+    );
   })
   .prefault({});
 export type AlertsConfig = z.infer<typeof AlertsConfig>;
 
 const Address = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, "expected an e-mail address");
-const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name");
+export const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name");
 
 export const EmailConfig = z
   .strictObject({

@@ -4,7 +4,7 @@ import { SILENT_METRIC } from "./rules.js";
 import type { Notice } from "./state.js";
 import { escapeHtml } from "../lib/escape-html.js";
 import { serverPage } from "../graphs/file-names.js";
-import { fill, type MailTemplate } from "./template.js";
+import { fill, type ALERT_PLACEHOLDERS, type MailTemplate } from "./template.js";
 
 /** One mail for every alert that started, was reminded or ended in a run (pure). */
 
@@ -46,7 +46,10 @@ function ownLink(link: string | undefined): string | undefined {
   }
 }
 
-function alertValues(n: Notice, dashboardUrl: string): Record<string, string> {
+/** What a mail (and every other channel) shows of one alert event. */
+export type AlertValues = Record<(typeof ALERT_PLACEHOLDERS)[number], string>;
+
+export function alertValues(n: Notice, dashboardUrl: string): AlertValues {
   return {
     event: EVENT_WORDS[n.event],
     server: n.server_id,

@@ -1,6 +1,7 @@
 import type { Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
-import { labelsMatch, ruleForServer, type AlertsConfig, type Operator, type Severity } from "./config.js";
+import type { AlertRuleFacts, Operator } from "../storage/alert-state.js";
+import { labelsMatch, ruleForServer, type AlertsConfig } from "./config.js";
 
 /**
  * Stage 1 of the alert pipeline (pure): samples + rules + now → one condition per
@@ -19,22 +20,6 @@ export interface Observation {
   cleared: boolean;
   /** When the condition began, if not at this observation (the silent rule: the last sample). */
   since?: number;
-}
-
-/** What an alert is about and the rule it is judged by, shared by conditions and saved alert states. */
-export interface AlertRuleFacts {
-  /** Stable identity of the alert: rule/server{labels}. */
-  key: string;
-  rule: string;
-  server_id: string;
-  metric_type: string;
-  labels?: Record<string, string>;
-  unit: string;
-  op: Operator;
-  threshold: number;
-  /** Seconds the condition must hold before the alert fires. */
-  for: number;
-  severity: Severity;
 }
 
 export interface Condition extends AlertRuleFacts {

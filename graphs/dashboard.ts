@@ -17,8 +17,17 @@ import { seriesKey } from "../storage/series-key.js";
  * "waiting": a remote that never reported, not yet for silent_after since its first pull attempt;
  * "never": one that never reported for longer. Worst first in STATUS_ORDER.
  */
-export type Status = "ok" | "pending" | "warning" | "critical" | "silent" | "waiting" | "never";
-export const STATUS_ORDER: readonly Status[] = ["critical", "silent", "never", "warning", "pending", "waiting", "ok"];
+export type Status = "ok" | "pending" | "warning" | "critical" | "silent" | "waiting" | "never" | "silenced";
+export const STATUS_ORDER: readonly Status[] = [
+  "critical",
+  "silent",
+  "never",
+  "warning",
+  "pending",
+  "silenced",
+  "waiting",
+  "ok",
+];
 
 export interface ServerView {
   name: string;
@@ -104,11 +113,13 @@ export function serverStatus(
   silentAfterSeconds: number,
 ): Status {
   const newest = latest.reduce((n, s) => Math.max(n, Date.parse(s.timestamp)), -Infinity);
-  const firing = alerts.filter((a) => a.status === "firing");
+  // A firing alert a silence or maintenance window holds is known and handled: "silenced", not red.
+  const firing = alerts.filter((a) => a.status === "firing" && !a.silenced);
   if (!(now - newest <= silentAfterSeconds * 1000)) return "silent";
   if (firing.some((e) => e.severity === "critical")) return "critical";
   if (firing.length > 0) return "warning";
-  if (alerts.length > 0) return "pending";
+  if (alerts.some((a) => a.status === "pending")) return "pending";
+  if (alerts.length > 0) return "silenced";
   return "ok";
 }
 

@@ -72,6 +72,7 @@ const STATUS_TEXT: Record<ServerView["status"], string> = {
   silent: "silent",
   waiting: "waiting",
   never: "never reported",
+  silenced: "silenced",
 };
 const statusBadge = (status: ServerView["status"]) =>
   html`<span class="status status-${status}">${STATUS_TEXT[status]}</span>`;
@@ -133,7 +134,7 @@ function activeTable(alerts: readonly ActiveAlert[], dashboard: Dashboard, root:
 <thead><tr><th>State</th>${showServer ? html`<th>Server</th>` : ""}<th>Rule</th><th>Value</th><th>Since</th></tr></thead>
 <tbody>${alerts.map(
     (a) =>
-      html`<tr class="alert-${a.status}" data-key="${a.key}"><td><span class="status status-${a.status === "firing" ? a.severity : "pending"}">${a.status === "firing" ? a.severity : "pending"}</span></td>${showServer ? html`<td>${serverLink(dashboard, a.server_id, root)}</td>` : ""}<td>${a.rule} (${a.op} ${formatValue(a.threshold, a.unit)})</td><td>${formatValue(a.value, a.unit)}</td><td>${a.since ? html`${time(a.since)}` : ""}${a.status === "pending" ? html`<br><span class="note">${pendingNote(a, now)}</span>` : ""}</td></tr>`,
+      html`<tr class="alert-${a.status}" data-key="${a.key}"><td><span class="status status-${a.status === "firing" ? a.severity : "pending"}">${a.status === "firing" ? a.severity : "pending"}</span>${a.silenced ? html` <span class="silenced">silenced</span>` : ""}</td>${showServer ? html`<td>${serverLink(dashboard, a.server_id, root)}</td>` : ""}<td>${a.rule} (${a.op} ${formatValue(a.threshold, a.unit)})</td><td>${formatValue(a.value, a.unit)}</td><td>${a.since ? html`${time(a.since)}` : ""}${a.status === "pending" ? html`<br><span class="note">${pendingNote(a, now)}</span>` : ""}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -150,7 +151,7 @@ function eventTable(
 <thead><tr><th>When</th>${showServer ? html`<th>Server</th>` : ""}<th>Event</th><th>Message</th></tr></thead>
 <tbody>${events.map(
     (e) =>
-      html`<tr><td>${time(e.at)}</td>${showServer ? html`<td>${serverLink(dashboard, e.server_id, root)}</td>` : ""}<td><span class="status status-${e.event === "resolved" ? "ok" : e.severity}">${e.event}</span></td><td>${isolated(e.message)}</td></tr>`,
+      html`<tr><td>${time(e.at)}</td>${showServer ? html`<td>${serverLink(dashboard, e.server_id, root)}</td>` : ""}<td><span class="status status-${e.event === "resolved" ? "ok" : e.severity}">${e.event}</span>${e.silenced ? html` <span class="silenced">silenced</span>` : ""}</td><td>${isolated(e.message)}</td></tr>`,
   )}</tbody></table></div>`;
 }
 

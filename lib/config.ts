@@ -22,10 +22,21 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** "alerts.rules.x.for: expected …", or one "<key>: unknown key" per unknown key. */
+export function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.map(String).join(".");
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => `${where ? `${where}.` : ""}${key}: unknown key`).join("; ");
+  }
+  // A value of none of a union's forms: say what is wrong in the form it comes closest to (fewest
+  // problems), e.g. a maintenance schedule's `duration`, not just "Invalid input".
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    const sizes = issue.errors.map((e) => e.length);
+    const fewest = sizes.reduce((a, b) => Math.min(a, b));
+    if (fewest > 0 && sizes.indexOf(fewest) === sizes.lastIndexOf(fewest)) {
+      const closest = issue.errors[sizes.indexOf(fewest)]!;
+      return closest.map((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] })).join("; ");
+    }
   }
   // A record key that fails its own schema: say why (e.g. the rule-name pattern), not just "Invalid key".
   const message =

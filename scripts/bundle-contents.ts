@@ -15,10 +15,17 @@ export function bundleFiles(distDir: string, bin: string): { main: string; chunk
   return { main: path.join(distDir, `${bin}.js`), chunks };
 }
 
-/** The npm packages bundled in a file, from the `// node_modules/<package>/…` line esbuild writes before each module. */
+/** The files bundled in a file, from the `// <path>` line esbuild writes before each module: project sources and node_modules/…. */
+export function bundledModules(file: string): string[] {
+  return Array.from(fs.readFileSync(file, "utf8").matchAll(/^\/\/ ([\w@./-]+\.(?:[cm]?[jt]s|json))$/gm), (m) => m[1]!);
+}
+
+/** The npm packages bundled in a file. */
 export function bundledPackages(file: string): Set<string> {
   const found = new Set<string>();
-  for (const match of fs.readFileSync(file, "utf8").matchAll(/^\/\/ node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//gm))
-    found.add(match[1]!);
+  for (const module of bundledModules(file)) {
+    const match = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(module);
+    if (match) found.add(match[1]!);
+  }
   return found;
 }

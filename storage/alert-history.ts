@@ -21,6 +21,8 @@ export const AlertEventSchema = z.looseObject({
   value: z.number().optional(),
   threshold: z.number().optional(),
   message: z.string(),
+  /** Held back by a silence or a maintenance window: tracked, not notified (on the pages: a "silenced" mark). */
+  silenced: z.boolean().optional(),
 });
 
 export type AlertEvent = z.infer<typeof AlertEventSchema>;

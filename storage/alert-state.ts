@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { readState, type ResetReport } from "../lib/state.js";
-import { readAlertHistory, type AlertEvent } from "./alert-history.js";
+import { AlertEventSchema, readAlertHistory, type AlertEvent } from "./alert-history.js";
 
-/** The name of ams-alert's run state in storage/state/ (alert states and the mail queue, saved together). */
+/** The name of ams-alert's run state in storage/state/ (alert states, notification queues and silences, saved together). */
 export const ALERT_STATE = "alerts";
 
 export const Severity = z.enum(["warning", "critical"]);
@@ -11,8 +11,8 @@ export type Severity = z.infer<typeof Severity>;
 export const Operator = z.enum([">", ">=", "<", "<="]);
 export type Operator = z.infer<typeof Operator>;
 
-/** One alert as ams-alert saves it in storage/state/alerts.json; alerts/state.ts advances it. */
-export interface StoredAlert {
+/** What an alert is about and the rule it is judged by, shared by conditions and saved alert states. */
+export interface AlertRuleFacts {
   /** Stable identity of the alert: rule/server{labels}. */
   key: string;
   rule: string;
@@ -25,6 +25,10 @@ export interface StoredAlert {
   /** Seconds the condition must hold before the alert fires. */
   for: number;
   severity: Severity;
+}
+
+/** One alert as ams-alert saves it in storage/state/alerts.json; alerts/state.ts advances it. */
+export interface StoredAlert extends AlertRuleFacts {
   status: "ok" | "pending" | "firing";
   /** The latest observation judged (ISO); older ones are never replayed. */
   last_at: string;
@@ -34,6 +38,12 @@ export interface StoredAlert {
   since?: string;
   /** The last fired or reminded event (firing). */
   notified_at?: string;
+  /** `ams-alert ack`: no reminders until it resolves. */
+  acked?: { at: string; by: string; comment?: string };
+  /** A silence or maintenance window holds its notifications (as of the last ams-alert run). */
+  silenced?: true;
+  /** It fired while silenced and nobody was told: told when the silence ends, if it still fires. */
+  unannounced?: true;
 }
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -55,27 +65,52 @@ const StoredAlertSchema: z.ZodType<StoredAlert> = z.looseObject({
   value: z.number(),
   since: isoTime.optional(),
   notified_at: isoTime.optional(),
+  acked: z.strictObject({ at: isoTime, by: z.string(), comment: z.string().optional() }).optional(),
+  silenced: z.literal(true).optional(),
+  unannounced: z.literal(true).optional(),
 });
 
-/** The whole of alerts.json as it is checked when read: the alerts, the mail queue, the CERT and reboot notices seen. */
+/** A rendered mail: what the old queue held, and what a notification queued by it still carries. */
+const MailSchema = z.looseObject({ subject: z.string(), text: z.string(), html: z.string() });
+
+const Attempts = { attempts: z.number().int().min(0), last_error: z.string().optional() };
+
+/** One queued notification (alerts/queue.ts): a run's alert events, as a channel gets them. */
+const QueuedNotificationSchema = z.looseObject({
+  id: z.string().min(1),
+  created_at: z.string(),
+  notices: z.array(AlertEventSchema.extend({ unit: z.string(), op: z.string(), link: z.string().optional() })),
+  mail: MailSchema.optional(),
+  ...Attempts,
+});
+
+/** The queue as saved before notification channels: rendered mails, all for the e-mail; converted when read. */
+const MailQueueSchema = z.array(MailSchema.extend({ id: z.string().min(1), created_at: z.string(), ...Attempts }));
+
+const Matcher = z.strictObject({ name: z.string().min(1), op: z.enum(["=", "=~"]), value: z.string() });
+
+/** One silence (alerts/silences.ts), made by `ams-alert silence add`. */
+const SilenceSchema = z.looseObject({
+  id: z.string().min(1),
+  matchers: z.array(Matcher),
+  starts_at: isoTime,
+  ends_at: isoTime,
+  created_by: z.string(),
+  comment: z.string(),
+});
+
+/**
+ * The whole of alerts.json as it is checked when read: the alerts, each channel's queue (or the
+ * older single mail queue), the CERT and reboot notices seen, the silences.
+ */
 const AlertRunStateSchema = z.looseObject({
   alerts: z.record(z.string(), StoredAlertSchema).optional(),
-  queue: z
-    .array(
-      z.looseObject({
-        id: z.string().min(1),
-        created_at: z.string(),
-        subject: z.string(),
-        text: z.string(),
-        html: z.string(),
-        attempts: z.number().int().min(0),
-        last_error: z.string().optional(),
-      }),
-    )
-    .optional(),
+  queue: z.union([z.record(z.string(), z.array(QueuedNotificationSchema)), MailQueueSchema]).optional(),
   cert_seen: z.array(z.string()).optional(),
   reboot_seen: z.array(z.string()).optional(),
+  silences: z.array(SilenceSchema).optional(),
 });
+export type SavedAlertRunState = z.infer<typeof AlertRunStateSchema>;
 
 /** Why a saved alerts.json is unusable ("field: problem"), or undefined when it is usable. */
 export function alertRunStateProblem(value: unknown): string | undefined {
@@ -118,6 +153,8 @@ export function alertsFromHistory(events: readonly AlertEvent[]): Record<string,
       value: e.value ?? 0,
       since: e.since,
       notified_at: e.at,
+      // Fired while silenced: nobody was told yet, so it is told when the silence ends.
+      ...(e.event === "fired" && e.silenced ? { silenced: true, unannounced: true } : {}),
     };
   }
   return alerts;
@@ -129,8 +166,7 @@ export function alertsFromHistory(events: readonly AlertEvent[]): Record<string,
  * history, so no alert already mailed is mailed again.
  */
 export async function readStoredAlerts(files: AlertFiles, onReset?: ResetReport) {
-  type Saved = z.infer<typeof AlertRunStateSchema>;
-  const saved = await readState<Saved>(
+  const saved = await readState<SavedAlertRunState>(
     files.stateDir,
     ALERT_STATE,
     alertRunStateProblem,

@@ -9,7 +9,7 @@ const MIN = 60_000;
 const config = parseConfig({ server_id: "web-1" }, "test");
 const alerts = config.alerts;
 const options = (cfg: typeof alerts) => ({
-  repeatSeconds: cfg.repeat,
+  repeatSeconds: () => cfg.repeat,
   maxGapSeconds: cfg.silent_after,
   stillApplies: (a: Parameters<typeof ruleStillApplies>[1]) => ruleStillApplies(cfg, a),
 });

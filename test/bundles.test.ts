@@ -1,6 +1,6 @@
 import path from "node:path";
 import { installDir } from "../lib/paths.js";
-import { bundledPackages, bundleFiles } from "../scripts/bundle-contents.js";
+import { bundledModules, bundledPackages, bundleFiles } from "../scripts/bundle-contents.js";
 
 // Reads dist/, which `npm test` builds before jest starts.
 const dist = path.join(installDir, "dist");
@@ -14,19 +14,32 @@ function packagesOf(bin: string): { entry: Set<string>; all: Set<string> } {
   return { entry, all };
 }
 
+/** The project's own source files in all of a command's files. */
+function sourcesOf(bin: string): string[] {
+  const { main, chunks } = bundleFiles(dist, bin);
+  return [main, ...chunks].flatMap((file) => bundledModules(file).filter((m) => !m.startsWith("node_modules/")));
+}
+
 describe("heavy packages stay in the commands that use them", () => {
-  test("ams-alert bundles nodemailer and ams-sensor loads fast-xml-parser on demand (the check sees them)", () => {
-    expect(packagesOf("ams-alert").entry.has("nodemailer")).toBe(true);
+  test("ams-alert and ams-sensor load nodemailer and fast-xml-parser on demand (the check sees them)", () => {
+    const alert = packagesOf("ams-alert");
+    expect(alert.entry.has("nodemailer")).toBe(false);
+    expect(alert.all.has("nodemailer")).toBe(true);
+    expect(sourcesOf("ams-alert")).toEqual(expect.arrayContaining(["alerts/channels/email.ts", "alerts/queue.ts"]));
     const sensor = packagesOf("ams-sensor");
     expect(sensor.entry.has("fast-xml-parser")).toBe(false);
     expect(sensor.all.has("fast-xml-parser")).toBe(true);
   });
 
-  test.each(["ams-cleanup", "ams-web"])("%s has no nodemailer", (bin) => {
-    const { all } = packagesOf(bin);
-    expect(all.has("commander")).toBe(true);
-    expect(all.has("nodemailer")).toBe(false);
-  });
+  test.each(["ams-cleanup", "ams-web", "ams-sensor"])(
+    "%s has no nodemailer, no notification channel, no queue",
+    (bin) => {
+      const { all } = packagesOf(bin);
+      expect(all.has("commander")).toBe(true);
+      expect(all.has("nodemailer")).toBe(false);
+      expect(sourcesOf(bin).filter((s) => /^alerts\/(channels\/|queue\.ts|check\.ts)/.test(s))).toEqual([]);
+    },
+  );
 
   // ams-graphs reads the metric catalogue, which the sensors declare: the CERT parser comes along only
   // as the cert sensor's on-demand chunk, which nothing in ams-graphs loads.

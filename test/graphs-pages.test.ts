@@ -198,6 +198,32 @@ describe("pages", () => {
   });
 });
 
+test("a firing alert a silence holds is marked silenced where firing alerts are listed, and its server is silenced", () => {
+  const dashboard = buildDashboard({
+    samples: [
+      { server_id: "web-1", metric_type: "CPU", timestamp: at(1), value: 97, unit: "%" },
+      { server_id: "web-2", metric_type: "CPU", timestamp: at(1), value: 97, unit: "%" },
+    ],
+    history: [],
+    active: [alert("web-1", "firing", "warning", 5), { ...alert("web-2", "firing", "critical", 3), silenced: true }],
+    sources: [],
+    now: NOW,
+    refreshSeconds: 300,
+    silentAfterSeconds: 900,
+  });
+  expect(dashboard.servers.map((s) => [s.name, s.status])).toEqual([
+    ["web-1", "warning"],
+    ["web-2", "silenced"],
+  ]);
+  const firing = indexOf(dashboard).split('<section id="alerts">')[1]!.split("</section>")[0]!;
+  const rows = firing.split("<tr class=").slice(1);
+  // Critical first, whether silenced or not: the table lists what fires.
+  expect(rows.map((r) => [r.includes("web-2"), r.includes('<span class="silenced">silenced</span>')])).toEqual([
+    [true, true],
+    [false, false],
+  ]);
+});
+
 test("a server page lists its reboots (Reboot events), newest first, and no Reboot value or chart", () => {
   const reboot = (minutesAgo: number, boot: string): Sample => ({
     server_id: "web-1",

@@ -51,6 +51,19 @@ async function until(check: () => boolean): Promise<void> {
   if (!check()) throw new Error("gave up waiting");
 }
 
+/** Plants storage/state/<name>.run.lock as held by a live process: this test's. */
+function holdRunLock(home: string, name: string): void {
+  const stateDir = amsPaths(home).stateDir;
+  fs.mkdirSync(stateDir, { recursive: true });
+  const me = fs.readFileSync("/proc/self/stat", "utf8");
+  const start = me.slice(me.lastIndexOf(")") + 2).split(" ")[19];
+  const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  fs.writeFileSync(
+    path.join(stateDir, `${name}.run.lock`),
+    JSON.stringify({ pid: process.pid, start, boot, since: "2026-11-25T11:59:00.000Z" }),
+  );
+}
+
 describe("a cron job that is still running when cron starts it again", () => {
   test("the second run says since when the first runs and exits 0; the first stops at its deadline with exit 1, its mail kept queued", async () => {
     const home = await alertHome(stalling.port);
@@ -73,8 +86,9 @@ describe("a cron job that is still running when cron starts it again", () => {
       "ams-alert: stopped at its deadline of 3 s (config deadlines.alert): work not finished",
     );
     expect(fs.existsSync(lockFile(home))).toBe(false);
-    expect((await alert(home, ["list"])).stdout).toContain(
-      'queued  mail "[AMS] 2 alerts, worst critical: FIRING web-1 Disk /"',
+    // Still in the e-mail channel's queue: the fire of both disk alerts, one mail.
+    expect((await alert(home, ["list"])).stdout).toMatch(
+      /^queued {2}email \S+: 2 alert\(s\) \(0 failed attempt\(s\)\)$/m,
     );
     expect(fs.readFileSync(path.join(home, "logs", "alert.log"), "utf8")).toMatch(
       /WARN previous run still going since/,
@@ -105,16 +119,8 @@ describe("a cron job that is still running when cron starts it again", () => {
 
   test("runs of different sensor lists go side by side; the same list does not", async () => {
     const home = tempHome();
-    const stateDir = amsPaths(home).stateDir;
-    fs.mkdirSync(stateDir, { recursive: true });
     // A lock held by a live process (this test's) for "ram": that list is skipped, "users" is not.
-    const me = fs.readFileSync("/proc/self/stat", "utf8");
-    const start = me.slice(me.lastIndexOf(")") + 2).split(" ")[19];
-    const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-    fs.writeFileSync(
-      path.join(stateDir, "sensor-ram.run.lock"),
-      JSON.stringify({ pid: process.pid, start, boot, since: "2026-11-25T11:59:00.000Z" }),
-    );
+    holdRunLock(home, "sensor-ram");
     const ram = await runCli("ams-sensor", ["ram", "--home", home]);
     expect([ram.exitCode, ram.stdout]).toEqual([0, ""]);
     expect(ram.stderr).toContain(
@@ -123,5 +129,41 @@ describe("a cron job that is still running when cron starts it again", () => {
     const users = await runCli("ams-sensor", ["users", "--home", home]);
     expect([users.exitCode, users.stderr]).toEqual([0, ""]);
     expect(users.stdout).toMatch(/^Users \d+ on /);
+  });
+
+  test("ams-alert silence add goes ahead while a check waits on a slow mail server; the check's queue save keeps the silence", async () => {
+    const slow = await startSmtp({ delayFirstAnswerMs: 8000 });
+    try {
+      const home = await alertHome(slow.port);
+      const config = JSON.parse(fs.readFileSync(amsPaths(home).config, "utf8"));
+      writeConfig(home, { ...config, deadlines: {} });
+      let delivered = false;
+      const check = alert(home);
+      void check.then(() => (delivered = true));
+      await until(() => slow.received.length > 0);
+      const add = await alert(home, `silence add --match server=db-1 --for 1h --comment upgrade`.split(" "));
+      expect([add.exitCode, add.stderr, delivered]).toEqual([0, "", false]);
+      expect((await check).exitCode).toBe(0);
+      const list = await alert(home, ["list"]);
+      expect(list.stdout).toContain(`silence ${add.stdout.trim()}  active`);
+      expect(list.stdout).not.toContain("queued");
+    } finally {
+      await slow.close();
+    }
+  }, 60_000);
+
+  test("ams-alert silence and list take no run lock: they go ahead while a check holds it", async () => {
+    const home = await alertHome(healthy.port);
+    holdRunLock(home, "alert");
+    const check = await alert(home);
+    expect([check.exitCode, check.stderr]).toEqual([
+      0,
+      `ams-alert: warning: previous run still going since 2026-11-25T11:59:00.000Z (pid ${process.pid}): this run is skipped`,
+    ]);
+    const add = await alert(home, ["silence", "add", "--match", "server=web-1", "--for", "1h", "--comment", "upgrade"]);
+    expect([add.exitCode, add.stderr]).toEqual([0, ""]);
+    const list = await alert(home, ["list"]);
+    expect([list.exitCode, list.stderr]).toEqual([0, ""]);
+    expect(list.stdout).toContain(`silence ${add.stdout.trim()}  active`);
   });
 });

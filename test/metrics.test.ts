@@ -66,7 +66,7 @@ const input: MetricsInput = {
   alerts: [
     { rule: "cpu_high", server_id: "web-1", severity: "critical" },
     { rule: "cpu_high", server_id: "web-1", severity: "critical" }, // reported twice: one series
-    { rule: "disk_full", server_id: ODD, severity: "warning", labels: { mount: "/" } },
+    { rule: "disk_full", server_id: ODD, severity: "warning", labels: { mount: "/" }, silenced: true },
   ],
   now: NOW,
 };
@@ -119,6 +119,10 @@ describe("renderMetrics", () => {
     expect(lines.filter((l) => l.startsWith("ams_alert_firing"))).toEqual([
       'ams_alert_firing{mount="/",rule="disk_full",server="we\\"b\\\\1\\nx",severity="warning"} 1',
       'ams_alert_firing{rule="cpu_high",server="web-1",severity="critical"} 1',
+    ]);
+    expect(lines.filter((l) => l.startsWith("ams_alert_silenced"))).toEqual([
+      'ams_alert_silenced{mount="/",rule="disk_full",server="we\\"b\\\\1\\nx",severity="warning"} 1',
+      'ams_alert_silenced{rule="cpu_high",server="web-1",severity="critical"} 0',
     ]);
   });
 

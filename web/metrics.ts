@@ -18,7 +18,7 @@ import { fleetSnapshot } from "./fleet-snapshot.js";
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** An alert currently firing, as the alerts job stores it. */
-export type FiringAlert = Pick<StoredAlert, "rule" | "server_id" | "severity" | "labels">;
+export type FiringAlert = Pick<StoredAlert, "rule" | "server_id" | "severity" | "labels" | "silenced">;
 
 export interface MetricsInput {
   samples: readonly Sample[];
@@ -196,6 +196,12 @@ function addAlerts(out: Exposition, alerts: readonly FiringAlert[]): void {
     const own: Labels = Object.entries(alert.labels ?? {}).map(([k, v]) => [sampleLabelName(k), v]);
     const labels: Labels = [["rule", alert.rule], ["server", alert.server_id], ["severity", alert.severity], ...own];
     out.add("ams_alert_firing", "1 for each alert currently firing.", labels, 1);
+    out.add(
+      "ams_alert_silenced",
+      "1 for each firing alert a silence or a maintenance window holds, 0 for the others.",
+      labels,
+      alert.silenced ? 1 : 0,
+    );
   }
 }
 

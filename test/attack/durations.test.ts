@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { configuredChannels } from "../../alerts/channels/registry.js";
 import { parseConfig } from "../../config/ams-config.js";
 import { ConfigError } from "../../lib/config.js";
 import { amsPaths } from "../../lib/paths.js";
@@ -28,9 +29,36 @@ describe("durations past what their key can mean are refused, naming the key", (
       { alerts: { rules: { cpu: { metric: "CPU", threshold: 90, for: "100d" } } } },
       "alerts.rules.cpu.for: expected at least 0s and at most 30d",
     ],
+    [
+      { alerts: { routes: [{ match: {}, channels: ["email"], repeat: "60d" }] } },
+      "alerts.routes.0.repeat: expected at least 0s and at most 30d",
+    ],
+    [
+      { alerts: { maintenance: [{ name: "m", match: {}, schedule: { cron: "0 3 * * 0", duration: "31d" } }] } },
+      "alerts.maintenance.0.schedule.duration: expected more than 0s and at most 30d",
+    ],
   ])("%j", (raw, message) => {
     expect(() => parseConfig(raw, "cfg.json")).toThrow(ConfigError);
     expect(() => parseConfig(raw, "cfg.json")).toThrow(`cfg.json: ${message}, got`);
+  });
+
+  test.each([
+    [{ type: "webhook", url: "http://127.0.0.1:9/", timeout: "25d" }, "timeout: expected more than 0s and at most 10m"],
+    [
+      { type: "telegram", chat_id: 1, bot_token_env: "T", timeout: "1h" },
+      "timeout: expected more than 0s and at most 10m",
+    ],
+    [
+      { type: "alertmanager", url: "http://127.0.0.1:9/", ends_after: "30d" },
+      "ends_after: expected more than 0s and at most 7d",
+    ],
+    [
+      { type: "alertmanager", url: "http://127.0.0.1:9/", ends_after: 0 },
+      "ends_after: expected more than 0s and at most 7d",
+    ],
+  ])("channel %j", (entry, message) => {
+    const { alerts } = parseConfig({ alerts: { channels: { c: entry } } }, "cfg.json");
+    expect(() => configuredChannels(alerts, "cfg.json")).toThrow(`cfg.json: alerts.channels.c.${message}, got`);
   });
 
   test("the largest value of each key is still accepted", () => {

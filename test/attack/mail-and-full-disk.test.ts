@@ -38,7 +38,7 @@ describe("alert mail", () => {
         runCli("ams-alert", ["--home", home], { env: { AMS_NOW: at(minute).toISOString() } });
       const late = await check(10);
       expect(late.exitCode).toBe(1);
-      expect(late.stderr).toContain("mail not delivered (1 queued, retried next run)");
+      expect(late.stderr).toContain("email not delivered (1 queued, retried next run)");
       expect(smtp.received).toHaveLength(1); // the server has it all the same
       const retry = await check(11);
       expect([retry.exitCode, retry.stderr]).toEqual([0, ""]);

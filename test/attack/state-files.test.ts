@@ -10,6 +10,7 @@ import { amsPaths } from "../../lib/paths.js";
 import { isoLocal } from "../../lib/time.js";
 import type { Sample } from "../../storage/sample.js";
 import { appendSamples } from "../../storage/store.js";
+import { alertRunStateProblem } from "../../storage/alert-state.js";
 import { amsRoutes } from "../../web/routes.js";
 import { runCli, tempHome, writeConfig } from "../helpers.js";
 
@@ -136,3 +137,28 @@ describe("corrupt state files", () => {
 });
 
 const btime = () => Number(/^btime (\d+)/m.exec(fs.readFileSync("/proc/stat", "utf8"))![1]);
+
+describe("the alert state's check", () => {
+  test("takes what ams-alert writes (silences, acks, per-channel queues) and names a bad field in any of them", async () => {
+    const home = await firingHome();
+    const silence = await alert(home, 11, `silence add --match server=db-1 --for 1h --comment x`.split(" "));
+    expect(silence.exitCode).toBe(0);
+    expect((await alert(home, 11, ["ack", "cpu_high/web-1", "--comment", "on it"])).exitCode).toBe(0);
+    const saved = JSON.parse(fs.readFileSync(stateFile(home, "alerts"), "utf8"));
+    expect(saved.alerts["cpu_high/web-1"].acked.comment).toBe("on it");
+    expect(setAside(home, "alerts")).toEqual([]);
+    expect(alertRunStateProblem(saved)).toBeUndefined();
+
+    const queued = { id: "q1", created_at: isoLocal(at(11)), notices: [], attempts: 0 };
+    expect(alertRunStateProblem({ ...saved, queue: { hook: [queued] } })).toBeUndefined();
+    expect(alertRunStateProblem({ ...saved, queue: { hook: [{ ...queued, notices: [{ key: "k" }] }] } })).toMatch(
+      /^queue/,
+    );
+    const badSilence = { ...saved.silences[0], matchers: [{ name: "server", op: "~", value: "db-1" }] };
+    expect(alertRunStateProblem({ ...saved, silences: [badSilence] })).toMatch(/^silences\.0\.matchers\.0\.op: /);
+    const badAck = { ...saved.alerts["cpu_high/web-1"], acked: { at: "yesterday", by: "me" } };
+    expect(alertRunStateProblem({ ...saved, alerts: { "cpu_high/web-1": badAck } })).toMatch(
+      /^alerts\.cpu_high\/web-1\.acked\.at: /,
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import type { OutgoingMail } from "../../alerts/notify.js";
+import type { OutgoingMail } from "../../alerts/channels/email.js";
 import { parseConfig } from "../../config/ams-config.js";
 
 /** One alert mail as the queue holds it, with HTML to escape. */

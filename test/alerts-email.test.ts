@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { simpleParser, type ParsedMail } from "mailparser";
-import { notifierFor, outboxNotifier, readPassword, smtpNotifier, type Notifier } from "../alerts/notify.js";
+import { notifierFor, outboxNotifier, readPassword, smtpNotifier, type Notifier } from "../alerts/channels/email.js";
 import { startSmtp, type TestSmtp } from "./support/smtp.js";
 import { email, mail } from "./support/outgoing-mail.js";
 import { tempHome } from "./helpers.js";
