@@ -1,265 +1,231 @@
-/// <reference lib="dom" />
+import type { Column } from "./columns.js";
 import type { Point } from "./series.js";
 import type { Threshold } from "./thresholds.js";
-import type { ScaleLinear, ScaleTime, Selection } from "d3";
-import { xmlSafeText } from "../lib/escape-html.js";
+import { escapeHtml } from "../lib/escape-html.js";
+import { formatValue } from "../storage/format-value.js";
+import { axisTicks } from "./axis-ticks.js";
+import { localTime } from "./time-text.js";
 
-/** One line of a chart: a server (or the only series), already split at gaps and downsampled. */
+/** One line of a chart: a server (or the only series), split at gaps and downsampled, with its time buckets. */
 export interface ChartLine {
   name: string;
   runs: Point[][];
+  /** What hovering each time bucket says, and the CSV rows. */
+  columns: Column[];
 }
 
+/** A period shaded on a chart: an alert firing. */
+export interface Shade {
+  from: number;
+  to: number;
+  label: string;
+}
+
+/** Everything one chart draws: explicit, so that a chart can be rendered again alone. */
 export interface ChartSpec {
-  /** Read by screen readers and shown at the top. */
+  /** Read by screen readers; the page shows it as the figure's caption. */
   title: string;
   unit: string;
   /** The y axis starts here (0 when not given) and, unless a value goes past it, ends at `ceiling`. */
   floor?: number;
   ceiling?: number;
+  /** The time axis: from the range's start, or later when the data starts later. */
   from: number;
   to: number;
+  /** The number of time buckets the columns were cut into on [from, to]. */
+  buckets: number;
   /** d3 time format of the time axis ticks, in this machine's local time. */
   tickFormat: string;
   lines: ChartLine[];
   thresholds: Threshold[];
+  shades: Shade[];
+  /** Reboot times. */
+  reboots: number[];
 }
 
 export interface ChartRenderer {
-  /** The chart as a standalone SVG document. */
+  /** The chart as an SVG element to inline in a page. */
   render(spec: ChartSpec): string;
 }
 
-const WIDTH = 720;
-const PLOT_HEIGHT = 200;
-const MARGIN = { top: 26, right: 14, bottom: 24, left: 52 };
-const LEGEND_COLUMN = 178;
-const LEGEND_ROW = 16;
-const THRESHOLD_COLOURS = { warning: "#c77c02", critical: "#c0392b" };
+/**
+ * The SVG has no viewBox: its user unit is the CSS pixel, so text is 11 px on a phone and on a
+ * desktop alike. Horizontal positions are percentages of its width; the lines are drawn in a
+ * nested SVG stretched to that width (PLOT_UNITS wide) with strokes that do not stretch.
+ */
+const PLOT_UNITS = 1000;
+/** Room at the right for the newest point's marker. */
+const RIGHT_PAD = 14;
+const TOP = 6;
+const PLOT_HEIGHT = 150;
+const HEIGHT = TOP + PLOT_HEIGHT + 20;
+/** Where threshold labels start, past the y tick labels, so they stay away from the newest point (at the right). */
+const THRESHOLD_LABEL_X = 62;
+/** Hover titles of a combined chart name this many lines, the highest values. */
+const TITLE_LINES = 6;
+const THRESHOLD_COLOURS = { warning: "#b26a00", critical: "#c0392b" };
+/** The colour class of the i-th line (c0 … c9, in the stylesheet), shared by its path, markers and legend entry. */
+const LINE_COLOURS = 10;
+export const lineColour = (i: number) => `c${i % LINE_COLOURS}`;
+
+type D3 = typeof import("d3");
 
 /** The highest value drawn, so that thresholds and peaks stay inside the plot. */
 function topOfScale(spec: ChartSpec): number {
-  let top = 0;
+  let top = spec.floor ?? 0;
   for (const line of spec.lines) for (const run of line.runs) for (const p of run) top = Math.max(top, p.hi);
   for (const t of spec.thresholds) top = Math.max(top, t.value);
-  // A percentage's scale is 0-100 whatever a record claims; any other stays finite, with room for nice().
+  // A percentage's scale is 0-100 whatever a record claims; any other stays finite, with room for the labels.
   if (spec.unit === "%") return 100;
   if (spec.ceiling !== undefined && top <= spec.ceiling) return spec.ceiling;
-  return top > 0 ? Math.min(top * 1.05, 1e300) : 1;
+  return top > 0 ? Math.min(top * 1.08, 1e300) : 1;
 }
 
-type D3 = typeof import("d3");
-type Svg = Selection<SVGSVGElement, unknown, null, undefined>;
+const fixed = (n: number) => n.toFixed(1);
 
-/** Where everything goes in one chart: its size, its scales, the legend's grid and the lines' colours. */
-interface Layout {
-  height: number;
-  legendColumns: number;
-  x: ScaleTime<number, number>;
-  y: ScaleLinear<number, number>;
-  colour: (line: number) => string;
-}
-
-function layout(d3: D3, spec: ChartSpec): Layout {
-  const legendColumns = Math.max(1, Math.floor((WIDTH - MARGIN.left) / LEGEND_COLUMN));
-  const legendRows = Math.ceil(spec.lines.length / legendColumns);
-  return {
-    height: MARGIN.top + PLOT_HEIGHT + MARGIN.bottom + legendRows * LEGEND_ROW + 6,
-    legendColumns,
-    x: d3
-      .scaleTime()
-      .domain([spec.from, spec.to])
-      .range([MARGIN.left, WIDTH - MARGIN.right]),
-    y: d3
-      .scaleLinear()
-      .domain([spec.floor ?? 0, topOfScale(spec)])
-      .nice()
-      .range([MARGIN.top + PLOT_HEIGHT, MARGIN.top])
-      .clamp(true), // a value off the scale is drawn at its edge, never at an infinite coordinate
-    colour: (i) => d3.schemeTableau10[i % 10]!,
-  };
-}
-
-/** The SVG element with its accessible title, white background and visible heading. */
-function drawFrame(parent: Selection<HTMLElement, unknown, null, undefined>, spec: ChartSpec, { height }: Layout): Svg {
-  const title = xmlSafeText(spec.title);
-  const svg = parent
-    .append("svg")
-    .attr("xmlns", "http://www.w3.org/2000/svg")
-    .attr("viewBox", `0 0 ${WIDTH} ${height}`)
-    .attr("width", WIDTH)
-    .attr("height", height)
-    .attr("role", "img")
-    .attr("aria-labelledby", "chart-title")
-    .attr("font-family", "system-ui, sans-serif")
-    .attr("font-size", 11);
-  svg.append("title").attr("id", "chart-title").text(title);
-  svg.append("rect").attr("width", WIDTH).attr("height", height).attr("fill", "#fff");
-  svg.append("text").attr("x", MARGIN.left).attr("y", 16).attr("font-size", 13).attr("font-weight", "bold").text(title);
-  return svg;
-}
-
-/**
- * Grid, axes, tick labels and the unit. Axes are drawn as one path each plus their labels:
- * d3.axis makes three elements per tick, and elements are what a chart costs to render.
- */
-function drawAxes(svg: Svg, d3: D3, spec: ChartSpec, { x, y }: Layout): void {
-  const left = MARGIN.left;
-  const right = WIDTH - MARGIN.right;
-  const bottom = MARGIN.top + PLOT_HEIGHT;
+export function renderChart(d3: D3, spec: ChartSpec): string {
+  const span = Math.max(1, spec.to - spec.from);
+  const xUnits = (t: number) => ((t - spec.from) / span) * (PLOT_UNITS - RIGHT_PAD);
+  const pct = (t: number) => `${fixed(xUnits(t) / 10)}%`;
+  const ticks = axisTicks(spec.floor ?? 0, topOfScale(spec), spec.unit);
+  const yTop = ticks.at(-1)!;
+  const yBottom = ticks[0]!;
+  // A value off the scale is drawn at its edge, never at an infinite coordinate.
+  const y = (v: number) =>
+    TOP +
+    PLOT_HEIGHT -
+    ((Math.min(yTop, Math.max(yBottom, v)) - yBottom) / Math.max(1e-9, yTop - yBottom)) * PLOT_HEIGHT;
+  const out: string[] = [];
+  out.push(
+    `<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="100%" height="${HEIGHT}" role="img" aria-label="${escapeHtml(spec.title)}" font-size="11" fill="#444">`,
+  );
+  // Grid and y ticks, the labels inside the plot at the left, on a white halo.
+  out.push(
+    `<g class="grid" stroke="#e3e3e3">${ticks.map((v) => `<line x2="100%" y1="${fixed(y(v))}" y2="${fixed(y(v))}"/>`).join("")}</g>`,
+  );
+  out.push(
+    `<g class="ticks y">${ticks
+      .slice(1)
+      .map((v) => `<text x="2" y="${fixed(y(v) + 12)}">${escapeHtml(formatValue(v, spec.unit))}</text>`)
+      .join("")}</g>`,
+  );
+  const xTicks = d3.scaleTime().domain([spec.from, spec.to]).ticks(5);
   const timeFormat = d3.timeFormat(spec.tickFormat);
-  const xTicks = x.ticks(6);
-  // A count has no halves: 0, 1, 2 users, not 0.5 or 1.5.
-  const yTicks = y.ticks(5).filter((v) => spec.unit !== "count" || Number.isInteger(v));
-  const yFormat = y.tickFormat(5, "~s");
-  svg
-    .append("path")
-    .attr("class", "grid")
-    .attr("d", yTicks.map((v) => `M${left},${y(v).toFixed(1)}H${right}`).join(""))
-    .attr("stroke", "#e3e3e3");
-  svg
-    .append("path")
-    .attr("class", "axis")
-    .attr(
-      "d",
-      `M${left},${MARGIN.top}V${bottom}H${right}${xTicks.map((t) => `M${x(t).toFixed(1)},${bottom}v5`).join("")}`,
-    )
-    .attr("stroke", "#888")
-    .attr("fill", "none");
-  for (const t of xTicks)
-    svg
-      .append("text")
-      .attr("x", x(t).toFixed(1))
-      .attr("y", bottom + 16)
-      .attr("text-anchor", "middle")
-      .text(timeFormat(t));
-  for (const v of yTicks)
-    svg
-      .append("text")
-      .attr("x", left - 5)
-      .attr("y", (y(v) + 4).toFixed(1))
-      .attr("text-anchor", "end")
-      .text(yFormat(v));
-  svg
-    .append("text")
-    .attr("transform", `translate(12,${MARGIN.top + PLOT_HEIGHT / 2}) rotate(-90)`)
-    .attr("text-anchor", "middle")
-    .text(xmlSafeText(spec.unit));
-}
+  out.push(
+    `<g class="ticks x">${xTicks
+      .map((t) => {
+        const at = xUnits(t.getTime()) / PLOT_UNITS;
+        const anchor = at < 0.06 ? "start" : at > 0.94 ? "end" : "middle";
+        return `<text x="${pct(t.getTime())}" y="${HEIGHT - 4}" text-anchor="${anchor}">${timeFormat(t)}</text>`;
+      })
+      .join("")}</g>`,
+  );
 
-/** Each alert threshold as a dashed line in its severity's colour, labelled at the right. */
-function drawThresholds(svg: Svg, spec: ChartSpec, { y }: Layout): void {
-  for (const t of spec.thresholds) {
-    svg
-      .append("line")
-      .attr("class", `threshold ${t.severity}`)
-      .attr("x1", MARGIN.left)
-      .attr("x2", WIDTH - MARGIN.right)
-      .attr("y1", y(t.value))
-      .attr("y2", y(t.value))
-      .attr("stroke", THRESHOLD_COLOURS[t.severity])
-      .attr("stroke-dasharray", "6 4");
-    svg
-      .append("text")
-      .attr("x", WIDTH - MARGIN.right - 2)
-      .attr("y", y(t.value) - 3)
-      .attr("text-anchor", "end")
-      .attr("fill", THRESHOLD_COLOURS[t.severity])
-      .text(xmlSafeText(t.label));
+  // The plot: shaded firing periods, reboots and the lines, stretched to the width.
+  const plot: string[] = [];
+  for (const s of spec.shades) {
+    const x0 = Math.max(0, xUnits(s.from));
+    const x1 = Math.min(PLOT_UNITS, xUnits(s.to));
+    if (x1 > x0)
+      plot.push(
+        `<rect class="firing" x="${fixed(x0)}" width="${fixed(Math.max(2, x1 - x0))}" height="${PLOT_HEIGHT}"/>`,
+      );
   }
-}
-
-/** Every run of every line (a lone point as a dot), or "no data in this range" when nothing is drawn. */
-function drawLines(svg: Svg, d3: D3, spec: ChartSpec, { x, y, colour }: Layout): void {
+  for (const r of spec.reboots)
+    if (r >= spec.from && r <= spec.to)
+      plot.push(`<line class="reboot" x1="${fixed(xUnits(r))}" x2="${fixed(xUnits(r))}" y2="${PLOT_HEIGHT}"/>`);
   const line = d3
     .line<Point>()
-    .x((p) => x(p.t))
-    .y((p) => y(p.value))
+    .x((p) => xUnits(p.t))
+    .y((p) => y(p.value) - TOP)
     .digits(1);
+  spec.lines.forEach((series, i) => {
+    for (const run of series.runs)
+      if (run.length > 1) plot.push(`<path class="data-line ${lineColour(i)}" d="${line(run)}"/>`);
+  });
+  out.push(
+    `<svg class="plot" y="${TOP}" width="100%" height="${PLOT_HEIGHT}" viewBox="0 0 ${PLOT_UNITS} ${PLOT_HEIGHT}" preserveAspectRatio="none">${plot.join("")}</svg>`,
+  );
+  for (const r of spec.reboots)
+    if (r >= spec.from && r <= spec.to)
+      out.push(`<text class="reboot-label" x="${pct(r)}" dx="3" y="${TOP + 11}">reboot</text>`);
+
+  // Markers: the newest point of each line; every point, with its value, when a line has one or two.
   let drawn = 0;
   spec.lines.forEach((series, i) => {
-    for (const run of series.runs) {
-      drawn += run.length;
-      if (run.length === 1) {
-        svg
-          .append("circle")
-          .attr("class", "data-point")
-          .attr("cx", x(run[0]!.t).toFixed(1))
-          .attr("cy", y(run[0]!.value).toFixed(1))
-          .attr("r", 2)
-          .attr("fill", colour(i));
-      } else {
-        svg
-          .append("path")
-          .attr("class", "data-line")
-          .attr("d", line(run))
-          .attr("fill", "none")
-          .attr("stroke", colour(i))
-          .attr("stroke-width", 1.5);
-      }
+    const points = series.runs.flat();
+    drawn += points.length;
+    const few = points.length <= 2;
+    for (const p of few ? points : points.slice(-1)) {
+      out.push(
+        `<circle class="data-point ${lineColour(i)}" cx="${pct(p.t)}" cy="${fixed(y(p.value))}" r="${few ? 4 : 3}"/>`,
+      );
+      // Left of a point in the right half, right of one in the left half: never cut at the edge.
+      const right = xUnits(p.t) < PLOT_UNITS / 2;
+      if (few)
+        out.push(
+          `<text class="point-value" x="${pct(p.t)}" dx="${right ? 7 : -7}" y="${fixed(y(p.value) - 7)}" text-anchor="${right ? "start" : "end"}">${escapeHtml(formatValue(p.value, spec.unit))}</text>`,
+        );
     }
   });
-  if (drawn === 0) {
-    svg
-      .append("text")
-      .attr("x", (MARGIN.left + WIDTH - MARGIN.right) / 2)
-      .attr("y", MARGIN.top + PLOT_HEIGHT / 2)
-      .attr("text-anchor", "middle")
-      .attr("fill", "#777")
-      .text("no data in this range");
+  if (drawn === 0)
+    out.push(
+      `<text class="empty" x="50%" y="${TOP + PLOT_HEIGHT / 2}" text-anchor="middle">no data in this range</text>`,
+    );
+  // Labels above their line, or below it when the line is near the top or the label above is too close.
+  let previousLabel = -Infinity;
+  for (const t of [...spec.thresholds].sort((a, b) => b.value - a.value)) {
+    const lineY = y(t.value);
+    const labelY = lineY - 3 < TOP + 11 || lineY - 3 - previousLabel < 12 ? lineY + 12 : lineY - 3;
+    previousLabel = labelY;
+    out.push(
+      `<line class="threshold" x2="100%" y1="${fixed(lineY)}" y2="${fixed(lineY)}" stroke="${THRESHOLD_COLOURS[t.severity]}"/>`,
+      `<text class="threshold-label" x="${THRESHOLD_LABEL_X}" y="${fixed(labelY)}" fill="${THRESHOLD_COLOURS[t.severity]}">${escapeHtml(t.label)}</text>`,
+    );
   }
-}
-
-/** One swatch and name per line under the plot; a long name is cut, whole in its tooltip. */
-function drawLegend(svg: Svg, spec: ChartSpec, { legendColumns, colour }: Layout): void {
-  spec.lines.forEach((series, i) => {
-    const lx = MARGIN.left + (i % legendColumns) * LEGEND_COLUMN;
-    const ly = MARGIN.top + PLOT_HEIGHT + MARGIN.bottom + Math.floor(i / legendColumns) * LEGEND_ROW + 10;
-    svg
-      .append("rect")
-      .attr("x", lx)
-      .attr("y", ly - 8)
-      .attr("width", 10)
-      .attr("height", 10)
-      .attr("fill", colour(i));
-    const name = xmlSafeText(series.name);
-    const label = svg
-      .append("text")
-      .attr("x", lx + 14)
-      .attr("y", ly + 1)
-      .text(name.length > 26 ? `${name.slice(0, 25)}…` : name);
-    if (name.length > 26) label.append("title").text(name);
-  });
-}
-
-/** The chart as an SVG document, taken out of the shared page. */
-function serialise(svg: Svg): string {
-  // HTML serialisation is several times faster than jsdom's XMLSerializer and is well-formed XML
-  // here: no attribute holds text from data, and text escapes &, < and > (only &nbsp; is HTML-only).
-  const text = svg.node()!.outerHTML.replaceAll("&nbsp;", "&#160;");
-  svg.remove();
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${text}\n`;
+  out.push(hoverLayer(spec, xUnits));
+  out.push("</svg>");
+  return out.join("");
 }
 
 /**
- * Loads d3-node (jsdom: most of a second) once for the whole run and renders every chart in the
- * same document, removing each SVG once serialised. Only the graphs job calls this.
+ * One invisible column per time bucket, on top of everything, whose title the browser shows on
+ * hover: the time, then each line's value (the bucket's mean, with its min–max).
+ */
+function hoverLayer(spec: ChartSpec, xUnits: (t: number) => number): string {
+  const byIndex = new Map<number, { t: number; rows: { name: string; c: Column }[] }>();
+  for (const line of spec.lines)
+    for (const c of line.columns) {
+      const entry = byIndex.get(c.index) ?? byIndex.set(c.index, { t: c.t, rows: [] }).get(c.index)!;
+      entry.t = Math.max(entry.t, c.t);
+      entry.rows.push({ name: line.name, c });
+    }
+  const indices = [...byIndex.keys()].sort((a, b) => a - b);
+  const width = (spec.to - spec.from) / spec.buckets;
+  const centre = (i: number) => xUnits(spec.from + (i + 0.5) * width);
+  const rects = indices.map((index, k) => {
+    const { t, rows } = byIndex.get(index)!;
+    const left = k === 0 ? 0 : (centre(indices[k - 1]!) + centre(index)) / 2;
+    const right = k === indices.length - 1 ? PLOT_UNITS : (centre(index) + centre(indices[k + 1]!)) / 2;
+    rows.sort((a, b) => b.c.value - a.c.value);
+    const shown = rows.slice(0, TITLE_LINES).map(({ name, c }) => {
+      const value = formatValue(c.value, spec.unit);
+      const range = c.lo === c.hi ? "" : ` (${formatValue(c.lo, spec.unit)} – ${formatValue(c.hi, spec.unit)})`;
+      return `${name}: ${value}${range}`;
+    });
+    if (rows.length > TITLE_LINES) shown.push(`… ${rows.length - TITLE_LINES} more`);
+    const title = `${localTime(t)}\n${shown.join("\n")}`;
+    return `<rect x="${fixed(left)}" width="${fixed(right - left)}" height="${PLOT_HEIGHT}"><title>${escapeHtml(title)}</title></rect>`;
+  });
+  return `<svg class="hover" y="${TOP}" width="100%" height="${PLOT_HEIGHT}" viewBox="0 0 ${PLOT_UNITS} ${PLOT_HEIGHT}" preserveAspectRatio="none" fill="none" pointer-events="all">${rects.join("")}</svg>`;
+}
+
+/**
+ * Loads d3-node (jsdom: most of a second) once for the whole run, for d3's scales, ticks and
+ * path generator; the SVG itself is written as text. Only the graphs job calls this.
  */
 export async function loadChartRenderer(): Promise<ChartRenderer> {
   const { D3Node } = await import("d3-node");
-  const d3n = new D3Node();
-  const d3 = d3n.d3;
-  const body = d3.select(d3n.document.body);
-
-  function render(spec: ChartSpec): string {
-    const at = layout(d3, spec);
-    const svg = drawFrame(body, spec, at);
-    drawAxes(svg, d3, spec, at);
-    drawThresholds(svg, spec, at);
-    drawLines(svg, d3, spec, at);
-    drawLegend(svg, spec, at);
-    return serialise(svg);
-  }
-
-  return { render };
+  const d3 = new D3Node().d3;
+  return { render: (spec) => renderChart(d3, spec) };
 }

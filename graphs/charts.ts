@@ -1,33 +1,45 @@
 import type { Config } from "../config/ams-config.js";
-import type { ChartSpec } from "./chart.js";
+import type { ChartLine, ChartSpec, Shade } from "./chart.js";
+import { columns } from "./columns.js";
 import { downsample } from "./downsample.js";
 import { safeFileName, safeFileNameOf } from "./file-names.js";
 import { splitAtGaps, typicalInterval } from "./gaps.js";
-import { RANGES, type Range } from "./ranges.js";
+import type { Range, RangeName } from "./ranges.js";
 import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
 import { metricKey } from "../storage/series-key.js";
 import { labelsCaption, pointsBetween, type Series } from "./series.js";
 import { chartThresholds } from "./thresholds.js";
+import type { FiringPeriod } from "./alert-periods.js";
 
-/** Buckets across a chart with one line: two points each, about one per pixel of the plot. */
-const BUCKETS_PER_LINE = 330;
-/** Points a combined chart may hold in all, so that it stays well under 150 KB with any fleet size. */
-const POINTS_PER_CHART = 6000;
+/** Buckets across a chart with one line: two points each, about one per two pixels of a wide plot. */
+const BUCKETS_PER_LINE = 240;
+/** Points a combined chart may hold in all, so that a fleet page stays light with any fleet size. */
+const POINTS_PER_CHART = 2400;
 const MIN_BUCKETS = 12;
+/** Hover columns (and CSV rows) across a chart. */
+const COLUMNS = 96;
+/** A chart of data younger than its range still spans at least this much. */
+const MIN_SPAN = 10 * 60_000;
 
-/** One chart to write: its file under public/ and what it shows. */
+/** One chart of a page: what it shows, its raw-data file and its note. */
 export interface PlannedChart {
-  file: string;
-  alt: string;
-  range: Range["name"];
+  /** Unique among the charts of one range: the figure's anchor. */
+  id: string;
+  /** Its buckets as CSV, relative to public/. */
+  csv: string;
+  range: RangeName;
   /** The server it belongs to; undefined for a combined chart. */
   server?: string;
+  /** When the data starts inside the range: the time it starts. */
+  collectingSince?: number;
   spec: ChartSpec;
 }
 
-export interface ChartFilter {
-  range?: Range["name"];
-  server?: string;
+/** What the charts show besides the samples: firing periods and reboots (from the history and the events). */
+export interface ChartContext {
+  periods: readonly FiringPeriod[];
+  /** Reboot times by server. */
+  reboots: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Built-in metrics first, in their catalogue order; any other metric (custom sensors) after them by name. */
@@ -40,11 +52,14 @@ export function compareSeries(a: Pick<Series, "metric" | "labels">, b: Pick<Seri
   );
 }
 
-/** "Disk (mount=/)" or "CPU": the catalogue's title and the labels. */
+/** "Disk /" or "CPU": the catalogue's title and the label values. */
 export function metricTitle(series: Pick<Series, "metric" | "labels">): string {
-  const labels = labelsCaption(series.labels);
+  const labels = Object.keys(series.labels)
+    .sort()
+    .map((k) => series.labels[k])
+    .join(" ");
   const title = builtinEntry(series.metric)?.title ?? series.metric;
-  return labels ? `${title} (${labels})` : title;
+  return labels ? `${title} ${labels}` : title;
 }
 
 /** The y axis bounds its catalogue entry asks for (0–100 for a percentage). */
@@ -56,7 +71,8 @@ const axisOf = (series: Pick<Series, "metric" | "unit">) => {
   };
 };
 
-const metricFile = (s: Pick<Series, "metric" | "labels">) =>
+/** The metric and its labels as one file-name part. */
+export const metricFile = (s: Pick<Series, "metric" | "labels">) =>
   safeFileNameOf([
     s.metric,
     ...Object.keys(s.labels)
@@ -64,17 +80,10 @@ const metricFile = (s: Pick<Series, "metric" | "labels">) =>
       .flatMap((k) => [k, s.labels[k]!]),
   ]);
 
-/** Where a server's charts live, relative to public/. */
-export function serverChartDir(server: string): string {
-  return `charts/servers/${safeFileName(server)}`;
-}
+/** Where a server's raw-data files live, relative to public/. */
+export const serverDataDir = (server: string) => `data/${safeFileName(server)}`;
 
-export const serverChartFile = (series: Series, range: Range) =>
-  `${serverChartDir(series.server)}/${metricFile(series)}-${range.name}.svg`;
-export const combinedChartFile = (series: Pick<Series, "metric" | "labels">, range: Range) =>
-  `charts/fleet/${metricFile(series)}-${range.name}.svg`;
-
-// Each series is drawn six times (three ranges, alone and combined): its interval is computed once.
+// Each series is drawn once per range alone and once combined: its interval is computed once.
 const intervals = new WeakMap<Series, number>();
 function intervalOf(series: Series): number {
   let interval = intervals.get(series);
@@ -82,77 +91,94 @@ function intervalOf(series: Series): number {
   return interval;
 }
 
-function lineOf(series: Series, range: Range, now: number, buckets: number) {
-  const from = now - range.ms;
-  const interval = intervalOf(series);
-  const runs = splitAtGaps(pointsBetween(series.points, from, now), interval).map((run) =>
-    downsample(run, from, now, buckets),
-  );
-  return { name: series.server, runs };
+/** Where a chart of `series` over `range` starts: the range's start, or where its data starts. */
+function startOf(group: readonly Series[], range: Range, now: number): { from: number; since?: number } {
+  const rangeFrom = now - range.ms;
+  const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
+  // Data that starts within 2 % of the range fills it: nothing to say.
+  if (!(first > rangeFrom + range.ms * 0.02)) return { from: rangeFrom };
+  return { from: Math.max(rangeFrom, Math.min(first - (now - first) * 0.03, now - MIN_SPAN)), since: first };
 }
 
-/**
- * Every chart of the fleet for `now`: one per series (server + metric + labels) and range, and one
- * combined chart per metric + labels and range with a line per server.
- */
-export function planCharts(
-  allSeries: readonly Series[],
+function lineOf(series: Series, from: number, now: number, buckets: number): ChartLine {
+  const inRange = pointsBetween(series.points, from, now);
+  const runs = splitAtGaps(inRange, intervalOf(series)).map((run) => downsample(run, from, now, buckets));
+  return { name: series.server, runs, columns: columns(inRange, from, now, COLUMNS) };
+}
+
+const samePeriodSeries = (p: FiringPeriod, s: Series) =>
+  p.metric === s.metric && metricKey(p.metric, p.labels) === metricKey(s.metric, s.labels);
+
+function shadesOf(group: readonly Series[], context: ChartContext, combined: boolean): Shade[] {
+  return context.periods
+    .filter((p) => group.some((s) => s.server === p.server && samePeriodSeries(p, s)))
+    .map((p) => ({ from: p.from, to: p.to, label: combined ? `${p.rule} on ${p.server}` : p.rule }));
+}
+
+function chartOf(
+  group: readonly Series[],
+  range: Range,
+  now: number,
+  buckets: number,
+  config: Config,
+  context: ChartContext,
+  server: string | undefined,
+): PlannedChart {
+  const first = group[0]!;
+  const { from, since } = startOf(group, range, now);
+  const title = `${metricTitle(first)} on ${server ?? "all servers"}, ${range.label}`;
+  const id = metricFile(first);
+  return {
+    id,
+    csv: `${server === undefined ? "data/fleet" : serverDataDir(server)}/${id}-${range.name}.csv`,
+    range: range.name,
+    ...(server !== undefined ? { server } : {}),
+    ...(since !== undefined ? { collectingSince: since } : {}),
+    spec: {
+      title,
+      unit: first.unit,
+      ...axisOf(first),
+      from,
+      to: now,
+      buckets: COLUMNS,
+      tickFormat: range.tickFormat,
+      lines: group.map((series) => lineOf(series, from, now, buckets)),
+      thresholds: chartThresholds(config, first.metric, first.labels, server),
+      shades: shadesOf(group, context, server === undefined),
+      reboots: [...new Set(group.flatMap((s) => context.reboots.get(s.server) ?? []))],
+    },
+  };
+}
+
+/** The charts of one server over one range: one per series, in catalogue order. */
+export function planServerCharts(
+  serverSeries: readonly Series[],
+  range: Range,
   config: Config,
   now: number,
-  filter: ChartFilter = {},
+  context: ChartContext,
 ): PlannedChart[] {
-  const ranges = RANGES.filter((r) => !filter.range || r.name === filter.range);
-  const sorted = [...allSeries].sort((a, b) => compareSeries(a, b) || a.server.localeCompare(b.server));
-  const charts: PlannedChart[] = [];
-  for (const series of sorted) {
-    if (filter.server !== undefined && series.server !== filter.server) continue;
-    for (const range of ranges) {
-      const title = `${metricTitle(series)} on ${series.server}, ${range.label}`;
-      charts.push({
-        file: serverChartFile(series, range),
-        alt: title,
-        range: range.name,
-        server: series.server,
-        spec: {
-          title,
-          unit: series.unit,
-          ...axisOf(series),
-          from: now - range.ms,
-          to: now,
-          tickFormat: range.tickFormat,
-          lines: [lineOf(series, range, now, BUCKETS_PER_LINE)],
-          thresholds: chartThresholds(config, series.metric, series.labels, series.server),
-        },
-      });
-    }
-  }
-  if (filter.server !== undefined) return charts;
+  return [...serverSeries]
+    .sort(compareSeries)
+    .map((series) => chartOf([series], range, now, BUCKETS_PER_LINE, config, context, series.server));
+}
+
+/** The combined charts over one range: one per metric + labels, a line per server. */
+export function planFleetCharts(
+  allSeries: readonly Series[],
+  range: Range,
+  config: Config,
+  now: number,
+  context: ChartContext,
+): PlannedChart[] {
   const groups = new Map<string, Series[]>();
+  const sorted = [...allSeries].sort((a, b) => compareSeries(a, b) || a.server.localeCompare(b.server));
   for (const series of sorted) {
     const key = metricKey(series.metric, series.labels);
     groups.set(key, [...(groups.get(key) ?? []), series]);
   }
-  for (const group of groups.values()) {
-    const first = group[0]!;
+  return [...groups.values()].map((group) => {
     const buckets = Math.max(MIN_BUCKETS, Math.min(BUCKETS_PER_LINE, Math.floor(POINTS_PER_CHART / 2 / group.length)));
-    for (const range of ranges) {
-      const title = `${metricTitle(first)} on all servers, ${range.label}`;
-      charts.push({
-        file: combinedChartFile(first, range),
-        alt: title,
-        range: range.name,
-        spec: {
-          title,
-          unit: first.unit,
-          ...axisOf(first),
-          from: now - range.ms,
-          to: now,
-          tickFormat: range.tickFormat,
-          lines: group.map((series) => lineOf(series, range, now, buckets)),
-          thresholds: chartThresholds(config, first.metric, first.labels),
-        },
-      });
-    }
-  }
-  return charts;
+    return chartOf(group, range, now, buckets, config, context, undefined);
+  });
 }

@@ -8,7 +8,7 @@ import { renderSite } from "./render.js";
 
 const program = amsProgram("ams-graphs", "Render the charts and pages of the dashboard into public/.")
   .option("--range <range>", `render only the charts of one range: ${RANGES.map((r) => r.name).join(", ")}`)
-  .option("--server <name>", "render only this server's charts and page (and the index)")
+  .option("--server <name>", "render only this server's pages (and the index)")
   .action(async (opts: { home?: string; range?: string; server?: string }) => {
     const range = opts.range === undefined ? undefined : findRange(opts.range);
     if (opts.range !== undefined && !range)
@@ -21,7 +21,7 @@ const program = amsProgram("ams-graphs", "Render the charts and pages of the das
     const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
     process.stdout.write(
       `ams-graphs: ${summary.pages} pages, ${summary.charts} charts in ${seconds.toFixed(2)} s ` +
-        `(CPU ${cpuSeconds.toFixed(2)} s, peak memory ${(usage.maxRSS / 1024).toFixed(0)} MB, largest chart ${(summary.largestChart / 1024).toFixed(1)} KB) → ${job.paths.publicDir}\n`,
+        `(CPU ${cpuSeconds.toFixed(2)} s, peak memory ${(usage.maxRSS / 1024).toFixed(0)} MB, largest chart ${(summary.largestChart / 1024).toFixed(1)} KB, largest page ${(summary.largestPage / 1024).toFixed(1)} KB) → ${job.paths.publicDir}\n`,
     );
     if (summary.unreadable.length > 0) process.exitCode = 1; // said on stderr by the job log
   });

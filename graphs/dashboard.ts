@@ -1,18 +1,33 @@
 import { z } from "zod";
 import type { AlertEvent } from "../storage/alert-history.js";
+import type { ActiveAlert } from "../storage/alert-state.js";
 import { compareAdvisories, type Advisory } from "../storage/advisory.js";
 import type { FleetSource } from "../storage/fleet.js";
 import type { PullStatus } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { compareSeries } from "./charts.js";
 import { serverPage } from "./file-names.js";
+import { DEFAULT_RANGE, type RangeName } from "./ranges.js";
 import { BUILTIN_CATALOGUE, REBOOT_METRIC } from "../sensors/catalogue.js";
 import { seriesKey } from "../storage/series-key.js";
 
 /** What the pages show, computed from the data with a fixed clock; pages.ts only formats it. */
 
-/** "waiting": a remote that never reported, not yet for silent_after since its first pull attempt. */
-export type Status = "ok" | "warning" | "critical" | "silent" | "waiting";
+/**
+ * "waiting": a remote that never reported, not yet for silent_after since its first pull attempt;
+ * "never": one that never reported for longer. Worst first in STATUS_ORDER.
+ */
+export type Status = "ok" | "pending" | "warning" | "critical" | "silent" | "waiting" | "never" | "silenced";
+export const STATUS_ORDER: readonly Status[] = [
+  "critical",
+  "silent",
+  "never",
+  "warning",
+  "pending",
+  "silenced",
+  "waiting",
+  "ok",
+];
 
 export interface ServerView {
   name: string;
@@ -22,7 +37,10 @@ export interface ServerView {
   lastSeen?: string;
   /** The newest sample of each of its series, in chart order. */
   latest: Sample[];
-  firing: AlertEvent[];
+  /** Its alerts firing and pending (the alert state), firing first. */
+  alerts: ActiveAlert[];
+  /** Why its last pull failed (a remote). */
+  pullError?: string;
   /** Boot times of its latest reboots (Reboot events), newest first. */
   reboots: string[];
 }
@@ -31,7 +49,8 @@ export interface Dashboard {
   generatedAt: Date;
   refreshSeconds: number;
   servers: ServerView[];
-  firing: AlertEvent[];
+  /** Firing, then pending, as ams-alert left them: the one source of what is firing. */
+  alerts: ActiveAlert[];
   /** Newest first. */
   history: AlertEvent[];
   advisories: Advisory[];
@@ -42,15 +61,21 @@ export interface Dashboard {
 export type SourceView = FleetSource & { pull?: PullStatus };
 
 export const CERT_METRIC = "CERT";
-export const RECENT_ALERTS = 20;
+export const RECENT_ALERTS = 12;
 const RECENT_REBOOTS = 5;
 const LATEST_ADVISORIES = 10;
 
-/** Alerts whose last event in the history is not "resolved": still firing by the history, newest first. */
-export function firingInHistory(events: readonly AlertEvent[]): AlertEvent[] {
-  const last = new Map<string, AlertEvent>();
-  for (const event of events) last.set(event.key, event);
-  return [...last.values()].filter((e) => e.event !== "resolved").sort((a, b) => b.at.localeCompare(a.at));
+/** A server's page over a range, relative to public/: its page (24 hours) or the range's. */
+export const serverRangePage = (server: string, range: RangeName) =>
+  serverPage(server, range === DEFAULT_RANGE ? undefined : range);
+
+/** The combined charts of one range, relative to public/. */
+export const fleetPage = (range: RangeName) => `charts/${range}.html`;
+
+/** Firing before pending, critical before warning, then the oldest first. */
+export function compareAlerts(a: ActiveAlert, b: ActiveAlert): number {
+  const rank = (x: ActiveAlert) => (x.status === "firing" ? 0 : 2) + (x.severity === "critical" ? 0 : 1);
+  return rank(a) - rank(b) || (a.since ?? "").localeCompare(b.since ?? "") || a.key.localeCompare(b.key);
 }
 
 /** Events (CERT advisories, reboots) are not measurements: no latest value, no chart. */
@@ -83,14 +108,18 @@ export function latestByServer(samples: readonly Sample[]): Map<string, Sample[]
 
 export function serverStatus(
   latest: readonly Sample[],
-  firing: readonly AlertEvent[],
+  alerts: readonly ActiveAlert[],
   now: number,
   silentAfterSeconds: number,
 ): Status {
   const newest = latest.reduce((n, s) => Math.max(n, Date.parse(s.timestamp)), -Infinity);
+  // A firing alert a silence or maintenance window holds is known and handled: "silenced", not red.
+  const firing = alerts.filter((a) => a.status === "firing" && !a.silenced);
   if (!(now - newest <= silentAfterSeconds * 1000)) return "silent";
   if (firing.some((e) => e.severity === "critical")) return "critical";
   if (firing.length > 0) return "warning";
+  if (alerts.some((a) => a.status === "pending")) return "pending";
+  if (alerts.length > 0) return "silenced";
   return "ok";
 }
 
@@ -113,7 +142,7 @@ export function latestAdvisories(samples: readonly Sample[], count = LATEST_ADVI
 }
 
 /** The boot times of each server's latest reboots, newest first. */
-function rebootsByServer(samples: readonly Sample[], count = RECENT_REBOOTS): Map<string, string[]> {
+export function rebootsByServer(samples: readonly Sample[], count = RECENT_REBOOTS): Map<string, string[]> {
   const boots = new Map<string, Set<string>>();
   for (const sample of samples) {
     if (sample.metric_type !== REBOOT_METRIC) continue;
@@ -128,7 +157,10 @@ function rebootsByServer(samples: readonly Sample[], count = RECENT_REBOOTS): Ma
 
 export interface DashboardInput {
   samples: readonly Sample[];
-  alerts: readonly AlertEvent[];
+  /** The alert history: recent events and shaded periods. */
+  history: readonly AlertEvent[];
+  /** The alert state: what is firing and pending now. */
+  active: readonly ActiveAlert[];
   sources: SourceView[];
   now: Date;
   refreshSeconds: number;
@@ -138,7 +170,7 @@ export interface DashboardInput {
 }
 
 export function buildDashboard(input: DashboardInput): Dashboard {
-  const firing = firingInHistory(input.alerts);
+  const active = [...input.active].sort(compareAlerts);
   const latest = latestByServer(input.samples);
   const reboots = rebootsByServer(input.samples);
   const unreported = input.neverReported ?? new Map<string, number>();
@@ -146,16 +178,18 @@ export function buildDashboard(input: DashboardInput): Dashboard {
     .sort((a, b) => a.localeCompare(b))
     .map((name): ServerView => {
       const list = latest.get(name) ?? [];
-      const own = firing.filter((e) => e.server_id === name);
+      const own = active.filter((e) => e.server_id === name);
       const expected = unreported.get(name);
+      const pullError = input.sources.find((s) => s.name === name)?.pull?.last_error;
       if (list.length === 0 && expected !== undefined) {
         const silent = input.now.getTime() - expected >= input.silentAfterSeconds * 1000;
         return {
           name,
           page: serverPage(name),
-          status: silent ? "silent" : "waiting",
+          status: silent ? "never" : "waiting",
           latest: [],
-          firing: own,
+          alerts: own,
+          ...(pullError ? { pullError } : {}),
           reboots: [],
         };
       }
@@ -166,16 +200,19 @@ export function buildDashboard(input: DashboardInput): Dashboard {
         status: serverStatus(list, own, input.now.getTime(), input.silentAfterSeconds),
         lastSeen: newest,
         latest: list,
-        firing: own,
+        alerts: own,
+        ...(pullError ? { pullError } : {}),
         reboots: reboots.get(name) ?? [],
       };
     });
   return {
     generatedAt: input.now,
     refreshSeconds: input.refreshSeconds,
-    servers,
-    firing,
-    history: [...input.alerts].reverse(),
+    servers: servers.sort(
+      (a, b) => STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) || a.name.localeCompare(b.name),
+    ),
+    alerts: active,
+    history: [...input.history].reverse(),
     advisories: latestAdvisories(input.samples),
     sources: input.sources,
   };

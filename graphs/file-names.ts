@@ -24,9 +24,11 @@ export function safeFileName(name: string): string {
 
 /**
  * A server's page, relative to public/ (and to `alerts.dashboard_url`): the one place its path is
- * made, for the pages and for the links in alert mails.
+ * made, for the pages and for the links in alert mails. With a range, that range's page
+ * (servers/<name>.<range>.html: "." never occurs in an encoded name, so no server's page collides).
  */
-export const serverPage = (server: string) => `servers/${safeFileName(server)}.html`;
+export const serverPage = (server: string, range?: string) =>
+  range === undefined ? `servers/${safeFileName(server)}.html` : `servers/${safeFileNameOf([server, range])}.html`;
 
 /** Several parts (a metric and its labels) as one file name; "." cannot occur inside a part. */
 export function safeFileNameOf(parts: readonly string[]): string {

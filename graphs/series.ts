@@ -71,7 +71,19 @@ export function buildSeries(samples: readonly Sample[], skipMetrics: ReadonlySet
   return [...byKey.values()];
 }
 
-/** The points of a series inside [from, to]. */
+/** The index of the first point at or after `t` in time-ordered points (binary search: ranges cut long series). */
+function firstAtOrAfter(points: readonly Point[], t: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (points[mid]!.t < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The points of a time-ordered series inside [from, to]. */
 export function pointsBetween(points: readonly Point[], from: number, to: number): Point[] {
-  return points.filter((p) => p.t >= from && p.t <= to);
+  return points.slice(firstAtOrAfter(points, from), firstAtOrAfter(points, to + 1));
 }

@@ -1,5 +1,6 @@
-// Times the built ams-graphs on synthetic fleets: 1, 10 and 50 servers with 7 days of samples at
-// the default schedule. Run after `npm run build`: node --import tsx scripts/bench-graphs.ts
+// Times the built ams-graphs on synthetic fleets: 1, 10 and 100 servers with 7 days of samples at
+// the default schedule, every range page rendered; budgets: 10 servers 3 s, 100 servers 30 s,
+// a page 400 KB, a chart (inline SVG) 150 KB. Run after `npm run build`: node --import tsx scripts/bench-graphs.ts
 // (SERVERS=1,10 picks the fleet sizes; KEEP=1 keeps the generated data homes.)
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -48,6 +49,10 @@ function serverSamples(server: string, seed: number, now: number): Sample[] {
   return samples;
 }
 
+const BUDGET_SECONDS: Record<number, number> = { 10: 3, 100: 30 };
+const PAGE_BUDGET = 400 * 1024;
+const CHART_BUDGET = 150 * 1024;
+
 function largestFile(dir: string, ext: string): number {
   let largest = 0;
   for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
@@ -60,7 +65,7 @@ function largestFile(dir: string, ext: string): number {
 console.log(
   `ams-graphs, ${DAYS} days of samples per server (cpu/2 min, ram+users/5, disk/10, processes/15), load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
 );
-for (const servers of (process.env.SERVERS ?? "1,10,50").split(",").map(Number)) {
+for (const servers of (process.env.SERVERS ?? "1,10,100").split(",").map(Number)) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-graphs-"));
   const now = Date.now();
   fs.mkdirSync(path.join(home, "storage", "remote"), { recursive: true });
@@ -86,11 +91,16 @@ for (const servers of (process.env.SERVERS ?? "1,10,50").split(",").map(Number))
   if (run.status !== 0) throw new Error(`ams-graphs failed: ${run.stderr}`);
   const peak = /peak memory (\d+) MB/.exec(run.stdout)?.[1] ?? "?";
   const cpu = /CPU ([\d.]+) s/.exec(run.stdout)?.[1] ?? "?";
+  const pages = /(\d+) pages/.exec(run.stdout)?.[1] ?? "?";
   const charts = /(\d+) charts/.exec(run.stdout)?.[1] ?? "?";
-  const largest = largestFile(path.join(home, "public"), ".svg");
+  const largestChart = Number(/largest chart ([\d.]+) KB/.exec(run.stdout)?.[1] ?? NaN) * 1024;
+  const largestPage = largestFile(path.join(home, "public"), ".html");
+  const budget = BUDGET_SECONDS[servers];
   console.log(
-    `${String(servers).padStart(3)} servers, ${count} samples: ${seconds.toFixed(2)} s (CPU ${cpu} s), peak memory ${peak} MB, ${charts} charts, largest SVG ${(largest / 1024).toFixed(1)} KB` +
-      `${largest > 150 * 1024 ? "  OVER 150 KB" : ""}${servers === 10 && seconds > 5 ? "  OVER 5 s" : ""}`,
+    `${String(servers).padStart(3)} servers, ${count} samples: ${seconds.toFixed(2)} s (CPU ${cpu} s), peak memory ${peak} MB, ` +
+      `${pages} pages, ${charts} charts, largest page ${(largestPage / 1024).toFixed(1)} KB, largest SVG ${(largestChart / 1024).toFixed(1)} KB` +
+      (budget !== undefined && seconds > budget ? `  OVER ${budget} s` : "") +
+      `${largestPage > PAGE_BUDGET ? "  PAGE OVER 400 KB" : ""}${largestChart > CHART_BUDGET ? "  SVG OVER 150 KB" : ""}`,
   );
   if (process.env.KEEP) console.log(home);
   else fs.rmSync(home, { recursive: true, force: true });

@@ -183,6 +183,17 @@ export async function readStoredAlerts(files: AlertFiles, onReset?: ResetReport)
  * Read without the alert job's lock: the state file is replaced whole, never written in place.
  */
 export async function readFiringAlerts(files: AlertFiles): Promise<StoredAlert[]> {
+  return (await readActiveAlerts(files)).filter((a) => a.status === "firing");
+}
+
+/** An alert firing or pending: what `ams-alert list`, /metrics and the pages show. */
+export type ActiveAlert = StoredAlert & { status: "pending" | "firing" };
+
+/**
+ * The alerts firing or pending, as the last ams-alert run left them (rebuilt from the history when
+ * the state is lost, as readStoredAlerts does for every reader).
+ */
+export async function readActiveAlerts(files: AlertFiles): Promise<ActiveAlert[]> {
   const { alerts } = await readStoredAlerts(files);
-  return Object.values(alerts).filter((a) => a.status === "firing");
+  return Object.values(alerts).filter((a): a is ActiveAlert => a.status !== "ok");
 }

@@ -11,7 +11,8 @@ const IEC = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 /** At most `decimals` decimals, trailing zeros dropped: 0.5, 12, 3.14. */
 function plain(value: number, decimals = 2): string {
   const factor = 10 ** decimals;
-  return String(Math.round(value * factor) / factor);
+  // A value too large to scale (1e308) is shown as it is, never as "Infinity".
+  return Number.isFinite(value * factor) ? String(Math.round(value * factor) / factor) : String(value);
 }
 
 /** 1536 → "1.5 KiB", as `free -h` and `df -h` print sizes. */

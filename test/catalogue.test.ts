@@ -3,7 +3,8 @@
 import { execa } from "execa";
 import { DEFAULT_RULES } from "../alerts/config.js";
 import { knownMetrics } from "../alerts/metrics.js";
-import { compareSeries, metricTitle, planCharts } from "../graphs/charts.js";
+import { compareSeries, metricTitle, planServerCharts } from "../graphs/charts.js";
+import { findRange } from "../graphs/ranges.js";
 import { EVENT_METRICS } from "../graphs/dashboard.js";
 import { buildSeries } from "../graphs/series.js";
 import { parseConfig } from "../config/ams-config.js";
@@ -92,7 +93,10 @@ describe.each(BUILTIN_CATALOGUE.map((e) => [e.metric_type, e] as const))("%s", (
       expect(series).toEqual([]);
       return;
     }
-    const charts = planCharts(series, parseConfig({}, "c.json"), NOW.getTime(), { range: "24h" });
+    const charts = planServerCharts(series, findRange("24h")!, parseConfig({}, "c.json"), NOW.getTime(), {
+      periods: [],
+      reboots: new Map(),
+    });
     expect(charts.map((c) => c.spec.title)).toContain(`${metricTitle(series[0]!)} on web-1, last 24 hours`);
     expect(metricTitle(series[0]!).startsWith(entry.title)).toBe(true);
     expect(charts[0]!.spec.ceiling).toBe(entry.chart.ceiling);

@@ -205,7 +205,7 @@ describe("ams-fetch-remote", () => {
     const row = /<tr><td><bdi>truncated<\/bdi><\/td>.*?<\/tr>/.exec(index)?.[0];
     expect(row).toMatch(/not valid JSON/);
     expect(row).toMatch(/<time datetime="[^"]+">/); // last good copy
-    expect(fs.readdirSync(path.join(home, "public", "charts", "servers", "truncated"))).toContain("CPU-24h.svg");
+    expect(fs.readdirSync(path.join(home, "public", "data", "truncated"))).toContain("CPU-24h.csv");
   });
 
   test("a remote on a dead or silent port, or stalling mid-copy, fails within its own timeout while the others are pulled", async () => {
@@ -300,12 +300,12 @@ describe("ams-fetch-remote", () => {
     const at = (minutes: number) => ({ AMS_NOW: new Date(Date.parse(firstAttempt) + minutes * 60_000).toISOString() });
     const serversRow = () => {
       const index = fs.readFileSync(path.join(home, "public", "index.html"), "utf8");
-      return /<tr><td><a href="servers\/never\.html"><bdi>never<\/bdi><\/a><\/td>.*?<\/tr>/.exec(index)?.[0];
+      return /<article class="card[^"]*"><h3><a href="servers\/never\.html">.*?<\/article>/.exec(index)?.[0];
     };
     expect((await runCli("ams-graphs", ["--home", home], { env: at(10) })).exitCode).toBe(0);
-    expect(serversRow()).toMatch(/status-waiting.*<td>never<\/td>/);
+    expect(serversRow()).toMatch(/status-waiting">waiting<.*No copy received yet\..*Last pull: /);
     expect((await runCli("ams-graphs", ["--home", home], { env: at(31) })).exitCode).toBe(0);
-    expect(serversRow()).toMatch(/status-silent.*<td>never<\/td>/);
+    expect(serversRow()).toMatch(/status-never">never reported<.*No copy received yet\./);
 
     const alertAt = async (minutes: number) =>
       (await runCli("ams-alert", ["--home", home, "check"], { env: at(minutes) })).stdout;
@@ -380,7 +380,7 @@ describe("ams-fetch-remote from a server running the original Python AMS", () =>
     });
     expect(graphs.exitCode).toBe(0);
     expect(fs.readFileSync(path.join(home, "public", "index.html"), "utf8")).toContain('href="servers/serverb.html"');
-    const cpuChart = fs.readFileSync(path.join(home, "public", "charts", "servers", "serverb", "CPU-24h.svg"), "utf8");
-    expect(cpuChart).toMatch(/<path[^>]+d="M[^"]+L/);
+    const page = fs.readFileSync(path.join(home, "public", "servers", "serverb.html"), "utf8");
+    expect(page).toMatch(/<figure class="chart-figure" id="CPU">[\s\S]*?<path class="data-line c0" d="M[^"]+L/);
   });
 });

@@ -1,13 +1,23 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { loadChartRenderer, type ChartRenderer } from "../graphs/chart.js";
-import { planCharts } from "../graphs/charts.js";
+import { firingPeriods } from "../graphs/alert-periods.js";
+import { axisTicks } from "../graphs/axis-ticks.js";
+import { loadChartRenderer, type ChartRenderer, type ChartSpec } from "../graphs/chart.js";
+import { chartCsv } from "../graphs/chart-csv.js";
+import { planFleetCharts, planServerCharts, type ChartContext } from "../graphs/charts.js";
+import { columns } from "../graphs/columns.js";
+import { findRange } from "../graphs/ranges.js";
 import { buildSeries } from "../graphs/series.js";
 import { parseConfig } from "../config/ams-config.js";
+import type { AlertEvent } from "../storage/alert-history.js";
+import { formatValue } from "../storage/format-value.js";
 import type { Sample } from "../storage/sample.js";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 const MIN = 60_000;
 const config = parseConfig({ server_id: "web-1" }, "test");
+const NO_CONTEXT: ChartContext = { periods: [], reboots: new Map() };
+const DAY = findRange("24h")!;
+const WEEK = findRange("7d")!;
 
 function sample(
   server: string,
@@ -26,7 +36,9 @@ function sample(
   };
 }
 
-describe("buildSeries and planCharts", () => {
+const point = (t: number, value: number) => ({ t, value, lo: value, hi: value, span: 0 });
+
+describe("buildSeries and the chart plans", () => {
   const samples: Sample[] = [
     ...[10, 8, 6, 4, 2].map((m) => sample("web-1", "CPU", m, 10 + m)),
     sample("web-1", "CPU", 2, 55), // same timestamp again: the later record wins
@@ -50,27 +62,91 @@ describe("buildSeries and planCharts", () => {
     expect(cpu.points.map((p) => p.value)).toEqual([20, 18, 16, 14, 55]);
   });
 
-  test("every series gets a chart per range, every metric a combined chart, custom metrics included", () => {
-    const charts = planCharts(series, config, NOW);
-    expect(charts).toHaveLength(5 * 3 + 4 * 3);
-    const combined = charts.filter((c) => c.server === undefined);
-    expect(combined.map((c) => c.file)).toContain("charts/fleet/queue_depth-24h.svg");
-    expect(combined.find((c) => c.file === "charts/fleet/CPU-7d.svg")!.spec.lines.map((l) => l.name)).toEqual([
-      "db-1",
-      "web-1",
-    ]);
-    expect(charts.filter((c) => c.server === "db-1").map((c) => c.file)).toContain(
-      "charts/servers/db-1/Disk.mount.~2Fvar-30d.svg",
+  test("a server gets a chart per series, the fleet one per metric with a line per server, each with its CSV", () => {
+    const db = planServerCharts(
+      series.filter((s) => s.server === "db-1"),
+      DAY,
+      config,
+      NOW,
+      NO_CONTEXT,
     );
+    expect(db.map((c) => c.csv)).toEqual([
+      "data/db-1/CPU-24h.csv",
+      "data/db-1/Disk.mount.~2F-24h.csv",
+      "data/db-1/Disk.mount.~2Fvar-24h.csv",
+    ]);
+    expect(db[1]!.spec.title).toBe("Disk / on db-1, last 24 hours");
+    const fleet = planFleetCharts(series, WEEK, config, NOW, NO_CONTEXT);
+    expect(fleet.map((c) => c.id)).toEqual(["CPU", "Disk.mount.~2F", "Disk.mount.~2Fvar", "queue_depth"]);
+    expect(fleet[0]!.spec.lines.map((l) => l.name)).toEqual(["db-1", "web-1"]);
+    expect(fleet[0]!.csv).toBe("data/fleet/CPU-7d.csv");
   });
 
-  test("--server and --range filters", () => {
-    const charts = planCharts(series, config, NOW, { server: "db-1", range: "24h" });
-    expect(charts.map((c) => c.file).sort()).toEqual([
-      "charts/servers/db-1/CPU-24h.svg",
-      "charts/servers/db-1/Disk.mount.~2F-24h.svg",
-      "charts/servers/db-1/Disk.mount.~2Fvar-24h.svg",
+  test("a chart of data younger than its range starts where the data starts and says since when", () => {
+    const [cpu] = planServerCharts(
+      series.filter((s) => s.server === "web-1" && s.metric === "CPU"),
+      WEEK,
+      config,
+      NOW,
+      NO_CONTEXT,
+    );
+    expect(cpu!.collectingSince).toBe(NOW - 10 * MIN);
+    // Just before the first sample, not a week before.
+    expect(cpu!.spec.from).toBeLessThan(NOW - 10 * MIN);
+    expect(cpu!.spec.from).toBeGreaterThan(NOW - 11 * MIN);
+    const old = buildSeries([sample("a", "CPU", 8 * 1440, 1), sample("a", "CPU", 1, 2)]);
+    const [week] = planServerCharts(old, WEEK, config, NOW, NO_CONTEXT);
+    expect(week!.collectingSince).toBeUndefined();
+    expect(week!.spec.from).toBe(NOW - WEEK.ms);
+  });
+});
+
+describe("time buckets, firing periods, axis ticks, CSV", () => {
+  test("columns: mean, min and max of each non-empty bucket; a rollup brings its own min and max", () => {
+    const points = [point(0, 10), point(1, 20), { t: 25, value: 5, lo: 1, hi: 9, span: 10 }];
+    expect(columns(points, 0, 100, 4)).toEqual([
+      { index: 0, t: 1, value: 15, lo: 10, hi: 20 },
+      { index: 1, t: 25, value: 5, lo: 1, hi: 9 },
     ]);
+  });
+
+  test("firing periods: fired to resolved; still firing to now; dropped from the state at its last event", () => {
+    const event = (key: string, kind: AlertEvent["event"], at: number): AlertEvent => ({
+      key,
+      rule: "cpu_high",
+      server_id: "web-1",
+      metric_type: "CPU",
+      severity: "warning",
+      event: kind,
+      at: new Date(at).toISOString(),
+      since: new Date(at - 600_000).toISOString(),
+      message: "",
+    });
+    const history = [event("a", "fired", 1e6), event("a", "resolved", 2e6), event("b", "fired", 3e6)];
+    expect(firingPeriods(history, new Set(["b"]), 9e6).map((p) => [p.from, p.to])).toEqual([
+      [1e6 - 600_000, 2e6],
+      [3e6 - 600_000, 9e6],
+    ]);
+    expect(firingPeriods(history, new Set(), 9e6).map((p) => p.to)).toEqual([2e6, 3e6]);
+  });
+
+  test("axis ticks are round in the unit people read: binary for bytes, whole for counts", () => {
+    const gib = 1024 ** 3;
+    const bytes = axisTicks(0, 7.3 * gib, "B");
+    expect(bytes.map((v) => formatValue(v, "B"))).toEqual(["0 B", "2 GiB", "4 GiB", "6 GiB", "8 GiB"]);
+    expect(axisTicks(0, 2, "count")).toEqual([0, 1, 2]);
+    expect(axisTicks(0, 100, "%")).toEqual([0, 25, 50, 75, 100]);
+    expect(axisTicks(0, 5 * 3600, "s").map((v) => formatValue(v, "s"))).toContain("2 h");
+  });
+
+  test("a chart's CSV: time, value, min, max per bucket; a combined one names the server, quoted", () => {
+    const spec = {
+      lines: [{ name: "a,b", runs: [], columns: [{ index: 0, t: NOW, value: 1.5, lo: 1, hi: 2 }] }],
+    } as unknown as ChartSpec;
+    const [head, row] = chartCsv(spec, true).trim().split("\n");
+    expect(head).toBe("time,server,value,min,max");
+    expect(row).toMatch(/^2026-11-25T\d\d:00:00\.000[+-]\d\d:\d\d,"a,b",1\.5,1,2$/);
+    expect(chartCsv(spec, false).split("\n")[0]).toBe("time,value,min,max");
   });
 });
 
@@ -85,69 +161,103 @@ describe("chart rendering", () => {
     return new XMLParser({
       ignoreAttributes: false,
       isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
-    }).parse(svg);
+    }).parse(svg).svg[0];
+  };
+  const base: ChartSpec = {
+    title: "CPU",
+    unit: "%",
+    floor: 0,
+    ceiling: 100,
+    from: 0,
+    to: 3600_000,
+    buckets: 96,
+    tickFormat: "%H:%M",
+    lines: [],
+    thresholds: [],
+    shades: [],
+    reboots: [],
   };
 
-  test("a hostile server name is escaped text; a gap gives two paths; thresholds are dashed", () => {
+  test("a hostile server name is escaped text in the hover titles; a gap gives two paths; thresholds are dashed lines", () => {
     const hostile = `"><script>alert(1)</script>\u0001 & co`;
     const samples = [
       ...[0, 2, 4, 6, 8].map((m) => sample(hostile, "CPU", 600 - m, 50)),
       ...[0, 2, 4].map((m) => sample(hostile, "CPU", 60 - m, 99)),
     ];
-    const [chart] = planCharts(buildSeries(samples), config, NOW, { range: "24h" });
-    const svg = renderer.render({
-      ...chart!.spec,
-      thresholds: [{ value: 90, severity: "critical", label: "critical > 90 %" }],
-    });
-    const doc = parse(svg);
+    const [chart] = planServerCharts(buildSeries(samples), DAY, config, NOW, NO_CONTEXT);
+    const svg = renderer.render(chart!.spec);
     expect(svg).not.toContain("<script");
-    expect(svg).toContain("&lt;script&gt;");
-    const root = doc.svg[0];
+    const root = parse(svg);
     expect(root["@_role"]).toBe("img");
-    // Parsed back, the name is text of the title, not an element.
-    expect(root.title[0]["#text"]).toContain('"><script>alert(1)</script> & co');
-    expect(root.script).toBeUndefined();
-    expect(root.path.filter((p: Record<string, string>) => p["@_class"] === "data-line")).toHaveLength(2);
-    expect(root.line[0]["@_stroke-dasharray"]).toBe("6 4");
+    expect(root["@_aria-label"]).toContain('"><script>alert(1)</script> & co');
+    const plot = root.svg.find((s: Record<string, string>) => s["@_class"] === "plot");
+    expect(plot.path.filter((p: Record<string, string>) => (p["@_class"] ?? "").startsWith("data-line "))).toHaveLength(
+      2,
+    );
+    expect(root.line.find((l: Record<string, string>) => l["@_class"] === "threshold")["@_y1"]).toBeDefined();
+    const hover = root.svg.find((s: Record<string, string>) => s["@_class"] === "hover");
+    const titles: string[] = hover.rect.map((r: { title: string[] }) => r.title[0]);
+    expect(titles.length).toBeGreaterThan(1);
+    expect(titles.at(-1)).toContain(`${hostile.replace("\u0001", "")}: 99 %`);
+  });
+
+  test("a bucket's title says its time and its mean with min–max", () => {
+    const line = {
+      name: "web-1",
+      runs: [[point(0, 10), point(1000, 30)]],
+      columns: columns([point(0, 10), point(1000, 30)], 0, 3600_000, 96),
+    };
+    const svg = renderer.render({ ...base, lines: [line] });
+    expect(svg).toMatch(/<title>\d{4}-\d\d-\d\d \d\d:\d\d\nweb-1: 20 % \(10 % – 30 %\)<\/title>/);
+  });
+
+  test("one or two samples are markers with their values; the newest point always has a marker", () => {
+    const one = { name: "web-1", runs: [[point(3600_000, 42.25)]], columns: [] };
+    const svg = renderer.render({ ...base, lines: [one] });
+    const root = parse(svg);
+    expect(root.circle).toHaveLength(1);
+    expect(root.circle[0]["@_r"]).toBe("4");
+    expect(root.text.find((t: Record<string, string>) => t["@_class"] === "point-value")["#text"]).toBe("42.3 %");
+    const many = { name: "web-1", runs: [[0, 1, 2, 3].map((i) => point(i * 600_000, i))], columns: [] };
+    expect(parse(renderer.render({ ...base, lines: [many] })).circle).toHaveLength(1);
+  });
+
+  test("firing periods are shaded and reboots marked inside the chart's time", () => {
+    const svg = renderer.render({
+      ...base,
+      shades: [{ from: 600_000, to: 1200_000, label: "cpu_high" }],
+      reboots: [1800_000, 7200_000],
+    });
+    const plot = parse(svg).svg.find((s: Record<string, string>) => s["@_class"] === "plot");
+    expect(plot.rect.filter((r: Record<string, string>) => r["@_class"] === "firing")).toHaveLength(1);
+    expect(plot.line.filter((l: Record<string, string>) => l["@_class"] === "reboot")).toHaveLength(1);
   });
 
   test("fifty servers over seven days stay under 150 KB", () => {
     const samples: Sample[] = [];
     for (let s = 0; s < 50; s++)
       for (let m = 0; m < 7 * 1440; m += 2) samples.push(sample(`server-${s}`, "CPU", m, (m * 7 + s) % 100));
-    const charts = planCharts(buildSeries(samples), config, NOW, { range: "7d" });
-    const combined = charts.find((c) => c.server === undefined)!;
-    const svg = renderer.render(combined.spec);
+    const [combined] = planFleetCharts(buildSeries(samples), WEEK, config, NOW, NO_CONTEXT);
+    const svg = renderer.render(combined!.spec);
     expect(Buffer.byteLength(svg)).toBeLessThan(150 * 1024);
-    expect(svg.match(/class="data-line"/g)).toHaveLength(50);
+    expect(svg.match(/class="data-line c\d"/g)).toHaveLength(50);
   });
 
-  test("a count axis has whole ticks only", () => {
-    const point = (t: number, value: number) => ({ t, value, lo: value, hi: value, span: 0 });
-    const spec = {
-      title: "Users",
-      from: 0,
-      to: 2,
-      tickFormat: "%H:%M",
-      thresholds: [],
-      lines: [{ name: "web-1", runs: [[point(0, 0), point(1, 2), point(2, 1)]] }],
-    };
-    const labels = (svg: string) =>
-      [...svg.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
-    expect(labels(renderer.render({ ...spec, unit: "count" }))).toEqual(["0", "1", "2"]);
-    expect(labels(renderer.render({ ...spec, unit: "load" }))).toContain("0.5");
+  test("a count axis has whole ticks only, formatted by unit", () => {
+    const line = { name: "web-1", runs: [[point(0, 0), point(1, 2), point(2, 1)]], columns: [] };
+    const labels = (svg: string) => [...svg.matchAll(/<text x="2" [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels(renderer.render({ ...base, floor: 0, ceiling: undefined, unit: "count", lines: [line] }))).toEqual([
+      "1",
+      "2",
+      "3",
+    ]);
+    const gib = { name: "web-1", runs: [[point(0, 0), point(1, 3 * 1024 ** 3)]], columns: [] };
+    const byteLabels = labels(renderer.render({ ...base, ceiling: undefined, unit: "B", lines: [gib] }));
+    expect(byteLabels.every((l) => /^\d+(\.\d)? GiB$/.test(l!))).toBe(true);
   });
 
   test("no data in the range says so", () => {
-    const svg = renderer.render({
-      title: "CPU",
-      unit: "%",
-      from: 0,
-      to: 1,
-      tickFormat: "%H:%M",
-      lines: [],
-      thresholds: [],
-    });
+    const svg = renderer.render(base);
     parse(svg);
     expect(svg).toContain("no data in this range");
   });

@@ -15,16 +15,20 @@ describe("ams-graphs", () => {
     const run = await runCli("ams-graphs", ["--home", home]);
     expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
-    // 2 servers × 6 series × 3 ranges + 6 combined × 3 ranges
+    // 5 ranges (no 90 days: no rollups that old) × (2 servers × 6 series + 6 combined); pages: 5 × (2 + 1) + the index
     expect(run.stdout).toMatch(
-      /^ams-graphs: 3 pages, 54 charts in [\d.]+ s \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB\)/,
+      /^ams-graphs: 16 pages, 90 charts in [\d.]+ s \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB, largest page [\d.]+ KB\)/,
     );
     const written = files(path.join(home, "public"));
     expect(written).toContain("index.html");
     expect(written).toContain("style.css");
     expect(written).toContain("servers/web-1.html");
+    expect(written).toContain("servers/web-1.7d.html");
     expect(written).toContain("servers/~22~3E~3Cscript~3E.html");
-    expect(written).toContain("charts/fleet/queue_depth-30d.svg");
+    expect(written).toContain("charts/1h.html");
+    expect(written).not.toContain("charts/90d.html");
+    expect(written).toContain("data/fleet/queue_depth-30d.csv");
+    expect(written).toContain("data/web-1/CPU-1h.csv");
     expect(written.filter((f) => path.basename(f).startsWith("."))).toEqual([]);
   });
 
@@ -34,12 +38,10 @@ describe("ams-graphs", () => {
     const partial = await runCli("ams-graphs", ["--home", home, "--range", "24h", "--server", "web-1"]);
     expect(partial.exitCode).toBe(0);
     expect(partial.stdout).toMatch(/2 pages, 6 charts/);
-    expect(files(path.join(home, "public", "charts"))).toEqual([
-      "servers",
-      "servers/web-1",
-      ...["CPU", "Disk.mount.~2F", "Processes", "RAM", "Users", "queue_depth"]
-        .map((m) => `servers/web-1/${m}-24h.svg`)
-        .sort(),
+    expect(files(path.join(home, "public", "servers"))).toEqual(["web-1.html"]);
+    expect(files(path.join(home, "public", "data"))).toEqual([
+      "web-1",
+      ...["CPU", "Disk.mount.~2F", "Processes", "RAM", "Users", "queue_depth"].map((m) => `web-1/${m}-24h.csv`).sort(),
     ]);
 
     expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
@@ -52,8 +54,10 @@ describe("ams-graphs", () => {
     writeConfig(home, { server_id: "web-1" });
     const again = await runCli("ams-graphs", ["--home", home]);
     expect(again.exitCode).toBe(0);
-    expect(files(path.join(home, "public", "servers"))).toEqual(["web-1.html"]);
-    expect(files(path.join(home, "public", "charts")).filter((f) => f.includes("~22"))).toEqual([]);
+    expect(files(path.join(home, "public", "servers"))).toEqual(
+      ["web-1.html", ...["1h", "6h", "7d", "30d"].map((r) => `web-1.${r}.html`)].sort(),
+    );
+    expect(files(path.join(home, "public", "data")).filter((f) => f.includes("~22"))).toEqual([]);
     expect(fs.existsSync(path.join(home, "storage", "remote", "evil_logs.json"))).toBe(true);
   });
 
@@ -62,7 +66,7 @@ describe("ams-graphs", () => {
     writeFleetHome(home);
     const badRange = await runCli("ams-graphs", ["--home", home, "--range", "1y"]);
     expect(badRange.exitCode).toBe(2);
-    expect(badRange.stderr).toContain('--range: unknown range "1y"; valid: 24h, 7d, 30d');
+    expect(badRange.stderr).toContain('--range: unknown range "1y"; valid: 1h, 6h, 24h, 7d, 30d, 90d');
     const unknown = await runCli("ams-graphs", ["--home", home, "--server", "nope"]);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toContain('no samples of server "nope"');
@@ -72,7 +76,8 @@ describe("ams-graphs", () => {
     const home = tempHome();
     const run = await runCli("ams-graphs", ["--home", home]);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toMatch(/1 pages, 0 charts/);
+    // The index and the five fleet pages, each saying there is no data yet.
+    expect(run.stdout).toMatch(/6 pages, 0 charts/);
     expect(fs.readFileSync(path.join(home, "public", "index.html"), "utf8")).toContain("No samples yet");
   });
 });

@@ -1,6 +1,13 @@
-import type { AlertEvent } from "../storage/alert-history.js";
-import { buildDashboard, firingInHistory, latestAdvisories, serverStatus } from "../graphs/dashboard.js";
+import type { ActiveAlert } from "../storage/alert-state.js";
+import {
+  buildDashboard,
+  latestAdvisories,
+  serverStatus,
+  type Dashboard,
+  type ServerView,
+} from "../graphs/dashboard.js";
 import { renderIndexPage, renderServerPage } from "../graphs/pages.js";
+import { findRange } from "../graphs/ranges.js";
 import type { Sample } from "../storage/sample.js";
 
 const NOW = new Date("2026-11-25T12:00:00Z");
@@ -10,23 +17,32 @@ const HOSTILE_PROCESS = "<img src=x onerror=alert(1)>";
 
 function alert(
   server: string,
-  event: AlertEvent["event"],
-  severity: AlertEvent["severity"],
+  status: ActiveAlert["status"],
+  severity: ActiveAlert["severity"],
   minutesAgo: number,
   key = `cpu/${server}`,
-): AlertEvent {
+): ActiveAlert {
   return {
     key,
     rule: "cpu_high",
     server_id: server,
     metric_type: "CPU",
+    unit: "%",
+    op: ">",
+    threshold: 90,
+    for: 600,
+    value: 97,
     severity,
-    event,
-    at: at(minutesAgo),
+    status,
+    last_at: at(0),
     since: at(minutesAgo),
-    message: `CPU high on ${server}`,
   };
 }
+
+const DAY = findRange("24h")!;
+const indexOf = (dashboard: Dashboard) => renderIndexPage(dashboard, new Map(), [DAY]);
+const serverPageOf = (dashboard: Dashboard, server: ServerView) =>
+  renderServerPage(dashboard, server, DAY, [DAY], [], new Map());
 
 const samples: Sample[] = [
   { server_id: "web-1", metric_type: "CPU", timestamp: at(1), value: 12.34, unit: "%" },
@@ -88,29 +104,42 @@ const samples: Sample[] = [
 ];
 
 describe("dashboard model", () => {
-  test("firing alerts are those whose last event is not resolved", () => {
-    const events = [
-      alert("a", "fired", "warning", 30),
-      alert("b", "fired", "critical", 20),
-      alert("a", "resolved", "warning", 10),
-      alert("b", "reminded", "critical", 5),
-    ];
-    expect(firingInHistory(events).map((e) => `${e.server_id} ${e.event}`)).toEqual(["b reminded"]);
+  test("the alerts are the alert state's: firing before pending, critical first; servers worst first", () => {
+    const dashboard = buildDashboard({
+      samples,
+      history: [],
+      active: [
+        alert("web-1", "pending", "critical", 1, "p"),
+        alert("web-1", "firing", "warning", 5, "w"),
+        alert(HOSTILE_SERVER, "firing", "critical", 3, "c"),
+      ],
+      sources: [],
+      now: NOW,
+      refreshSeconds: 300,
+      silentAfterSeconds: 900,
+    });
+    expect(dashboard.alerts.map((a) => a.key)).toEqual(["c", "w", "p"]);
+    expect(dashboard.servers.map((s) => [s.name, s.status])).toEqual([
+      [HOSTILE_SERVER, "critical"],
+      ["old-1", "silent"],
+      ["web-1", "warning"],
+    ]);
   });
 
-  test("status: silent beats everything, then critical, warning, ok", () => {
+  test("status: silent beats everything, then critical, warning, pending, ok", () => {
     const recent = [samples[0]!];
     expect(serverStatus(recent, [], NOW.getTime(), 900)).toBe("ok");
-    expect(serverStatus(recent, [alert("web-1", "fired", "warning", 1)], NOW.getTime(), 900)).toBe("warning");
+    expect(serverStatus(recent, [alert("web-1", "pending", "critical", 1)], NOW.getTime(), 900)).toBe("pending");
+    expect(serverStatus(recent, [alert("web-1", "firing", "warning", 1)], NOW.getTime(), 900)).toBe("warning");
     expect(
       serverStatus(
         recent,
-        [alert("web-1", "fired", "warning", 1), alert("web-1", "fired", "critical", 1, "k2")],
+        [alert("web-1", "firing", "warning", 1), alert("web-1", "firing", "critical", 1, "k2")],
         NOW.getTime(),
         900,
       ),
     ).toBe("critical");
-    expect(serverStatus([samples[1]!], [alert("old-1", "fired", "critical", 1)], NOW.getTime(), 900)).toBe("silent");
+    expect(serverStatus([samples[1]!], [alert("old-1", "firing", "critical", 1)], NOW.getTime(), 900)).toBe("silent");
   });
 
   test("latest advisories: newest pubDate first, then the higher CERTFR number", () => {
@@ -121,7 +150,8 @@ describe("dashboard model", () => {
 describe("pages", () => {
   const dashboard = buildDashboard({
     samples,
-    alerts: [],
+    history: [],
+    active: [],
     sources: [
       { name: "local", file: "/x/system_logs.json", samples: 4, skipped: 1 },
       { name: "db<1>", file: "/x/db_logs.json", samples: 0, skipped: 0, error: "not valid JSON <oops>" },
@@ -130,7 +160,7 @@ describe("pages", () => {
     refreshSeconds: 300,
     silentAfterSeconds: 900,
   });
-  const index = renderIndexPage(dashboard, []);
+  const index = indexOf(dashboard);
 
   test("every string from data is escaped on the index", () => {
     expect(index).not.toContain("<script>alert");
@@ -149,7 +179,7 @@ describe("pages", () => {
   });
 
   test("an empty alert history shows an empty section; a javascript: advisory link is not a link", () => {
-    expect(index).toContain("No alerts firing.");
+    expect(index).toContain("No alert firing or pending.");
     expect(index).toContain("No alerts recorded.");
     expect(index).not.toContain("javascript:");
     expect(index).toContain(
@@ -159,7 +189,7 @@ describe("pages", () => {
 
   test("a server page shows its disks and top processes as text", () => {
     const server = dashboard.servers.find((s) => s.name === HOSTILE_SERVER)!;
-    const page = renderServerPage(dashboard, server, []);
+    const page = serverPageOf(dashboard, server);
     expect(page).toContain("<td><bdi>&lt;img src=x onerror=alert(1)&gt;</bdi></td>");
     expect(page).toContain("<td><bdi>/&lt;b&gt;</bdi></td>");
     expect(page).toContain("By memory: none recorded.");
@@ -168,17 +198,26 @@ describe("pages", () => {
   });
 });
 
-test("a firing alert a silence holds is marked silenced where firing alerts are listed", () => {
+test("a firing alert a silence holds is marked silenced where firing alerts are listed, and its server is silenced", () => {
   const dashboard = buildDashboard({
-    samples: [],
-    alerts: [alert("web-1", "fired", "warning", 5), { ...alert("web-2", "fired", "critical", 3), silenced: true }],
+    samples: [
+      { server_id: "web-1", metric_type: "CPU", timestamp: at(1), value: 97, unit: "%" },
+      { server_id: "web-2", metric_type: "CPU", timestamp: at(1), value: 97, unit: "%" },
+    ],
+    history: [],
+    active: [alert("web-1", "firing", "warning", 5), { ...alert("web-2", "firing", "critical", 3), silenced: true }],
     sources: [],
     now: NOW,
     refreshSeconds: 300,
     silentAfterSeconds: 900,
   });
-  const firing = renderIndexPage(dashboard, []).split('<section id="alerts">')[1]!.split("<h2>Recent alerts</h2>")[0]!;
-  const rows = firing.split("<tr>").slice(2);
+  expect(dashboard.servers.map((s) => [s.name, s.status])).toEqual([
+    ["web-1", "warning"],
+    ["web-2", "silenced"],
+  ]);
+  const firing = indexOf(dashboard).split('<section id="alerts">')[1]!.split("</section>")[0]!;
+  const rows = firing.split("<tr class=").slice(1);
+  // Critical first, whether silenced or not: the table lists what fires.
   expect(rows.map((r) => [r.includes("web-2"), r.includes('<span class="silenced">silenced</span>')])).toEqual([
     [true, true],
     [false, false],
@@ -201,7 +240,8 @@ test("a server page lists its reboots (Reboot events), newest first, and no Rebo
       reboot(30, "2026-11-25T11:28:00.000Z"),
       reboot(29, "2026-11-25T11:28:00.000Z"), // the same boot seen by two runs
     ],
-    alerts: [],
+    history: [],
+    active: [],
     sources: [],
     now: NOW,
     refreshSeconds: 300,
@@ -210,7 +250,7 @@ test("a server page lists its reboots (Reboot events), newest first, and no Rebo
   const [server] = dashboard.servers;
   expect(server!.reboots).toEqual(["2026-11-25T11:28:00.000Z", "2026-11-25T06:58:00.000Z"]);
   expect(server!.latest.map((s) => s.metric_type)).toEqual(["Uptime"]);
-  const page = renderServerPage(dashboard, server!, []);
+  const page = serverPageOf(dashboard, server!);
   expect(page).toMatch(/<p class="reboots">Rebooted at <time datetime="2026-11-25T11:28:00.000Z">[^<]+<\/time>, <time/);
   expect(page).toContain('<span class="metric"><bdi>Uptime</bdi></span> 3 d 4 h');
 });
@@ -238,7 +278,8 @@ describe("servers that cannot be fully measured", () => {
   const dashboardOf = (samples: Sample[], neverReported?: Map<string, number>) =>
     buildDashboard({
       samples,
-      alerts: [],
+      history: [],
+      active: [],
       sources: [],
       now: NOW,
       refreshSeconds: 300,
@@ -253,7 +294,7 @@ describe("servers that cannot be fully measured", () => {
       status(20, 2, { status: "stuck", since: at(20) }),
       status(1, 2, { status: "stuck", since: at(20) }),
     ]);
-    const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
+    const page = serverPageOf(dashboard, dashboard.servers[0]!);
     const rows = page.match(/<tr><td><bdi>\/[^<]*<\/bdi><\/td>.*?<\/tr>/g)!;
     expect(rows[0]).toMatch(
       /<td><bdi>\/<\/bdi><\/td><td>24 %<\/td><td>ext4<\/td><td><time [^>]+>.*<\/time><\/td><td>answering<\/td>/,
@@ -270,26 +311,27 @@ describe("servers that cannot be fully measured", () => {
         status(1, 0, { status: "ok" }),
         disk(1, "/mnt/nfs", 41),
       ],
-      alerts: [],
+      history: [],
+      active: [],
       sources: [],
       now: NOW,
       refreshSeconds: 300,
       silentAfterSeconds: 900,
     });
-    const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
+    const page = serverPageOf(dashboard, dashboard.servers[0]!);
     expect(page).toMatch(/<td><bdi>\/mnt\/nfs<\/bdi><\/td><td>41 %<\/td>.*<td>answering<\/td>/);
   });
 
-  test("a remote that never reported is listed: waiting, then silent after silent_after", () => {
+  test("a remote that never reported is a card: waiting, then never reported after silent_after, with its pull error", () => {
     const build = (minutesSinceFirstAttempt: number) =>
       dashboardOf([disk(1, "/", 24)], new Map([["db-1", NOW.getTime() - minutesSinceFirstAttempt * 60_000]]));
     expect(build(10).servers.map((s) => [s.name, s.status, s.lastSeen])).toEqual([
       ["db-1", "waiting", undefined],
       ["nas-1", "ok", at(1)],
     ]);
-    expect(build(15).servers[0]!.status).toBe("silent");
-    expect(renderIndexPage(build(15), [])).toMatch(
-      /<a href="servers\/db-1\.html"><bdi>db-1<\/bdi><\/a><\/td><td><span class="status status-silent">silent<\/span><\/td><td>never<\/td>/,
+    expect(build(15).servers[0]!.status).toBe("never");
+    expect(indexOf(build(15))).toMatch(
+      /<article class="card card-never"><h3><a href="servers\/db-1\.html"><bdi>db-1<\/bdi><\/a> <span class="status status-never">never reported<\/span><\/h3><p class="card-seen">No copy received yet.<\/p>/,
     );
   });
 });

@@ -347,11 +347,13 @@ describe("plugin records flow through the rest of AMS unchanged", () => {
     expect(check.stdout).toContain("FIRED [warning] queue_long/web-1");
     expect((await runCli("ams-graphs", ["--home", home])).exitCode).toBe(0);
     const page = fs.readFileSync(path.join(home, "public", "servers", "web-1.html"), "utf8");
-    const chart = /src="([^"]*mailq_depth[^"]*24h\.svg)"/.exec(page)?.[1];
+    const chart = /<figure class="chart-figure" id="mailq_depth[^"]*">[\s\S]*?<\/figure>/.exec(page)?.[0];
     expect(chart).toBeDefined();
-    const svg = fs.readFileSync(path.join(home, "public", "servers", chart!), "utf8");
-    expect(svg).toContain("mailq_depth");
-    expect(svg).toMatch(/<path[^>]+d="M/);
+    expect(chart).toContain("mailq_depth");
+    // Its one sample is a marker with its value, under the rule's threshold line.
+    expect(chart).toMatch(/<circle class="data-point c0"/);
+    expect(chart).toMatch(/<text class="point-value"[^>]*>250<\/text>/);
+    expect(chart).toContain("queue_long &gt; 100");
   });
 });
 

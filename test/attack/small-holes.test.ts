@@ -4,6 +4,7 @@ import { simpleParser } from "mailparser";
 import { loadChartRenderer } from "../../graphs/chart.js";
 import { buildDashboard } from "../../graphs/dashboard.js";
 import { renderIndexPage, renderServerPage } from "../../graphs/pages.js";
+import { findRange } from "../../graphs/ranges.js";
 import { amsPaths } from "../../lib/paths.js";
 import { isoLocal } from "../../lib/time.js";
 import type { Sample } from "../../storage/sample.js";
@@ -89,31 +90,30 @@ describe("percentages out of 0-100 and huge values", () => {
     const line = (name: string, value: number) => ({
       name,
       runs: [[0, 1, 2].map((i) => ({ t: T0 + i * 60_000, value, lo: value, hi: value, span: 0 }))],
+      columns: [0, 1, 2].map((i) => ({ index: i, t: T0 + i * 60_000, value, lo: value, hi: value })),
     });
+    const spec = {
+      from: T0,
+      to: T0 + 120_000,
+      buckets: 3,
+      tickFormat: "%H:%M",
+      thresholds: [],
+      shades: [],
+      reboots: [],
+    };
     const svg = renderer.render({
+      ...spec,
       title: "CPU",
       unit: "%",
-      from: T0,
-      to: T0 + 120_000,
-      tickFormat: "%H:%M",
       lines: [line("web-1", 50), line("evil", 1e308), line("evil-2", -1e308)],
-      thresholds: [],
     });
     expect(svg).not.toMatch(/Infinity|NaN/);
-    // 50 % is halfway up the 200-pixel plot (top at y=26): y = 126, not flattened onto the axis at 226.
-    const paths = [...svg.matchAll(/class="data-line" d="([^"]+)"/g)].map((m) => m[1]!);
-    expect(paths[0]).toMatch(/^M52,126L/);
-    expect(paths[1]).toMatch(/^M52,26L/); // off the scale: drawn at its top edge
-    expect(paths[2]).toMatch(/^M52,226L/); // and at its bottom edge
-    const count = renderer.render({
-      title: "queue",
-      unit: "jobs",
-      from: T0,
-      to: T0 + 120_000,
-      tickFormat: "%H:%M",
-      lines: [line("a", 1e308)],
-      thresholds: [],
-    });
+    // 50 % is halfway up the 150-pixel plot: y = 75, not flattened onto the axis at 150.
+    const paths = [...svg.matchAll(/class="data-line c\d" d="([^"]+)"/g)].map((m) => m[1]!);
+    expect(paths[0]).toMatch(/^M0,75L/);
+    expect(paths[1]).toMatch(/^M0,0L/); // off the scale: drawn at its top edge
+    expect(paths[2]).toMatch(/^M0,150L/); // and at its bottom edge
+    const count = renderer.render({ ...spec, title: "queue", unit: "jobs", lines: [line("a", 1e308)] });
     expect(count).not.toMatch(/Infinity|NaN/);
   });
 });
@@ -123,21 +123,23 @@ test("right-to-left overrides in names cannot reverse the text after them on the
   const now = at(10);
   const dashboard = buildDashboard({
     samples: [sample(rlo, 5, 10, { labels: { mount: "/\u202Eb" }, metric_type: "Disk" })],
-    alerts: [],
+    history: [],
+    active: [],
     sources: [{ name: rlo, file: "x.json", samples: 1, skipped: 0 }],
     now,
     refreshSeconds: 300,
     silentAfterSeconds: 1800,
   });
-  const index = renderIndexPage(dashboard, []);
-  const page = renderServerPage(dashboard, dashboard.servers[0]!, []);
+  const day = findRange("24h")!;
+  const index = renderIndexPage(dashboard, new Map(), [day]);
+  const page = renderServerPage(dashboard, dashboard.servers[0]!, day, [day], [], new Map());
   for (const html of [index, page]) {
     // Every occurrence of the override sits inside a <bdi> element, or in no text at all (title).
     const outside = html.replace(/<bdi>[^<]*<\/bdi>/g, "");
     expect(outside).not.toContain("\u202E");
     expect(html).toContain(`<bdi>${rlo}</bdi>`);
   }
-  expect(page).toMatch(/<title>evilgnp\.exe<\/title>/);
+  expect(page).toMatch(/<title>evilgnp\.exe · AMS<\/title>/);
 });
 
 describe("control characters in names are refused at the store boundary", () => {

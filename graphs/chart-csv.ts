@@ -1,0 +1,23 @@
+import { isoLocal } from "../lib/time.js";
+import type { ChartSpec } from "./chart.js";
+
+/** A cell as CSV: quoted when it holds a comma, quote or line break; a leading = + - @ cannot start a spreadsheet formula. */
+function cell(text: string): string {
+  const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/**
+ * The time buckets of a chart as CSV, one row per bucket and line: time (its newest sample, local
+ * time with offset), value (the bucket's mean), min and max; a combined chart adds the server.
+ */
+export function chartCsv(spec: ChartSpec, combined: boolean): string {
+  const rows = [combined ? "time,server,value,min,max" : "time,value,min,max"];
+  const all = spec.lines.flatMap((line) => line.columns.map((c) => ({ name: line.name, c })));
+  all.sort((a, b) => a.c.t - b.c.t || a.name.localeCompare(b.name));
+  for (const { name, c } of all) {
+    const figures = [c.value, c.lo, c.hi].map((v) => String(Math.round(v * 1000) / 1000));
+    rows.push([isoLocal(new Date(c.t)), ...(combined ? [cell(name)] : []), ...figures].join(","));
+  }
+  return `${rows.join("\n")}\n`;
+}

@@ -1,0 +1,59 @@
+import { columns, type Column } from "./columns.js";
+import { pointsBetween, type Series } from "./series.js";
+
+/** A figure of a server's card: its latest value and the last 24 hours of its series. */
+export interface Headline {
+  title: string;
+  value: number;
+  unit: string;
+  /** The last 24 hours in buckets (their means), oldest first. */
+  points: Column[];
+  floor?: number;
+  ceiling?: number;
+}
+
+const DAY = 86400_000;
+const SPARK_BUCKETS = 48;
+
+/** The card figures, in this order, when the server has the series: CPU, RAM, the fullest disk, load. */
+export function headlines(serverSeries: readonly Series[], now: number): Headline[] {
+  const latest = (s: Series) => s.points.at(-1)!;
+  const find = (metric: string) => serverSeries.find((s) => s.metric === metric && s.points.length > 0);
+  const fullestDisk = serverSeries
+    .filter((s) => s.metric === "Disk" && s.points.length > 0)
+    .sort((a, b) => latest(b).value - latest(a).value)[0];
+  const load = find("Load1") ?? find("LoadPerCPU");
+  const picks: [string, Series | undefined, { floor?: number; ceiling?: number }][] = [
+    ["CPU", find("CPU"), { floor: 0, ceiling: 100 }],
+    ["RAM", find("RAM"), { floor: 0, ceiling: 100 }],
+    [fullestDisk ? `Disk ${fullestDisk.labels.mount ?? ""}`.trim() : "Disk", fullestDisk, { floor: 0, ceiling: 100 }],
+    [load?.metric === "LoadPerCPU" ? "Load/CPU" : "Load", load, { floor: 0 }],
+  ];
+  return picks.flatMap(([title, series, axis]) =>
+    series
+      ? [
+          {
+            title,
+            value: latest(series).value,
+            unit: series.unit,
+            points: columns(pointsBetween(series.points, now - DAY, now), now - DAY, now, SPARK_BUCKETS),
+            ...axis,
+          },
+        ]
+      : [],
+  );
+}
+
+/** A 24-hour sparkline, stretched to its box; no text, so nothing to read at any size. */
+export function sparkline(h: Headline, now: number): string {
+  if (h.points.length === 0) return "";
+  const top = h.points.reduce((t, p) => Math.max(t, p.hi), h.ceiling ?? 0) || 1;
+  const bottom = h.floor ?? 0;
+  const x = (t: number) => (((t - (now - DAY)) / DAY) * 100).toFixed(1);
+  const y = (v: number) => (24 - ((v - bottom) / Math.max(1e-9, top - bottom)) * 22 - 1).toFixed(1);
+  const d =
+    h.points.length === 1
+      ? `M${x(h.points[0]!.t)},${y(h.points[0]!.value)}h-2`
+      : h.points.map((p, i) => `${i === 0 ? "M" : "L"}${x(p.t)},${y(p.value)}`).join("");
+  return `<svg class="spark" viewBox="0 0 100 24" preserveAspectRatio="none" aria-hidden="true"><path d="${d}"/></svg>`;
+}

@@ -1,0 +1,22 @@
+import { isoLocal } from "../lib/time.js";
+
+/** "2026-11-25 14:02" in this machine's local time; the page says which zone once (zoneNote). */
+export function localTime(at: string | Date | number): string {
+  const date = at instanceof Date ? at : new Date(at);
+  return Number.isNaN(date.getTime()) ? String(at) : isoLocal(date).slice(0, 16).replace("T", " ");
+}
+
+/** "14:02", for notes such as "collecting since 14:02" (the date when not today). */
+export function shortTime(at: number, now: number): string {
+  const text = localTime(at);
+  return text.slice(0, 10) === localTime(now).slice(0, 10) ? text.slice(11) : text;
+}
+
+let zone: string | undefined;
+
+/** "Europe/Paris (UTC+01:00)": the zone every time of the page is in. */
+export function zoneNote(at: Date): string {
+  const offset = isoLocal(at).slice(-6);
+  zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return zone && zone !== "UTC" ? `${zone} (UTC${offset})` : `UTC${offset === "+00:00" ? "" : offset}`;
+}
