@@ -230,7 +230,7 @@ describe("store under concurrent jobs (built CLI)", () => {
         reject: false,
       });
       let acknowledged = 0;
-      child.stdout!.on("data", (chunk: Buffer) => (acknowledged += String(chunk).split("stored").length - 1));
+      child.stdout.on("data", (chunk: Buffer) => (acknowledged += String(chunk).split("stored").length - 1));
       // Killed as soon as an append is seen under way (its records past the old closing line), or after a while.
       const deadline = Date.now() + 5000 + Math.random() * 1000;
       while (Date.now() < deadline) {
