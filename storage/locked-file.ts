@@ -260,13 +260,19 @@ async function underLock<T>(file: string, fn: (assertHeld: AssertLockHeld) => Pr
   return withFileLock(file, fn);
 }
 
-/** Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore). */
+/**
+ * Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore);
+ * `change` returning undefined leaves the file as it is.
+ */
 export function updateJsonArray(
   file: string,
-  change: (records: unknown[]) => unknown[] | Promise<unknown[]>,
+  change: (records: unknown[]) => unknown[] | undefined | Promise<unknown[] | undefined>,
 ): Promise<UpdateResult> {
   return underLock(file, (assertHeld) =>
-    rewriteLocked(file, assertHeld, async (records) => formatJsonArray(await change(records))),
+    rewriteLocked(file, assertHeld, async (records) => {
+      const changed = await change(records);
+      return changed && formatJsonArray(changed);
+    }),
   );
 }
 
