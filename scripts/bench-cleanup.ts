@@ -1,4 +1,4 @@
-// Big stores: for 100k and 500k records (500k is about 56 MiB, past the 50 MiB retention cap), the
+// Big stores: for 100k and 500k records shaped like the real sensors' (500k is past the 50 MiB retention cap), the
 // pure cleanup pass, a whole ams-cleanup run (node start, lock, read, rewrite, rename), reading the
 // store as every reader does, and one ams-sensor append under the lock. Run with
 // `node --import tsx scripts/bench-cleanup.ts` after `npm run build`.
@@ -7,27 +7,20 @@ import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { installDir } from "../lib/paths.js";
-import { isoLocal } from "../lib/time.js";
 import { cleanupSamples } from "../storage/cleanup.js";
 import { formatJsonArray } from "../storage/locked-file.js";
 import { RetentionConfig } from "../storage/retention-config.js";
 import { readSamples } from "../storage/store.js";
+import { captureRealShapes, realRecords } from "./bench-records.js";
 
-const DAYS = 30;
 const now = Date.now();
 const cli = (name: string, args: string[]) =>
   execFileSync(process.execPath, [path.join(installDir, "dist", `${name}.js`), ...args], { stdio: "pipe" });
 
-function records(count: number) {
-  return Array.from({ length: count }, (_, i) => ({
-    server_id: "bench",
-    metric_type: ["CPU", "RAM", "Disk", "Processes", "Users"][i % 5]!,
-    timestamp: isoLocal(new Date(now - DAYS * 86_400_000 + (i * DAYS * 86_400_000) / count)),
-    value: (i * 7) % 100,
-    unit: i % 5 >= 3 ? "count" : "%",
-    ...(i % 5 === 2 ? { labels: { mount: "/" } } : {}),
-  }));
-}
+const shapes = await captureRealShapes();
+const perDay = realRecords(shapes, "bench", now, 1).length;
+/** The newest `count` records of a server whose sensors ran at the default schedule, shaped like the real ones. */
+const records = (count: number) => realRecords(shapes, "bench", now, Math.ceil(count / perDay)).slice(-count);
 
 const timed = async <T>(fn: () => T | Promise<T>): Promise<[T, number]> => {
   const started = performance.now();
@@ -49,7 +42,7 @@ for (const count of [100_000, 500_000]) {
     const [read, readMs] = await timed(() => readSamples(store, "bench"));
     const [, appendMs] = await timed(() => cli("ams-sensor", ["ram", "--home", home]));
     const [, cliMs] = await timed(() => cli("ams-cleanup", ["--home", home]));
-    console.log(`store of ${count} records over ${DAYS} days (${sizeMiB.toFixed(1)} MiB):`);
+    console.log(`store of ${count} records over ${Math.ceil(count / perDay)} days (${sizeMiB.toFixed(1)} MiB):`);
     console.log(`  readSamples (every reader)  ${readMs.toFixed(0)} ms, ${read.samples.length} samples`);
     console.log(`  ams-sensor ram (parse + append under the lock)  ${appendMs.toFixed(0)} ms`);
     console.log(`  cleanupSamples (pure)  ${pureMs.toFixed(0)} ms → ${report.recordsAfter} records`);

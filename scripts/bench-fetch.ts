@@ -6,26 +6,21 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import { installDir } from "../lib/paths.js";
+import { formatJsonArray } from "../storage/locked-file.js";
 import { startSshd } from "../test/support/sshd.js";
+import { captureRealShapes, realRecords } from "./bench-records.js";
 
-const RECORDS = 2000; // about two weeks of one server's samples at the original's rates
+const DAYS = 7; // of records shaped like the real sensors', at the default schedule
 const RUNS = 3;
 
 const sshd = await startSshd();
 try {
   const stores = path.join(sshd.dir, "stores");
   fs.mkdirSync(stores);
-  const records = Array.from({ length: RECORDS }, (_, i) => ({
-    server_id: "bench",
-    metric_type: ["CPU", "RAM", "Disk", "Processes"][i % 4],
-    timestamp: new Date(Date.UTC(2026, 10, 25) + i * 60_000).toISOString(),
-    value: i % 100,
-    unit: "%",
-  }));
-  const text = `[\n${records.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
+  const text = formatJsonArray(realRecords(await captureRealShapes(), "bench", Date.now(), DAYS));
   for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(stores, `s${i}.json`), text);
   console.log(
-    `ams-fetch-remote, loopback sshd, ${RECORDS} records (${Math.round(text.length / 1024)} KiB) per remote, median of ${RUNS} runs`,
+    `ams-fetch-remote, loopback sshd, ${DAYS} days of records (${Math.round(text.length / 1024)} KiB) per remote, median of ${RUNS} runs`,
   );
 
   for (const count of [1, 20]) {

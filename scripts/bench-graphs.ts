@@ -7,47 +7,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { installDir } from "../lib/paths.js";
-import { isoLocal } from "../lib/time.js";
 import { formatJsonArray } from "../storage/locked-file.js";
-import type { Sample } from "../storage/sample.js";
+import { captureRealShapes, realRecords } from "./bench-records.js";
 
 const DAYS = 7;
-const MINUTE = 60_000;
-/** The default cron schedule: metric, minutes between samples, unit. */
-const SCHEDULE: [string, number, string][] = [
-  ["CPU", 2, "%"],
-  ["RAM", 5, "%"],
-  ["Users", 5, "count"],
-  ["Disk", 10, "%"],
-  ["Processes", 15, "count"],
-];
-
-function serverSamples(server: string, seed: number, now: number): Sample[] {
-  const samples: Sample[] = [];
-  for (const [metric, minutes, unit] of SCHEDULE) {
-    for (let t = now - DAYS * 1440 * MINUTE; t <= now; t += minutes * MINUTE) {
-      const wave = Math.sin(t / (3600_000 * 3) + seed) * 20;
-      const value =
-        metric === "Processes"
-          ? 150 + Math.round(wave)
-          : metric === "Users"
-            ? Math.max(0, Math.round(wave / 8))
-            : Math.min(100, Math.max(0, 40 + wave + Math.random() * 10));
-      samples.push({
-        server_id: server,
-        metric_type: metric,
-        timestamp: isoLocal(new Date(t)),
-        value: Math.round(value * 10) / 10,
-        unit,
-        ...(metric === "Disk" ? { labels: { mount: "/" } } : {}),
-        ...(metric === "Processes"
-          ? { details: { top_cpu: [{ pid: 1, name: "node", cpu_percent: 3.2, rss_bytes: 5e7 }], top_memory: [] } }
-          : {}),
-      });
-    }
-  }
-  return samples;
-}
+const shapes = await captureRealShapes();
 
 const BUDGET_SECONDS: Record<number, number> = { 10: 3, 100: 30 };
 const PAGE_BUDGET = 400 * 1024;
@@ -63,7 +27,7 @@ function largestFile(dir: string, ext: string): number {
 }
 
 console.log(
-  `ams-graphs, ${DAYS} days of samples per server (cpu/2 min, ram+users/5, disk/10, processes/15), load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
+  `ams-graphs, ${DAYS} days of samples per server shaped like this machine's sensors' at the periods of crontab.example, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores`,
 );
 for (const servers of (process.env.SERVERS ?? "1,10,100").split(",").map(Number)) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-graphs-"));
@@ -75,7 +39,7 @@ for (const servers of (process.env.SERVERS ?? "1,10,100").split(",").map(Number)
   fs.writeFileSync(path.join(home, "ams.config.json"), JSON.stringify({ server_id: names[0], remotes }));
   let count = 0;
   for (const [i, name] of names.entries()) {
-    const samples = serverSamples(name, i, now);
+    const samples = realRecords(shapes, name, now, DAYS, i);
     count += samples.length;
     const file =
       i === 0

@@ -3,10 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { installDir } from "../lib/paths.js";
-import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
 import { appendSamples } from "../storage/store.js";
 import { measureCommands, median, printTable, type CommandFigures } from "./bench-measure.js";
+import { captureRealShapes, realRecords } from "./bench-records.js";
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-"));
 const cli = path.join(installDir, "dist", "ams-sensor.js");
@@ -64,14 +64,9 @@ printTable(
   ],
 );
 
-const sample = (i: number): Sample => ({
-  server_id: "bench-1",
-  metric_type: "CPU",
-  timestamp: isoLocal(new Date(Date.now() - i * 120_000)),
-  value: i % 100,
-  unit: "%",
-  details: { user: 1.5, system: 0.5, iowait: 0, steal: 0, load1: 0.1, load5: 0.2, load15: 0.3, cores: 2 },
-});
+// Records shaped like the real sensors' (with their details), as a week of them would be stored.
+const week = realRecords(await captureRealShapes(), "bench-1", Date.now(), 7);
+const sample = (i: number): Sample => week[week.length - 1 - (i % week.length)]!;
 
 const appendRows: (string | number)[][] = [];
 for (const size of [1_000, 12_000, 100_000]) {

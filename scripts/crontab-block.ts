@@ -46,11 +46,22 @@ export function withUser(line: string, user: string): string {
   return line.replace(/^(@\w+|(?:\S+\s+){4}\S+)(\s+)/, `$1$2${user} `);
 }
 
-export function renderBlock(template: string, paths: InstallPaths, systemUser?: string): string {
+/** The line of the remote pulls: left out of a server that pulls no remote, where it would only start node. */
+export const isRemotePullLine = (line: string) => /\/ams-fetch-remote\.js\b/.test(line);
+
+export interface BlockOptions {
+  /** Writes system crontab lines that run as this user. */
+  systemUser?: string;
+  /** Leaves out the remote pulls (no remote configured). */
+  withoutRemotePulls?: boolean;
+}
+
+export function renderBlock(template: string, paths: InstallPaths, options: BlockOptions = {}): string {
+  const { systemUser, withoutRemotePulls } = options;
   const header = `${BEGIN_MARK} (written by scripts/install-crontab for AMS_HOME=${paths.home}; edits inside are overwritten)`;
-  const jobs = renderJobs(template, paths).map((line) =>
-    systemUser === undefined ? line : withUser(line, systemUser),
-  );
+  const jobs = renderJobs(template, paths)
+    .filter((line) => !(withoutRemotePulls && isRemotePullLine(line)))
+    .map((line) => (systemUser === undefined ? line : withUser(line, systemUser)));
   return [header, ...jobs, END_MARK].join("\n");
 }
 

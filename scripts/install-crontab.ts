@@ -7,6 +7,7 @@ import { readFileIfExists } from "../lib/if-exists.js";
 import { amsProgram, runProgram } from "../lib/cli.js";
 import { UsageError } from "../lib/usage-error.js";
 import { amsPaths, installDir, resolveHome } from "../lib/paths.js";
+import { loadConfig } from "../config/ams-config.js";
 import { renderBlock, replaceBlock } from "./crontab-block.js";
 
 /** Where the crontab lives: the current user's (through `crontab`), or a plain file. */
@@ -78,11 +79,19 @@ const program = amsProgram(
     }
     const home = resolveHome(opts.home);
     const template = await fs.readFile(path.join(installDir, "crontab.example"), "utf8");
+    const paths = amsPaths(home);
+    // A server that pulls no remote gets no ams-fetch-remote line: 30 node starts an hour for nothing.
+    const withoutRemotePulls = !opts.uninstall && loadConfig(paths.config).remotes.length === 0;
     const block = renderBlock(
       template,
       { node: process.execPath, installDir: installDir.replace(/\/$/, ""), home },
-      opts.user,
+      { systemUser: opts.user, withoutRemotePulls },
     );
+    // With --print, stdout is the block alone.
+    if (withoutRemotePulls)
+      (opts.print ? process.stderr : process.stdout).write(
+        `no remote in ${paths.config}: ams-fetch-remote left out of the schedule (run the installer again after adding remotes)\n`,
+      );
     if (opts.print) {
       process.stdout.write(`${block}\n`);
       return;
@@ -92,7 +101,7 @@ const program = amsProgram(
     const after = replaceBlock(before, opts.uninstall ? undefined : block);
     if (!opts.uninstall) {
       // The jobs' stderr redirect opens logs/cron.log: without the folder, sh would not start them.
-      await fs.mkdir(amsPaths(home).logsDir, { recursive: true });
+      await fs.mkdir(paths.logsDir, { recursive: true });
     }
     if (after === before) {
       process.stdout.write(

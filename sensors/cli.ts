@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { openJob } from "../config/job.js";
 import { amsProgram, runProgram } from "../lib/cli.js";
+import { now } from "../lib/clock.js";
 import { UsageError } from "../lib/usage-error.js";
 import { formatSample } from "../storage/format-value.js";
 import { builtinSensors, GROUPS, selectSensors } from "./registry.js";
@@ -29,7 +30,7 @@ const program = amsProgram("ams-sensor", "Measure this server and store the samp
     const { paths, config, log } = job;
     const { outcomes, movedAside } = await runSensors(
       sensors,
-      { paths, config, log, now: () => new Date() },
+      { paths, config, log, now: () => now() },
       { dryRun: opts.dryRun },
     );
     const samples = outcomes.flatMap((o) => o.samples);

@@ -47,7 +47,9 @@ program
     // Only this server's store: remote copies are replaced whole by each pull, their owner cleans them.
     const result = await rewriteSamples(paths.store, (records) => {
       const { records: kept, report } = cleanupSamples(records, options);
-      return { records: kept, result: report };
+      // Nothing consolidated or removed: the store is not written again (a rewrite costs its whole size).
+      const changed = report.consolidated + report.expired + report.certDropped + report.capped > 0;
+      return { records: changed ? kept : undefined, result: report };
     });
     if (result.movedAside) {
       log.error(`${result.readError ?? paths.store}: moved aside to ${result.movedAside}; a fresh store was started`);

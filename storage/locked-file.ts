@@ -110,7 +110,7 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-function parseJsonArray(file: string, text: string): unknown[] {
+function parseWhole(file: string, text: string): unknown[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -123,10 +123,41 @@ function parseJsonArray(file: string, text: string): unknown[] {
   return data;
 }
 
+/** The closing line of an array written by this module: the only "]" at the start of a line (records hold no line break). */
+const CLOSING = "\n]";
+
+interface ParsedArray {
+  records: unknown[];
+  /** The text the records were read from: the file's, or its last complete state when an append was cut short. */
+  text: string;
+  /** The bytes of an unfinished append past that state (see appendInPlace), dropped. */
+  tornTail?: string;
+}
+
+/**
+ * The records of the file's text. An append cut short (a crash, SIGKILL) leaves the last complete
+ * array followed by part of the next records (appendInPlace): that array is what the file holds,
+ * so readers read it and the next writer writes the file back without the tail.
+ */
+function parseJsonArray(file: string, text: string): ParsedArray {
+  try {
+    return { records: parseWhole(file, text), text };
+  } catch (err) {
+    const end = text.indexOf(CLOSING);
+    if (end < 0 || end + CLOSING.length === text.trimEnd().length) throw err;
+    const complete = `${text.slice(0, end + CLOSING.length)}\n`;
+    try {
+      return { records: parseWhole(file, complete), text: complete, tornTail: text.slice(end + CLOSING.length) };
+    } catch {
+      throw err;
+    }
+  }
+}
+
 /** The file's records; [] when it does not exist; CorruptFileError when it is not a JSON array. */
 export async function readJsonArray(file: string): Promise<unknown[]> {
   const text = await readFileIfExists(file);
-  return text === undefined ? [] : parseJsonArray(file, text);
+  return text === undefined ? [] : parseJsonArray(file, text).records;
 }
 
 /** One record per line: close to compact JSON in size, and still readable with grep and tail. */
@@ -137,6 +168,8 @@ export function formatJsonArray(records: readonly unknown[]): string {
 export interface UpdateResult {
   /** Where an unreadable file was moved before a fresh one was started. */
   movedAside?: string;
+  /** Where the unfinished tail of an append cut short (a crash) was kept when the file was written back without it. */
+  tornTailKept?: string;
   /** Why it could not be read (the file's name and the parse error). */
   readError?: string;
 }
@@ -174,10 +207,8 @@ async function writeNoted(file: string, data: string | Uint8Array, assertHeld: A
   // A holder that took the lock over during the rename may have read the file just before it: then
   // this write may be lost, and the job must not report success.
   await assertHeld();
-  const stat = await fs.stat(file);
   // Someone outside the lock replaced the file since our rename: describe nothing rather than their file.
-  if (stat.ino === ino) await fs.writeFile(noteFile(file), identity(stat));
-  else await fs.rm(noteFile(file), { force: true });
+  await noteWritten(file, ino);
 }
 
 async function unchangedSinceWritten(file: string): Promise<boolean> {
@@ -199,23 +230,29 @@ async function rewriteLocked(
   assertHeld: AssertLockHeld,
   rewrite: (records: unknown[], text: string) => Promise<string | Uint8Array | undefined>,
 ): Promise<UpdateResult> {
-  let text = (await readFileIfExists(file)) ?? "[]";
-  let records: unknown[];
+  let parsed: ParsedArray;
   let movedAside: string | undefined;
   let readError: string | undefined;
+  let tornTailKept: string | undefined;
   try {
-    records = parseJsonArray(file, text);
+    parsed = parseJsonArray(file, (await readFileIfExists(file)) ?? "[]");
   } catch (err) {
     if (!(err instanceof CorruptFileError)) throw err;
     readError = err.message;
     movedAside = `${file}.corrupt-${fileStamp(new Date())}`;
     await assertHeld();
     await fs.rename(file, movedAside);
-    [records, text] = [[], "[]"];
+    parsed = { records: [], text: "[]" };
   }
-  const next = await rewrite(records, text);
+  let next = await rewrite(parsed.records, parsed.text);
+  if (parsed.tornTail !== undefined) {
+    // Nothing is dropped unseen: the bytes of the unfinished append go beside the file.
+    tornTailKept = `${file}.torn-${fileStamp(new Date())}`;
+    await fs.writeFile(tornTailKept, parsed.tornTail);
+    next ??= parsed.text;
+  }
   if (next !== undefined) await writeNoted(file, next, assertHeld);
-  return { movedAside, readError };
+  return { movedAside, readError, tornTailKept };
 }
 
 async function underLock<T>(file: string, fn: (assertHeld: AssertLockHeld) => Promise<T>): Promise<T> {
@@ -223,13 +260,19 @@ async function underLock<T>(file: string, fn: (assertHeld: AssertLockHeld) => Pr
   return withFileLock(file, fn);
 }
 
-/** Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore). */
+/**
+ * Reads, changes and atomically rewrites the whole array under the lock (cleanup, restore);
+ * `change` returning undefined leaves the file as it is.
+ */
 export function updateJsonArray(
   file: string,
-  change: (records: unknown[]) => unknown[] | Promise<unknown[]>,
+  change: (records: unknown[]) => unknown[] | undefined | Promise<unknown[] | undefined>,
 ): Promise<UpdateResult> {
   return underLock(file, (assertHeld) =>
-    rewriteLocked(file, assertHeld, async (records) => formatJsonArray(await change(records))),
+    rewriteLocked(file, assertHeld, async (records) => {
+      const changed = await change(records);
+      return changed && formatJsonArray(changed);
+    }),
   );
 }
 
@@ -261,19 +304,67 @@ function withAppended(text: Buffer, added: readonly unknown[]): Buffer {
 }
 
 /**
+ * Writes `added` into a file this module wrote last and nobody touched since, without rewriting
+ * it. The file ends with the closing line "]\n" of a non-empty array. First the new records and a
+ * new closing line go past the end (`…}\n]\n{new},\n{new}\n]\n`) and are flushed: the file still
+ * begins with the complete old array, which is what a reader takes from it until the next step
+ * (parseJsonArray). Then the old "]" becomes "," in one single-byte write, which leaves a line
+ * holding only "," between the old records and the new ones, and the file is flushed again. A
+ * crash or SIGKILL before that byte leaves the old array plus a tail that readers drop and the
+ * next writer removes; after it, the new array. The lock token is checked before each write.
+ * Returns false (nothing written) when the file does not end as expected: the caller rewrites it.
+ */
+async function appendInPlace(file: string, added: readonly unknown[], assertHeld: AssertLockHeld): Promise<boolean> {
+  const handle = await fs.open(file, "r+");
+  try {
+    const { size } = await handle.stat();
+    const end = Buffer.alloc(Math.min(size, 3));
+    await handle.read(end, 0, end.length, size - end.length);
+    // An empty array ("[]\n") has no closing line of its own: rewritten once, appended to after.
+    if (end.toString("latin1") !== "\n]\n" || size < 5) return false;
+    const tail = Buffer.from(`${recordLines(added)}\n]\n`);
+    await assertHeld();
+    await handle.write(tail, 0, tail.length, size);
+    await handle.datasync();
+    await assertHeld();
+    await handle.write(Buffer.from(","), 0, 1, size - 2);
+    await handle.datasync();
+    return true;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Notes the file as this module's latest write, if it is still the file this holder wrote to. */
+async function noteWritten(file: string, ino: number): Promise<void> {
+  const stat = await fs.stat(file);
+  if (stat.ino === ino) await fs.writeFile(noteFile(file), identity(stat));
+  else await fs.rm(noteFile(file), { force: true });
+}
+
+/**
  * Appends records under the lock, keeping the existing text as it is rather than re-serialising
  * it. `additions` is either the records, or a function that picks them from the current ones (to
- * skip duplicates). A file this module wrote last and nobody touched since is spliced as bytes;
- * any other is parsed first, so that a corrupt one is moved aside, never written over.
+ * skip duplicates). A file this module wrote last and nobody touched since gets only the new bytes
+ * (appendInPlace); any other is parsed first, so that a corrupt one is moved aside, never written
+ * over, and rewritten whole.
  */
 export function appendJsonArray(
   file: string,
   additions: readonly unknown[] | ((records: unknown[]) => readonly unknown[]),
 ): Promise<UpdateResult> {
   return underLock(file, async (assertHeld) => {
-    if (typeof additions !== "function" && (await unchangedSinceWritten(file))) {
-      if (additions.length > 0) await writeNoted(file, withAppended(await fs.readFile(file), additions), assertHeld);
-      return {};
+    if (await unchangedSinceWritten(file)) {
+      const added = typeof additions === "function" ? additions(await readJsonArray(file)) : additions;
+      if (added.length === 0) return {};
+      await removeDeadWritersTemps(file);
+      const { ino } = await fs.stat(file);
+      if (await appendInPlace(file, added, assertHeld)) {
+        // A holder that took the lock over during the write may have read the file just before it.
+        await assertHeld();
+        await noteWritten(file, ino);
+        return {};
+      }
     }
     return rewriteLocked(file, assertHeld, (records, text) => {
       const added = typeof additions === "function" ? additions(records) : additions;

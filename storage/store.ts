@@ -78,11 +78,12 @@ export async function readSamples(file: string, fallbackServerId: string): Promi
 /**
  * Replaces the store's records with `change(records)` under the store lock, atomically: a reader
  * or a job killed half-way sees the old file or the new one. `change` gets the raw records (any
- * form) so that whatever it does not touch is written back unchanged.
+ * form) so that whatever it does not touch is written back unchanged; `records` undefined leaves
+ * the file as it is (a store that changed nothing is not written again).
  */
 export async function rewriteSamples<T>(
   file: string,
-  change: (records: unknown[]) => { records: unknown[]; result: T },
+  change: (records: unknown[]) => { records: unknown[] | undefined; result: T },
 ): Promise<T & UpdateResult> {
   let result: T | undefined;
   const update = await updateJsonArray(file, (records) => {

@@ -104,12 +104,37 @@ describe("system crontab lines (/etc/cron.d)", () => {
     expect(withUser("*/2  *  *   *   *    /usr/bin/node x", "ams")).toBe("*/2  *  *   *   *    ams /usr/bin/node x");
     expect(withUser("@reboot              /usr/bin/node y", "ams")).toBe("@reboot              ams /usr/bin/node y");
     expect(() => withUser("* * * * * x", "a b")).toThrow("not a user name");
-    const jobs = renderBlock(template, { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" }, "ams")
+    const jobs = renderBlock(
+      template,
+      { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" },
+      { systemUser: "ams" },
+    )
       .split("\n")
       .slice(1, -1);
     expect(jobs).toHaveLength(11);
     for (const line of jobs)
       expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams (sleep \d+; )?\/usr\/bin\/node \/opt\/ams\/dist\//);
+  });
+
+  test("a server that pulls no remote gets no ams-fetch-remote line, and is told so", async () => {
+    const paths = { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" };
+    const without = renderBlock(template, paths, { withoutRemotePulls: true }).split("\n");
+    expect(
+      renderBlock(template, paths)
+        .split("\n")
+        .filter((l) => !without.includes(l)),
+    ).toEqual([expect.stringMatching(/^\*\/2 .*\/ams-fetch-remote\.js --home/)]);
+    const home = tempHome();
+    const alone = await execa(installer, ["--print", "--home", home]);
+    expect(alone.stdout).not.toContain("ams-fetch-remote");
+    expect(alone.stderr).toContain("ams-fetch-remote left out of the schedule");
+    fs.writeFileSync(
+      path.join(home, "ams.config.json"),
+      JSON.stringify({ remotes: [{ name: "web-2", host: "web-2.example.org", user: "ams" }] }),
+    );
+    const hub = await execa(installer, ["--print", "--home", home]);
+    expect(hub.stdout).toContain("ams-fetch-remote.js");
+    expect(hub.stderr).toBe("");
   });
 
   test("a file under /etc/cron.d without --user is refused before anything is read", async () => {

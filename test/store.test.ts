@@ -29,7 +29,25 @@ describe("store", () => {
     await appendSamples(file, [sample(1)]);
     await appendSamples(file, [sample(2), sample(3, { labels: { mount: "/" } })]);
     expect((await readSamples(file, "x")).samples.map((s) => s.value)).toEqual([1, 2, 3]);
-    expect(fs.readFileSync(file, "utf8").trimEnd().split("\n")).toHaveLength(5); // [, 3 records, ]
+    const lines = fs.readFileSync(file, "utf8").trimEnd().split("\n");
+    expect(lines.filter((line) => line.startsWith("{"))).toHaveLength(3);
+    // The second append wrote only its own records, after a line holding the comma.
+    expect(lines).toEqual(["[", JSON.stringify(sample(1)), ",", `${JSON.stringify(sample(2))},`, lines[4], "]"]);
+  });
+
+  test("an append writes only the new records; a file not ending as AMS writes it is rewritten whole", async () => {
+    const file = storeOf(tempHome());
+    await appendSamples(file, [sample(1)]);
+    const before = fs.readFileSync(file);
+    const { ino } = fs.statSync(file);
+    await appendSamples(file, [sample(2)]);
+    const after = fs.readFileSync(file);
+    expect(fs.statSync(file).ino).toBe(ino); // written in place, not replaced
+    expect(after.subarray(0, before.length - 2).equals(before.subarray(0, before.length - 2))).toBe(true);
+    expect(after.length - before.length).toBe(JSON.stringify(sample(2)).length + 3); // the record, "\n]\n"
+    fs.writeFileSync(file, "[]\n"); // emptied by hand: no closing line of its own
+    await appendSamples(file, [sample(3)]);
+    expect(JSON.parse(fs.readFileSync(file, "utf8"))).toEqual([sample(3)]);
   });
 
   test("appends to a store written in another layout (the original's indented JSON) without rewriting it", async () => {
@@ -190,6 +208,57 @@ describe("store under concurrent jobs (built CLI)", () => {
     expect(after.exitCode).toBe(0);
     expect(await readJsonArray(file)).toHaveLength(count + 2); // RAM and Swap
   }, 120_000);
+
+  test("a writer killed mid-append loses no acknowledged record; readers and the next writer drop only its unfinished tail", async () => {
+    const BATCH = 20_000; // records (about 2 MiB) per append: the writer is inside an append most of the time
+    let torn = 0;
+    for (let round = 0; round < 10 && torn < 2; round++) {
+      const file = storeOf(tempHome());
+      await appendSamples(file, [sample(0)]);
+      const script = `
+        import { appendSamples } from "./storage/store.ts";
+        for (let batch = 1; ; batch++) {
+          const samples = Array.from({ length: ${BATCH} }, (_, i) => ({
+            server_id: "web-1", metric_type: "CPU", timestamp: "2026-11-25T14:02:00.000+01:00", value: batch % 100,
+            unit: "%", labels: { batch: String(batch), index: String(i) },
+          }));
+          await appendSamples(${JSON.stringify(file)}, samples);
+          process.stdout.write("stored\\n");
+        }`;
+      const child = execa(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        cwd: process.cwd(),
+        reject: false,
+      });
+      let acknowledged = 0;
+      child.stdout.on("data", (chunk: Buffer) => (acknowledged += String(chunk).split("stored").length - 1));
+      // Killed as soon as an append is seen under way (its records past the old closing line), or after a while.
+      const deadline = Date.now() + 5000 + Math.random() * 1000;
+      while (Date.now() < deadline) {
+        const text = fs.readFileSync(file, "latin1");
+        if (acknowledged > 0 && text.indexOf("\n]") !== text.lastIndexOf("\n]")) break;
+        await sleep(1);
+      }
+      child.kill("SIGKILL");
+      await child;
+      let whole = true;
+      try {
+        JSON.parse(fs.readFileSync(file, "utf8"));
+      } catch {
+        whole = false;
+        torn++;
+      }
+      // Readers see every acknowledged batch, and whole batches only.
+      const stored = (await readJsonArray(file)).length - 1;
+      expect(stored % BATCH).toBe(0);
+      expect(stored / BATCH).toBeGreaterThanOrEqual(acknowledged);
+      // The next writer stores its record and leaves a whole JSON file; the dropped tail is kept beside it.
+      const next = await appendSamples(file, [sample(1)]);
+      expect(JSON.parse(fs.readFileSync(file, "utf8"))).toHaveLength(stored + 2);
+      if (whole) expect(next.tornTailKept).toBeUndefined();
+      else expect(fs.readFileSync(next.tornTailKept!, "utf8").length).toBeGreaterThan(0);
+    }
+    expect(torn).toBeGreaterThan(0);
+  }, 240_000);
 
   test("a lock left by a killed holder is taken over", async () => {
     const home = tempHome();
