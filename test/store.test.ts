@@ -189,6 +189,7 @@ describe("store under concurrent jobs (built CLI)", () => {
     // Kills that landed while the writer held the store's lock (its lock folder is left behind):
     // between reading the store and renaming the new one over it.
     let killedMidWrite = 0;
+    let lastLeftLock = false;
     for (let round = 0; round < 40 && killedMidWrite < 3; round++) {
       // A killed holder's lock would be taken over after 20 s; removing it keeps the rounds short.
       fs.rmSync(`${file}.lock`, { recursive: true, force: true });
@@ -196,14 +197,15 @@ describe("store under concurrent jobs (built CLI)", () => {
       await sleep(fullRun * (0.3 + 0.7 * Math.random()));
       child.kill("SIGKILL");
       const outcome = await child;
-      if (outcome.signal === "SIGKILL" && fs.existsSync(`${file}.lock`)) killedMidWrite++;
+      lastLeftLock = outcome.signal === "SIGKILL" && fs.existsSync(`${file}.lock`);
+      if (lastLeftLock) killedMidWrite++;
       const records = await readJsonArray(file); // throws if the file is not a valid JSON array
       expect([count, count + 2]).toContain(records.length); // RAM and Swap, in one write or not at all
       count = records.length;
     }
     expect(killedMidWrite).toBeGreaterThan(0);
-    // And the next run is not blocked for long by the lock the last killed writer left.
-    expect(fs.existsSync(`${file}.lock`)).toBe(killedMidWrite === 3);
+    // And the next run is not blocked for good by the lock the last killed writer may have left.
+    expect(fs.existsSync(`${file}.lock`)).toBe(lastLeftLock);
     const after = await runCli("ams-sensor", ["ram", "--home", home]);
     expect(after.exitCode).toBe(0);
     expect(await readJsonArray(file)).toHaveLength(count + 2); // RAM and Swap
