@@ -3,10 +3,8 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { amsPaths } from "../lib/paths.js";
-import { isoLocal } from "../lib/time.js";
-import type { Sample } from "../storage/sample.js";
 import { appendSamples } from "../storage/store.js";
-import { runCli, tempDir, tempHome, writeConfig } from "./helpers.js";
+import { percentSamples, runCli, tempDir, tempHome, writeConfig } from "./helpers.js";
 
 // A real Prometheus Alertmanager (Debian's prometheus-alertmanager) on a loopback port, with a
 // config of the test's own. Alertmanager judges startsAt/endsAt by its own clock, so this test's
@@ -73,14 +71,7 @@ async function amAlerts(alertname: string): Promise<AmAlert[]> {
 const MIN = 60_000;
 const T0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
 const at = (minute: number) => new Date(T0 + minute * MIN);
-const sample = (metric: string, minute: number, value: number, labels?: Record<string, string>): Sample => ({
-  server_id: "web-1",
-  metric_type: metric,
-  timestamp: isoLocal(at(minute)),
-  value,
-  unit: "%",
-  ...(labels ? { labels } : {}),
-});
+const sample = percentSamples(at);
 
 function amHome(): string {
   const home = tempHome();

@@ -1,10 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { amsPaths } from "../lib/paths.js";
-import { isoLocal } from "../lib/time.js";
-import type { Sample } from "../storage/sample.js";
 import { appendSamples } from "../storage/store.js";
-import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
+import { fixture, percentSamples, runCli, tempHome, writeConfig } from "./helpers.js";
 import { startSmtp, type TestSmtp } from "./support/smtp.js";
 
 // Pins the mails a config without alert routes produces, byte for byte (over SMTP and in the
@@ -13,14 +11,7 @@ import { startSmtp, type TestSmtp } from "./support/smtp.js";
 const T0 = new Date("2026-11-25T12:00:00Z").getTime();
 const at = (minute: number) => new Date(T0 + minute * 60_000);
 
-const sample = (metric: string, minute: number, value: number, labels?: Record<string, string>): Sample => ({
-  server_id: "web-1",
-  metric_type: metric,
-  timestamp: isoLocal(at(minute)),
-  value,
-  unit: "%",
-  ...(labels ? { labels } : {}),
-});
+const sample = percentSamples(at);
 
 function masked(raw: string): string {
   const boundary = /boundary="([^"]+)"/.exec(raw)?.[1];

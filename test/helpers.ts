@@ -3,6 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { installDir } from "../lib/paths.js";
+import { isoLocal } from "../lib/time.js";
+import type { Sample } from "../storage/sample.js";
 
 /** A folder for a test's temporary files: under this run's folder (removed at the end of the run, see jest.config.js). */
 export function tempDir(prefix: string): string {
@@ -44,3 +46,15 @@ export const ALWAYS_MEASURED = [
   "Processes",
   "Users",
 ];
+
+/** Builds web-1 percentage samples stamped `at(minute)`: the alert tests' data points. */
+export const percentSamples =
+  (at: (minute: number) => Date) =>
+  (metric: string, minute: number, value: number, labels?: Record<string, string>): Sample => ({
+    server_id: "web-1",
+    metric_type: metric,
+    timestamp: isoLocal(at(minute)),
+    value,
+    unit: "%",
+    ...(labels ? { labels } : {}),
+  });
