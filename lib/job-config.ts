@@ -1,11 +1,9 @@
 import fs from "node:fs";
 import os from "node:os";
+import { buildId } from "./build-id.js";
 import { ifExistsSync } from "./if-exists.js";
 import type { Paths } from "./paths.js";
 import { readState, writeState } from "./state.js";
-
-/** Set by scripts/build.mjs in the bundles, one value per build; absent when running from the sources. */
-declare const AMS_BUILD_ID: string | undefined;
 
 const STATE = "config";
 
@@ -19,14 +17,10 @@ interface CachedConfig<C> {
  * name (the default server_id). Undefined when running from the sources, where nothing is cached.
  */
 function cacheKey(file: string): string | undefined {
-  if (typeof AMS_BUILD_ID !== "string") return undefined;
+  if (buildId === undefined) return undefined;
   const stat = ifExistsSync(() => fs.statSync(file), undefined);
   // The ctime too: cp -p, tar or rsync can set the mtime back, nothing sets the ctime.
-  return JSON.stringify([
-    AMS_BUILD_ID,
-    os.hostname(),
-    stat ? [stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs] : "none",
-  ]);
+  return JSON.stringify([buildId, os.hostname(), stat ? [stat.ino, stat.size, stat.mtimeMs, stat.ctimeMs] : "none"]);
 }
 
 /** storage/state/config.json as loadJobConfig writes it. */

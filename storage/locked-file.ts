@@ -6,6 +6,7 @@ import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
 import { readFileIfExists } from "../lib/if-exists.js";
 import { processAlive } from "../lib/process-identity.js";
 import { fileStamp } from "../lib/time.js";
+import { statIdentity } from "./file-identity.js";
 
 /**
  * A JSON array file shared by concurrent cron jobs (system_logs.json, alerts_log.json):
@@ -182,9 +183,6 @@ export interface UpdateResult {
  * check. Losing the note costs one parse, nothing more.
  */
 const noteFile = (file: string) => `${file}.written`;
-const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) =>
-  `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
-
 /**
  * Temporary files of writers killed half-way (`<name>.<pid>-<n>.tmp`, whose process is gone), and
  * the one fixed name older versions used: removed by the next lock holder so they cannot pile up.
@@ -214,7 +212,7 @@ async function writeNoted(file: string, data: string | Uint8Array, assertHeld: A
 async function unchangedSinceWritten(file: string): Promise<boolean> {
   try {
     const [stat, note] = await Promise.all([fs.stat(file), fs.readFile(noteFile(file), "utf8")]);
-    return note === identity(stat);
+    return note === statIdentity(stat);
   } catch {
     return false;
   }
@@ -338,7 +336,7 @@ async function appendInPlace(file: string, added: readonly unknown[], assertHeld
 /** Notes the file as this module's latest write, if it is still the file this holder wrote to. */
 async function noteWritten(file: string, ino: number): Promise<void> {
   const stat = await fs.stat(file);
-  if (stat.ino === ino) await fs.writeFile(noteFile(file), identity(stat));
+  if (stat.ino === ino) await fs.writeFile(noteFile(file), statIdentity(stat));
   else await fs.rm(noteFile(file), { force: true });
 }
 

@@ -22,7 +22,7 @@ export interface PullStatus {
 
 export type PullStatuses = Record<string, PullStatus>;
 
-const STATE_NAME = "remote-pulls";
+export const PULL_STATUS_STATE = "remote-pulls";
 
 const isTime = (v: unknown) => typeof v === "string" && !Number.isNaN(Date.parse(v));
 
@@ -57,7 +57,7 @@ function pullStatusesProblem(value: unknown): string | undefined {
 export async function readPullStatus(paths: Paths, onReset?: ResetReport): Promise<PullStatuses> {
   const read = readState<PullStatuses>(
     paths.stateDir,
-    STATE_NAME,
+    PULL_STATUS_STATE,
     pullStatusesProblem,
     onReset ?? (() => {}),
     !!onReset,
@@ -66,7 +66,7 @@ export async function readPullStatus(paths: Paths, onReset?: ResetReport): Promi
 }
 
 export async function writePullStatus(paths: Paths, statuses: PullStatuses): Promise<void> {
-  await writeState(paths.stateDir, STATE_NAME, statuses);
+  await writeState(paths.stateDir, PULL_STATUS_STATE, statuses);
 }
 
 /**

@@ -6,6 +6,7 @@ import { openJob } from "../config/job.js";
 import { amsProgram, runProgram } from "../lib/cli.js";
 import { UsageError } from "../lib/usage-error.js";
 import { hashPassword } from "./auth.js";
+import { pagesOnRequest } from "./pages-on-request.js";
 import { amsRoutes } from "./routes.js";
 import { createWebServer } from "./server.js";
 
@@ -48,6 +49,7 @@ const program = amsProgram("ams-web", "Serve the dashboard (AMS_HOME/public) ove
       auth: config.web.auth,
       routes: amsRoutes(paths, config),
       limits: config.web,
+      beforeFile: config.web.draw_on_request ? pagesOnRequest({ paths, config, log }) : undefined,
     });
     // Handlers first: whoever reads the printed URL may send SIGTERM at once.
     const stopped = new Promise<void>((resolve) => {

@@ -19,6 +19,11 @@ export const WebConfig = z
         password_hash: z.string().regex(PASSWORD_HASH, "expected the output of `ams-web hash-password`"),
       })
       .optional(),
+    /**
+     * Draw the pages when one is requested and its data changed since the last drawing (so cron
+     * need not run ams-graphs); off when another web server serves public/ and cron draws them.
+     */
+    draw_on_request: z.boolean().default(true),
     /** Open connections at most, well under the process's file limit (ulimit -n, often 1024). */
     max_connections: z.number().int().min(1).max(10000).default(256),
     /** Open connections of one client address at most: one client cannot take every slot. */

@@ -1,28 +1,17 @@
-import fs from "node:fs/promises";
 import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
+import { fileIdentity } from "../storage/file-identity.js";
 import { fleetStores, readFleet, type Fleet } from "../storage/fleet.js";
 
 /**
  * The fleet as last read, read again only when a store changed: a scrape of an unchanged fleet
  * costs one stat per store instead of parsing every record (0.5 s at 100k records), so scrapers
- * cannot keep ams-web busy. A store is identified by inode, size, mtime and ctime: the store's
- * writers replace it by rename or append to it, both of which change them, and no tool can set a
- * ctime back.
+ * cannot keep ams-web busy (a store's identity: storage/file-identity.ts).
  */
 export interface FleetSnapshot {
   fleet(): Promise<Fleet>;
   /** Full reads of the stores so far. */
   readonly reads: number;
-}
-
-async function identity(file: string): Promise<string> {
-  try {
-    const s = await fs.stat(file);
-    return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
-  } catch (err) {
-    return `(${(err as NodeJS.ErrnoException).code ?? "unreadable"})`;
-  }
 }
 
 /** `reduce` keeps only what the reader needs of a fresh read (e.g. the latest sample of each series). */
@@ -36,7 +25,7 @@ export function fleetSnapshot(paths: Paths, config: Config, reduce: (fleet: Flee
     },
     async fleet() {
       // Identities taken before the read: a store replaced during it is read again next time.
-      const key = (await Promise.all(files.map(identity))).join("|");
+      const key = (await Promise.all(files.map(fileIdentity))).join("|");
       if (current?.key !== key) {
         reads++;
         const fleet = readFleet(paths, config).then(reduce);

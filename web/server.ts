@@ -20,6 +20,8 @@ export interface WebServerOptions {
   routes?: readonly Route[];
   /** Default: the config's defaults. */
   limits?: ConnectionLimits;
+  /** Awaited before a file of public/ is served (pages-on-request.ts draws stale pages there). */
+  beforeFile?: (pathname: string) => Promise<void>;
 }
 
 /**
@@ -122,6 +124,7 @@ export function createWebServer(options: WebServerOptions): http.Server {
       sendText(res, 405, "method not allowed", { Allow: "GET, HEAD" });
       return;
     }
+    await options.beforeFile?.(pathname);
     files(req, res, (err?: unknown) => {
       if (err) {
         const status = (err as { statusCode?: number }).statusCode ?? 500;
