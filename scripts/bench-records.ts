@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
-import { renderJobs } from "./crontab-block.js";
+import { scheduledJobs, type BlockOptions } from "./crontab-block.js";
 
 const MINUTE = 60_000;
 
@@ -30,10 +30,10 @@ export function cronMinutes(field: string): number[] {
   throw new Error(`crontab.example: minute field ${JSON.stringify(field)} not understood by the bench`);
 }
 
-/** crontab.example's job lines, rendered with this install's paths and `home`. */
-export function scheduleLines(home: string): string[] {
+/** crontab.example's job lines, rendered with this install's paths and `home`, less those `options` leave out. */
+export function scheduleLines(home: string, options: BlockOptions = {}): string[] {
   const template = fs.readFileSync(path.join(installDir, "crontab.example"), "utf8");
-  return renderJobs(template, { node: process.execPath, installDir, home });
+  return scheduledJobs(template, { node: process.execPath, installDir, home }, options);
 }
 
 /** The `ams-sensor` lines of crontab.example. */

@@ -10,7 +10,10 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { loadConfig } from "../config/ams-config.js";
+import { installDir } from "../lib/paths.js";
 import { formatJsonArray } from "../storage/locked-file.js";
+import { scheduleOptions } from "./crontab-block.js";
 import { median, printTable } from "./bench-measure.js";
 import { captureRealShapes, cronMinutes, realRecords, scheduleLines, serveCertFeeds } from "./bench-records.js";
 
@@ -22,6 +25,8 @@ interface Step {
   argv: string[];
   env: Record<string, string>;
   counted: boolean;
+  /** scripts/install-crontab schedules it for this data home's config (it leaves out jobs with nothing to do). */
+  installed: boolean;
 }
 interface StepCost {
   cpu: number;
@@ -66,6 +71,11 @@ function parseCommand(command: string): { job: string; argv: string[] } | undefi
 
 /** The hour of the schedule as the steps cron would start, in order, each with its AMS_NOW. */
 function hourOfSchedule(home: string, start: number, skip: (job: string) => boolean): Step[] {
+  const installed = new Set(
+    scheduleLines(home, scheduleOptions(loadConfig(path.join(home, "ams.config.json")))).flatMap((line) =>
+      line.split(";").map((command) => parseCommand(command)?.job),
+    ),
+  );
   const lines = scheduleLines(home)
     .filter((line) => !line.startsWith("@"))
     .map((line) => {
@@ -83,16 +93,41 @@ function hourOfSchedule(home: string, start: number, skip: (job: string) => bool
       const at = new Date(start + minute * MINUTE + line.offset).toISOString();
       for (const command of line.commands) {
         const parsed = parseCommand(command);
-        if (parsed && !skip(parsed.job)) steps.push({ ...parsed, env: { AMS_NOW: at }, counted: true });
+        if (parsed && !skip(parsed.job))
+          steps.push({ ...parsed, env: { AMS_NOW: at }, counted: true, installed: installed.has(parsed.job) });
       }
     }
   return steps;
 }
 
+/** CPU seconds (user + system) ams-web spends over `seconds` while nobody requests anything. */
+async function webIdleCpu(home: string, seconds: number): Promise<number> {
+  const web = spawn(process.execPath, [path.join(installDir, "dist", "ams-web.js"), "--home", home, "--port", "0"], {
+    stdio: "ignore",
+  });
+  const ticks = () => {
+    const fields = fs.readFileSync(`/proc/${web.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of proc(5))
+  };
+  await new Promise((resolve) => setTimeout(resolve, 2000)); // started and listening
+  const before = ticks();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const used = (ticks() - before) / 100; // USER_HZ
+  web.kill("SIGTERM");
+  await new Promise((resolve) => web.once("exit", resolve));
+  return used;
+}
+
 const shapes = await captureRealShapes();
 const feeds = await serveCertFeeds();
 const baseline = await runSteps(
-  Array.from({ length: 15 }, () => ({ job: "node -e 0", argv: [process.execPath, "-e", "0"], env: {}, counted: true })),
+  Array.from({ length: 15 }, () => ({
+    job: "node -e 0",
+    argv: [process.execPath, "-e", "0"],
+    env: {},
+    counted: true,
+    installed: true,
+  })),
 );
 const nodeCpu = median(baseline.map((s) => s.cpu));
 console.log(
@@ -124,14 +159,19 @@ try {
     // A first run of each job (counters saved, config cached, pages drawn once), not counted: the hour is the steady state.
     const warmUp = [...new Map(hour.map((s) => [s.job, { ...s, counted: false }])).values()];
     const costs = (await runSteps([...warmUp, ...hour])).slice(warmUp.length);
-    const byJob = new Map<string, StepCost[]>();
-    hour.forEach((step, i) => byJob.set(step.job, [...(byJob.get(step.job) ?? []), costs[i]!]));
-    const rows = [...byJob].map(([job, runs]) => {
+    const byJob = new Map<string, { installed: boolean; runs: StepCost[] }>();
+    hour.forEach((step, i) => {
+      const job = byJob.get(step.job) ?? { installed: step.installed, runs: [] };
+      job.runs.push(costs[i]!);
+      byJob.set(step.job, job);
+    });
+    const rows = [...byJob].map(([job, { installed, runs }]) => {
       const cpu = runs.reduce((sum, r) => sum + r.cpu, 0);
       const written = runs.reduce((sum, r) => sum + r.written, 0);
       const failed = runs.filter((r) => r.exit !== 0).length;
       return [
         job,
+        installed ? "yes" : "left out",
         runs.length,
         median(runs.map((r) => r.cpu)).toFixed(3),
         cpu.toFixed(1),
@@ -140,24 +180,39 @@ try {
         failed === 0 ? "" : `${failed} exited non-zero`,
       ];
     });
-    const totalCpu = costs.reduce((sum, r) => sum + r.cpu, 0);
-    const totalWritten = costs.reduce((sum, r) => sum + r.written, 0);
+    const total = (label: string, which: StepCost[]) => {
+      const cpu = which.reduce((sum, r) => sum + r.cpu, 0);
+      const written = which.reduce((sum, r) => sum + r.written, 0);
+      return [
+        label,
+        "",
+        which.length,
+        "",
+        `${cpu.toFixed(1)} (${((cpu / 3600) * 100).toFixed(2)} % of a core)`,
+        "",
+        (written / 2 ** 20).toFixed(2),
+        "",
+      ];
+    };
     printTable(
       `${servers === 1 ? "One server" : `${servers}-server hub`} (stores ${(storeBytes / 2 ** 20).toFixed(1)} MiB in all${skip("ams-fetch-remote") ? "; ams-fetch-remote not run" : ""})`,
-      ["job", "runs/h", "CPU s/run (median)", "CPU s/h", "KiB written/run", "MiB written/h", ""],
+      ["job", "installed", "runs/h", "CPU s/run (median)", "CPU s/h", "KiB written/run", "MiB written/h", ""],
       [
         ...rows,
-        [
-          "total",
-          hour.length,
-          "",
-          `${totalCpu.toFixed(1)} (${((totalCpu / 3600) * 100).toFixed(2)} % of a core)`,
-          "",
-          (totalWritten / 2 ** 20).toFixed(2),
-          "",
-        ],
+        total(
+          "total as installed",
+          costs.filter((_, i) => hour[i]!.installed),
+        ),
+        total("total, every line of crontab.example", costs),
       ],
     );
+    if (servers === 1) {
+      const idle = await webIdleCpu(home, 30);
+      console.log(
+        `ams-web idle (drawing nothing: no page requested): ${((idle / 30) * 3600).toFixed(2)} CPU-s/h (${idle.toFixed(2)} s measured over 30 s). ` +
+          `Each page view after the data changed costs one drawing (the ams-graphs row); a page left open reloads every graphs.refresh (5 min): at most 12 drawings an hour.`,
+      );
+    }
     if (process.env.KEEP) console.log(`kept ${home}`);
     else fs.rmSync(home, { recursive: true, force: true });
   }

@@ -49,20 +49,42 @@ export function withUser(line: string, user: string): string {
 /** The line of the remote pulls: left out of a server that pulls no remote, where it would only start node. */
 export const isRemotePullLine = (line: string) => /\/ams-fetch-remote\.js\b/.test(line);
 
+/** The step that draws the pages: left out when ams-web draws them on request. */
+const isPageDrawingStep = (step: string) => /\/ams-graphs\.js\b/.test(step);
+
 export interface BlockOptions {
   /** Writes system crontab lines that run as this user. */
   systemUser?: string;
   /** Leaves out the remote pulls (no remote configured). */
   withoutRemotePulls?: boolean;
+  /** Leaves out ams-graphs (ams-web draws the pages when they are requested). */
+  withoutPageDrawing?: boolean;
+}
+
+/** What a data home's config leaves out of its schedule: the jobs that would only start node for nothing. */
+export function scheduleOptions(config: { remotes: readonly unknown[]; web: { draw_on_request: boolean } }) {
+  return { withoutRemotePulls: config.remotes.length === 0, withoutPageDrawing: config.web.draw_on_request };
+}
+
+/** The job lines of the template with the real paths, less the jobs `options` leaves out. */
+export function scheduledJobs(template: string, paths: InstallPaths, options: BlockOptions = {}): string[] {
+  const { systemUser, withoutRemotePulls, withoutPageDrawing } = options;
+  return renderJobs(template, paths)
+    .filter((line) => !(withoutRemotePulls && isRemotePullLine(line)))
+    .map((line) =>
+      withoutPageDrawing
+        ? line
+            .split("; ")
+            .filter((step) => !isPageDrawingStep(step))
+            .join("; ")
+        : line,
+    )
+    .map((line) => (systemUser === undefined ? line : withUser(line, systemUser)));
 }
 
 export function renderBlock(template: string, paths: InstallPaths, options: BlockOptions = {}): string {
-  const { systemUser, withoutRemotePulls } = options;
   const header = `${BEGIN_MARK} (written by scripts/install-crontab for AMS_HOME=${paths.home}; edits inside are overwritten)`;
-  const jobs = renderJobs(template, paths)
-    .filter((line) => !(withoutRemotePulls && isRemotePullLine(line)))
-    .map((line) => (systemUser === undefined ? line : withUser(line, systemUser)));
-  return [header, ...jobs, END_MARK].join("\n");
+  return [header, ...scheduledJobs(template, paths, options), END_MARK].join("\n");
 }
 
 /**

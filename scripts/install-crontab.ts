@@ -8,7 +8,7 @@ import { amsProgram, runProgram } from "../lib/cli.js";
 import { UsageError } from "../lib/usage-error.js";
 import { amsPaths, installDir, resolveHome } from "../lib/paths.js";
 import { loadConfig } from "../config/ams-config.js";
-import { renderBlock, replaceBlock } from "./crontab-block.js";
+import { renderBlock, replaceBlock, scheduleOptions, type BlockOptions } from "./crontab-block.js";
 
 /** Where the crontab lives: the current user's (through `crontab`), or a plain file. */
 interface CrontabTarget {
@@ -80,18 +80,22 @@ const program = amsProgram(
     const home = resolveHome(opts.home);
     const template = await fs.readFile(path.join(installDir, "crontab.example"), "utf8");
     const paths = amsPaths(home);
-    // A server that pulls no remote gets no ams-fetch-remote line: 30 node starts an hour for nothing.
-    const withoutRemotePulls = !opts.uninstall && loadConfig(paths.config).remotes.length === 0;
+    // Jobs that would only start node for nothing are left out: ams-fetch-remote without remotes
+    // (30 starts an hour), ams-graphs while ams-web draws the pages when they are requested.
+    const leftOut: BlockOptions = opts.uninstall ? {} : scheduleOptions(loadConfig(paths.config));
     const block = renderBlock(
       template,
       { node: process.execPath, installDir: installDir.replace(/\/$/, ""), home },
-      { systemUser: opts.user, withoutRemotePulls },
+      { systemUser: opts.user, ...leftOut },
     );
     // With --print, stdout is the block alone.
-    if (withoutRemotePulls)
-      (opts.print ? process.stderr : process.stdout).write(
-        `no remote in ${paths.config}: ams-fetch-remote left out of the schedule (run the installer again after adding remotes)\n`,
+    const say = (line: string) => (opts.print ? process.stderr : process.stdout).write(`${line}\n`);
+    if (leftOut.withoutRemotePulls)
+      say(
+        `no remote in ${paths.config}: ams-fetch-remote left out of the schedule (run the installer again after adding remotes)`,
       );
+    if (leftOut.withoutPageDrawing)
+      say("ams-web draws the pages when they are requested (web.draw_on_request): ams-graphs left out of the schedule");
     if (opts.print) {
       process.stdout.write(`${block}\n`);
       return;

@@ -25,10 +25,10 @@ const scheduleOf = (line: string) => {
 };
 
 /**
- * Within any minute, ams-alert and then ams-graphs start after every sensor of that minute has
- * ended: sensors start on the minute and end by their deadline; the two readers wait longer than that.
+ * Within any minute, ams-alert and then ams-graphs (when scheduled) start after every sensor of that
+ * minute has ended: sensors start on the minute and end by their deadline; the readers wait longer than that.
  */
-function expectReadersAfterSensors(jobLines: string[]) {
+function expectReadersAfterSensors(jobLines: string[], readers = ["ams-alert check", "ams-graphs"]) {
   const steps = jobLines.map((line) =>
     scheduleOf(line)
       .replace(/^(@\w+|(\S+ ){5})/, "")
@@ -37,12 +37,12 @@ function expectReadersAfterSensors(jobLines: string[]) {
   const sensors = steps.filter((s) => s.some((step) => step.startsWith("ams-sensor")));
   expect(sensors.length).toBeGreaterThan(0);
   for (const line of sensors) expect(line.every((step) => step.startsWith("ams-sensor"))).toBe(true);
-  const readers = steps.filter((s) => s.some((step) => /^ams-(alert|graphs)\b/.test(step)));
-  expect(readers).toHaveLength(1);
-  for (const line of readers) {
+  const readerLines = steps.filter((s) => s.some((step) => /^ams-(alert|graphs)\b/.test(step)));
+  expect(readerLines).toHaveLength(1);
+  for (const line of readerLines) {
     const delay = Number(/^sleep (\d+)$/.exec(line[0]!)?.[1]);
     expect(delay).toBeGreaterThan(DEFAULT_DEADLINES.sensor);
-    expect(line.slice(1)).toEqual(["ams-alert check", "ams-graphs"]);
+    expect(line.slice(1)).toEqual(readers);
   }
 }
 
@@ -134,7 +134,27 @@ describe("system crontab lines (/etc/cron.d)", () => {
     );
     const hub = await execa(installer, ["--print", "--home", home]);
     expect(hub.stdout).toContain("ams-fetch-remote.js");
-    expect(hub.stderr).toBe("");
+    expect(hub.stderr).not.toContain("ams-fetch-remote");
+  });
+
+  test("ams-graphs is left out while ams-web draws the pages on request, and is scheduled when it does not", async () => {
+    const paths = { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" };
+    const drawing = (block: string) => block.split("\n").filter((l) => l.includes("ams-alert.js"));
+    expect(drawing(renderBlock(template, paths, { withoutPageDrawing: true }))).toEqual([
+      expect.stringMatching(
+        /^\*\/5 .* sleep 30; \S+ \/opt\/ams\/dist\/ams-alert\.js check --home \S+ >\/dev\/null 2>>\S+$/,
+      ),
+    ]);
+    const home = tempHome();
+    const onRequest = await execa(installer, ["--print", "--home", home]);
+    expect(onRequest.stdout).not.toContain("ams-graphs");
+    expect(onRequest.stderr).toContain("ams-graphs left out of the schedule");
+    fs.writeFileSync(path.join(home, "ams.config.json"), JSON.stringify({ web: { draw_on_request: false } }));
+    const cron = await execa(installer, ["--print", "--home", home]);
+    expect(drawing(cron.stdout)).toEqual([
+      expect.stringMatching(/ams-alert\.js check .*; \S+ \S+\/ams-graphs\.js --home/),
+    ]);
+    expect(cron.stderr).not.toContain("ams-graphs");
   });
 
   test("a file under /etc/cron.d without --user is refused before anything is read", async () => {
@@ -198,7 +218,11 @@ describe("scripts/install-crontab on a throwaway user's crontab (Debian's cronta
     expect(await userCrontab()).toBe(installed);
     expect(installed.match(/^# BEGIN AMS/gm)).toHaveLength(1);
     expect(installed.startsWith(USER_LINES)).toBe(true);
-    expectReadersAfterSensors(installed.split("\n").filter((l) => /^(@|\*|\d)/.test(l)));
+    // ams-web draws the pages on request (the default): no ams-graphs in the schedule.
+    expectReadersAfterSensors(
+      installed.split("\n").filter((l) => /^(@|\*|\d)/.test(l)),
+      ["ams-alert check"],
+    );
 
     const jobLine = (needle: string) => installed.split("\n").find((l) => l.includes(needle))!;
     expect(jobLine("ams-sensor.js ram")).toContain(process.execPath);
