@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { installDir } from "../lib/paths.js";
 import { isoLocal } from "../lib/time.js";
 import type { Sample } from "../storage/sample.js";
-import { scheduledJobs, type BlockOptions } from "./crontab-block.js";
+import { cronMinutes, scheduledJobs, type BlockOptions } from "./crontab-block.js";
 
 const MINUTE = 60_000;
 
@@ -21,28 +21,28 @@ export interface SensorLine {
   sensors: string[];
 }
 
-/** A cron minute field of crontab.example (every N minutes, a fixed minute, or `*`): the minutes of an hour it fires at. */
-export function cronMinutes(field: string): number[] {
-  const every = /^\*\/(\d+)$/.exec(field);
-  if (every) return Array.from({ length: 60 }, (_, m) => m).filter((m) => m % Number(every[1]) === 0);
-  if (/^\d+$/.test(field)) return [Number(field)];
-  if (field === "*") return Array.from({ length: 60 }, (_, m) => m);
-  throw new Error(`crontab.example: minute field ${JSON.stringify(field)} not understood by the bench`);
-}
-
 /** crontab.example's job lines, rendered with this install's paths and `home`, less those `options` leave out. */
 export function scheduleLines(home: string, options: BlockOptions = {}): string[] {
   const template = fs.readFileSync(path.join(installDir, "crontab.example"), "utf8");
   return scheduledJobs(template, { node: process.execPath, installDir, home }, options);
 }
 
-/** The `ams-sensor` lines of crontab.example. */
+/**
+ * The sensors of crontab.example grouped by period as the installer schedules them (sensors due at
+ * the same minutes run together): each group's period in minutes and its sensors.
+ */
 export function sensorLines(): SensorLine[] {
-  return scheduleLines("/h").flatMap((line) => {
+  const minutesOf = new Map<string, number[]>();
+  for (const line of scheduleLines("/h")) {
     const match = /^(\S+)(?:\s+\S+){4}\s+.*ams-sensor\.js ([^-]+?) --home/.exec(line);
-    if (!match) return [];
-    return [{ minutes: 60 / cronMinutes(match[1]!).length, sensors: match[2]!.split(/\s+/) }];
-  });
+    if (!match) continue;
+    for (const sensor of match[2]!.split(/\s+/))
+      minutesOf.set(sensor, [...(minutesOf.get(sensor) ?? []), ...cronMinutes(match[1]!)!]);
+  }
+  const groups = new Map<number, string[]>();
+  for (const [sensor, minutes] of minutesOf)
+    groups.set(60 / minutes.length, [...(groups.get(60 / minutes.length) ?? []), sensor]);
+  return [...groups].map(([minutes, sensors]) => ({ minutes, sensors }));
 }
 
 /** Serves test/fixtures/certfr-feed.xml on loopback as both CERT-FR feeds; the config's `sensors.cert` section. */

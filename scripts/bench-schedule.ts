@@ -13,9 +13,9 @@ import path from "node:path";
 import { loadConfig } from "../config/ams-config.js";
 import { installDir } from "../lib/paths.js";
 import { formatJsonArray } from "../storage/locked-file.js";
-import { scheduleOptions } from "./crontab-block.js";
+import { cronMinutes, scheduleOptions } from "./crontab-block.js";
 import { median, printTable } from "./bench-measure.js";
-import { captureRealShapes, cronMinutes, realRecords, scheduleLines, serveCertFeeds } from "./bench-records.js";
+import { captureRealShapes, realRecords, scheduleLines, serveCertFeeds } from "./bench-records.js";
 
 const DAYS = 7;
 const MINUTE = 60_000;
@@ -69,20 +69,27 @@ function parseCommand(command: string): { job: string; argv: string[] } | undefi
   return { job: [path.basename(argv[1]!, ".js"), ...args].join(" "), argv };
 }
 
+/** A job line less its five time fields. */
+const commandOf = (line: string) => line.split(/\s+/).slice(5).join(" ");
+
 /** The hour of the schedule as the steps cron would start, in order, each with its AMS_NOW. */
 function hourOfSchedule(home: string, start: number, skip: (job: string) => boolean): Step[] {
   const installed = new Set(
-    scheduleLines(home, scheduleOptions(loadConfig(path.join(home, "ams.config.json")))).flatMap((line) =>
-      line.split(";").map((command) => parseCommand(command)?.job),
-    ),
+    scheduleLines(home, scheduleOptions(loadConfig(path.join(home, "ams.config.json"))))
+      .filter((line) => !line.startsWith("@"))
+      .flatMap((line) =>
+        commandOf(line)
+          .split(";")
+          .map((command) => parseCommand(command)?.job),
+      ),
   );
   const lines = scheduleLines(home)
     .filter((line) => !line.startsWith("@"))
     .map((line) => {
-      const [minute, , , , , ...rest] = line.split(/\s+/);
-      const command = rest.join(" ");
+      const minute = line.split(/\s+/, 1)[0]!;
+      const command = commandOf(line);
       const delay = /^sleep (\d+);/.exec(command)?.[1];
-      return { minutes: cronMinutes(minute!), offset: Number(delay ?? 0) * 1000, commands: command.split(";") };
+      return { minutes: cronMinutes(minute!)!, offset: Number(delay ?? 0) * 1000, commands: command.split(";") };
     })
     // Cron starts a minute's lines at once; the delayed ones (alert, graphs) run after the others.
     .sort((a, b) => a.offset - b.offset);
@@ -109,7 +116,8 @@ async function webIdleCpu(home: string, seconds: number): Promise<number> {
     const fields = fs.readFileSync(`/proc/${web.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of proc(5))
   };
-  await new Promise((resolve) => setTimeout(resolve, 2000)); // started and listening
+  // Past its start-up and the collection of what start-up left (a minute's worth of ticks), as it idles for days.
+  await new Promise((resolve) => setTimeout(resolve, 45_000));
   const before = ticks();
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const used = (ticks() - before) / 100; // USER_HZ
@@ -203,13 +211,13 @@ try {
           "total as installed",
           costs.filter((_, i) => hour[i]!.installed),
         ),
-        total("total, every line of crontab.example", costs),
+        total("total, with the jobs left out", costs),
       ],
     );
     if (servers === 1) {
-      const idle = await webIdleCpu(home, 30);
+      const idle = await webIdleCpu(home, 60);
       console.log(
-        `ams-web idle (drawing nothing: no page requested): ${((idle / 30) * 3600).toFixed(2)} CPU-s/h (${idle.toFixed(2)} s measured over 30 s). ` +
+        `ams-web idle (drawing nothing: no page requested): ${((idle / 60) * 3600).toFixed(2)} CPU-s/h (${idle.toFixed(2)} s measured over 60 s). ` +
           `Each page view after the data changed costs one drawing (the ams-graphs row); a page left open reloads every graphs.refresh (5 min): at most 12 drawings an hour.`,
       );
     }

@@ -24,6 +24,56 @@ export function cronWord(path: string): string {
   return word.replace(/%/g, "\\%");
 }
 
+/**
+ * The minutes of an hour a cron minute field fires at (`*`, `N`, `A-B`, each with an optional
+ * `/STEP`, in a comma list); undefined for anything else (names, out-of-range values).
+ */
+export function cronMinutes(field: string): number[] | undefined {
+  const minutes = new Set<number>();
+  for (const part of field.split(",")) {
+    const match = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
+    if (!match) return undefined;
+    const [, all, from, to, step] = match;
+    const first = all === "*" ? 0 : Number(from);
+    const last = all === "*" ? 59 : to !== undefined ? Number(to) : step !== undefined ? 59 : first;
+    if (last > 59 || first > last || Number(step ?? 1) < 1) return undefined;
+    for (let m = first; m <= last; m += Number(step ?? 1)) minutes.add(m);
+  }
+  return [...minutes].sort((a, b) => a - b);
+}
+
+/** A sensor job line: minute field, the other four fields all `*`, the command up to the sensors, the sensors, the rest. */
+const SENSOR_LINE = /^(\S+)(\s+\*\s+\*\s+\*\s+\*\s+)(.*\/ams-sensor\.js )(.+?)( --home .*)$/;
+
+/**
+ * The sensor lines with one line per set of minutes that run the same sensors: each minute starts
+ * one `ams-sensor` process naming every sensor due then, instead of one per period (at 0 and 30,
+ * five processes). Starting node costs more than most sensors' own work. Lines it cannot read are
+ * left as they are.
+ */
+export function mergeSensorLines(lines: readonly string[]): string[] {
+  const sensorLines = lines.flatMap((line) => {
+    const match = SENSOR_LINE.exec(line);
+    const minutes = match && cronMinutes(match[1]!);
+    return match && minutes ? [{ line, match, minutes, sensors: match[4]!.split(/\s+/) }] : [];
+  });
+  if (sensorLines.length < 2) return [...lines];
+  const minutesBySensors = new Map<string, number[]>();
+  for (let minute = 0; minute < 60; minute++) {
+    const due = [...new Set(sensorLines.filter((l) => l.minutes.includes(minute)).flatMap((l) => l.sensors))];
+    if (due.length === 0) continue;
+    const key = due.join(" ");
+    minutesBySensors.set(key, [...(minutesBySensors.get(key) ?? []), minute]);
+  }
+  const [, , spacing, command, , rest] = sensorLines[0]!.match;
+  const merged = [...minutesBySensors].map(
+    ([sensors, minutes]) => `${minutes.join(",")}${spacing!}${command!}${sensors}${rest!}`,
+  );
+  const replaced = new Set(sensorLines.map((l) => l.line));
+  const first = lines.indexOf(sensorLines[0]!.line);
+  return [...lines.slice(0, first), ...merged, ...lines.slice(first).filter((line) => !replaced.has(line))];
+}
+
 /** The job lines of the template (comments and blank lines dropped) with the real paths. */
 export function renderJobs(template: string, paths: InstallPaths): string[] {
   const words: Record<string, string> = {
@@ -66,10 +116,10 @@ export function scheduleOptions(config: { remotes: readonly unknown[]; web: { dr
   return { withoutRemotePulls: config.remotes.length === 0, withoutPageDrawing: config.web.draw_on_request };
 }
 
-/** The job lines of the template with the real paths, less the jobs `options` leaves out. */
+/** The job lines of the template with the real paths, sensors merged by minute, less the jobs `options` leaves out. */
 export function scheduledJobs(template: string, paths: InstallPaths, options: BlockOptions = {}): string[] {
   const { systemUser, withoutRemotePulls, withoutPageDrawing } = options;
-  return renderJobs(template, paths)
+  return mergeSensorLines(renderJobs(template, paths))
     .filter((line) => !(withoutRemotePulls && isRemotePullLine(line)))
     .map((line) =>
       withoutPageDrawing

@@ -1,7 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
-import { cronWord, renderBlock, renderJobs, replaceBlock, withUser } from "../scripts/crontab-block.js";
+import {
+  cronMinutes,
+  cronWord,
+  mergeSensorLines,
+  renderBlock,
+  renderJobs,
+  replaceBlock,
+  withUser,
+} from "../scripts/crontab-block.js";
 import { installDir } from "../lib/paths.js";
 import { DEFAULT_DEADLINES } from "../lib/deadlines.js";
 import { tempDir, tempHome } from "./helpers.js";
@@ -99,6 +107,49 @@ describe("crontab block", () => {
   });
 });
 
+describe("sensors due in the same minute run as one process", () => {
+  test("cron minute fields", () => {
+    expect(cronMinutes("*/15")).toEqual([0, 15, 30, 45]);
+    expect(cronMinutes("7")).toEqual([7]);
+    expect(cronMinutes("50-58/4,1")).toEqual([1, 50, 54, 58]);
+    expect(cronMinutes("*")).toHaveLength(60);
+    for (const bad of ["60", "5-2", "*/0", "mon", ""]) expect(cronMinutes(bad)).toBeUndefined();
+  });
+
+  test("every minute runs the sensors crontab.example names for it, in one process instead of one per line", () => {
+    const paths = { node: "/usr/bin/node", installDir: "/opt/ams", home: "/var/lib/ams" };
+    const dueEachMinute = (lines: string[]) =>
+      Array.from({ length: 60 }, (_, minute) =>
+        lines
+          .map((line) => /^(\S+) .*\/ams-sensor\.js (.+?) --home/.exec(line))
+          .filter((m) => m && cronMinutes(m[1]!)!.includes(minute))
+          .flatMap((m) => m![2]!.split(" "))
+          .sort(),
+      );
+    const processesPerHour = (lines: string[]) =>
+      lines.filter((l) => l.includes("ams-sensor.js")).reduce((n, l) => n + cronMinutes(l.split(/\s+/)[0]!)!.length, 0);
+    const example = renderJobs(template, paths);
+    const merged = mergeSensorLines(example);
+    expect(dueEachMinute(merged)).toEqual(dueEachMinute(example));
+    for (let minute = 0; minute < 60; minute++)
+      expect(
+        merged.filter((l) => l.includes("ams-sensor.js") && cronMinutes(l.split(/\s+/)[0]!)!.includes(minute)).length,
+      ).toBeLessThanOrEqual(1);
+    expect([processesPerHour(example), processesPerHour(merged)]).toEqual([54, 36]);
+    // Every other line is kept, in its place.
+    expect(merged.filter((l) => !l.includes("ams-sensor.js"))).toEqual(
+      example.filter((l) => !l.includes("ams-sensor.js")),
+    );
+    expect(renderBlock(template, paths)).toContain(merged.join("\n"));
+    // A line it cannot read is left alone.
+    const odd = [
+      "1-5 * * * * node /x/dist/ams-sensor.js cpu --home /h",
+      "@hourly node /x/dist/ams-sensor.js ram --home /h",
+    ];
+    expect(mergeSensorLines(odd)).toEqual(odd);
+  });
+});
+
 describe("system crontab lines (/etc/cron.d)", () => {
   test("every line names the user between the schedule and the command", () => {
     expect(withUser("*/2  *  *   *   *    /usr/bin/node x", "ams")).toBe("*/2  *  *   *   *    ams /usr/bin/node x");
@@ -111,7 +162,7 @@ describe("system crontab lines (/etc/cron.d)", () => {
     )
       .split("\n")
       .slice(1, -1);
-    expect(jobs).toHaveLength(11);
+    expect(jobs).toHaveLength(11); // five sensor lines merged into five by minute
     for (const line of jobs)
       expect(line).toMatch(/^(@reboot|(\S+\s+){5})\s*ams (sleep \d+; )?\/usr\/bin\/node \/opt\/ams\/dist\//);
   });
