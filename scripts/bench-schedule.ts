@@ -89,7 +89,7 @@ function hourOfSchedule(home: string, start: number, skip: (job: string) => bool
       const minute = line.split(/\s+/, 1)[0]!;
       const command = commandOf(line);
       const delay = /^sleep (\d+);/.exec(command)?.[1];
-      return { minutes: cronMinutes(minute!)!, offset: Number(delay ?? 0) * 1000, commands: command.split(";") };
+      return { minutes: cronMinutes(minute)!, offset: Number(delay ?? 0) * 1000, commands: command.split(";") };
     })
     // Cron starts a minute's lines at once; the delayed ones (alert, graphs) run after the others.
     .sort((a, b) => a.offset - b.offset);

@@ -40,7 +40,7 @@ describe("ams-graphs draws only when what the pages show changed", () => {
     expect(again.stdout).toContain(UP_TO_DATE);
     expect(mtimes(paths.publicDir)).toBe(drawn);
 
-    const changes: [string, () => Promise<unknown> | void][] = [
+    const changes: [string, () => unknown][] = [
       ["an append to the store", () => appendSamples(paths.store, samplesAt(NOW + 600_000))],
       [
         "a new copy of a remote's store",

@@ -16,7 +16,7 @@ async function startWeb(home: string): Promise<{ web: ResultPromise; url: string
     env,
   });
   const url = await new Promise<string>((resolve, reject) => {
-    web.stdout!.on("data", (chunk: Buffer) => {
+    web.stdout.on("data", (chunk: Buffer) => {
       const found = /http:\/\/127\.0\.0\.1:\d+\//.exec(chunk.toString());
       if (found) resolve(found[0]);
     });
