@@ -99,6 +99,7 @@ describe("ams-web command", () => {
     expect(config.web).toEqual({
       host: "127.0.0.1",
       port: 5050,
+      draw_on_request: true,
       max_connections: 256,
       max_connections_per_client: 32,
       headers_timeout: 10,
