@@ -1,5 +1,7 @@
 // ams-web under load, in this process: /metrics over a 100k-record store, /healthz while four
-// scrapers loop, and a logged-in page while twenty addresses guess passwords.
+// scrapers loop, and a logged-in page while twenty addresses guess passwords; then a 10-server
+// fleet of 7 days each (records shaped like the real sensors'): /metrics, and a page requested
+// when its data changed (drawn first, by ams-graphs in a child process) and when it did not.
 // Run after `npm run build`: node --import tsx scripts/bench-web.ts
 import fs from "node:fs";
 import http from "node:http";
@@ -14,7 +16,9 @@ import { formatJsonArray } from "../storage/locked-file.js";
 import { hashPassword, verifyPassword } from "../web/auth.js";
 import { amsRoutes } from "../web/routes.js";
 import { createWebServer } from "../web/server.js";
+import { pagesOnRequest } from "../web/pages-on-request.js";
 import { median, printTable } from "./bench-measure.js";
+import { captureRealShapes, realRecords } from "./bench-records.js";
 
 const RECORDS = 100_000;
 const LOAD_SECONDS = 5;
@@ -120,4 +124,52 @@ try {
   server.close();
 } finally {
   fs.rmSync(home, { recursive: true, force: true });
+}
+
+const FLEET = 10;
+const fleetHome = fs.mkdtempSync(path.join(os.tmpdir(), "ams-bench-web-fleet-"));
+try {
+  const paths = amsPaths(fleetHome);
+  const names = Array.from({ length: FLEET }, (_, i) => `bench-${String(i).padStart(2, "0")}`);
+  const remotes = names.slice(1).map((name) => ({ name, host: `${name}.example.org`, user: "ams" }));
+  fs.mkdirSync(paths.remoteDir, { recursive: true });
+  fs.writeFileSync(paths.config, JSON.stringify({ server_id: names[0], remotes }));
+  const shapes = await captureRealShapes();
+  const now = Date.now();
+  for (const [i, name] of names.entries())
+    fs.writeFileSync(
+      i === 0 ? paths.store : path.join(paths.remoteDir, `${name}_logs.json`),
+      formatJsonArray(realRecords(shapes, name, now, 7, i)),
+    );
+  const config = parseConfig(JSON.parse(fs.readFileSync(paths.config, "utf8")), paths.config);
+  const log = jobLogger(paths.logsDir, "web");
+  const server = createWebServer({
+    publicDir: paths.publicDir,
+    log,
+    routes: amsRoutes(paths, config),
+    beforeFile: pagesOnRequest({ paths, config, log }),
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  const twenty = async (target: string) => {
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) times.push(await get(port, target));
+    return median(times);
+  };
+  const rows: (string | number)[][] = [];
+  const firstMetrics = await get(port, "/metrics");
+  rows.push([
+    `/metrics: first read / unchanged stores (median of 20)`,
+    `${firstMetrics.toFixed(0)} / ${(await twenty("/metrics")).toFixed(1)} ms`,
+  ]);
+  const drawn = await get(port, "/");
+  rows.push([
+    "index page: data changed since the last drawing (drawn first) / unchanged (median of 20)",
+    `${drawn.toFixed(0)} / ${(await twenty("/")).toFixed(1)} ms`,
+  ]);
+  printTable(`ams-web, ${FLEET} servers × 7 days (in process, loopback)`, ["what", "figure"], rows);
+  server.closeAllConnections();
+  server.close();
+} finally {
+  fs.rmSync(fleetHome, { recursive: true, force: true });
 }
