@@ -27,9 +27,7 @@ export function rebootNotices(
   seen: readonly string[] | undefined,
   now: Date,
 ): { notices: Notice[]; seen: string[] | undefined } {
-  const reboots = samples
-    .filter(isReboot)
-    .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+  const reboots = samples.filter(isReboot).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   if (seen === undefined) {
     if (reboots.length === 0) return { notices: [], seen: [] };
     return { notices: [], seen: [...new Set(reboots.map(keyOf))].slice(-SEEN_LIMIT) };
