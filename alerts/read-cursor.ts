@@ -32,7 +32,10 @@ interface Placed {
   sample: Sample;
 }
 
-const PlacedSchema = z.strictObject({ pos: z.number().int().min(0), sample: z.custom<Sample>(isSample) });
+const PlacedSchema = z.strictObject({
+  pos: z.number().int().min(0),
+  sample: z.unknown().refine(isSample, "not a sample"),
+});
 
 const SourceCursorSchema = z.strictObject({
   file: z.string(),
