@@ -72,7 +72,11 @@ export function writeReadCursor(stateDir: string, cursor: ReadCursor): Promise<v
   return writeState(stateDir, READ_CURSOR, cursor);
 }
 
-const withoutDetails = ({ details: _details, ...rest }: Sample): Sample => rest;
+function withoutDetails(sample: Sample): Sample {
+  const rest = { ...sample };
+  delete rest.details;
+  return rest;
+}
 
 /**
  * The samples of `placed` (in store order) that the alert stages still need once read, pure (see

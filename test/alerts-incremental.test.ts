@@ -10,7 +10,7 @@ import { isoLocal } from "../lib/time.js";
 import { formatJsonArray, readJsonArray } from "../storage/locked-file.js";
 import type { Sample } from "../storage/sample.js";
 import { appendSamples } from "../storage/store.js";
-import { runCli, tempHome, writeConfig } from "./helpers.js";
+import { percentSamples, runCli, tempHome, writeConfig } from "./helpers.js";
 
 // ams-alert reading only what was appended since its last run must say exactly what it says when
 // it reads every store whole. Two data homes get the same samples, remote copies, cleanups and
@@ -24,16 +24,18 @@ const REMOTE = { name: "db-1", host: "db-1.example.org", user: "ams" };
 const CPU_RULE = { metric: "CPU", op: ">", threshold: 90, clear: 70, for: "10m", severity: "critical" };
 const DISK_RULE = { metric: "Disk", op: ">", threshold: 80, for: "10m", severity: "warning" };
 
-function sample(server: string, metric: string, minute: number, value: number, extra: Partial<Sample> = {}): Sample {
-  return {
-    server_id: server,
-    metric_type: metric,
-    timestamp: isoLocal(at(minute)),
-    value,
-    unit: metric === "Users" ? "count" : "%",
-    ...extra,
-  };
-}
+const webSample = percentSamples(at);
+const sample = (
+  server: string,
+  metric: string,
+  minute: number,
+  value: number,
+  extra: Partial<Sample> = {},
+): Sample => ({
+  ...webSample(metric, minute, value),
+  server_id: server,
+  ...extra,
+});
 
 const reboot = (server: string, minute: number): Sample =>
   sample(server, "Reboot", minute, 1, {
@@ -89,7 +91,7 @@ describe("ams-alert reading only the appended tails", () => {
     let rules: Record<string, object> = { cpu_high: CPU_RULE };
     for (const home of homes) configure(home, rules);
     // Records older than the raw retention (7 days): the cleanup at minute 90 consolidates them, a rewrite.
-    const old = Array.from({ length: 6 }, (_, i) => sample("web-1", "Users", -8 * 1440 + i * 10, i));
+    const old = Array.from({ length: 6 }, (_, i) => sample("web-1", "Users", -8 * 1440 + i * 10, i, { unit: "count" }));
     for (const home of homes) await appendSamples(amsPaths(home).store, old);
     const remote: Sample[] = [];
 
@@ -181,7 +183,7 @@ describe("ams-alert reading only the appended tails", () => {
     // What is carried over stays small: a few samples per series, not the store.
     expect(local(150).carried.length).toBeLessThan(20);
     expect(local(150).samples).toBeGreaterThan(60);
-  });
+  }, 300_000); // 62 runs of the CLI
 });
 
 describe("what is carried over", () => {
