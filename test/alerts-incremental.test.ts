@@ -186,6 +186,23 @@ describe("ams-alert reading only the appended tails", () => {
   }, 300_000); // 62 runs of the CLI
 });
 
+test("an unusable cursor is moved aside and every store read whole", async () => {
+  const home = tempHome();
+  configure(home, { cpu_high: CPU_RULE });
+  await appendSamples(amsPaths(home).store, [sample("web-1", "CPU", 0, 95)]);
+  const check = (minute: number) =>
+    runCli("ams-alert", ["--home", home, "check"], { env: { AMS_NOW: at(minute).toISOString() } });
+  expect((await check(0)).exitCode).toBe(0);
+  const good = cursorOf(home);
+  fs.writeFileSync(cursorFile(home), JSON.stringify({ sources: { local: { ...good.sources.local, carried: "x" } } }));
+  await appendSamples(amsPaths(home).store, [sample("web-1", "CPU", 5, 95)]);
+  expect((await check(5)).exitCode).toBe(0);
+  expect(cursorOf(home).sources.local).toMatchObject({ last_read: "whole", whole_reads: 1, tail_reads: 0 });
+  const aside = fs.readdirSync(amsPaths(home).stateDir).filter((f) => f.startsWith(`${READ_CURSOR}.json.corrupt-`));
+  expect(aside).toHaveLength(1);
+  expect(fs.readFileSync(path.join(amsPaths(home).logsDir, "alert.log"), "utf8")).toContain("sources.local.carried: ");
+});
+
 describe("what is carried over", () => {
   const placed = (samples: Sample[], from = 0) => samples.map((sample, i) => ({ pos: from + i, sample }));
   const history = [
