@@ -21,9 +21,13 @@ export interface CertResult {
   seen: string[] | undefined;
 }
 
+/** The advisory's link, which identifies it; undefined for any other sample. */
+export const advisoryLink = (s: Sample) =>
+  s.metric_type === "CERT" && typeof s.details?.link === "string" ? s.details.link : undefined;
+
 export function certNotices(samples: readonly Sample[], seen: readonly string[] | undefined, now: Date): CertResult {
   const advisories = samples
-    .filter((s) => s.metric_type === "CERT" && typeof s.details?.link === "string")
+    .filter((s) => advisoryLink(s) !== undefined)
     .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   if (seen === undefined) {
     // Nothing stored yet (the CERT sensor has not run): learn from its first batch, rather than mail the whole feed then.

@@ -7,7 +7,6 @@ import { writeFileAtomic } from "../lib/atomic-write.js";
 import { failRunWith } from "../lib/cli.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { appendAlertHistory } from "../storage/alert-history.js";
-import { readFleet } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { certNotices } from "./cert.js";
 import { mailOf, outboxNotifier } from "./channels/email.js";
@@ -15,6 +14,7 @@ import type { OpenChannel } from "./channels/registry.js";
 import { EMAIL_CHANNEL } from "./config.js";
 import { maintenanceMuter } from "./maintenance.js";
 import { deliverAll, enqueue, type Delivery, type QueuedNotification } from "./queue.js";
+import { judgedAlready, readFleetSince, readReadCursor, writeReadCursor, type FleetRead } from "./read-cursor.js";
 import { rebootNotices } from "./reboot.js";
 import { channelsFor, repeatFor } from "./routes.js";
 import { evaluateRules, ruleStillApplies, SILENT_RULE } from "./rules.js";
@@ -53,9 +53,32 @@ export interface CheckResult {
   unreadable: string[];
 }
 
+/** The fleet and its conditions (stage 1), each store read from where the last run stopped when that gives the same. */
+async function readAndJudge({ paths, config, log, now }: CheckOptions, previous: AlertRunState, maintenance: Muter) {
+  const cursor = await readReadCursor(paths.stateDir, (message) => log.warn(message));
+  const pulls = await readPullStatus(paths);
+  const conditionsOf = (fleet: FleetRead) => {
+    const unreported = neverReported(
+      config.remotes.map((r) => r.name),
+      fleet.sources,
+      pulls,
+    );
+    const servers = new Set([config.server_id, ...unreported.keys(), ...fleet.samples.map((s) => s.server_id)]);
+    // A server in maintenance is not judged silent at all, even one that never reported: its planned reboot leaves no event.
+    const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported).filter(
+      (c) => c.rule !== SILENT_RULE || maintenance(c) === undefined,
+    );
+    return { fleet, servers, conditions };
+  };
+  const fromCursor = conditionsOf(await readFleetSince(paths, config, cursor));
+  if (judgedAlready(previous.alerts, fromCursor.conditions, fromCursor.fleet.carriedUntil)) return fromCursor;
+  return conditionsOf(await readFleetSince(paths, config, cursor, "the alert state had not judged the samples before"));
+}
+
 /** Stages 1 and 2 over every server's samples: what changes since the saved state. */
-async function evaluate({ paths, config, log, now }: CheckOptions, previous: AlertRunState, maintenance: Muter) {
-  const fleet = await readFleet(paths, config);
+async function evaluate(options: CheckOptions, previous: AlertRunState, maintenance: Muter) {
+  const { config, log, now } = options;
+  const { fleet, servers, conditions } = await readAndJudge(options, previous, maintenance);
   const unreadable: string[] = [];
   for (const source of fleet.sources) {
     if (source.error) {
@@ -63,16 +86,6 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
       log.error(`cannot read ${source.name} samples, its servers are not judged this run: ${source.error}`);
     } else if (source.skipped > 0) log.warn(`${source.file}: ${source.skipped} unreadable record(s) skipped`);
   }
-  const unreported = neverReported(
-    config.remotes.map((r) => r.name),
-    fleet.sources,
-    await readPullStatus(paths),
-  );
-  const servers = new Set([config.server_id, ...unreported.keys(), ...fleet.samples.map((s) => s.server_id)]);
-  // A server in maintenance is not judged silent at all, even one that never reported: its planned reboot leaves no event.
-  const conditions = evaluateRules(fleet.samples, config.alerts, [...servers], now, unreported).filter(
-    (c) => c.rule !== SILENT_RULE || maintenance(c) === undefined,
-  );
   const { routes, repeat } = config.alerts;
   const { alerts, events } = advanceAlerts(previous.alerts, conditions, now, {
     repeatSeconds: (a) => repeatFor(a, routes, repeat),
@@ -91,6 +104,7 @@ async function evaluate({ paths, config, log, now }: CheckOptions, previous: Ale
     cert_seen: cert?.seen,
     reboot_seen: reboot?.seen,
     unreadable,
+    cursor: fleet.cursor,
   };
 }
 
@@ -127,10 +141,10 @@ async function judge(options: CheckOptions, previous: AlertRunState) {
   const { config, now } = options;
   const maintenance = maintenanceMuter(config.alerts.maintenance, now);
   const silences = keptSilences(previous.silences, now);
-  const { alerts, events, cert_seen, reboot_seen, unreadable } = await evaluate(options, previous, maintenance);
+  const { alerts, events, cert_seen, reboot_seen, unreadable, cursor } = await evaluate(options, previous, maintenance);
   const bySilence = silenceMuter(silences, now);
   const muted = muteSilenced(alerts, events, (s) => bySilence(s) ?? maintenance(s), now);
-  return { muted, cert_seen, reboot_seen, silences, unreadable };
+  return { muted, cert_seen, reboot_seen, silences, unreadable, cursor };
 }
 
 /** One ams-alert run: evaluate → advance → mute → route → queue → record history → deliver every channel's queue. */
@@ -145,7 +159,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
   const onReset = failRunWith(log);
   // Judged and queued under the state's lock; delivered without it (below).
   const judged = await withAlertRunState(paths, onReset, async (previous) => {
-    const { muted, cert_seen, reboot_seen, silences, unreadable } = await judge(options, previous);
+    const { muted, cert_seen, reboot_seen, silences, unreadable, cursor } = await judge(options, previous);
     const queue = enqueue(previous.queue, route(muted, channels, config, now), {
       id: () => `${fileStamp(now)}.${randomBytes(6).toString("hex")}`,
       created_at: isoLocal(now),
@@ -164,6 +178,8 @@ export async function runCheck(options: CheckOptions): Promise<CheckResult> {
       silences,
     };
     await writeAlertRunState(paths.stateDir, state);
+    // Whichever of the two a crash leaves older, judgedAlready tells whether the cursor still fits the state.
+    await writeReadCursor(paths.stateDir, cursor);
     if (muted.recorded.length > 0) {
       await appendAlertHistory(paths.alertsLog, muted.recorded);
       for (const e of muted.recorded)

@@ -14,6 +14,10 @@ const SEEN_LIMIT = 500;
 
 const bootOf = (s: Sample) => (typeof s.details?.boot_time === "string" ? s.details.boot_time : s.timestamp);
 const keyOf = (s: Sample) => `${REBOOT_RULE}/${s.server_id}@${bootOf(s)}`;
+const isReboot = (s: Sample) => s.metric_type === REBOOT_METRIC && !Number.isNaN(Date.parse(bootOf(s)));
+
+/** The reboot a sample reports ("rebooted/web-1@<boot time>"); undefined for any other sample. */
+export const rebootKey = (s: Sample) => (isReboot(s) ? keyOf(s) : undefined);
 
 /** "2026-11-25 03:12" in this machine's local time. */
 const localMinute = (iso: string) => isoLocal(new Date(iso)).slice(0, 16).replace("T", " ");
@@ -23,9 +27,7 @@ export function rebootNotices(
   seen: readonly string[] | undefined,
   now: Date,
 ): { notices: Notice[]; seen: string[] | undefined } {
-  const reboots = samples
-    .filter((s) => s.metric_type === REBOOT_METRIC && !Number.isNaN(Date.parse(bootOf(s))))
-    .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+  const reboots = samples.filter(isReboot).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   if (seen === undefined) {
     if (reboots.length === 0) return { notices: [], seen: [] };
     return { notices: [], seen: [...new Set(reboots.map(keyOf))].slice(-SEEN_LIMIT) };

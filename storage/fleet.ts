@@ -2,7 +2,8 @@ import path from "node:path";
 import type { Paths } from "../lib/paths.js";
 import type { Sample } from "./sample.js";
 import { ownSamples, type Speaker } from "./speaks-for.js";
-import { readSamples } from "./store.js";
+import { readJsonArray } from "./locked-file.js";
+import { samplesOf } from "./store.js";
 
 /** Where samples came from: this server's store or one remote's last good copy. */
 export interface FleetSource {
@@ -48,6 +49,16 @@ export function fleetStores(paths: Paths, config: FleetConfig): FleetStore[] {
   ];
 }
 
+/** The samples a store gives the fleet: its readable records, less those its remote may not speak for. */
+export function storeSamples(
+  records: readonly unknown[],
+  store: Pick<FleetStore, "fallbackId" | "speaker">,
+): { samples: Sample[]; skipped: number; foreign: number } {
+  const read = samplesOf(records, store.fallbackId);
+  const own = store.speaker ? ownSamples(read.samples, store.speaker) : { samples: read.samples, foreign: 0 };
+  return { samples: own.samples, skipped: read.skipped, foreign: own.foreign };
+}
+
 /**
  * Every server's samples through one reader: this server's store and the last good copy of each
  * remote in the config (records lacking a server_id are tagged with the remote's name; records
@@ -61,11 +72,10 @@ export async function readFleet(paths: Paths, config: FleetConfig): Promise<Flee
   const sources: FleetSource[] = [];
   for (const { name, file, fallbackId, speaker } of fleetStores(paths, config)) {
     try {
-      const read = await readSamples(file, fallbackId);
-      const result = speaker ? ownSamples(read.samples, speaker) : { samples: read.samples, foreign: 0 };
+      const result = storeSamples(await readJsonArray(file), { fallbackId, speaker });
       for (const sample of result.samples) samples.push(sample); // a spread would overflow the stack past ~110k
       const foreign = result.foreign > 0 ? { foreign: result.foreign } : {};
-      sources.push({ name, file, samples: result.samples.length, skipped: read.skipped, ...foreign });
+      sources.push({ name, file, samples: result.samples.length, skipped: result.skipped, ...foreign });
     } catch (err) {
       sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });
     }

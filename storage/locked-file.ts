@@ -111,7 +111,7 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-function parseWhole(file: string, text: string): unknown[] {
+export function parseWhole(file: string, text: string): unknown[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -125,9 +125,9 @@ function parseWhole(file: string, text: string): unknown[] {
 }
 
 /** The closing line of an array written by this module: the only "]" at the start of a line (records hold no line break). */
-const CLOSING = "\n]";
+export const CLOSING = "\n]";
 
-interface ParsedArray {
+export interface ParsedArray {
   records: unknown[];
   /** The text the records were read from: the file's, or its last complete state when an append was cut short. */
   text: string;
@@ -140,7 +140,7 @@ interface ParsedArray {
  * array followed by part of the next records (appendInPlace): that array is what the file holds,
  * so readers read it and the next writer writes the file back without the tail.
  */
-function parseJsonArray(file: string, text: string): ParsedArray {
+export function parseJsonArray(file: string, text: string): ParsedArray {
   try {
     return { records: parseWhole(file, text), text };
   } catch (err) {
@@ -209,10 +209,14 @@ async function writeNoted(file: string, data: string | Uint8Array, assertHeld: A
   await noteWritten(file, ino);
 }
 
+/** Whether `stat` (of the file now) is what this module last wrote: nobody else touched the file since. */
+export async function matchesWriteNote(file: string, stat: Parameters<typeof statIdentity>[0]): Promise<boolean> {
+  return (await readFileIfExists(noteFile(file)).catch(() => undefined)) === statIdentity(stat);
+}
+
 async function unchangedSinceWritten(file: string): Promise<boolean> {
   try {
-    const [stat, note] = await Promise.all([fs.stat(file), fs.readFile(noteFile(file), "utf8")]);
-    return note === statIdentity(stat);
+    return await matchesWriteNote(file, await fs.stat(file));
   } catch {
     return false;
   }
