@@ -183,6 +183,7 @@ export interface UpdateResult {
  * check. Losing the note costs one parse, nothing more.
  */
 const noteFile = (file: string) => `${file}.written`;
+
 /**
  * Temporary files of writers killed half-way (`<name>.<pid>-<n>.tmp`, whose process is gone), and
  * the one fixed name older versions used: removed by the next lock holder so they cannot pile up.
