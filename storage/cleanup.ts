@@ -147,7 +147,8 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
   const times: number[] = [];
   const sizes: number[] = [];
   const fates: Fate[] = [];
-  const buckets = new Map<string, Bucket>();
+  /** By series, then by hour. */
+  const buckets = new Map<string, Map<number, Bucket>>();
   /** The buckets in the order they were opened: ties of the hour sort keep it. */
   const opened: Bucket[] = [];
   const cert = new Map<string, number[]>();
@@ -156,12 +157,14 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
   let oldest = Infinity;
 
   function addToBucket(sample: Sample, hour: number, contribution: Contribution): void {
-    const key = `${seriesKey(sample)}@${hour}`;
-    const b = buckets.get(key);
+    const key = seriesKey(sample);
+    let hours = buckets.get(key);
+    if (!hours) buckets.set(key, (hours = new Map()));
+    const b = hours.get(hour);
     if (!b) {
       const { server_id, metric_type, unit, labels } = sample;
       const bucket = { server_id, metric_type, unit, labels, hour, ...contribution };
-      buckets.set(key, bucket);
+      hours.set(hour, bucket);
       opened.push(bucket);
     } else {
       b.sum += contribution.sum;
@@ -280,8 +283,7 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
     const dueAt = Math.min(from(oldestRaw, retention.raw_days), from(oldest, retention.rollup_days));
     report.dueAt = Number.isFinite(dueAt) ? dueAt : undefined;
     const changed = report.consolidated + report.expired + report.certDropped + report.capped > 0;
-    const pressing =
-      now >= dueAt || report.bytesBefore > retention.max_bytes || report.capped > 0 || every === 0;
+    const pressing = now >= dueAt || report.bytesBefore > retention.max_bytes || report.capped > 0 || every === 0;
     report.due = changed && pressing;
   }
 

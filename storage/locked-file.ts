@@ -97,16 +97,15 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
  */
 const MAX_RECORD_DEPTH = 100;
 
-/** Whether `value` nests objects or arrays more than `max` levels deep; iterative, so any depth is measured. */
+/**
+ * Whether `value` nests objects or arrays more than `max` levels deep. The recursion stops at
+ * `max` levels, so a record of any depth is measured without overflowing the stack.
+ */
 function nestedDeeperThan(value: unknown, max: number): boolean {
   if (typeof value !== "object" || value === null) return false;
-  const pending: [object, number][] = [[value, 1]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [node, depth] = next;
-    if (depth > max) return true;
-    for (const child of Object.values(node))
-      if (typeof child === "object" && child !== null) pending.push([child as object, depth + 1]);
-  }
+  if (max === 0) return true;
+  if (Array.isArray(value)) return value.some((child) => nestedDeeperThan(child, max - 1));
+  for (const key in value) if (nestedDeeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
   return false;
 }
 
@@ -402,7 +401,7 @@ class PieceWriter {
 
   /** A write may take fewer bytes than it was given. */
   private async writeAll(bytes: Buffer): Promise<void> {
-    for (let done = 0; done < bytes.length; ) {
+    for (let done = 0; done < bytes.length;) {
       const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done);
       if (bytesWritten === 0) throw new Error("nothing could be written");
       done += bytesWritten;
