@@ -21,9 +21,11 @@ function describe(r: CleanupReport): string {
   const unreadable = r.unreadable > 0 ? `, ${r.unreadable} unreadable record(s) left untouched` : "";
   if (!r.due) {
     const next = r.dueAt === undefined ? "once samples age" : isoLocal(new Date(r.dueAt));
+    const waiting =
+      r.consolidated > 0 ? `${r.consolidated} raw sample(s) past raw_days wait for` : "nothing due before";
     return (
-      `${r.recordsBefore} records (${mib(r.bytesBefore)}), nothing written: ${r.consolidated} raw sample(s) ` +
-      `past raw_days wait for the next batch, due ${next} (retention.consolidate_every)${unreadable}`
+      `${r.recordsBefore} records (${mib(r.bytesBefore)}), nothing written: ${waiting} the next batch, ` +
+      `due ${next} (retention.consolidate_every)${unreadable}`
     );
   }
   return (
