@@ -159,7 +159,7 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
   function addToBucket(sample: Sample, hour: number, contribution: Contribution): void {
     const key = seriesKey(sample);
     let hours = buckets.get(key);
-    if (!hours) buckets.set(key, (hours = new Map()));
+    if (!hours) buckets.set(key, (hours = new Map<number, Bucket>()));
     const b = hours.get(hour);
     if (!b) {
       const { server_id, metric_type, unit, labels } = sample;

@@ -358,25 +358,32 @@ async function foldRecordLines(handle: FileHandle, fold: RecordFold<unknown>): P
     expect = comma ? "record" : "comma";
     return true;
   };
-  let carry = Buffer.alloc(0);
-  /** File offset of carry[0]. */
+  // One buffer, read into after the unfinished line the last read left at its start.
+  let buf = Buffer.allocUnsafe(PIECE);
+  let filled = 0;
+  /** File offset of buf[0]. */
   let offset = 0;
   for (;;) {
-    const piece = Buffer.allocUnsafe(PIECE);
-    const { bytesRead } = await handle.read(piece, 0, PIECE, offset + carry.length);
+    if (filled === buf.length) {
+      if (buf.length >= MAX_LINE) return undefined;
+      const bigger = Buffer.allocUnsafe(2 * buf.length);
+      buf.copy(bigger);
+      buf = bigger;
+    }
+    const { bytesRead } = await handle.read(buf, filled, buf.length - filled, offset + filled);
     if (bytesRead === 0) break;
-    const buf = carry.length > 0 ? Buffer.concat([carry, piece.subarray(0, bytesRead)]) : piece.subarray(0, bytesRead);
-    if (offset === 0 && buf[0] !== OPEN) return undefined;
+    const read = buf.subarray(0, filled + bytesRead);
+    if (offset === 0 && read[0] !== OPEN) return undefined;
     let start = 0;
-    for (let end = buf.indexOf(NEWLINE); end >= 0; end = buf.indexOf(NEWLINE, start)) {
-      if (!line(buf, start, end, offset)) return undefined;
+    for (let end = read.indexOf(NEWLINE, filled); end >= 0; end = read.indexOf(NEWLINE, start)) {
+      if (!line(read, start, end, offset)) return undefined;
       start = end + 1;
     }
-    if (buf.length - start > MAX_LINE) return undefined;
-    carry = buf.subarray(start);
+    buf.copyWithin(0, start, read.length);
+    filled = read.length - start;
     offset += start;
   }
-  if (carry.length > 0 && !line(carry, 0, carry.length, offset)) return undefined;
+  if (filled > 0 && !line(buf, 0, filled, offset)) return undefined;
   return expect === "end" ? spans : undefined;
 }
 
@@ -414,13 +421,15 @@ class PieceWriter {
  * records read as the bytes they were read from (`source`, mostly in file order, read piece by piece).
  */
 function writeRewrite(source: FileHandle, spans: RecordSpans, rewrite: ArrayRewrite): ContentWriter {
-  let window = Buffer.alloc(0);
+  let space = Buffer.allocUnsafe(PIECE);
+  /** The part of the file last read into `space`. */
+  let window = space.subarray(0, 0);
   let windowStart = 0;
   const textOf = async (i: number): Promise<Buffer> => {
     const [start, end] = [spans.starts[i]!, spans.ends[i]!];
     if (start < windowStart || end > windowStart + window.length) {
-      window = Buffer.allocUnsafe(Math.max(PIECE, end - start));
-      window = window.subarray(0, (await source.read(window, 0, window.length, start)).bytesRead);
+      if (end - start > space.length) space = Buffer.allocUnsafe(end - start);
+      window = space.subarray(0, (await source.read(space, 0, space.length, start)).bytesRead);
       windowStart = start;
       if (window.length < end - start) throw new Error("the file shrank while it was rewritten under its lock");
     }
@@ -455,8 +464,8 @@ export function foldJsonArray<T>(
   rewriteOf: (result: T) => ArrayRewrite | undefined,
 ): Promise<{ result: T } & UpdateResult> {
   return underLock(file, async (assertHeld) => {
-    const handle = await fs.open(file, "r").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return undefined;
+    const handle = await fs.open(file, "r").catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
     });
     if (handle) {
