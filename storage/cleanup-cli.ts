@@ -20,13 +20,10 @@ const mib = (n: number) => `${(n / 1048576).toFixed(2)} MiB`;
 function describe(r: CleanupReport): string {
   const unreadable = r.unreadable > 0 ? `, ${r.unreadable} unreadable record(s) left untouched` : "";
   if (!r.due) {
-    const next = r.dueAt === undefined ? "once samples age" : isoLocal(new Date(r.dueAt));
-    const waiting =
-      r.consolidated > 0 ? `${r.consolidated} raw sample(s) past raw_days wait for` : "nothing due before";
-    return (
-      `${r.recordsBefore} records (${mib(r.bytesBefore)}), nothing written: ${waiting} the next batch, ` +
-      `due ${next} (retention.consolidate_every)${unreadable}`
-    );
+    const before = `${r.recordsBefore} records (${mib(r.bytesBefore)}), nothing written`;
+    if (r.dueAt === undefined) return `${before}: nothing ages${unreadable}`;
+    const waiting = r.consolidated > 0 ? `${r.consolidated} raw sample(s) past raw_days wait for the next batch, ` : "";
+    return `${before}: ${waiting}next batch due ${isoLocal(new Date(r.dueAt))} (retention.consolidate_every)${unreadable}`;
   }
   return (
     `${r.recordsBefore} → ${r.recordsAfter} records (${mib(r.bytesBefore)} → ${mib(r.bytesAfter)}): ` +
@@ -54,7 +51,7 @@ program
     const options = { retention: config.retention, now: now(), fallbackServerId: config.server_id };
     if (opts.dryRun) {
       const { report } = cleanupSamples(await readJsonArray(paths.store), options);
-      process.stdout.write(`${report.due ? "would change" : "would change nothing"} ${describe(report)}\n`);
+      process.stdout.write(`${report.due ? "would change " : "(dry run) "}${describe(report)}\n`);
       return;
     }
     // Only this server's store: remote copies are replaced whole by each pull, their owner cleans them.

@@ -70,6 +70,10 @@ describe("ams-cleanup", () => {
     const before = fs.statSync(file);
     const text = fs.readFileSync(file, "utf8");
 
+    const dry = await runCli("ams-cleanup", ["--dry-run", "--home", home], {
+      env: { AMS_NOW: new Date(now).toISOString() },
+    });
+    expect(dry.stdout).toMatch(/^\(dry run\) 3000 records .*, nothing written: \d+ raw sample\(s\) .* next batch due /);
     const waiting = await runCli("ams-cleanup", ["--home", home], { env: { AMS_NOW: new Date(now).toISOString() } });
     expect(waiting.exitCode).toBe(0);
     expect(waiting.stdout).toMatch(
