@@ -111,7 +111,7 @@ function rollupRecord(b: Bucket): Sample {
   };
 }
 
-/** Indices in `order` sorted by `time`, stable (ties keep their order). */
+/** `indices` sorted by `time`, stably (ties keep their order). */
 const byTime = (indices: number[], time: (i: number) => number, direction = 1) =>
   indices.sort((a, b) => direction * (time(a) - time(b)));
 
@@ -119,8 +119,8 @@ const byTime = (indices: number[], time: (i: number) => number, direction = 1) =
  * The cleanup as a fold over the store's records in file order (add), then finish: classifies each
  * record by age and kind (kept, into an hourly bucket, CERT, expired), keeps the newest CERT records
  * per server, writes the buckets as rollups ahead of the records kept in file order, then caps the
- * whole at max_bytes. Only numbers are kept per record (typed by position), never the record itself,
- * except for the buckets' series.
+ * whole at max_bytes, and judges whether the batch is due. Per record only a few numbers are kept,
+ * by its index, never the record itself: a bucket keeps only its series.
  */
 export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
   const { retention, fallbackServerId } = options;
@@ -175,18 +175,21 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
     }
   }
 
-  function classify(record: unknown, index: number): [Fate, number] {
+  /** The record's fate; its time (epoch ms, NaN when unreadable) goes into `times`. */
+  function classify(record: unknown, index: number): Fate {
     const sample = normalizeRecord(record, fallbackServerId);
     if (!sample) {
       report.unreadable++;
-      return [Fate.Kept, NaN];
+      times.push(NaN);
+      return Fate.Kept;
     }
     const time = Date.parse(sample.timestamp);
+    times.push(time);
     if (sample.metric_type === "CERT") {
       const list = cert.get(sample.server_id);
       if (list) list.push(index);
       else cert.set(sample.server_id, [index]);
-      return [Fate.Cert, time];
+      return Fate.Cert;
     }
     const hour = floorHour(time);
     const rollup = sample.rollup;
@@ -194,7 +197,7 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
     if (!rollup) oldestRaw = Math.min(oldestRaw, hour);
     if (hour < rollupCutoff) {
       report.expired++;
-      return [Fate.Expired, time];
+      return Fate.Expired;
     }
     if (rollup?.period_seconds === ROLLUP_SECONDS) {
       // An earlier run's rollup: merged with any raw samples of the same hour that arrived late.
@@ -202,16 +205,16 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
       // Written back as it was read unless a reader's fallback server_id was added to it.
       const kept = sample === record ? index : sample;
       addToBucket(sample, hour, { count, sum: sample.value * count, min, max, changed: false, kept });
-      return [Fate.Bucketed, hour];
+      return Fate.Bucketed;
     }
     if (rollup || time >= rawCutoff) {
       report.keptRaw += rollup ? 0 : 1;
-      return [Fate.Kept, time];
+      return Fate.Kept;
     }
     report.consolidated++;
     const v = sample.value;
     addToBucket(sample, hour, { count: 1, sum: v, min: v, max: v, changed: true, kept: undefined });
-    return [Fate.Bucketed, hour];
+    return Fate.Bucketed;
   }
 
   /** Keeps the newest `cert_keep` CERT records of each server, newest first as before; the others are dropped. */
@@ -289,9 +292,7 @@ export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
 
   return {
     add(record, bytes) {
-      const [fate, time] = classify(record, fates.length);
-      fates.push(fate);
-      times.push(time);
+      fates.push(classify(record, fates.length));
       sizes.push(bytes);
       report.recordsBefore++;
       report.bytesBefore += bytes;
