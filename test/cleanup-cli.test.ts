@@ -130,6 +130,22 @@ describe("ams-cleanup", () => {
     expect(pretty).toBe(expected);
   });
 
+  test("an append cut short is read around as by every reader: its tail kept beside, the store written back whole", async () => {
+    const home = tempHome();
+    writeConfig(home, { server_id: "web-1" });
+    const now = Date.now();
+    const whole = formatJsonArray(store(300, 2, now));
+    const file = writeStore(home, []);
+    const tail = '{"server_id":"web-1","metric_type":"CPU","timest';
+    fs.writeFileSync(file, `${whole}${tail}`);
+    const result = await runCli("ams-cleanup", ["--home", home], { env: { AMS_NOW: new Date(now).toISOString() } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^300 records .*, nothing written: next batch due /);
+    expect(fs.readFileSync(file, "utf8")).toBe(whole);
+    const torn = fs.readdirSync(path.dirname(file)).filter((f) => f.includes(".torn-"));
+    expect(torn.map((f) => fs.readFileSync(path.join(path.dirname(file), f), "utf8"))).toEqual([`\n${tail}`]);
+  });
+
   test("an unknown subcommand is a usage error", async () => {
     const result = await runCli("ams-cleanup", ["bogus", "--home", tempHome()]);
     expect(result.exitCode).toBe(2);
