@@ -24,7 +24,7 @@ export const RetentionConfig = z
      * Rewriting the store costs its whole size in writes, so consolidation and expiry wait for a
      * batch: until the oldest raw sample is this much past raw_days (or the oldest record past
      * rollup_days). Raw samples thus stay up to raw_days plus this; 0 rewrites at every change.
-     * Seconds once parsed; at most a week, well inside any rollup_days.
+     * Seconds once parsed; at most a week.
      */
     consolidate_every: durationUpTo(7 * 86400).default(86400),
   })
