@@ -1,4 +1,4 @@
-import fs from "node:fs/promises";
+import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 export interface AtomicWriteOptions {
@@ -12,16 +12,19 @@ export interface AtomicWriteOptions {
   beforeRename?: () => Promise<void>;
 }
 
+/** Writes the content into the open temporary file: a big content is written piece by piece, never held whole. */
+export type ContentWriter = (handle: FileHandle) => Promise<void>;
+
 /**
- * Replaces `file` with `data` so that a reader sees the old or the new content, never a mix
- * (returns the inode the data went to):
+ * Replaces `file` with `data` (or what `data` writes) so that a reader sees the old or the new
+ * content, never a mix (returns the inode the data went to):
  * write a sibling temporary file, flush it to disk, rename it over the old one, flush the folder.
  * A write that fails (disk full, or `beforeRename` refusing) removes its temporary file, so failed
  * writes never fill the disk; only a killed writer leaves one behind.
  */
 export async function writeFileAtomic(
   file: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | ContentWriter,
   options: AtomicWriteOptions = {},
 ): Promise<{ ino: number }> {
   const { mode, temp = `${file}.tmp`, beforeRename } = options;
@@ -31,7 +34,7 @@ export async function writeFileAtomic(
     const handle = await fs.open(temp, "w", mode ?? 0o644);
     try {
       if (mode !== undefined) await handle.chmod(mode); // also when a killed writer's temporary file is reused
-      await handle.writeFile(data);
+      await (typeof data === "function" ? data(handle) : handle.writeFile(data));
       await handle.sync();
       ino = (await handle.stat()).ino;
     } finally {

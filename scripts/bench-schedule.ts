@@ -5,6 +5,8 @@
 // reaped child's write_bytes that Linux adds to its parent's /proc/self/io). Two set-ups: one
 // server, and a 10-server hub (this server and 9 remotes whose copies are in storage/remote/; the
 // pulls themselves are not run here: scripts/bench-fetch.ts measures them against a real sshd).
+// The cleanup rewrites the store in batches (retention.consolidate_every), so its writes are also
+// averaged over two more simulated days of its own runs.
 // Run after `npm run build`: node --import tsx scripts/bench-schedule.ts   (SETUPS=1 or 1,10)
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -19,6 +21,9 @@ import { captureRealShapes, realRecords, scheduleLines, serveCertFeeds } from ".
 
 const DAYS = 7;
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** Hours of ams-cleanup runs its writes per hour are averaged over. */
+const CLEANUP_HOURS = 48;
 
 interface Step {
   job: string;
@@ -219,6 +224,17 @@ try {
       console.log(
         `ams-web idle (drawing nothing: no page requested): ${((idle / 60) * 3600).toFixed(2)} CPU-s/h (${idle.toFixed(2)} s measured over 60 s). ` +
           `Each page view after the data changed costs one drawing (the ams-graphs row); a page left open reloads every graphs.refresh (5 min): at most 12 drawings an hour.`,
+      );
+      const days = Array.from({ length: CLEANUP_HOURS }, (_, h) =>
+        hourOfSchedule(home, now + (h + 1) * HOUR, (job) => job !== "ams-cleanup"),
+      ).flat();
+      const runs = await runSteps(days);
+      const written = runs.reduce((sum, r) => sum + r.written, 0);
+      const rewrites = runs.filter((r) => r.written > 2 ** 20).length;
+      console.log(
+        `ams-cleanup over the next ${CLEANUP_HOURS} simulated hours: ${runs.length} runs, ${rewrites} rewriting the store, ` +
+          `${(written / 2 ** 20).toFixed(1)} MiB written: ${(written / 2 ** 20 / CLEANUP_HOURS).toFixed(2)} MiB/h ` +
+          `(CPU ${median(runs.map((r) => r.cpu)).toFixed(3)} s/run median)`,
       );
     }
     if (process.env.KEEP) console.log(`kept ${home}`);

@@ -6,20 +6,30 @@ import { openJob } from "../config/job.js";
 import { amsProgram, runProgram } from "../lib/cli.js";
 import { now } from "../lib/clock.js";
 import { rotateLogFile } from "../lib/log.js";
+import { isoLocal } from "../lib/time.js";
 import { readFiringAlerts } from "./alert-state.js";
-import { cleanupSamples, type CleanupReport } from "./cleanup.js";
+import { cleanupSamples, startCleanup, type CleanupReport } from "./cleanup.js";
 import { readJsonArray } from "./locked-file.js";
 import { rewriteSamples } from "./store.js";
 
 const JOB = "cleanup";
 
+const mib = (n: number) => `${(n / 1048576).toFixed(2)} MiB`;
+
+/** What a run did (or, dry, would do): the changes when a batch was due, otherwise when the next one is. */
 function describe(r: CleanupReport): string {
-  const mib = (n: number) => `${(n / 1048576).toFixed(2)} MiB`;
+  const unreadable = r.unreadable > 0 ? `, ${r.unreadable} unreadable record(s) left untouched` : "";
+  if (!r.due) {
+    const before = `${r.recordsBefore} records (${mib(r.bytesBefore)}), nothing written`;
+    if (r.dueAt === undefined) return `${before}: nothing ages${unreadable}`;
+    const waiting = r.consolidated > 0 ? `${r.consolidated} raw sample(s) past raw_days wait for the next batch, ` : "";
+    return `${before}: ${waiting}next batch due ${isoLocal(new Date(r.dueAt))} (retention.consolidate_every)${unreadable}`;
+  }
   return (
     `${r.recordsBefore} → ${r.recordsAfter} records (${mib(r.bytesBefore)} → ${mib(r.bytesAfter)}): ` +
     `${r.consolidated} raw sample(s) consolidated into ${r.rollupsWritten} hourly rollup(s), ` +
     `${r.expired} expired, ${r.certDropped} old CERT advisories dropped, ${r.capped} dropped by the size cap` +
-    (r.unreadable > 0 ? `, ${r.unreadable} unreadable record(s) left untouched` : "")
+    unreadable
   );
 }
 
@@ -31,7 +41,8 @@ const program = amsProgram(
 program
   .command("samples", { isDefault: true })
   .description(
-    "consolidate samples older than retention.raw_days into hourly rollups, expire old rollups, cap the file size",
+    "consolidate samples older than retention.raw_days into hourly rollups, expire old rollups, cap the file size " +
+      "(in batches: see retention.consolidate_every)",
   )
   .option("--dry-run", "report what would change, change nothing")
   .action(async (opts: { dryRun?: boolean }, command: Command) => {
@@ -39,23 +50,22 @@ program
     const { paths, config, log } = await openJob(JOB, home, { scheduled: !opts.dryRun });
     const options = { retention: config.retention, now: now(), fallbackServerId: config.server_id };
     if (opts.dryRun) {
-      process.stdout.write(
-        `would change ${describe(cleanupSamples(await readJsonArray(paths.store), options).report)}\n`,
-      );
+      const { report } = cleanupSamples(await readJsonArray(paths.store), options);
+      process.stdout.write(`${report.due ? "would change " : "(dry run) "}${describe(report)}\n`);
       return;
     }
     // Only this server's store: remote copies are replaced whole by each pull, their owner cleans them.
-    const result = await rewriteSamples(paths.store, (records) => {
-      const { records: kept, report } = cleanupSamples(records, options);
-      // Nothing consolidated or removed: the store is not written again (a rewrite costs its whole size).
-      const changed = report.consolidated + report.expired + report.certDropped + report.capped > 0;
-      return { records: changed ? kept : undefined, result: report };
-    });
+    // A rewrite costs the store's whole size: it waits until a batch is due (report.due).
+    const { result: plan, ...result } = await rewriteSamples(
+      paths.store,
+      () => startCleanup(options),
+      ({ rewrite, report }) => (report.due ? rewrite : undefined),
+    );
     if (result.movedAside) {
       log.error(`${result.readError ?? paths.store}: moved aside to ${result.movedAside}; a fresh store was started`);
       process.exitCode = 1;
     }
-    const line = describe(result);
+    const line = describe(plan.report);
     log.info(line);
     process.stdout.write(`${line}\n`);
     // logs/cron.log is appended to by the crontab's redirects, not by a job: the upkeep job bounds it.

@@ -1,4 +1,5 @@
 import { isoLocal } from "../lib/time.js";
+import { recordBytes, rewrittenRecords, type ArrayRewrite, type RecordFold } from "./locked-file.js";
 import type { RetentionOptions } from "./retention-config.js";
 import { normalizeRecord, type Sample } from "./sample.js";
 import { seriesKey } from "./series-key.js";
@@ -6,7 +7,8 @@ import { seriesKey } from "./series-key.js";
 /**
  * Retention of this server's store, as RRD archives do it: raw samples for `raw_days`, then one
  * hourly record per series (mean as `value`, with count, min and max) for `rollup_days`, then
- * nothing; a size cap as a last resort. Pure: records and a clock in, records and a report out.
+ * nothing; a size cap as a last resort. Pure: records and a clock in, what to write and a report
+ * out. The records come one at a time (startCleanup), so a big store is never held whole.
  */
 
 export const ROLLUP_SECONDS = 3600;
@@ -32,6 +34,13 @@ export interface CleanupReport {
   unreadable: number;
   bytesBefore: number;
   bytesAfter: number;
+  /**
+   * Whether rewriting the store is worth it now (see `dueAt`): the changes above are made in
+   * batches, since each rewrite costs the store's whole size in writes.
+   */
+  due: boolean;
+  /** From when the oldest raw sample or rollup is `consolidate_every` past its age limit; undefined when nothing ages. */
+  dueAt: number | undefined;
 }
 
 export interface CleanupResult {
@@ -46,32 +55,51 @@ export interface CleanupOptions {
   fallbackServerId: string;
 }
 
-interface Entry {
-  record: unknown;
-  /** Position in the original file; rollups come first. */
-  index: number;
-  /** Epoch ms; undefined for unreadable records. */
-  time?: number;
+/** What the cleanup makes of the whole store: the records to write, in order, and what it did. */
+export interface CleanupPlan {
+  rewrite: ArrayRewrite;
+  report: CleanupReport;
 }
 
 interface Bucket {
-  sample: Sample;
+  /** The series, and what else its rollup record repeats. */
+  server_id: string;
+  metric_type: string;
+  unit: string;
+  labels: Record<string, string> | undefined;
   hour: number;
   sum: number;
   count: number;
   min: number;
   max: number;
+  /** True once a raw sample joined: the bucket's record must be (re)written. */
   changed: boolean;
+  /** The earlier rollup record it started from, written back as it is while unchanged (an index, or the record). */
+  kept: number | Sample | undefined;
 }
+
+/** What becomes of each record read (a small integer per record, not an object). */
+const Fate = {
+  Kept: 0,
+  /** Into an hourly bucket (a raw sample, or an earlier rollup merged with it). */
+  Bucketed: 1,
+  Expired: 2,
+  /** A CERT advisory: kept unless beyond cert_keep for its server. */
+  Cert: 3,
+  Dropped: 4,
+} as const;
+type Fate = (typeof Fate)[keyof typeof Fate];
+
+/** What one record adds to its hourly bucket: a raw sample counts once, an earlier rollup its count. */
+type Contribution = Pick<Bucket, "sum" | "count" | "min" | "max" | "changed" | "kept">;
 
 const floorHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 
-/** Bytes one record takes in formatJsonArray's layout (its line and the ",\n" after it). */
-const recordBytes = (record: unknown) => Buffer.byteLength(JSON.stringify(record)) + 2;
-const arrayBytes = (records: readonly unknown[]) => records.reduce<number>((sum, r) => sum + recordBytes(r), 4);
+/** The "[\n" and "]\n" around the records. */
+const ARRAY_BYTES = 4;
 
 function rollupRecord(b: Bucket): Sample {
-  const { server_id, metric_type, unit, labels } = b.sample;
+  const { server_id, metric_type, unit, labels } = b;
   return {
     server_id,
     metric_type,
@@ -83,37 +111,25 @@ function rollupRecord(b: Bucket): Sample {
   };
 }
 
-/** Keeps the newest `keep` CERT entries of each server; returns how many were dropped. */
-function limitCert(cert: Map<string, Entry[]>, keep: number, out: Entry[]): number {
-  let dropped = 0;
-  for (const entries of cert.values()) {
-    entries.sort((a, b) => b.time! - a.time!);
-    for (const entry of entries.slice(0, keep)) out.push(entry);
-    dropped += Math.max(0, entries.length - keep);
-  }
-  return dropped;
-}
+/** `indices` sorted by `time`, stably (ties keep their order). */
+const byTime = (indices: number[], time: (i: number) => number, direction = 1) =>
+  indices.sort((a, b) => direction * (time(a) - time(b)));
 
-/** What one record adds to its hourly bucket: a raw sample counts once, an earlier rollup its count. */
-interface Contribution {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  /** True for raw samples: the bucket's record must be (re)written. */
-  changed: boolean;
-}
-
-/** Where each record goes: kept as it is, into an hourly bucket, into its server's CERT list, or away. */
-interface Classified {
-  kept: Entry[];
-  buckets: Map<string, Bucket>;
-  cert: Map<string, Entry[]>;
-}
-
-function emptyReport(records: readonly unknown[]): CleanupReport {
-  return {
-    recordsBefore: records.length,
+/**
+ * The cleanup as a fold over the store's records in file order (add), then finish: classifies each
+ * record by age and kind (kept, into an hourly bucket, CERT, expired), keeps the newest CERT records
+ * per server, writes the buckets as rollups ahead of the records kept in file order, then caps the
+ * whole at max_bytes, and judges whether the batch is due. Per record only a few numbers are kept,
+ * by its index, never the record itself: a bucket keeps only its series.
+ */
+export function startCleanup(options: CleanupOptions): RecordFold<CleanupPlan> {
+  const { retention, fallbackServerId } = options;
+  const now = options.now.getTime();
+  // Hour-aligned cutoffs: an hour is consolidated once, whole, when all of it is older than raw_days.
+  const rawCutoff = floorHour(now - retention.raw_days * DAY_MS);
+  const rollupCutoff = floorHour(now - retention.rollup_days * DAY_MS);
+  const report: CleanupReport = {
+    recordsBefore: 0,
     recordsAfter: 0,
     keptRaw: 0,
     consolidated: 0,
@@ -122,109 +138,179 @@ function emptyReport(records: readonly unknown[]): CleanupReport {
     certDropped: 0,
     capped: 0,
     unreadable: 0,
-    bytesBefore: arrayBytes(records),
+    bytesBefore: ARRAY_BYTES,
     bytesAfter: 0,
+    due: false,
+    dueAt: undefined,
   };
-}
+  /** Per record, by its index: epoch ms (NaN when unreadable), bytes, fate. */
+  const times: number[] = [];
+  const sizes: number[] = [];
+  const fates: Fate[] = [];
+  /** By series, then by hour. */
+  const buckets = new Map<string, Map<number, Bucket>>();
+  /** The buckets in the order they were opened: ties of the hour sort keep it. */
+  const opened: Bucket[] = [];
+  const cert = new Map<string, number[]>();
+  /** Hours of the oldest raw sample and of the oldest sample or rollup (expired ones included): what makes a batch due. */
+  let oldestRaw = Infinity;
+  let oldest = Infinity;
 
-function addToBucket(buckets: Map<string, Bucket>, sample: Sample, hour: number, c: Contribution): void {
-  const key = `${seriesKey(sample)}@${hour}`;
-  const b = buckets.get(key);
-  if (!b) buckets.set(key, { sample, hour, ...c });
-  else {
-    b.sum += c.sum;
-    b.count += c.count;
-    b.min = Math.min(b.min, c.min);
-    b.max = Math.max(b.max, c.max);
-    b.changed ||= c.changed;
+  function addToBucket(sample: Sample, hour: number, contribution: Contribution): void {
+    const key = seriesKey(sample);
+    let hours = buckets.get(key);
+    if (!hours) buckets.set(key, (hours = new Map<number, Bucket>()));
+    const b = hours.get(hour);
+    if (!b) {
+      const { server_id, metric_type, unit, labels } = sample;
+      const bucket = { server_id, metric_type, unit, labels, hour, ...contribution };
+      hours.set(hour, bucket);
+      opened.push(bucket);
+    } else {
+      b.sum += contribution.sum;
+      b.count += contribution.count;
+      b.min = Math.min(b.min, contribution.min);
+      b.max = Math.max(b.max, contribution.max);
+      b.changed ||= contribution.changed;
+    }
   }
-}
 
-/** Step 1: classifies every record by age and kind, counting what it does in the report. */
-function classifyRecords(records: readonly unknown[], options: CleanupOptions, report: CleanupReport): Classified {
-  const { retention, now, fallbackServerId } = options;
-  // Hour-aligned cutoffs: an hour is consolidated once, whole, when all of it is older than raw_days.
-  const rawCutoff = floorHour(now.getTime() - retention.raw_days * DAY_MS);
-  const rollupCutoff = floorHour(now.getTime() - retention.rollup_days * DAY_MS);
-  const classified: Classified = { kept: [], buckets: new Map(), cert: new Map() };
-  records.forEach((record, index) => {
+  /** The record's fate; its time (epoch ms, NaN when unreadable) goes into `times`. */
+  function classify(record: unknown, index: number): Fate {
     const sample = normalizeRecord(record, fallbackServerId);
     if (!sample) {
       report.unreadable++;
-      classified.kept.push({ record, index });
-      return;
+      times.push(NaN);
+      return Fate.Kept;
     }
     const time = Date.parse(sample.timestamp);
+    times.push(time);
     if (sample.metric_type === "CERT") {
-      const list = classified.cert.get(sample.server_id) ?? [];
-      list.push({ record, index, time });
-      classified.cert.set(sample.server_id, list);
-      return;
+      const list = cert.get(sample.server_id);
+      if (list) list.push(index);
+      else cert.set(sample.server_id, [index]);
+      return Fate.Cert;
     }
     const hour = floorHour(time);
+    const rollup = sample.rollup;
+    oldest = Math.min(oldest, hour);
+    if (!rollup) oldestRaw = Math.min(oldestRaw, hour);
     if (hour < rollupCutoff) {
       report.expired++;
-      return;
+      return Fate.Expired;
     }
-    const rollup = sample.rollup;
     if (rollup?.period_seconds === ROLLUP_SECONDS) {
       // An earlier run's rollup: merged with any raw samples of the same hour that arrived late.
       const { count, min, max } = rollup;
-      addToBucket(classified.buckets, sample, hour, { count, sum: sample.value * count, min, max, changed: false });
-    } else if (rollup || time >= rawCutoff) {
-      report.keptRaw += rollup ? 0 : 1;
-      classified.kept.push({ record, index, time });
-    } else {
-      report.consolidated++;
-      const v = sample.value;
-      addToBucket(classified.buckets, sample, hour, { count: 1, sum: v, min: v, max: v, changed: true });
+      // Written back as it was read unless a reader's fallback server_id was added to it.
+      const kept = sample === record ? index : sample;
+      addToBucket(sample, hour, { count, sum: sample.value * count, min, max, changed: false, kept });
+      return Fate.Bucketed;
     }
-  });
-  return classified;
-}
-
-/** Step 2: one record per bucket, oldest hour first; a bucket no raw sample joined keeps its record. */
-function rollupEntries(buckets: Map<string, Bucket>, report: CleanupReport): Entry[] {
-  const rollups = [...buckets.values()].sort((a, b) => a.hour - b.hour);
-  return rollups.map((b) => {
-    if (b.changed) report.rollupsWritten++;
-    return { record: b.changed ? rollupRecord(b) : b.sample, index: -1, time: b.hour };
-  });
-}
-
-/**
- * Classifies the records (kept, consolidated into hourly buckets, CERT, expired), keeps the newest
- * CERT records per server, writes the buckets as rollups ahead of the records kept in file order,
- * then caps the whole at max_bytes.
- */
-export function cleanupSamples(records: readonly unknown[], options: CleanupOptions): CleanupResult {
-  const report = emptyReport(records);
-  const { kept, buckets, cert } = classifyRecords(records, options, report);
-  report.certDropped = limitCert(cert, options.retention.cert_keep, kept);
-  const entries = rollupEntries(buckets, report);
-  // Original file order for everything that was not consolidated, after the (older) rollups.
-  kept.sort((a, b) => a.index - b.index);
-  for (const entry of kept) entries.push(entry); // a spread of data-sized arrays overflows the stack
-  const result = capBytes(entries, options.retention.max_bytes, report);
-  report.recordsAfter = result.length;
-  return { records: result, report };
-}
-
-/** Drops the oldest readable records until the file fits in `maxBytes`. */
-function capBytes(entries: Entry[], maxBytes: number, report: CleanupReport): unknown[] {
-  const sizes = entries.map((e) => recordBytes(e.record));
-  let total = sizes.reduce((a, b) => a + b, 4);
-  report.bytesAfter = total;
-  if (total <= maxBytes) return entries.map((e) => e.record);
-  const oldestFirst = entries.map((_, i) => i).filter((i) => entries[i]!.time !== undefined);
-  oldestFirst.sort((a, b) => entries[a]!.time! - entries[b]!.time!);
-  const dropped = new Set<number>();
-  for (const i of oldestFirst) {
-    if (total <= maxBytes) break;
-    dropped.add(i);
-    total -= sizes[i]!;
+    if (rollup || time >= rawCutoff) {
+      report.keptRaw += rollup ? 0 : 1;
+      return Fate.Kept;
+    }
+    report.consolidated++;
+    const v = sample.value;
+    addToBucket(sample, hour, { count: 1, sum: v, min: v, max: v, changed: true, kept: undefined });
+    return Fate.Bucketed;
   }
-  report.capped = dropped.size;
-  report.bytesAfter = total;
-  return entries.filter((_, i) => !dropped.has(i)).map((e) => e.record);
+
+  /** Keeps the newest `cert_keep` CERT records of each server, newest first as before; the others are dropped. */
+  function limitCert(): void {
+    for (const indices of cert.values()) {
+      byTime(indices, (i) => times[i]!, -1);
+      for (const i of indices.slice(retention.cert_keep)) fates[i] = Fate.Dropped;
+      report.certDropped += Math.max(0, indices.length - retention.cert_keep);
+    }
+  }
+
+  /**
+   * Rollups first (one record per bucket, oldest hour first; a bucket no raw sample joined keeps its
+   * record), then the records kept, in file order; with each one's time (NaN: never capped) and size.
+   */
+  function layOut(): { rewrite: ArrayRewrite; time: number[]; size: number[] } {
+    const rewrite: ArrayRewrite = { order: [], created: [] };
+    const time: number[] = [];
+    const size: number[] = [];
+    const create = (record: unknown) => {
+      rewrite.created.push(record);
+      rewrite.order.push(~(rewrite.created.length - 1));
+      size.push(recordBytes(record));
+    };
+    for (const b of opened.sort((x, y) => x.hour - y.hour)) {
+      if (b.changed) {
+        report.rollupsWritten++;
+        create(rollupRecord(b));
+      } else if (typeof b.kept === "number") {
+        rewrite.order.push(b.kept);
+        size.push(sizes[b.kept]!);
+      } else create(b.kept);
+      time.push(b.hour);
+    }
+    fates.forEach((fate, i) => {
+      if (fate !== Fate.Kept && fate !== Fate.Cert) return;
+      rewrite.order.push(i);
+      time.push(times[i]!);
+      size.push(sizes[i]!);
+    });
+    return { rewrite, time, size };
+  }
+
+  /** Drops the oldest readable records until the file fits in `max_bytes`. */
+  function capBytes({ rewrite, time, size }: ReturnType<typeof layOut>): ArrayRewrite {
+    let total = size.reduce((a, b) => a + b, ARRAY_BYTES);
+    report.bytesAfter = total;
+    if (total <= retention.max_bytes) return rewrite;
+    const readable = time.flatMap((t, i) => (Number.isNaN(t) ? [] : [i]));
+    const dropped = new Uint8Array(time.length);
+    for (const i of byTime(readable, (j) => time[j]!)) {
+      if (total <= retention.max_bytes) break;
+      dropped[i] = 1;
+      report.capped++;
+      total -= size[i]!;
+    }
+    report.bytesAfter = total;
+    return { order: rewrite.order.filter((_, i) => dropped[i] === 0), created: rewrite.created };
+  }
+
+  /**
+   * Rewriting costs the store's whole size, so it waits until there is a batch worth it: the oldest
+   * raw sample `consolidate_every` past raw_days, or the oldest record that much past rollup_days,
+   * or the store past max_bytes (with 0, any change is due at once).
+   */
+  function judgeDue(): void {
+    const every = retention.consolidate_every * 1000;
+    const from = (hour: number, days: number) => hour + HOUR_MS + days * DAY_MS + every;
+    const dueAt = Math.min(from(oldestRaw, retention.raw_days), from(oldest, retention.rollup_days));
+    report.dueAt = Number.isFinite(dueAt) ? dueAt : undefined;
+    const changed = report.consolidated + report.expired + report.certDropped + report.capped > 0;
+    const pressing = now >= dueAt || report.bytesBefore > retention.max_bytes || report.capped > 0 || every === 0;
+    report.due = changed && pressing;
+  }
+
+  return {
+    add(record, bytes) {
+      fates.push(classify(record, fates.length));
+      sizes.push(bytes);
+      report.recordsBefore++;
+      report.bytesBefore += bytes;
+    },
+    finish() {
+      limitCert();
+      const rewrite = capBytes(layOut());
+      report.recordsAfter = rewrite.order.length;
+      judgeDue();
+      return { rewrite, report };
+    },
+  };
+}
+
+/** The whole cleanup of `records` held in memory, whether due or not (dry runs, tests). */
+export function cleanupSamples(records: readonly unknown[], options: CleanupOptions): CleanupResult {
+  const cleanup = startCleanup(options);
+  for (const record of records) cleanup.add(record, recordBytes(record));
+  const { rewrite, report } = cleanup.finish();
+  return { records: rewrittenRecords(rewrite, records), report };
 }

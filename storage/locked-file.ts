@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
+import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import lockfile from "proper-lockfile";
-import { uniqueTemp, writeFileAtomic } from "../lib/atomic-write.js";
+import { uniqueTemp, writeFileAtomic, type ContentWriter } from "../lib/atomic-write.js";
 import { readFileIfExists } from "../lib/if-exists.js";
 import { processAlive } from "../lib/process-identity.js";
 import { fileStamp } from "../lib/time.js";
@@ -98,16 +98,15 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
  */
 const MAX_RECORD_DEPTH = 100;
 
-/** Whether `value` nests objects or arrays more than `max` levels deep; iterative, so any depth is measured. */
+/**
+ * Whether `value` nests objects or arrays more than `max` levels deep. The recursion stops at
+ * `max` levels, so a record of any depth is measured without overflowing the stack.
+ */
 function nestedDeeperThan(value: unknown, max: number): boolean {
   if (typeof value !== "object" || value === null) return false;
-  const pending: [object, number][] = [[value, 1]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [node, depth] = next;
-    if (depth > max) return true;
-    for (const child of Object.values(node))
-      if (typeof child === "object" && child !== null) pending.push([child as object, depth + 1]);
-  }
+  if (max === 0) return true;
+  if (Array.isArray(value)) return value.some((child) => nestedDeeperThan(child, max - 1));
+  for (const key in value) if (nestedDeeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
   return false;
 }
 
@@ -166,6 +165,9 @@ export function formatJsonArray(records: readonly unknown[]): string {
   return records.length === 0 ? "[]\n" : `[\n${records.map((r) => JSON.stringify(r)).join(",\n")}\n]\n`;
 }
 
+/** Bytes one record takes in formatJsonArray's layout (its line and the ",\n" after it). */
+export const recordBytes = (record: unknown) => Buffer.byteLength(JSON.stringify(record)) + 2;
+
 export interface UpdateResult {
   /** Where an unreadable file was moved before a fresh one was started. */
   movedAside?: string;
@@ -200,7 +202,11 @@ async function removeDeadWritersTemps(file: string): Promise<void> {
 }
 
 /** Replaces the file (under its lock, which `assertHeld` checks just before the rename) and notes what was written. */
-async function writeNoted(file: string, data: string | Uint8Array, assertHeld: AssertLockHeld): Promise<void> {
+async function writeNoted(
+  file: string,
+  data: string | Uint8Array | ContentWriter,
+  assertHeld: AssertLockHeld,
+): Promise<void> {
   await removeDeadWritersTemps(file);
   const { ino } = await writeFileAtomic(file, data, { temp: uniqueTemp(file), beforeRename: assertHeld });
   // A holder that took the lock over during the rename may have read the file just before it: then
@@ -277,6 +283,218 @@ export function updateJsonArray(
       return changed && formatJsonArray(changed);
     }),
   );
+}
+
+/** Consumes an array's records one at a time, in file order (foldJsonArray). */
+export interface RecordFold<T> {
+  /** `bytes`: what the record takes in formatJsonArray's layout (recordBytes). */
+  add(record: unknown, bytes: number): void;
+  finish(): T;
+}
+
+/**
+ * What to write in place of an array: the records in `order`, each the index of a record read
+ * (written back as the very text it was read from) or `~k` for `created[k]`.
+ */
+export interface ArrayRewrite {
+  order: number[];
+  created: unknown[];
+}
+
+/** The records `rewrite` describes, from the records read. */
+export const rewrittenRecords = (rewrite: ArrayRewrite, records: readonly unknown[]): unknown[] =>
+  rewrite.order.map((i) => (i >= 0 ? records[i] : rewrite.created[~i]));
+
+/** The pieces a big file is read and written in: few system calls, little memory. */
+const PIECE = 1 << 20;
+/** Longer than any record AMS writes: a file with such a line is read whole instead (compact JSON on one line). */
+const MAX_LINE = 16 << 20;
+const [NEWLINE, COMMA, OPEN, CLOSE] = [10, 44, 91, 93];
+
+/** Where each record's JSON text lies in the file: byte offsets, the end excluded. */
+interface RecordSpans {
+  starts: number[];
+  ends: number[];
+}
+
+/**
+ * Reads a file laid out as formatJsonArray and appendInPlace write it ("[", one record per line,
+ * lines holding only ",", "]") piece by piece, handing each record to `fold` as it is parsed, so
+ * the file is never held whole. Undefined as soon as the file turns out laid out otherwise (an
+ * editor's layout, a torn append, invalid JSON, a record nested too deep): it is then read whole,
+ * which also says what is wrong with it.
+ */
+async function foldRecordLines(handle: FileHandle, fold: RecordFold<unknown>): Promise<RecordSpans | undefined> {
+  const spans: RecordSpans = { starts: [], ends: [] };
+  // The line expected next: "[" first, then a record (or "]" for an empty array), then a comma
+  // (at the end of the record's line or on a line of its own) or "]", then nothing.
+  let expect = "[" as "[" | "first" | "record" | "comma" | "end";
+  const line = (buf: Buffer, start: number, end: number, offset: number): boolean => {
+    const only = (char: number) => end - start === 1 && buf[start] === char;
+    if (expect === "end") return false;
+    if (expect === "[") {
+      expect = "first";
+      return only(OPEN);
+    }
+    if (only(CLOSE)) {
+      const ok = expect !== "record";
+      expect = "end";
+      return ok;
+    }
+    if (only(COMMA) || expect === "comma") {
+      const ok = expect === "comma" && only(COMMA);
+      expect = "record";
+      return ok;
+    }
+    const comma = buf[end - 1] === COMMA;
+    const textEnd = comma ? end - 1 : end;
+    let record: unknown;
+    try {
+      record = JSON.parse(buf.toString("utf8", start, textEnd));
+    } catch {
+      return false;
+    }
+    if (nestedDeeperThan(record, MAX_RECORD_DEPTH)) return false;
+    fold.add(record, textEnd - start + 2);
+    spans.starts.push(offset + start);
+    spans.ends.push(offset + textEnd);
+    expect = comma ? "record" : "comma";
+    return true;
+  };
+  // One buffer, read into after the unfinished line the last read left at its start.
+  let buf = Buffer.allocUnsafe(PIECE);
+  let filled = 0;
+  /** File offset of buf[0]. */
+  let offset = 0;
+  for (;;) {
+    if (filled === buf.length) {
+      if (buf.length >= MAX_LINE) return undefined;
+      const bigger = Buffer.allocUnsafe(2 * buf.length);
+      buf.copy(bigger);
+      buf = bigger;
+    }
+    const { bytesRead } = await handle.read(buf, filled, buf.length - filled, offset + filled);
+    if (bytesRead === 0) break;
+    const read = buf.subarray(0, filled + bytesRead);
+    if (offset === 0 && read[0] !== OPEN) return undefined;
+    let start = 0;
+    for (let end = read.indexOf(NEWLINE, filled); end >= 0; end = read.indexOf(NEWLINE, start)) {
+      if (!line(read, start, end, offset)) return undefined;
+      start = end + 1;
+    }
+    buf.copyWithin(0, start, read.length);
+    filled = read.length - start;
+    offset += start;
+  }
+  if (filled > 0 && !line(buf, 0, filled, offset)) return undefined;
+  return expect === "end" ? spans : undefined;
+}
+
+/** Bytes and text gathered into pieces before they are written. */
+class PieceWriter {
+  private readonly piece = Buffer.allocUnsafe(PIECE);
+  private used = 0;
+  constructor(private readonly handle: FileHandle) {}
+
+  async write(data: string | Buffer): Promise<void> {
+    const length = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    if (this.used + length > PIECE) await this.flush();
+    if (length > PIECE) await this.writeAll(typeof data === "string" ? Buffer.from(data) : data);
+    else if (typeof data === "string") this.used += this.piece.write(data, this.used);
+    else this.used += data.copy(this.piece, this.used);
+  }
+
+  async flush(): Promise<void> {
+    await this.writeAll(this.piece.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  /** A write may take fewer bytes than it was given. */
+  private async writeAll(bytes: Buffer): Promise<void> {
+    for (let done = 0; done < bytes.length;) {
+      const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done);
+      if (bytesWritten === 0) throw new Error("nothing could be written");
+      done += bytesWritten;
+    }
+  }
+}
+
+/**
+ * Writes the array `rewrite` describes in formatJsonArray's layout: created records as JSON, the
+ * records read as the bytes they were read from (`source`, mostly in file order, read piece by piece).
+ */
+function writeRewrite(source: FileHandle, spans: RecordSpans, rewrite: ArrayRewrite): ContentWriter {
+  let space = Buffer.allocUnsafe(PIECE);
+  /** The part of the file last read into `space`. */
+  let window = space.subarray(0, 0);
+  let windowStart = 0;
+  const textOf = async (i: number): Promise<Buffer> => {
+    const [start, end] = [spans.starts[i]!, spans.ends[i]!];
+    if (start < windowStart || end > windowStart + window.length) {
+      if (end - start > space.length) space = Buffer.allocUnsafe(end - start);
+      window = space.subarray(0, (await source.read(space, 0, space.length, start)).bytesRead);
+      windowStart = start;
+      if (window.length < end - start) throw new Error("the file shrank while it was rewritten under its lock");
+    }
+    return window.subarray(start - windowStart, end - windowStart);
+  };
+  return async (target) => {
+    const out = new PieceWriter(target);
+    if (rewrite.order.length === 0) await out.write("[]\n");
+    else {
+      await out.write("[\n");
+      for (const [k, i] of rewrite.order.entries()) {
+        if (k > 0) await out.write(",\n");
+        await out.write(i >= 0 ? await textOf(i) : JSON.stringify(rewrite.created[~i]));
+      }
+      await out.write("\n]\n");
+    }
+    await out.flush();
+  };
+}
+
+/**
+ * Under the file's lock: folds its records one at a time (a fold from `startFold`), and replaces
+ * the file atomically with what `rewriteOf` makes of the fold's result (undefined leaves the file as
+ * it is). A file as this module writes it is streamed both ways, records kept being written back
+ * as the very bytes they were read from: a big store is never held whole nor serialised again.
+ * Any other file is read whole (rewriteLocked: a corrupt one is moved aside, a torn append's tail
+ * kept beside), and the fold starts over on its records, to the same result.
+ */
+export function foldJsonArray<T>(
+  file: string,
+  startFold: () => RecordFold<T>,
+  rewriteOf: (result: T) => ArrayRewrite | undefined,
+): Promise<{ result: T } & UpdateResult> {
+  return underLock(file, async (assertHeld) => {
+    const handle = await fs.open(file, "r").catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    });
+    if (handle) {
+      try {
+        const fold = startFold();
+        const spans = await foldRecordLines(handle, fold);
+        if (spans) {
+          const result = fold.finish();
+          const rewrite = rewriteOf(result);
+          if (rewrite) await writeNoted(file, writeRewrite(handle, spans, rewrite), assertHeld);
+          return { result };
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    let result: T | undefined;
+    const update = await rewriteLocked(file, assertHeld, (records) => {
+      const fold = startFold();
+      for (const record of records) fold.add(record, recordBytes(record));
+      result = fold.finish();
+      const rewrite = rewriteOf(result);
+      return Promise.resolve(rewrite && formatJsonArray(rewrittenRecords(rewrite, records)));
+    });
+    return { result: result as T, ...update };
+  });
 }
 
 /** The file's exact text read under its lock (never a half-replaced file), or undefined when absent. For backups. */

@@ -1,4 +1,11 @@
-import { appendJsonArray, readJsonArray, updateJsonArray, type UpdateResult } from "./locked-file.js";
+import {
+  appendJsonArray,
+  foldJsonArray,
+  readJsonArray,
+  type ArrayRewrite,
+  type RecordFold,
+  type UpdateResult,
+} from "./locked-file.js";
 import { normalizeRecord, sampleProblem, type Sample } from "./sample.js";
 
 /**
@@ -81,20 +88,15 @@ export async function readSamples(file: string, fallbackServerId: string): Promi
 }
 
 /**
- * Replaces the store's records with `change(records)` under the store lock, atomically: a reader
- * or a job killed half-way sees the old file or the new one. `change` gets the raw records (any
- * form) so that whatever it does not touch is written back unchanged; `records` undefined leaves
- * the file as it is (a store that changed nothing is not written again).
+ * Replaces the store's records under the store lock, atomically (a reader or a job killed half-way
+ * sees the old file or the new one): `startFold` gets the raw records (any form) one at a time, and
+ * `rewriteOf` says what to write from its result, records it does not touch being written back as
+ * they were; undefined leaves the file as it is (a store that changed nothing is not written again).
  */
-export async function rewriteSamples<T>(
+export function rewriteSamples<T>(
   file: string,
-  change: (records: unknown[]) => { records: unknown[] | undefined; result: T },
-): Promise<T & UpdateResult> {
-  let result: T | undefined;
-  const update = await updateJsonArray(file, (records) => {
-    const changed = change(records);
-    result = changed.result;
-    return changed.records;
-  });
-  return { ...(result as T), ...update };
+  startFold: () => RecordFold<T>,
+  rewriteOf: (result: T) => ArrayRewrite | undefined,
+): Promise<{ result: T } & UpdateResult> {
+  return foldJsonArray(file, startFold, rewriteOf);
 }

@@ -172,7 +172,93 @@ describe("cleanupSamples", () => {
     });
   });
 
+  describe("batches: the store is rewritten only when there is enough to do (consolidate_every)", () => {
+    const hours = (n: number) => n * HOUR;
+    /** Raw samples every 5 minutes from `oldest` ago up to NOW. */
+    const since = (oldest: number) => syntheticWeek(oldest / DAY);
+    const every = { raw_days: 2, consolidate_every: DAY / 1000 };
+
+    test("raw samples up to raw_days + consolidate_every old: nothing is due, and when it will be is said", () => {
+      const { report: r } = run(since(2 * DAY + hours(20)), every);
+      expect(r.consolidated).toBeGreaterThan(0);
+      expect(r.due).toBe(false);
+      // The oldest sample's hour, one hour for all of it to age, raw_days, then the slack.
+      const oldestHour = Math.floor((NOW.getTime() - 2 * DAY - hours(20)) / HOUR) * HOUR;
+      expect(r.dueAt).toBe(oldestHour + HOUR + 2 * DAY + DAY);
+      expect(run(since(2 * DAY + hours(20)), every, new Date(r.dueAt!)).report.due).toBe(true);
+      expect(run(since(2 * DAY + hours(20)), every, new Date(r.dueAt! - 1)).report.due).toBe(false);
+    });
+
+    test("past the slack: due, and everything older than raw_days is consolidated at once", () => {
+      const input = since(3 * DAY + hours(2));
+      const { records: out2, report: r } = run(input, every);
+      expect(r.due).toBe(true);
+      const cutoff = Math.floor((NOW.getTime() - 2 * DAY) / HOUR) * HOUR;
+      expect(r.consolidated).toBe(input.filter((s) => Date.parse(s.timestamp) < cutoff).length);
+      const raw = asSamples(out2).filter((s) => !s.rollup);
+      expect(Math.min(...raw.map((s) => Date.parse(s.timestamp)))).toBeGreaterThanOrEqual(cutoff);
+      // Right after it, nothing is due for about consolidate_every.
+      const after = run(out2, every, new Date(NOW.getTime() + hours(23)));
+      expect(after.report.due).toBe(false);
+      expect(after.report.consolidated).toBe(23 * 12 * 3);
+      expect(run(out2, every, new Date(NOW.getTime() + hours(25))).report.due).toBe(true);
+    });
+
+    test("rollups past rollup_days go in batches too", () => {
+      const old = asSamples(run(since(10 * DAY), { raw_days: 2, rollup_days: 5 }).records);
+      const expiring = { raw_days: 2, rollup_days: 5, consolidate_every: DAY / 1000 };
+      // Ten days of data, everything older than 5 days already expired: 4 hours later, 4 hours of
+      // rollups are past rollup_days (and of raw samples past raw_days), all inside the slack.
+      const soon = run(old, expiring, new Date(NOW.getTime() + hours(4)));
+      expect(soon.report.expired).toBe(4 * 3);
+      expect(soon.report.due).toBe(false);
+      const later = run(old, expiring, new Date(NOW.getTime() + DAY + hours(2)));
+      expect(later.report.due).toBe(true);
+      expect(later.report.expired).toBe(26 * 3);
+      const rollups = asSamples(later.records).filter((s) => s.rollup);
+      const rollupCutoff = Math.floor((NOW.getTime() + DAY + hours(2) - 5 * DAY) / HOUR) * HOUR;
+      expect(Math.min(...rollups.map((s) => Date.parse(s.timestamp)))).toBe(rollupCutoff);
+    });
+
+    test("a store past max_bytes is capped at once, whatever the slack", () => {
+      const input = since(DAY);
+      const { records: capped, report: r } = run(input, { ...every, max_bytes: 20_000 });
+      expect(r.consolidated).toBe(0);
+      expect(r.capped).toBeGreaterThan(0);
+      expect(r.due).toBe(true);
+      expect(capped).toEqual(input.slice(input.length - capped.length));
+    });
+
+    test("CERT advisories past cert_keep wait for the next batch; consolidate_every 0 makes any change due", () => {
+      const cert = (i: number): Sample => ({
+        server_id: "web-1",
+        metric_type: "CERT",
+        timestamp: isoLocal(new Date(NOW.getTime() - i * HOUR)),
+        value: 1,
+        unit: "advisory",
+        details: { title: `advisory ${i}`, link: `https://example.org/${i}` },
+      });
+      const input = [cert(3), cert(2), cert(1), ...since(2 * DAY + hours(3))];
+      const batched = run(input, { ...every, cert_keep: 2 }).report;
+      expect(batched.certDropped).toBe(1);
+      expect(batched.due).toBe(false);
+      const eager = run(input, { ...every, cert_keep: 2, consolidate_every: 0 }).report;
+      expect(eager.due).toBe(true);
+      expect(run(since(DAY), { consolidate_every: 0 }).report.due).toBe(false);
+    });
+
+    test("an empty store has nothing due, and no date for it", () => {
+      expect(run([], every).report).toMatchObject({ due: false, dueAt: undefined, recordsAfter: 0 });
+    });
+  });
+
   test("retention config is validated", () => {
+    expect(RetentionConfig.parse({ consolidate_every: "12h" }).consolidate_every).toBe(43_200);
+    expect(RetentionConfig.parse({}).consolidate_every).toBe(86_400);
+    const parsed = (consolidate_every: unknown) => () =>
+      parseConfig({ retention: { consolidate_every } }, "ams.config.json");
+    expect(parsed("8d")).toThrow(/retention\.consolidate_every.*at most 7d/);
+    expect(parsed("soon")).toThrow(/retention\.consolidate_every.*expected a duration/);
     expect(() => RetentionConfig.parse({ raw_days: 10, rollup_days: 5 })).toThrow(
       "rollup_days must be at least raw_days",
     );
@@ -184,7 +270,8 @@ describe("cleanupSamples", () => {
     const documented = parseConfig(example, "example");
     const defaults = parseConfig({}, "defaults");
     for (const key of ["retention", "backups", "logs"] as const) {
-      expect(example[key]).toEqual(defaults[key]);
+      // Every key shown (a duration as the text a user writes, "1d"), each at its default.
+      expect(Object.keys(example[key]).sort()).toEqual(Object.keys(defaults[key]).sort());
       expect(documented[key]).toEqual(defaults[key]);
     }
   });
