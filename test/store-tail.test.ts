@@ -112,7 +112,12 @@ describe("reading a store from where the last read stopped", () => {
       file,
       () => {
         let count = 0;
-        return { add: () => void count++, finish: () => count };
+        return {
+          add: () => {
+            count++;
+          },
+          finish: () => count,
+        };
       },
       (count) => ({ order: Array.from({ length: count - 1 }, (_, i) => i + 1), created: [] }),
     );
