@@ -163,6 +163,35 @@ export function planServerCharts(
     .map((series) => chartOf([series], range, now, BUCKETS_PER_LINE, config, context, series.server));
 }
 
+/**
+ * The series of the combined charts, grouped: one group per metric + labels, in chart order, each
+ * with a line per server by name. Takes series without their points too: a renderer holding the
+ * fleet in compact form expands one group at a time.
+ */
+export function fleetGroups<S extends Pick<Series, "server" | "metric" | "labels">>(allSeries: readonly S[]): S[][] {
+  const groups = new Map<string, S[]>();
+  const sorted = [...allSeries].sort((a, b) => compareSeries(a, b) || a.server.localeCompare(b.server));
+  for (const series of sorted) {
+    const key = metricKey(series.metric, series.labels);
+    const group = groups.get(key);
+    if (group) group.push(series);
+    else groups.set(key, [series]);
+  }
+  return [...groups.values()];
+}
+
+/** One combined chart over one range: a line per series of the group, fewer points each the more lines. */
+export function planFleetChart(
+  group: readonly Series[],
+  range: Range,
+  config: Config,
+  now: number,
+  context: ChartContext,
+): PlannedChart {
+  const buckets = Math.max(MIN_BUCKETS, Math.min(BUCKETS_PER_LINE, Math.floor(POINTS_PER_CHART / 2 / group.length)));
+  return chartOf(group, range, now, buckets, config, context, undefined);
+}
+
 /** The combined charts over one range: one per metric + labels, a line per server. */
 export function planFleetCharts(
   allSeries: readonly Series[],
@@ -171,14 +200,5 @@ export function planFleetCharts(
   now: number,
   context: ChartContext,
 ): PlannedChart[] {
-  const groups = new Map<string, Series[]>();
-  const sorted = [...allSeries].sort((a, b) => compareSeries(a, b) || a.server.localeCompare(b.server));
-  for (const series of sorted) {
-    const key = metricKey(series.metric, series.labels);
-    groups.set(key, [...(groups.get(key) ?? []), series]);
-  }
-  return [...groups.values()].map((group) => {
-    const buckets = Math.max(MIN_BUCKETS, Math.min(BUCKETS_PER_LINE, Math.floor(POINTS_PER_CHART / 2 / group.length)));
-    return chartOf(group, range, now, buckets, config, context, undefined);
-  });
+  return fleetGroups(allSeries).map((group) => planFleetChart(group, range, config, now, context));
 }

@@ -63,12 +63,15 @@ export function buildSeries(samples: readonly Sample[], skipMetrics: ReadonlySet
     series.unit = sample.unit || series.unit;
     series.points.push(point);
   }
-  for (const series of byKey.values()) {
-    // A stable sort keeps file order among equal timestamps: the last one read wins.
-    const sorted = series.points.sort((a, b) => a.t - b.t);
-    series.points = sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]!.t !== p.t);
-  }
+  for (const series of byKey.values()) series.points = inTimeOrder(series.points);
   return [...byKey.values()];
+}
+
+/** Sorts points by time in place, a repeated timestamp kept once: the last one given. */
+export function inTimeOrder(points: Point[]): Point[] {
+  // A stable sort keeps the given order among equal timestamps: the last one read wins.
+  const sorted = points.sort((a, b) => a.t - b.t);
+  return sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]!.t !== p.t);
 }
 
 /** The index of the first point at or after `t` in time-ordered points (binary search: ranges cut long series). */

@@ -1,0 +1,90 @@
+import type { Sample } from "../storage/sample.js";
+import { seriesKey } from "../storage/series-key.js";
+import { EVENT_METRICS, latestByServer } from "./dashboard.js";
+import { buildSeries, inTimeOrder, type Point, type Series } from "./series.js";
+
+/**
+ * A series kept as numbers only: its points' times and values in typed arrays (16 bytes a point
+ * where a Sample with its details takes hundreds), and a rollup's min, max and span only when the
+ * series has rollups. Made into a Series again, one server or one chart group at a time.
+ */
+export interface CompactSeries extends Omit<Series, "points"> {
+  t: Float64Array;
+  value: Float64Array;
+  rollups?: { lo: Float64Array; hi: Float64Array; span: Float64Array };
+}
+
+function compact(series: Series): CompactSeries {
+  const { points, ...head } = series;
+  const raw = points.every((p) => p.lo === p.value && p.hi === p.value && p.span === 0);
+  return {
+    ...head,
+    t: Float64Array.from(points, (p) => p.t),
+    value: Float64Array.from(points, (p) => p.value),
+    ...(raw
+      ? {}
+      : {
+          rollups: {
+            lo: Float64Array.from(points, (p) => p.lo),
+            hi: Float64Array.from(points, (p) => p.hi),
+            span: Float64Array.from(points, (p) => p.span),
+          },
+        }),
+  };
+}
+
+/** The points of a compact series, as buildSeries made them. */
+export function pointsOf(series: CompactSeries): Point[] {
+  const { t, value, rollups } = series;
+  return Array.from(t, (at, i) =>
+    rollups
+      ? { t: at, value: value[i]!, lo: rollups.lo[i]!, hi: rollups.hi[i]!, span: rollups.span[i]! }
+      : { t: at, value: value[i]!, lo: value[i]!, hi: value[i]!, span: 0 },
+  );
+}
+
+export function expand(series: CompactSeries): Series {
+  const { t: _t, value: _value, rollups: _rollups, ...head } = series;
+  return { ...head, points: pointsOf(series) };
+}
+
+/**
+ * The fleet's samples reduced source by source to what the pages need, so that the raw samples of
+ * one source are released before the next is read: every series in compact form, the newest
+ * sample of each series and the events (CERT advisories, reboots). The result equals buildSeries
+ * and buildDashboard over all samples at once: sources are added in reading order, and a series
+ * found in several sources is merged with the later source winning a repeated timestamp.
+ */
+export class FleetDigest {
+  private readonly bySeries = new Map<string, CompactSeries>();
+  private readonly latest: Sample[] = [];
+  private readonly events: Sample[] = [];
+
+  add(samples: readonly Sample[]): void {
+    for (const sample of samples) if (EVENT_METRICS.has(sample.metric_type)) this.events.push(sample);
+    // Later picks of a series replace earlier ones where latestByServer would: at an equal or newer time.
+    for (const list of latestByServer(samples).values()) for (const sample of list) this.latest.push(sample);
+    for (const series of buildSeries(samples, EVENT_METRICS)) {
+      const key = seriesKey({ server_id: series.server, metric_type: series.metric, labels: series.labels });
+      const earlier = this.bySeries.get(key);
+      if (!earlier) {
+        this.bySeries.set(key, compact(series));
+        continue;
+      }
+      const merged = expand(earlier);
+      merged.points = inTimeOrder([...merged.points, ...series.points]);
+      merged.unit = series.unit || merged.unit;
+      this.bySeries.set(key, compact(merged));
+    }
+  }
+
+  /** Every series, in the order buildSeries gives them (first seen first). */
+  series(): CompactSeries[] {
+    return [...this.bySeries.values()];
+  }
+
+  /** The samples buildDashboard needs to show what it would show from all of them. */
+  dashboardSamples(): Sample[] {
+    return [...this.events, ...this.latest];
+  }
+}
