@@ -4,9 +4,9 @@ import { EVENT_METRICS, latestByServer } from "./dashboard.js";
 import { buildSeries, inTimeOrder, type Point, type Series } from "./series.js";
 
 /**
- * A series kept as numbers only: its points' times and values in typed arrays (16 bytes a point
- * where a Sample with its details takes hundreds), and a rollup's min, max and span only when the
- * series has rollups. Made into a Series again, one server or one chart group at a time.
+ * A series kept as numbers only: its points' times and values in typed arrays (16 bytes a point at
+ * most, 8 when its times are shared, where a Sample with its details takes hundreds), and a
+ * rollup's min, max and span only when the series has rollups. Made into a Series again, one server or one chart group at a time.
  */
 export interface CompactSeries extends Omit<Series, "points"> {
   t: Float64Array;
@@ -14,12 +14,30 @@ export interface CompactSeries extends Omit<Series, "points"> {
   rollups?: { lo: Float64Array; hi: Float64Array; span: Float64Array };
 }
 
-function compact(series: Series): CompactSeries {
+/**
+ * The series a sensor run writes together have the same times: they share one array. Keyed by
+ * length, first and last time; arrays under one key are compared whole.
+ */
+class SharedTimes {
+  private readonly byShape = new Map<string, Float64Array[]>();
+
+  of(points: readonly Point[]): Float64Array {
+    const shape = `${points.length}:${points[0]?.t}:${points.at(-1)?.t}`;
+    const candidates = this.byShape.get(shape) ?? [];
+    const same = candidates.find((times) => points.every((p, i) => p.t === times[i]));
+    if (same) return same;
+    const times = Float64Array.from(points, (p) => p.t);
+    this.byShape.set(shape, [...candidates, times]);
+    return times;
+  }
+}
+
+function compact(series: Series, times: SharedTimes): CompactSeries {
   const { points, ...head } = series;
   const raw = points.every((p) => p.lo === p.value && p.hi === p.value && p.span === 0);
   return {
     ...head,
-    t: Float64Array.from(points, (p) => p.t),
+    t: times.of(points),
     value: Float64Array.from(points, (p) => p.value),
     ...(raw
       ? {}
@@ -59,6 +77,7 @@ export class FleetDigest {
   private readonly bySeries = new Map<string, CompactSeries>();
   private readonly latest: Sample[] = [];
   private readonly events: Sample[] = [];
+  private readonly times = new SharedTimes();
 
   add(samples: readonly Sample[]): void {
     for (const sample of samples) if (EVENT_METRICS.has(sample.metric_type)) this.events.push(sample);
@@ -68,13 +87,13 @@ export class FleetDigest {
       const key = seriesKey({ server_id: series.server, metric_type: series.metric, labels: series.labels });
       const earlier = this.bySeries.get(key);
       if (!earlier) {
-        this.bySeries.set(key, compact(series));
+        this.bySeries.set(key, compact(series, this.times));
         continue;
       }
       const merged = expand(earlier);
       merged.points = inTimeOrder([...merged.points, ...series.points]);
       merged.unit = series.unit || merged.unit;
-      this.bySeries.set(key, compact(merged));
+      this.bySeries.set(key, compact(merged, this.times));
     }
   }
 

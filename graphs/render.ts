@@ -8,9 +8,17 @@ import { installDir } from "../lib/paths.js";
 import { forEachFleetSource } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { firingPeriods } from "./alert-periods.js";
-import { loadChartRenderer, type ChartRenderer } from "./chart.js";
+import { loadChartRenderer, type ChartLine, type ChartRenderer } from "./chart.js";
 import { chartCsv } from "./chart-csv.js";
-import { fleetGroups, planFleetChart, planServerCharts, type ChartContext, type PlannedChart } from "./charts.js";
+import {
+  chartLine,
+  fleetChart,
+  fleetFrame,
+  fleetGroups,
+  planServerCharts,
+  type ChartContext,
+  type PlannedChart,
+} from "./charts.js";
 import { buildDashboard, fleetPage, rebootsByServer, serverRangePage } from "./dashboard.js";
 import { expand, FleetDigest, type CompactSeries } from "./fleet-digest.js";
 import { headlines, type Headline } from "./headlines.js";
@@ -194,9 +202,16 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
       shown.map((range) => [range.name, { charts: [] as PlannedChart[], svgs: new Map<PlannedChart, string>() }]),
     );
     for (const group of renderer ? fleetGroups(series) : []) {
-      const expanded = group.map(expand);
-      for (const range of shown) {
-        const chart = planFleetChart(expanded, range, config, at, context);
+      const first = group.reduce((f, s) => Math.min(f, s.t[0] ?? Infinity), Infinity);
+      const frames = shown.map((range) => fleetFrame(first, group.length, range, at));
+      // One server's series expanded at a time, drawn into every range's line.
+      const lines = shown.map((): ChartLine[] => []);
+      for (const compact of group) {
+        const one = expand(compact);
+        frames.forEach((frame, i) => lines[i]!.push(chartLine(one, frame, at)));
+      }
+      for (const [i, range] of shown.entries()) {
+        const chart = fleetChart(group, frames[i]!, lines[i]!, range, config, at, context);
         const rendered = renderCharts(renderer, [chart]);
         await site.charted(rendered);
         const light = withoutData(chart);
