@@ -4,14 +4,32 @@ import { EVENT_METRICS, latestByServer } from "./dashboard.js";
 import { buildSeries, inTimeOrder, type Point, type Series } from "./series.js";
 
 /**
- * A series kept as numbers only: its points' times and values in typed arrays (16 bytes a point at
- * most, 8 when its times are shared, where a Sample with its details takes hundreds), and a
- * rollup's min, max and span only when the series has rollups. Made into a Series again, one server or one chart group at a time.
+ * A series kept as numbers only, in typed arrays: its times (shared with the series written at the
+ * same times), its values (4 bytes each when they are all whole hundredths or the like, 8
+ * otherwise) and a rollup's min, max and span only when the series has rollups. A Sample with its
+ * details takes hundreds of bytes. Made into a Series again one server or one chart line at a time.
  */
 export interface CompactSeries extends Omit<Series, "points"> {
   t: Float64Array;
-  value: Float64Array;
+  /** value[i] / scale is the i-th value, exactly. */
+  value: Int32Array | Float64Array;
+  scale: number;
   rollups?: { lo: Float64Array; hi: Float64Array; span: Float64Array };
+}
+
+const SCALES = [1, 10, 100, 1000];
+const INT32_MAX = 2 ** 31 - 1;
+
+/** The values as whole numbers over the smallest power of ten that gives each back exactly (the same double), else as they are. */
+function packValues(points: readonly Point[]): Pick<CompactSeries, "value" | "scale"> {
+  for (const scale of SCALES) {
+    const exact = points.every((p) => {
+      const whole = Math.round(p.value * scale);
+      return Math.abs(whole) <= INT32_MAX && Object.is(whole / scale, p.value);
+    });
+    if (exact) return { value: Int32Array.from(points, (p) => Math.round(p.value * scale)), scale };
+  }
+  return { value: Float64Array.from(points, (p) => p.value), scale: 1 };
 }
 
 /**
@@ -38,7 +56,7 @@ function compact(series: Series, times: SharedTimes): CompactSeries {
   return {
     ...head,
     t: times.of(points),
-    value: Float64Array.from(points, (p) => p.value),
+    ...packValues(points),
     ...(raw
       ? {}
       : {
@@ -53,16 +71,17 @@ function compact(series: Series, times: SharedTimes): CompactSeries {
 
 /** The points of a compact series, as buildSeries made them. */
 export function pointsOf(series: CompactSeries): Point[] {
-  const { t, value, rollups } = series;
-  return Array.from(t, (at, i) =>
-    rollups
-      ? { t: at, value: value[i]!, lo: rollups.lo[i]!, hi: rollups.hi[i]!, span: rollups.span[i]! }
-      : { t: at, value: value[i]!, lo: value[i]!, hi: value[i]!, span: 0 },
-  );
+  const { t, value, scale, rollups } = series;
+  return Array.from(t, (at, i) => {
+    const v = value[i]! / scale;
+    return rollups
+      ? { t: at, value: v, lo: rollups.lo[i]!, hi: rollups.hi[i]!, span: rollups.span[i]! }
+      : { t: at, value: v, lo: v, hi: v, span: 0 };
+  });
 }
 
 export function expand(series: CompactSeries): Series {
-  const { t: _t, value: _value, rollups: _rollups, ...head } = series;
+  const { t: _t, value: _value, scale: _scale, rollups: _rollups, ...head } = series;
   return { ...head, points: pointsOf(series) };
 }
 

@@ -4,6 +4,7 @@ import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
 import { readActiveAlerts, type ActiveAlert } from "../storage/alert-state.js";
 import type { Job } from "../config/job.js";
 import { failRunWith } from "../lib/cli.js";
+import { collectBetweenSteps } from "../lib/heap.js";
 import { installDir } from "../lib/paths.js";
 import { forEachFleetSource } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
@@ -42,6 +43,9 @@ export interface RenderSummary {
   /** Sources that could not be read: their servers' pages were left as they were (a failed run). */
   unreadable: string[];
 }
+
+/** Heap growth between full collections: about one large store's records, parsed. */
+const HEAP_GROWTH = 64 * 1024 * 1024;
 
 /** The stylesheet and icon shipped with the sources (graphs/assets/), copied into public/. */
 const ASSETS = path.join(installDir, "graphs", "assets");
@@ -134,8 +138,12 @@ class Site {
 export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
   const { paths, config, log } = job;
   const digest = new FleetDigest();
+  const settle = collectBetweenSteps(HEAP_GROWTH);
   const [sources, pulls, history, active] = await Promise.all([
-    forEachFleetSource(paths, config, (samples) => digest.add(samples)),
+    forEachFleetSource(paths, config, (samples) => {
+      digest.add(samples);
+      settle();
+    }),
     readPullStatus(paths, failRunWith(log)),
     alertHistory(job),
     activeAlerts(job),
@@ -218,6 +226,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
         fleet.get(range.name)!.charts.push(light);
         fleet.get(range.name)!.svgs.set(light, rendered.svgs.get(chart)!);
       }
+      settle();
     }
     for (const range of shown) {
       const { charts, svgs } = fleet.get(range.name)!;
@@ -238,6 +247,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
         renderServerPage(dashboard, server, range, ranges, charts, rendered.svgs),
       );
     }
+    settle();
   }
   await site.page("index.html", renderIndexPage(dashboard, cards, ranges));
 

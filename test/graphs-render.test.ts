@@ -66,6 +66,14 @@ function writeMultiSourceHome(home: string): void {
         value: "https://cert.example/1",
       },
       ...fleetSamples("web-2", NOW - HOUR),
+      // Values no power of ten makes whole: kept as they are.
+      ...[1, 2, 3].map((i) => ({
+        server_id: "hub",
+        metric_type: "entropy",
+        timestamp: new Date(NOW - i * 600_000).toISOString(),
+        value: i / 3,
+        unit: "",
+      })),
       {
         server_id: "web-2",
         metric_type: "Reboot",
@@ -114,6 +122,7 @@ describe("rendering the fleet source by source", () => {
     expect(web2).toHaveLength(1);
     const r1Users = fleetSamples("web-2", NOW - HOUR).filter((s) => s.metric_type === "Users");
     expect(web2[0]!.points.map((p) => p.value)).toEqual(r1Users.map((s) => s.value + 1));
+    expect(whole.find((s) => s.metric === "entropy")!.points.map((p) => p.value)).toEqual([3, 2, 1].map((i) => i / 3));
     // The original AMS's records are this server's, and the rollups keep their bounds.
     const hubCpu = whole.find((s) => s.server === "hub" && s.metric === "CPU")!;
     expect(hubCpu.points.filter((p) => p.span === 0 && p.value >= 10 && p.value <= 21).length).toBeGreaterThan(0);
