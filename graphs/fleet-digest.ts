@@ -81,8 +81,8 @@ export function pointsOf(series: CompactSeries): Point[] {
 }
 
 export function expand(series: CompactSeries): Series {
-  const { t: _t, value: _value, scale: _scale, rollups: _rollups, ...head } = series;
-  return { ...head, points: pointsOf(series) };
+  const { server, metric, labels, unit } = series;
+  return { server, metric, labels, unit, points: pointsOf(series) };
 }
 
 /**

@@ -95,7 +95,13 @@ function writeMultiSourceHome(home: string): void {
   );
   fs.writeFileSync(
     path.join(home, "storage", "remote", "r2_logs.json"),
-    formatJsonArray(fleetSamples("r2", NOW - 2 * HOUR).map(({ server_id: _id, ...rest }) => rest)),
+    formatJsonArray(
+      fleetSamples("r2", NOW - 2 * HOUR).map((sample) => {
+        const record: Partial<Sample> = { ...sample };
+        delete record.server_id;
+        return record;
+      }),
+    ),
   );
 }
 
