@@ -1,7 +1,7 @@
 import type { Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
-import { EVENT_METRICS, latestByServer } from "./dashboard.js";
-import { buildSeries, inTimeOrder, type Point, type Series } from "./series.js";
+import { EVENT_METRICS } from "./dashboard.js";
+import { inTimeOrder, seriesAndNewest, type Point, type Series } from "./series.js";
 
 /**
  * A series kept as numbers only, in typed arrays: its times (shared with the series written at the
@@ -100,9 +100,10 @@ export class FleetDigest {
 
   add(samples: readonly Sample[]): void {
     for (const sample of samples) if (EVENT_METRICS.has(sample.metric_type)) this.events.push(sample);
-    // Later picks of a series replace earlier ones where latestByServer would: at an equal or newer time.
-    for (const list of latestByServer(samples).values()) for (const sample of list) this.latest.push(sample);
-    for (const series of buildSeries(samples, EVENT_METRICS)) {
+    const { series: all, newest } = seriesAndNewest(samples, EVENT_METRICS);
+    // buildDashboard's latestByServer keeps, of these, the later source's at an equal or newer time.
+    for (const sample of newest) this.latest.push(sample);
+    for (const series of all) {
       const key = seriesKey({ server_id: series.server, metric_type: series.metric, labels: series.labels });
       const earlier = this.bySeries.get(key);
       if (!earlier) {
