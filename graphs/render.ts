@@ -130,10 +130,11 @@ class Site {
  * their charts inlined, then the index. `filter` renders one range or one server (and the index).
  * A full run also removes the pages and data of servers no longer in the data.
  *
- * Memory follows one source and one server, not the fleet: the sources are read one at a time into
- * a compact digest (fleet-digest.ts), then each server's series are expanded for its pages, and each
- * metric's series of all servers for its combined charts. Files are written as they are made, data
- * and assets before the pages that link them.
+ * The raw samples of one source are held at a time: the sources are read one after another into a
+ * compact digest (fleet-digest.ts, numbers only: about 0.4 MB per server-week at the default
+ * schedule), then each server's series are expanded for its pages, and one server's series at a
+ * time for the combined charts. Files are written as they are made, data and assets before the
+ * pages that link them.
  */
 export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
   const { paths, config, log } = job;
