@@ -91,41 +91,52 @@ function intervalOf(series: Series): number {
   return interval;
 }
 
-/** Where a chart of `series` over `range` starts: the range's start, or where its data starts. */
-function startOf(group: readonly Series[], range: Range, now: number): { from: number; since?: number } {
+/** A series without its points: what names and decorates a chart. */
+export type SeriesHead = Omit<Series, "points">;
+
+/** Where a chart starts (and since when it has data, when later than its range) and the buckets of each line. */
+export interface ChartFrame {
+  from: number;
+  since?: number;
+  buckets: number;
+}
+
+/** The frame of a chart over `range` whose data starts at `first`: the range's start, or where its data starts. */
+function frameOf(first: number, range: Range, now: number, buckets: number): ChartFrame {
   const rangeFrom = now - range.ms;
-  const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
   // Data that starts within 2 % of the range fills it: nothing to say.
-  if (!(first > rangeFrom + range.ms * 0.02)) return { from: rangeFrom };
-  return { from: Math.max(rangeFrom, Math.min(first - (now - first) * 0.03, now - MIN_SPAN)), since: first };
+  if (!(first > rangeFrom + range.ms * 0.02)) return { from: rangeFrom, buckets };
+  return { from: Math.max(rangeFrom, Math.min(first - (now - first) * 0.03, now - MIN_SPAN)), since: first, buckets };
 }
 
-function lineOf(series: Series, from: number, now: number, buckets: number): ChartLine {
-  const inRange = pointsBetween(series.points, from, now);
-  const runs = splitAtGaps(inRange, intervalOf(series)).map((run) => downsample(run, from, now, buckets));
-  return { name: series.server, runs, columns: columns(inRange, from, now, COLUMNS) };
+/** One line of a chart: the series' points in the frame, split at gaps and downsampled, and its hover columns. */
+export function chartLine(series: Series, frame: ChartFrame, now: number): ChartLine {
+  const inRange = pointsBetween(series.points, frame.from, now);
+  const runs = splitAtGaps(inRange, intervalOf(series)).map((run) => downsample(run, frame.from, now, frame.buckets));
+  return { name: series.server, runs, columns: columns(inRange, frame.from, now, COLUMNS) };
 }
 
-const samePeriodSeries = (p: FiringPeriod, s: Series) =>
+const samePeriodSeries = (p: FiringPeriod, s: SeriesHead) =>
   p.metric === s.metric && metricKey(p.metric, p.labels) === metricKey(s.metric, s.labels);
 
-function shadesOf(group: readonly Series[], context: ChartContext, combined: boolean): Shade[] {
+function shadesOf(group: readonly SeriesHead[], context: ChartContext, combined: boolean): Shade[] {
   return context.periods
     .filter((p) => group.some((s) => s.server === p.server && samePeriodSeries(p, s)))
     .map((p) => ({ from: p.from, to: p.to, label: combined ? `${p.rule} on ${p.server}` : p.rule }));
 }
 
 function chartOf(
-  group: readonly Series[],
+  group: readonly SeriesHead[],
+  frame: ChartFrame,
+  lines: ChartLine[],
   range: Range,
   now: number,
-  buckets: number,
   config: Config,
   context: ChartContext,
   server: string | undefined,
 ): PlannedChart {
   const first = group[0]!;
-  const { from, since } = startOf(group, range, now);
+  const { from, since } = frame;
   const title = `${metricTitle(first)} on ${server ?? "all servers"}, ${range.label}`;
   const id = metricFile(first);
   return {
@@ -142,7 +153,7 @@ function chartOf(
       to: now,
       buckets: COLUMNS,
       tickFormat: range.tickFormat,
-      lines: group.map((series) => lineOf(series, from, now, buckets)),
+      lines,
       thresholds: chartThresholds(config, first.metric, first.labels, server),
       shades: shadesOf(group, context, server === undefined),
       reboots: [...new Set(group.flatMap((s) => context.reboots.get(s.server) ?? []))],
@@ -158,9 +169,49 @@ export function planServerCharts(
   now: number,
   context: ChartContext,
 ): PlannedChart[] {
-  return [...serverSeries]
-    .sort(compareSeries)
-    .map((series) => chartOf([series], range, now, BUCKETS_PER_LINE, config, context, series.server));
+  return [...serverSeries].sort(compareSeries).map((series) => {
+    const frame = frameOf(series.points[0]?.t ?? Infinity, range, now, BUCKETS_PER_LINE);
+    return chartOf([series], frame, [chartLine(series, frame, now)], range, now, config, context, series.server);
+  });
+}
+
+/**
+ * The series of the combined charts, grouped: one group per metric + labels, in chart order, each
+ * with a line per server by name. Takes series without their points too: a renderer holding the
+ * fleet in compact form expands one group at a time.
+ */
+export function fleetGroups<S extends Pick<Series, "server" | "metric" | "labels">>(allSeries: readonly S[]): S[][] {
+  const groups = new Map<string, S[]>();
+  const sorted = [...allSeries].sort((a, b) => compareSeries(a, b) || a.server.localeCompare(b.server));
+  for (const series of sorted) {
+    const key = metricKey(series.metric, series.labels);
+    const group = groups.get(key);
+    if (group) group.push(series);
+    else groups.set(key, [series]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The frame of a combined chart over `range` of `count` series whose data starts at `first`:
+ * fewer buckets per line the more lines, so that a fleet page stays light with any fleet size.
+ */
+export function fleetFrame(first: number, count: number, range: Range, now: number): ChartFrame {
+  const buckets = Math.max(MIN_BUCKETS, Math.min(BUCKETS_PER_LINE, Math.floor(POINTS_PER_CHART / 2 / count)));
+  return frameOf(first, range, now, buckets);
+}
+
+/** One combined chart from its group's lines, each drawn in the group's fleetFrame. */
+export function fleetChart(
+  group: readonly SeriesHead[],
+  frame: ChartFrame,
+  lines: ChartLine[],
+  range: Range,
+  config: Config,
+  now: number,
+  context: ChartContext,
+): PlannedChart {
+  return chartOf(group, frame, lines, range, now, config, context, undefined);
 }
 
 /** The combined charts over one range: one per metric + labels, a line per server. */
@@ -171,14 +222,10 @@ export function planFleetCharts(
   now: number,
   context: ChartContext,
 ): PlannedChart[] {
-  const groups = new Map<string, Series[]>();
-  const sorted = [...allSeries].sort((a, b) => compareSeries(a, b) || a.server.localeCompare(b.server));
-  for (const series of sorted) {
-    const key = metricKey(series.metric, series.labels);
-    groups.set(key, [...(groups.get(key) ?? []), series]);
-  }
-  return [...groups.values()].map((group) => {
-    const buckets = Math.max(MIN_BUCKETS, Math.min(BUCKETS_PER_LINE, Math.floor(POINTS_PER_CHART / 2 / group.length)));
-    return chartOf(group, range, now, buckets, config, context, undefined);
+  return fleetGroups(allSeries).map((group) => {
+    const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
+    const frame = fleetFrame(first, group.length, range, now);
+    const lines = group.map((series) => chartLine(series, frame, now));
+    return fleetChart(group, frame, lines, range, config, now, context);
   });
 }

@@ -4,19 +4,28 @@ import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
 import { readActiveAlerts, type ActiveAlert } from "../storage/alert-state.js";
 import type { Job } from "../config/job.js";
 import { failRunWith } from "../lib/cli.js";
+import { collectBetweenSteps } from "../lib/heap.js";
 import { installDir } from "../lib/paths.js";
-import { readFleet } from "../storage/fleet.js";
+import { forEachFleetSource } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { firingPeriods } from "./alert-periods.js";
-import { loadChartRenderer, type ChartRenderer } from "./chart.js";
+import { loadChartRenderer, type ChartLine, type ChartRenderer } from "./chart.js";
 import { chartCsv } from "./chart-csv.js";
-import { planFleetCharts, planServerCharts, type ChartContext, type PlannedChart } from "./charts.js";
-import { buildDashboard, EVENT_METRICS, fleetPage, rebootsByServer, serverRangePage } from "./dashboard.js";
-import { headlines } from "./headlines.js";
+import {
+  chartLine,
+  fleetChart,
+  fleetFrame,
+  fleetGroups,
+  planServerCharts,
+  type ChartContext,
+  type PlannedChart,
+} from "./charts.js";
+import { buildDashboard, fleetPage, rebootsByServer, serverRangePage } from "./dashboard.js";
+import { expand, FleetDigest, type CompactSeries } from "./fleet-digest.js";
+import { headlines, type Headline } from "./headlines.js";
 import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
 import { publishFiles, removeStale } from "./publish.js";
 import { rangesFor, type RangeName } from "./ranges.js";
-import { buildSeries, type Series } from "./series.js";
 
 export interface ChartFilter {
   range?: RangeName;
@@ -34,6 +43,9 @@ export interface RenderSummary {
   /** Sources that could not be read: their servers' pages were left as they were (a failed run). */
   unreadable: string[];
 }
+
+/** Heap growth between full collections: about one large store's records, parsed. */
+const HEAP_GROWTH = 64 * 1024 * 1024;
 
 /** The stylesheet and icon shipped with the sources (graphs/assets/), copied into public/. */
 const ASSETS = path.join(installDir, "graphs", "assets");
@@ -59,53 +71,102 @@ async function activeAlerts(job: Job): Promise<ActiveAlert[]> {
   }
 }
 
-/** Renders the charts of one page: each SVG once, and its buckets as CSV. */
-function renderCharts(
-  renderer: ChartRenderer,
-  charts: readonly PlannedChart[],
-  files: [string, string][],
-  sizes: number[],
-): Map<PlannedChart, string> {
-  const svgs = new Map<PlannedChart, string>();
+/** The rendered charts of one page, each SVG once, and its buckets as CSV files. */
+interface RenderedCharts {
+  svgs: Map<PlannedChart, string>;
+  csvs: [string, string][];
+}
+
+function renderCharts(renderer: ChartRenderer | undefined, charts: readonly PlannedChart[]): RenderedCharts {
+  const rendered: RenderedCharts = { svgs: new Map(), csvs: [] };
+  if (!renderer) return rendered;
   for (const chart of charts) {
-    const svg = renderer.render(chart.spec);
-    sizes.push(Buffer.byteLength(svg));
-    svgs.set(chart, svg);
-    files.push([chart.csv, chartCsv(chart.spec, chart.server === undefined)]);
+    rendered.svgs.set(chart, renderer.render(chart.spec));
+    rendered.csvs.push([chart.csv, chartCsv(chart.spec, chart.server === undefined)]);
   }
-  return svgs;
+  return rendered;
+}
+
+/** A drawn chart as its page still needs it (title, legend, notes) without its lines' points and buckets. */
+function withoutData(chart: PlannedChart): PlannedChart {
+  return {
+    ...chart,
+    spec: { ...chart.spec, lines: chart.spec.lines.map(({ name }) => ({ name, runs: [], columns: [] })) },
+  };
+}
+
+/** What a run wrote into public/, file by file as it goes, for the summary and the stale-file removal. */
+class Site {
+  readonly written = new Set<string>();
+  pages = 0;
+  charts = 0;
+  largestChart = 0;
+  largestPage = 0;
+
+  constructor(private readonly publicDir: string) {}
+
+  async charted(rendered: RenderedCharts): Promise<void> {
+    for (const svg of rendered.svgs.values()) {
+      this.charts++;
+      this.largestChart = Math.max(this.largestChart, Buffer.byteLength(svg));
+    }
+    await this.files(rendered.csvs);
+  }
+
+  async files(files: readonly [string, string][]): Promise<void> {
+    await publishFiles(this.publicDir, files);
+    for (const [rel] of files) this.written.add(path.normalize(rel));
+  }
+
+  async page(rel: string, text: string): Promise<void> {
+    this.pages++;
+    this.largestPage = Math.max(this.largestPage, Buffer.byteLength(text));
+    await this.files([[rel, text]]);
+  }
 }
 
 /**
  * Renders the dashboard into public/: for each range, the fleet page and every server's page with
  * their charts inlined, then the index. `filter` renders one range or one server (and the index).
  * A full run also removes the pages and data of servers no longer in the data.
+ *
+ * The raw samples of one source are held at a time: the sources are read one after another into a
+ * compact digest (fleet-digest.ts, numbers only: about 0.4 MB per server-week at the default
+ * schedule), then each server's series are expanded for its pages, and one server's series at a
+ * time for the combined charts. Files are written as they are made, data and assets before the
+ * pages that link them.
  */
 export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
   const { paths, config, log } = job;
-  const [fleet, pulls, history, active] = await Promise.all([
-    readFleet(paths, config),
+  const digest = new FleetDigest();
+  const settle = collectBetweenSteps(HEAP_GROWTH);
+  const [sources, pulls, history, active] = await Promise.all([
+    forEachFleetSource(paths, config, (samples) => {
+      digest.add(samples);
+      settle();
+    }),
     readPullStatus(paths, failRunWith(log)),
     alertHistory(job),
     activeAlerts(job),
   ]);
-  const unreadable = fleet.sources.filter((s) => s.error !== undefined).map((s) => s.name);
-  for (const source of fleet.sources) {
+  const unreadable = sources.filter((s) => s.error !== undefined).map((s) => s.name);
+  for (const source of sources) {
     if (source.error)
       log.error(`cannot read ${source.name}, its servers' pages are left as they were: ${source.error}`);
     if (source.skipped > 0)
       log.warn(`${source.file}: ${source.skipped} records skipped (neither AMS nor original AMS form)`);
   }
-  const series = buildSeries(fleet.samples, EVENT_METRICS);
+  const series = digest.series();
   if (filter.server !== undefined && !series.some((s) => s.server === filter.server)) {
     throw new Error(`no samples of server "${filter.server}"`);
   }
+  const samples = digest.dashboardSamples();
   const dashboard = buildDashboard({
-    samples: fleet.samples,
+    samples,
     history,
     active,
     // Paths relative to the data home: the page need not show where AMS is installed.
-    sources: fleet.sources.map((source) => ({
+    sources: sources.map((source) => ({
       ...source,
       file: path.relative(paths.home, source.file),
       pull: pulls[source.name],
@@ -116,60 +177,87 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     silentAfterSeconds: config.alerts.silent_after,
     neverReported: neverReported(
       config.remotes.map((r) => r.name),
-      fleet.sources,
+      sources,
       pulls,
     ),
   });
   const at = now.getTime();
-  const byServer = new Map<string, Series[]>();
+  const byServer = new Map<string, CompactSeries[]>();
   for (const s of series) byServer.set(s.server, [...(byServer.get(s.server) ?? []), s]);
-  const oldest = series.reduce((o, s) => Math.min(o, s.points[0]?.t ?? Infinity), Infinity);
+  const oldest = series.reduce((o, s) => Math.min(o, s.t[0] ?? Infinity), Infinity);
   const ranges = rangesFor(oldest, at);
+  const shown = ranges.filter((range) => !filter.range || range.name === filter.range);
   const context: ChartContext = {
     periods: firingPeriods(history, new Set(active.filter((a) => a.status === "firing").map((a) => a.key)), at),
     reboots: new Map(
-      [...rebootsByServer(fleet.samples, Infinity)].map(([server, boots]) => [server, boots.map((b) => Date.parse(b))]),
+      [...rebootsByServer(samples, Infinity)].map(([server, boots]) => [server, boots.map((b) => Date.parse(b))]),
     ),
   };
 
-  const files: [string, string][] = [];
-  const pages: [string, string][] = [];
-  const chartSizes: number[] = [];
+  const site = new Site(paths.publicDir);
+  const assets = await fs.readdir(ASSETS);
+  await site.files(
+    await Promise.all(
+      assets.map(async (asset): Promise<[string, string]> => [
+        asset,
+        await fs.readFile(path.join(ASSETS, asset), "utf8"),
+      ]),
+    ),
+  );
   const renderer = series.length > 0 ? await loadChartRenderer() : undefined;
-  for (const range of ranges) {
-    if (filter.range && range.name !== filter.range) continue;
-    if (filter.server === undefined) {
-      const charts = renderer ? planFleetCharts(series, range, config, at, context) : [];
-      const svgs = renderer ? renderCharts(renderer, charts, files, chartSizes) : new Map();
-      pages.push([fleetPage(range.name), renderFleetPage(dashboard, range, ranges, charts, svgs)]);
+  if (filter.server === undefined) {
+    // One metric at a time across the fleet; the pages keep the charts without their data.
+    const fleet = new Map(
+      shown.map((range) => [range.name, { charts: [] as PlannedChart[], svgs: new Map<PlannedChart, string>() }]),
+    );
+    for (const group of renderer ? fleetGroups(series) : []) {
+      const first = group.reduce((f, s) => Math.min(f, s.t[0] ?? Infinity), Infinity);
+      const frames = shown.map((range) => fleetFrame(first, group.length, range, at));
+      // One server's series expanded at a time, drawn into every range's line.
+      const lines = shown.map((): ChartLine[] => []);
+      for (const compact of group) {
+        const one = expand(compact);
+        frames.forEach((frame, i) => lines[i]!.push(chartLine(one, frame, at)));
+      }
+      for (const [i, range] of shown.entries()) {
+        const chart = fleetChart(group, frames[i]!, lines[i]!, range, config, at, context);
+        const rendered = renderCharts(renderer, [chart]);
+        await site.charted(rendered);
+        const light = withoutData(chart);
+        fleet.get(range.name)!.charts.push(light);
+        fleet.get(range.name)!.svgs.set(light, rendered.svgs.get(chart)!);
+      }
+      settle();
     }
-    for (const server of dashboard.servers) {
-      if (filter.server !== undefined && server.name !== filter.server) continue;
-      const charts = renderer ? planServerCharts(byServer.get(server.name) ?? [], range, config, at, context) : [];
-      const svgs = renderer ? renderCharts(renderer, charts, files, chartSizes) : new Map();
-      pages.push([
-        serverRangePage(server.name, range.name),
-        renderServerPage(dashboard, server, range, ranges, charts, svgs),
-      ]);
+    for (const range of shown) {
+      const { charts, svgs } = fleet.get(range.name)!;
+      await site.page(fleetPage(range.name), renderFleetPage(dashboard, range, ranges, charts, svgs));
     }
   }
-  for (const asset of await fs.readdir(ASSETS))
-    files.push([asset, await fs.readFile(path.join(ASSETS, asset), "utf8")]);
-  const cards = new Map(dashboard.servers.map((s) => [s.name, headlines(byServer.get(s.name) ?? [], at)]));
-  pages.push(["index.html", renderIndexPage(dashboard, cards, ranges)]);
-  // Data and assets before the pages that link them.
-  await publishFiles(paths.publicDir, [...files, ...pages]);
+  const cards = new Map<string, Headline[]>();
+  for (const server of dashboard.servers) {
+    const own = (byServer.get(server.name) ?? []).map(expand);
+    cards.set(server.name, headlines(own, at));
+    if (filter.server !== undefined && server.name !== filter.server) continue;
+    for (const range of shown) {
+      const charts = renderer ? planServerCharts(own, range, config, at, context) : [];
+      const rendered = renderCharts(renderer, charts);
+      await site.charted(rendered);
+      await site.page(
+        serverRangePage(server.name, range.name),
+        renderServerPage(dashboard, server, range, ranges, charts, rendered.svgs),
+      );
+    }
+    settle();
+  }
+  await site.page("index.html", renderIndexPage(dashboard, cards, ranges));
 
   let removed = 0;
   // A server missing from the data because its source could not be read is not gone: its pages stay.
   if (!filter.range && filter.server === undefined && unreadable.length === 0) {
-    const keep = new Set([...files, ...pages].map(([rel]) => path.normalize(rel)));
-    for (const dir of ["charts", "servers", "data"]) removed += await removeStale(paths.publicDir, dir, keep);
+    for (const dir of ["charts", "servers", "data"]) removed += await removeStale(paths.publicDir, dir, site.written);
   }
-  const largestChart = chartSizes.reduce((a, b) => Math.max(a, b), 0);
-  const largestPage = pages.reduce((a, [, text]) => Math.max(a, Buffer.byteLength(text)), 0);
-  log.info(
-    `rendered ${pages.length} pages and ${chartSizes.length} charts${removed ? `, removed ${removed} stale files` : ""}`,
-  );
-  return { pages: pages.length, charts: chartSizes.length, largestChart, largestPage, removed, unreadable };
+  const { pages, charts, largestChart, largestPage } = site;
+  log.info(`rendered ${pages} pages and ${charts} charts${removed ? `, removed ${removed} stale files` : ""}`);
+  return { pages, charts, largestChart, largestPage, removed, unreadable };
 }

@@ -43,32 +43,53 @@ function pointOf(sample: Sample): Point | undefined {
  * measurements), each sorted by time, a repeated timestamp kept once (the last one read).
  */
 export function buildSeries(samples: readonly Sample[], skipMetrics: ReadonlySet<string> = new Set()): Series[] {
-  const byKey = new Map<string, Series>();
+  return seriesAndNewest(samples, skipMetrics).series;
+}
+
+/**
+ * buildSeries, with the newest sample of each series (the last one read of its newest time), in
+ * the same order: what latestByServer picks among samples read from a store, which all have a
+ * point. One pass for a reader that needs both.
+ */
+export function seriesAndNewest(
+  samples: readonly Sample[],
+  skipMetrics: ReadonlySet<string> = new Set(),
+): { series: Series[]; newest: Sample[] } {
+  const byKey = new Map<string, { series: Series; newest: Sample; t: number }>();
   for (const sample of samples) {
     if (skipMetrics.has(sample.metric_type)) continue;
     const point = pointOf(sample);
     if (!point) continue;
     const key = seriesKey(sample);
-    let series = byKey.get(key);
-    if (!series) {
-      series = {
+    let entry = byKey.get(key);
+    if (!entry) {
+      const series = {
         server: sample.server_id,
         metric: sample.metric_type,
         labels: sample.labels ?? {},
         unit: sample.unit,
         points: [],
       };
-      byKey.set(key, series);
+      entry = { series, newest: sample, t: point.t };
+      byKey.set(key, entry);
     }
-    series.unit = sample.unit || series.unit;
-    series.points.push(point);
+    entry.series.unit = sample.unit || entry.series.unit;
+    entry.series.points.push(point);
+    if (point.t >= entry.t) {
+      entry.newest = sample;
+      entry.t = point.t;
+    }
   }
-  for (const series of byKey.values()) {
-    // A stable sort keeps file order among equal timestamps: the last one read wins.
-    const sorted = series.points.sort((a, b) => a.t - b.t);
-    series.points = sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]!.t !== p.t);
-  }
-  return [...byKey.values()];
+  const entries = [...byKey.values()];
+  for (const { series } of entries) series.points = inTimeOrder(series.points);
+  return { series: entries.map((e) => e.series), newest: entries.map((e) => e.newest) };
+}
+
+/** Sorts points by time in place, a repeated timestamp kept once: the last one given. */
+export function inTimeOrder(points: Point[]): Point[] {
+  // A stable sort keeps the given order among equal timestamps: the last one read wins.
+  const sorted = points.sort((a, b) => a.t - b.t);
+  return sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]!.t !== p.t);
 }
 
 /** The index of the first point at or after `t` in time-ordered points (binary search: ranges cut long series). */

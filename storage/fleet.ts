@@ -69,16 +69,35 @@ export function storeSamples(
  */
 export async function readFleet(paths: Paths, config: FleetConfig): Promise<Fleet> {
   const samples: Sample[] = [];
+  const sources = await forEachFleetSource(paths, config, (own) => {
+    for (const sample of own) samples.push(sample); // a spread would overflow the stack past ~110k
+  });
+  return { samples, sources };
+}
+
+/**
+ * readFleet one source at a time: `visit` gets each readable source's samples, in the same order,
+ * before the next source is read, so a reader that keeps only what it needs holds one source's
+ * samples at a time.
+ */
+export async function forEachFleetSource(
+  paths: Paths,
+  config: FleetConfig,
+  visit: (samples: Sample[]) => void,
+): Promise<FleetSource[]> {
   const sources: FleetSource[] = [];
   for (const { name, file, fallbackId, speaker } of fleetStores(paths, config)) {
+    let own: Sample[];
     try {
       const result = storeSamples(await readJsonArray(file), { fallbackId, speaker });
-      for (const sample of result.samples) samples.push(sample); // a spread would overflow the stack past ~110k
+      own = result.samples;
       const foreign = result.foreign > 0 ? { foreign: result.foreign } : {};
-      sources.push({ name, file, samples: result.samples.length, skipped: result.skipped, ...foreign });
+      sources.push({ name, file, samples: own.length, skipped: result.skipped, ...foreign });
     } catch (err) {
       sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });
+      continue;
     }
+    visit(own);
   }
-  return { samples, sources };
+  return sources;
 }

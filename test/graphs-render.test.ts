@@ -1,0 +1,198 @@
+import fs from "node:fs";
+import path from "node:path";
+import { parseConfig } from "../config/ams-config.js";
+import { loadChartRenderer } from "../graphs/chart.js";
+import { chartCsv } from "../graphs/chart-csv.js";
+import { planFleetCharts, planServerCharts, type ChartContext } from "../graphs/charts.js";
+import { buildDashboard, EVENT_METRICS, rebootsByServer } from "../graphs/dashboard.js";
+import { expand, FleetDigest } from "../graphs/fleet-digest.js";
+import { rangesFor } from "../graphs/ranges.js";
+import { buildSeries } from "../graphs/series.js";
+import { amsPaths } from "../lib/paths.js";
+import { forEachFleetSource, readFleet } from "../storage/fleet.js";
+import { formatJsonArray } from "../storage/locked-file.js";
+import type { Sample } from "../storage/sample.js";
+import { runCli, tempHome, writeConfig } from "./helpers.js";
+import { fleetSamples } from "./support/dashboard-fixture.js";
+
+const NOW = Date.parse("2026-11-25T12:00:00Z");
+const HOUR = 3600_000;
+
+/** "2026-11-24 09:30:00": the original AMS's local-time stamp. */
+function legacyStamp(t: number): string {
+  const d = new Date(t);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/**
+ * A hub ("hub") whose own store also holds "web-2" and records of the original AMS (no server_id),
+ * 40 days of hourly rollups (so the 90-day range is drawn) and a reboot; remote "r1" relays
+ * "web-2" too (same times, other values: the later source wins) and sends a record of a server
+ * it may not speak for; remote "r2" sends records without a server_id.
+ */
+function writeMultiSourceHome(home: string): void {
+  writeConfig(home, {
+    server_id: "hub",
+    remotes: [
+      { name: "r1", host: "r1.example.org", user: "ams", may_speak_for: ["web-2"] },
+      { name: "r2", host: "r2.example.org", user: "ams" },
+    ],
+  });
+  fs.mkdirSync(path.join(home, "storage", "remote"), { recursive: true });
+  const rollups: Sample[] = Array.from({ length: 40 * 24 - 48 }, (_, i) => ({
+    server_id: "hub",
+    metric_type: "CPU",
+    timestamp: new Date(NOW - (40 * 24 - i) * HOUR).toISOString(),
+    value: 20 + (i % 7),
+    unit: "%",
+    rollup: { period_seconds: 3600, count: 12, min: 5, max: 60 + (i % 30) },
+  }));
+  const legacy = Array.from({ length: 12 }, (_, i) => ({
+    metric_type: "CPU",
+    timestamp: legacyStamp(NOW - 26 * HOUR + i * 300_000),
+    value: `${10 + i}%`,
+  }));
+  const boot = new Date(NOW - 2 * HOUR).toISOString();
+  fs.writeFileSync(
+    path.join(home, "storage", "system_logs.json"),
+    formatJsonArray([
+      ...rollups,
+      ...fleetSamples("hub", NOW),
+      ...legacy,
+      {
+        metric_type: "Security Alert: Faille ancienne",
+        timestamp: legacyStamp(NOW - 50 * HOUR),
+        value: "https://cert.example/1",
+      },
+      ...fleetSamples("web-2", NOW - HOUR),
+      // Values no power of ten makes whole: kept as they are.
+      ...[1, 2, 3].map((i) => ({
+        server_id: "hub",
+        metric_type: "entropy",
+        timestamp: new Date(NOW - i * 600_000).toISOString(),
+        value: i / 3,
+        unit: "",
+      })),
+      {
+        server_id: "web-2",
+        metric_type: "Reboot",
+        timestamp: boot,
+        value: 1,
+        unit: "event",
+        details: { boot_time: boot },
+      },
+      { not: "a sample" },
+    ]),
+  );
+  fs.writeFileSync(
+    path.join(home, "storage", "remote", "r1_logs.json"),
+    formatJsonArray([
+      ...fleetSamples("r1", NOW),
+      ...fleetSamples("web-2", NOW - HOUR).map((s) => ({ ...s, value: s.value + 1 })),
+      ...fleetSamples("intruder", NOW).slice(0, 3),
+    ]),
+  );
+  fs.writeFileSync(
+    path.join(home, "storage", "remote", "r2_logs.json"),
+    formatJsonArray(
+      fleetSamples("r2", NOW - 2 * HOUR).map((sample) => {
+        const record: Partial<Sample> = { ...sample };
+        delete record.server_id;
+        return record;
+      }),
+    ),
+  );
+}
+
+describe("rendering the fleet source by source", () => {
+  test("the digest of the sources equals the series and dashboard of all samples at once", async () => {
+    const home = tempHome();
+    writeMultiSourceHome(home);
+    const paths = amsPaths(home);
+    const config = parseConfig(JSON.parse(fs.readFileSync(paths.config, "utf8")), paths.config);
+    const all = await readFleet(paths, config);
+    const digest = new FleetDigest();
+    const sources = await forEachFleetSource(paths, config, (samples) => digest.add(samples));
+    expect(sources).toEqual(all.sources);
+    expect(sources.map((s) => [s.name, s.skipped, s.foreign ?? 0])).toEqual([
+      ["local", 1, 0],
+      ["r1", 0, 3],
+      ["r2", 0, 0],
+    ]);
+
+    const whole = buildSeries(all.samples, EVENT_METRICS);
+    expect(digest.series().map(expand)).toEqual(whole);
+    // web-2 comes from two sources: one series, the later source's values at the shared times.
+    const web2 = whole.filter((s) => s.server === "web-2" && s.metric === "Users");
+    expect(web2).toHaveLength(1);
+    const r1Users = fleetSamples("web-2", NOW - HOUR).filter((s) => s.metric_type === "Users");
+    expect(web2[0]!.points.map((p) => p.value)).toEqual(r1Users.map((s) => s.value + 1));
+    expect(whole.find((s) => s.metric === "entropy")!.points.map((p) => p.value)).toEqual([3, 2, 1].map((i) => i / 3));
+    // The original AMS's records are this server's, and the rollups keep their bounds.
+    const hubCpu = whole.find((s) => s.server === "hub" && s.metric === "CPU")!;
+    expect(hubCpu.points.filter((p) => p.span === 0 && p.value >= 10 && p.value <= 21).length).toBeGreaterThan(0);
+    expect(hubCpu.points.find((p) => p.span > 0)).toMatchObject({ lo: 5, span: HOUR });
+
+    const input = {
+      history: [],
+      active: [],
+      sources: [],
+      now: new Date(NOW),
+      refreshSeconds: 300,
+      silentAfterSeconds: 1800,
+    };
+    expect(buildDashboard({ ...input, samples: digest.dashboardSamples() })).toEqual(
+      buildDashboard({ ...input, samples: all.samples }),
+    );
+  });
+
+  test("ams-graphs writes the charts and pages the whole-fleet plans give", async () => {
+    const home = tempHome();
+    writeMultiSourceHome(home);
+    const run = await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: new Date(NOW).toISOString() } });
+    expect(run.stderr).toContain("1 records skipped");
+    expect(run.exitCode).toBe(0);
+    // 6 ranges (rollups 40 days old) × (4 servers + the fleet page) + the index.
+    expect(run.stdout).toMatch(/^ams-graphs: 31 pages, /);
+
+    const paths = amsPaths(home);
+    const config = parseConfig(JSON.parse(fs.readFileSync(paths.config, "utf8")), paths.config);
+    const { samples } = await readFleet(paths, config);
+    const series = buildSeries(samples, EVENT_METRICS);
+    const ranges = rangesFor(Math.min(...series.map((s) => s.points[0]!.t)), NOW);
+    expect(ranges.map((r) => r.name)).toContain("90d");
+    const context: ChartContext = {
+      periods: [],
+      reboots: new Map([...rebootsByServer(samples, Infinity)].map(([s, boots]) => [s, boots.map(Date.parse)])),
+    };
+    const renderer = await loadChartRenderer();
+    const read = (rel: string) => fs.readFileSync(path.join(paths.publicDir, rel), "utf8");
+    let compared = 0;
+    for (const range of ranges) {
+      const fleetPage = read(`charts/${range.name}.html`);
+      for (const chart of planFleetCharts(series, range, config, NOW, context)) {
+        expect(chart.spec.lines.map((l) => l.name)).toEqual(
+          ["hub", "r1", "r2", "web-2"].filter((s) => chart.spec.lines.some((l) => l.name === s)),
+        );
+        expect(read(chart.csv)).toBe(chartCsv(chart.spec, true));
+        expect(fleetPage).toContain(renderer.render(chart.spec));
+        compared++;
+      }
+      for (const server of ["hub", "r1", "r2", "web-2"]) {
+        const own = series.filter((s) => s.server === server);
+        const page = read(`servers/${server}${range.name === "24h" ? "" : `.${range.name}`}.html`);
+        for (const chart of planServerCharts(own, range, config, NOW, context)) {
+          expect(read(chart.csv)).toBe(chartCsv(chart.spec, false));
+          expect(page).toContain(renderer.render(chart.spec));
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+    const index = read("index.html");
+    expect(index).toContain("Faille ancienne");
+    expect(index).not.toContain("intruder");
+    expect(read("servers/web-2.html")).toContain("Rebooted at");
+  });
+});
