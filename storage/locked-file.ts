@@ -110,7 +110,8 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
-function parseWhole(file: string, text: string): unknown[] {
+/** The records of `text`, which must be one whole JSON array (no unfinished tail); CorruptFileError otherwise. */
+export function parseWhole(file: string, text: string): unknown[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -126,7 +127,7 @@ function parseWhole(file: string, text: string): unknown[] {
 /** The closing line of an array written by this module: the only "]" at the start of a line (records hold no line break). */
 const CLOSING = "\n]";
 
-interface ParsedArray {
+export interface ParsedArray {
   records: unknown[];
   /** The text the records were read from: the file's, or its last complete state when an append was cut short. */
   text: string;
@@ -139,7 +140,7 @@ interface ParsedArray {
  * array followed by part of the next records (appendInPlace): that array is what the file holds,
  * so readers read it and the next writer writes the file back without the tail.
  */
-function parseJsonArray(file: string, text: string): ParsedArray {
+export function parseJsonArray(file: string, text: string): ParsedArray {
   try {
     return { records: parseWhole(file, text), text };
   } catch (err) {

@@ -65,9 +65,14 @@ export interface ReadResult {
 
 /** All readable samples of a store file (local or remote copy), in file order. */
 export async function readSamples(file: string, fallbackServerId: string): Promise<ReadResult> {
+  return samplesOf(await readJsonArray(file), fallbackServerId);
+}
+
+/** The readable samples among a store's records, in their order, and how many fit no known form. */
+export function samplesOf(records: readonly unknown[], fallbackServerId: string): ReadResult {
   const samples: Sample[] = [];
   let skipped = 0;
-  for (const raw of await readJsonArray(file)) {
+  for (const raw of records) {
     const sample = normalizeRecord(raw, fallbackServerId);
     if (sample) samples.push(sample);
     else skipped++;
