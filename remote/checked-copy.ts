@@ -39,8 +39,8 @@ export type CopyNotes = Record<string, CopyNote>;
 
 export interface CheckedCopy {
   counts: CopyCounts;
-  /** The copy holds the same bytes as the kept one: nothing to replace. */
-  unchanged: boolean;
+  /** What was read: nothing (the same bytes as the kept copy: nothing to replace), the records added to it, or the whole copy. */
+  checked: "nothing" | "added records" | "whole copy";
   /** Where its records end; undefined when it ends with an unfinished append (then the next copy is checked whole). */
   recordsEnd?: number;
 }
@@ -161,7 +161,7 @@ export async function checkCopy(
   if (note && keptNow && identity(keptNow) === note.file) {
     const { size } = await fs.stat(copy);
     if (size === keptNow.size && (await samePrefix(copy, kept, size)))
-      return { counts: note.counts, unchanged: true, recordsEnd: note.records_end };
+      return { counts: note.counts, checked: "nothing", recordsEnd: note.records_end };
     if (size > note.records_end && (await samePrefix(copy, kept, note.records_end))) {
       const tail = Buffer.alloc(size - note.records_end);
       const handle = await fs.open(copy, "r");
@@ -173,7 +173,7 @@ export async function checkCopy(
       const added = appendedRecords(tail);
       if (added) {
         const counts = countsOf(added, remote, note.counts);
-        return { counts, unchanged: false, recordsEnd: note.records_end + recordsEnd(tail)! };
+        return { counts, checked: "added records", recordsEnd: note.records_end + recordsEnd(tail)! };
       }
     }
   }
@@ -197,5 +197,5 @@ async function checkWhole(remote: Speaker & { path: string }, copy: string): Pro
       `${remote.path}: every record names another server (${counts.foreignServers!.join(", ")}); a remote speaks for ${remote.name} only, unless may_speak_for lists the others`,
     );
   }
-  return { counts, unchanged: false, recordsEnd: parsed.tornTail === undefined ? recordsEnd(text) : undefined };
+  return { counts, checked: "whole copy", recordsEnd: parsed.tornTail === undefined ? recordsEnd(text) : undefined };
 }

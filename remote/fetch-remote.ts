@@ -169,7 +169,7 @@ export async function pullRemote(remote: Remote, ctx: FetchContext, note?: CopyN
     if (size > ctx.fetch.max_bytes) throw new Error(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
     const checked = await checkCopy(remote, temp, dest, note);
     // The same bytes as the last good copy: left as it is, so readers see no change.
-    if (!checked.unchanged) await replaceWithFile(temp, dest);
+    if (checked.checked !== "nothing") await replaceWithFile(temp, dest);
     const kept = await noteKeptCopy(dest, checked);
     return {
       remote: remote.name,

@@ -16,7 +16,7 @@ import type { Remote } from "./config.js";
  * connection, never speak in it; a cut connection is opened anew, with the check). What sharing
  * could still defeat is a decision taken since: a key removed from known_hosts, a stricter setting,
  * a server whose key changed (re-installed, or its key rotated after a leak). So the socket's name
- * is a hash of everything the check depends on (the remote's user, host, port and key, the content
+ * is a hash of everything the check depends on (the remote's name, user, host, port and key, the content
  * of every known_hosts file ssh reads, whether new keys are accepted) and of the current hour:
  * any change to the trust opens a new connection that checks the key again, and no connection is
  * used for more than MAX_AGE_SECONDS, after which a server whose key changed is refused like
@@ -80,7 +80,16 @@ export interface Sharing {
 /** The socket of `remote`'s shared connection. */
 export function socketPath(sharing: Sharing, remote: Remote, identity: string | undefined): string {
   const hour = Math.floor(sharing.now.getTime() / 1000 / MAX_AGE_SECONDS);
-  const key = JSON.stringify([sharing.trust, remote.user, remote.host, remote.port, identity ?? null, hour]);
+  // One connection per remote, even for two remotes on one host: closing one never cuts the other's pull.
+  const key = JSON.stringify([
+    sharing.trust,
+    remote.name,
+    remote.user,
+    remote.host,
+    remote.port,
+    identity ?? null,
+    hour,
+  ]);
   return path.join(sharing.dir, hash(key).slice(0, NAME_LENGTH));
 }
 
