@@ -40,12 +40,20 @@ export function sharedConnectionsDir(paths: Paths): string {
   return path.join("/tmp", `ams-${os.userInfo().uid}-${hash(paths.home).slice(0, 12)}`);
 }
 
-/** Makes the folder if missing; throws unless it is a real folder of this user that no one else may enter. */
+/**
+ * Makes the folder if missing (its parents as usual); throws unless it is a real folder of this user
+ * that no one else could have written to (a socket put there could answer in a server's name).
+ */
 async function privateFolder(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  await fs.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "EEXIST") throw err;
+  });
   const stat = await fs.lstat(dir);
   const { uid } = os.userInfo();
   if (!stat.isDirectory() || stat.uid !== uid) throw new Error(`${dir} is not a folder of user ${uid}`);
+  if ((stat.mode & 0o022) !== 0)
+    throw new Error(`${dir} is writable by other users (mode ${(stat.mode & 0o777).toString(8)})`);
   if ((stat.mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
 }
 

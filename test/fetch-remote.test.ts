@@ -335,6 +335,17 @@ describe("ams-fetch-remote", () => {
     expect(fs.existsSync(sharedConnectionsDir(amsPaths(off)))).toBe(false);
   });
 
+  test("a sockets folder other users could write to is not used: the pull goes on unshared, with a warning", async () => {
+    const home = homeWith([remote("open-dir", serve("open-dir", [record(undefined, "CPU", 1, 0)]))]);
+    const dir = sharedConnectionsDir(amsPaths(home));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(dir, 0o777);
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/ssh connections not shared this run: .* is writable by other users \(mode 777\)/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
   test("a host whose address leads to another server: the open connection still reaches the checked one, the next hour's is refused", async () => {
     const other = await startSshd(); // its own host key
     let target = sshd.port;
