@@ -54,7 +54,7 @@ function notesProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "expected an object";
   for (const [name, entry] of Object.entries(value as Record<string, unknown>)) {
     const note = entry as Partial<Record<keyof CopyNote, unknown>> | null;
-    const counts = note?.counts as Partial<Record<keyof CopyCounts, unknown>> | undefined;
+    const counts = note?.counts as Partial<Record<keyof CopyCounts, unknown>> | null | undefined;
     const ok =
       typeof note?.file === "string" &&
       Number.isSafeInteger(note.records_end) &&

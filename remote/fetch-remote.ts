@@ -98,7 +98,7 @@ export function scpCommand(
     "LogLevel=ERROR",
   ];
   if (fetch.known_hosts) args.push("-o", `UserKnownHostsFile=${knownHostsFile(ctx)}`);
-  if (sharing) args.push(...sharingOptions(sharing, socketPath(sharing, remote, identity)));
+  if (sharing) for (const option of sharingOptions(sharing, socketPath(sharing, remote, identity))) args.push(option);
   args.push("-P", String(remote.port));
   if (identity) args.push("-i", identity, "-o", "IdentitiesOnly=yes");
   args.push("--", remoteSpec(remote), target);

@@ -46,8 +46,8 @@ export function sharedConnectionsDir(paths: Paths): string {
  */
 async function privateFolder(dir: string): Promise<void> {
   await fs.mkdir(path.dirname(dir), { recursive: true });
-  await fs.mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== "EEXIST") throw err;
+  await fs.mkdir(dir, { mode: 0o700 }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   });
   const stat = await fs.lstat(dir);
   const { uid } = os.userInfo();

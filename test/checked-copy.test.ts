@@ -38,7 +38,7 @@ type Outcome = Omit<CheckedCopy, "checked"> | { error: string };
 const outcome = (checking: Promise<CheckedCopy>): Promise<Outcome> =>
   checking.then(
     ({ counts, recordsEnd }) => ({ counts, recordsEnd }),
-    (err: Error) => ({ error: err.message }),
+    (err: unknown) => ({ error: (err as Error).message }),
   );
 
 /** Checks `text` as a new copy with the note and without it: same outcome; returns what the noted check read. */
