@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { openJob } from "../config/job.js";
 import { amsProgram, runProgram } from "../lib/cli.js";
+import { now } from "../lib/clock.js";
 import { fetchRemotes } from "./fetch-remote.js";
 
 const program = amsProgram(
@@ -19,6 +20,7 @@ const program = amsProgram(
       fetch: config.fetch,
       log,
       acceptNewHost: opts.acceptNewHost,
+      now: () => now(),
     });
     for (const o of outcomes) {
       process.stdout.write(

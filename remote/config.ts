@@ -77,6 +77,11 @@ export const FetchConfig = z
     known_hosts: LocalFile.optional(),
     /** Trust and remember the key of a host seen for the first time (StrictHostKeyChecking=accept-new). */
     accept_new_host: z.boolean().default(false),
+    /**
+     * How long an unused ssh connection stays open for the next run (ControlPersist, shared-connection.ts):
+     * a little longer than the fetch period; 0 opens a new connection for every pull.
+     */
+    keep_connections: durationUpTo(3600).default(300),
   })
   .prefault({});
 

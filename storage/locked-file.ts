@@ -110,6 +110,7 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/** The records of `text`, which must be one whole JSON array (no unfinished tail); CorruptFileError otherwise. */
 export function parseWhole(file: string, text: string): unknown[] {
   let data: unknown;
   try {

@@ -22,10 +22,18 @@ export interface OwnSamples {
 /** How many foreign names are reported: enough to recognise a misnamed remote, never a flood. */
 const NAMED = 5;
 
-export function ownSamples(samples: readonly Sample[], speaker: Speaker): OwnSamples {
+/**
+ * The samples `speaker` may speak for. `namedBefore`: the foreign names already reported for the
+ * records before these (a copy checked in parts), so that the names are those of the whole copy.
+ */
+export function ownSamples(
+  samples: readonly Sample[],
+  speaker: Speaker,
+  namedBefore: readonly string[] = [],
+): OwnSamples {
   const allowed = new Set([speaker.name, ...(speaker.may_speak_for ?? [])]);
   const own: Sample[] = [];
-  const names = new Set<string>();
+  const names = new Set<string>(namedBefore);
   let foreign = 0;
   for (const sample of samples) {
     if (allowed.has(sample.server_id)) own.push(sample);

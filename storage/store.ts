@@ -70,7 +70,12 @@ export interface ReadResult {
   skipped: number;
 }
 
-/** The readable samples among a store's records, in file order. */
+/** All readable samples of a store file (local or remote copy), in file order. */
+export async function readSamples(file: string, fallbackServerId: string): Promise<ReadResult> {
+  return samplesOf(await readJsonArray(file), fallbackServerId);
+}
+
+/** The readable samples among a store's records, in their order, and how many fit no known form. */
 export function samplesOf(records: readonly unknown[], fallbackServerId: string): ReadResult {
   const samples: Sample[] = [];
   let skipped = 0;
@@ -80,11 +85,6 @@ export function samplesOf(records: readonly unknown[], fallbackServerId: string)
     else skipped++;
   }
   return { samples, skipped };
-}
-
-/** All readable samples of a store file (local or remote copy), in file order. */
-export async function readSamples(file: string, fallbackServerId: string): Promise<ReadResult> {
-  return samplesOf(await readJsonArray(file), fallbackServerId);
 }
 
 /**

@@ -6,6 +6,8 @@ import { execa } from "execa";
 import { loadConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
+import { closeSharedConnections, sharedConnectionsDir } from "../remote/shared-connection.js";
+import { appendJsonArray, formatJsonArray } from "../storage/locked-file.js";
 import { readPullStatus } from "../storage/pull-status.js";
 import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
 import { startSshd, type TestSshd } from "./support/sshd.js";
@@ -24,6 +26,8 @@ const record = (server_id: string | undefined, metric_type: string, value: numbe
 
 let sshd: TestSshd;
 let stores: string;
+/** Every data home a test made: their shared ssh connections are closed at the end. */
+const homes: string[] = [];
 
 beforeAll(async () => {
   sshd = await startSshd();
@@ -32,6 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const home of homes) await closeSharedConnections(amsPaths(home));
   await sshd?.stop();
 });
 
@@ -56,6 +61,7 @@ function remote(name: string, remotePath: string, extra: Record<string, unknown>
 
 function homeWith(remotes: unknown[], fetch: Record<string, unknown> = {}): string {
   const home = tempHome();
+  homes.push(home);
   writeConfig(home, {
     server_id: "hub",
     remotes,
@@ -115,6 +121,21 @@ const stallingProxy = (target: number, limit: number) =>
     client.on("error", () => upstream.destroy());
     upstream.on("error", () => client.destroy());
   });
+
+/** A loopback TCP proxy to the port `target()` names when a connection opens: a host whose address may lead elsewhere. */
+const forwardingProxy = (target: () => number) =>
+  tcpFake((client, track) => {
+    const upstream = net.connect(target(), "127.0.0.1");
+    track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+  });
+
+/** Logins the server accepted so far. */
+const logins = (server: TestSshd) =>
+  (fs.readFileSync(path.join(server.dir, "sshd.log"), "utf8").match(/Accepted publickey/g) ?? []).length;
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -268,7 +289,9 @@ describe("ams-fetch-remote", () => {
     // Remembered: the next run checks strictly again and passes.
     expect((await runCli("ams-fetch-remote", ["--home", home])).exitCode).toBe(0);
 
-    // A host whose key changed is refused even with --accept-new-host.
+    // A host whose key changed is refused even with --accept-new-host, though a connection checked
+    // against the earlier known_hosts is still open.
+    expect(fs.readdirSync(sharedConnectionsDir(amsPaths(home)))).toHaveLength(1);
     fs.writeFileSync(
       knownHosts,
       sshd.knownHostsLine.replace(
@@ -279,6 +302,81 @@ describe("ams-fetch-remote", () => {
     const changed = await runCli("ams-fetch-remote", ["--home", home, "--accept-new-host"]);
     expect(changed.exitCode).toBe(1);
     expect((await readPullStatus(amsPaths(home))).newhost!.last_error).toMatch(/Host key verification failed/);
+  });
+
+  test("later runs reuse the open ssh connection; a copy like the last is left alone, one that grew is kept", async () => {
+    const served = serve("grows", formatJsonArray([record("grows", "CPU", 1, 0), record("grows", "RAM", 2, 0)]));
+    const home = homeWith([remote("grows", served)]);
+    const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+    expect((await pull()).exitCode).toBe(0);
+    const loginsBefore = logins(sshd);
+
+    // The remote's sensors append (the second time in place, the closing "]" turned into ",").
+    await appendJsonArray(served, [record("grows", "CPU", 3, 2)]);
+    await appendJsonArray(served, [record("grows", "CPU", 4, 4), record("grows", "RAM", 5, 4)]);
+    const grown = await pull();
+    expect(grown.exitCode).toBe(0);
+    expect(grown.stdout).toContain("grows: 5 records");
+    expect(fs.readFileSync(copyOf(home, "grows"), "utf8")).toBe(fs.readFileSync(served, "utf8"));
+    expect((await fleetOf(home)).samples.map((s) => s.value)).toEqual([1, 2, 3, 4, 5]);
+
+    const before = fs.statSync(copyOf(home, "grows"));
+    const same = await pull();
+    expect(same.stdout).toContain("grows: 5 records");
+    const after = fs.statSync(copyOf(home, "grows"));
+    expect([after.ino, after.mtimeMs, after.ctimeMs]).toEqual([before.ino, before.mtimeMs, before.ctimeMs]);
+    expect((await readPullStatus(amsPaths(home))).grows).toMatchObject({ records: 5 });
+    expect(logins(sshd)).toBe(loginsBefore);
+
+    // Switched off: every pull logs in, and no connection is left open.
+    const off = homeWith([remote("grows", served)], { keep_connections: 0 });
+    for (let i = 0; i < 2; i++) expect((await runCli("ams-fetch-remote", ["--home", off])).exitCode).toBe(0);
+    expect(logins(sshd)).toBe(loginsBefore + 2);
+    expect(fs.existsSync(sharedConnectionsDir(amsPaths(off)))).toBe(false);
+  });
+
+  test("a sockets folder other users could write to is not used: the pull goes on unshared, with a warning", async () => {
+    const home = homeWith([remote("open-dir", serve("open-dir", [record(undefined, "CPU", 1, 0)]))]);
+    const dir = sharedConnectionsDir(amsPaths(home));
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(dir, 0o777);
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/ssh connections not shared this run: .* is writable by other users \(mode 777\)/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  test("a host whose address leads to another server: the open connection still reaches the checked one, the next hour's is refused", async () => {
+    const other = await startSshd(); // its own host key
+    let target = sshd.port;
+    const proxy = await forwardingProxy(() => target);
+    try {
+      const home = homeWith([remote("moved", serve("moved", [record(undefined, "CPU", 5, 0)]), { port: proxy.port })], {
+        known_hosts: "known_hosts",
+      });
+      fs.writeFileSync(
+        path.join(home, "known_hosts"),
+        `${sshd.knownHostsLine.replace(`:${sshd.port} `, `:${proxy.port} `)}\n`,
+      );
+      const at = (hour: number) => ({ env: { AMS_NOW: `2026-11-25T${10 + hour}:30:00Z` } });
+      expect((await runCli("ams-fetch-remote", ["--home", home], at(0))).exitCode).toBe(0);
+
+      // From now on the address leads to another server (a re-installed host, or someone who took the address).
+      target = other.port;
+      const sameHour = await runCli("ams-fetch-remote", ["--home", home], at(0));
+      expect(sameHour.exitCode).toBe(0);
+      expect(fs.readFileSync(path.join(other.dir, "sshd.log"), "utf8")).not.toContain("Connection from");
+
+      // No connection serves for more than its hour: the next one checks the key, which is not the known one.
+      const nextHour = await runCli("ams-fetch-remote", ["--home", home], at(1));
+      expect(nextHour.exitCode).toBe(1);
+      expect((await readPullStatus(amsPaths(home))).moved!.last_error).toMatch(/Host key verification failed/);
+      expect(fs.readFileSync(path.join(other.dir, "sshd.log"), "utf8")).toContain("Connection from");
+      expect(fs.readdirSync(sharedConnectionsDir(amsPaths(home)))).toEqual([]);
+    } finally {
+      await proxy.close();
+      await other.stop();
+    }
   });
 
   test("a remote that never answered: no copy claimed, counted from its first attempt, listed on the pages, silent after silent_after", async () => {
@@ -340,6 +438,7 @@ describe("ams-fetch-remote from a server running the original Python AMS", () =>
     userSshd = await startSshd({ createUser: true });
   });
   afterAll(async () => {
+    for (const home of homes) await closeSharedConnections(amsPaths(home));
     await userSshd?.stop();
   });
 
@@ -349,6 +448,7 @@ describe("ams-fetch-remote from a server running the original Python AMS", () =>
     fs.copyFileSync(fixture("original-ams-store.json"), path.join(storeDir, "system_logs.json"));
     await execa("chown", ["-R", userSshd.user, path.join(userSshd.home, "AMS")]);
     const home = tempHome();
+    homes.push(home);
     writeConfig(home, {
       server_id: "hub",
       remotes: [

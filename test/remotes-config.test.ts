@@ -2,6 +2,7 @@ import { parseConfig } from "../config/ams-config.js";
 import { ConfigError } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
 import { scpCommand } from "../remote/fetch-remote.js";
+import { sharedConnectionsDir, socketPath, type Sharing } from "../remote/shared-connection.js";
 
 const base = { name: "web-2", host: "web-2.example.org", user: "ams" };
 
@@ -15,6 +16,7 @@ describe("remotes config", () => {
       timeout: 60,
       max_bytes: 64 * 1024 * 1024,
       accept_new_host: false,
+      keep_connections: 300,
     });
     expect(parseConfig({}, "cfg.json").remotes).toEqual([]);
   });
@@ -78,6 +80,7 @@ describe("remotes config", () => {
     [{ max_bytes: -1 }, "fetch.max_bytes"],
     [{ known_hosts: "my hosts" }, "fetch.known_hosts"],
     [{ accept_new_host: "yes" }, "fetch.accept_new_host"],
+    [{ keep_connections: "2h" }, "fetch.keep_connections: expected at least 0s and at most 1h"],
   ])("fetch %j is refused, naming the key", (fetch, message) => {
     expect(() => parseConfig({ fetch }, "cfg.json")).toThrow(message);
   });
@@ -132,5 +135,43 @@ describe("scp command", () => {
     expect(scpCommand(remote, { paths, fetch: { ...fetch, accept_new_host: true } }, "/tmp/copy").args).toContain(
       "StrictHostKeyChecking=accept-new",
     );
+  });
+});
+
+describe("shared ssh connections", () => {
+  const remote = parseConfig({ remotes: [base] }, "cfg.json").remotes[0]!;
+  const sharing = (over: Partial<Sharing> = {}): Sharing => ({
+    dir: "/srv/ams/storage/state/ssh",
+    trust: "t1",
+    keepSeconds: 300,
+    now: new Date("2026-11-25T10:05:00Z"),
+    ...over,
+  });
+
+  test("one socket per remote, trust and hour: any change of either opens a new connection", () => {
+    const socket = socketPath(sharing(), remote, undefined);
+    expect(socketPath(sharing({ now: new Date("2026-11-25T10:55:00Z") }), remote, undefined)).toBe(socket);
+    for (const other of [
+      socketPath(sharing({ now: new Date("2026-11-25T11:05:00Z") }), remote, undefined),
+      socketPath(sharing({ trust: "t2" }), remote, undefined),
+      socketPath(sharing(), { ...remote, name: "web-3" }, undefined),
+      socketPath(sharing(), { ...remote, port: 2222 }, undefined),
+      socketPath(sharing(), remote, "/srv/ams/keys/id_ed25519"),
+    ])
+      expect(other).not.toBe(socket);
+  });
+
+  test("the options that open or use it; sockets fit a unix socket's path, in /tmp when the data home is deep", () => {
+    const socket = socketPath(sharing(), remote, undefined);
+    const { args } = scpCommand(
+      remote,
+      { paths: amsPaths("/srv/ams"), fetch: parseConfig({}, "c").fetch, sharing: sharing() },
+      "/tmp/copy",
+    );
+    expect(args.join(" ")).toContain(`-o ControlMaster=auto -o ControlPath=${socket} -o ControlPersist=300`);
+    expect(sharedConnectionsDir(amsPaths("/srv/ams"))).toBe("/srv/ams/storage/state/ssh");
+    const deep = sharedConnectionsDir(amsPaths(`/srv/${"very-long-folder-name/".repeat(4)}ams`));
+    expect(deep).toMatch(/^\/tmp\/ams-\d+-[0-9a-f]{12}$/);
+    expect(socketPath(sharing({ dir: deep }), remote, undefined).length).toBeLessThanOrEqual(90);
   });
 });

@@ -60,6 +60,19 @@ async function listening(child: ResultPromise<{ reject: false }>, log: string): 
   return false;
 }
 
+/** The processes the listener started, one per connection (they outlive it otherwise). */
+function sessionsOf(listener: number): number[] {
+  return fs.readdirSync("/proc").flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === listener ? [Number(name)] : [];
+    } catch {
+      return []; // ended meanwhile
+    }
+  });
+}
+
 function sshdConfig(port: number, dir: string): string {
   return [
     `Port ${port}`,
@@ -132,6 +145,15 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   fs.writeFileSync(file("known_hosts"), `${knownHostsLine}\n`);
 
   const stop = async () => {
+    // Its sessions first: a connection a client keeps open (ssh connection sharing) would keep them,
+    // and the output pipes they share with the listener, alive after it.
+    for (const pid of sessionsOf(running.pid!)) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // ended meanwhile
+      }
+    }
     running.kill("SIGTERM");
     await running;
     if (options.createUser) await execa("userdel", [user], { reject: false });
