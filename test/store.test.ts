@@ -176,12 +176,16 @@ describe("store under concurrent jobs (built CLI)", () => {
   test("a writer killed with SIGKILL mid-write leaves a valid file", async () => {
     const home = tempHome();
     const file = storeOf(home);
-    // A large store makes each write long enough to be hit.
+    // A large store makes each locked read long enough to be hit.
     await appendSamples(
       file,
       Array.from({ length: 100_000 }, (_, i) => sample(i % 100, { details: { pad: "x".repeat(40) } })),
     );
+    // Without its write note the store is parsed and checked whole under the lock before the append
+    // (as after any outside edit): that keeps the writer inside the lock long enough to be hit.
+    const forgetNote = () => fs.rmSync(`${file}.written`, { force: true });
     // How long a whole run takes here, so that the kills land across all of it.
+    forgetNote();
     const started = Date.now();
     expect((await runCli("ams-sensor", ["ram", "--home", home])).exitCode).toBe(0);
     const fullRun = Date.now() - started;
@@ -193,6 +197,7 @@ describe("store under concurrent jobs (built CLI)", () => {
     for (let round = 0; round < 40 && killedMidWrite < 3; round++) {
       // A killed holder's lock would be taken over after 20 s; removing it keeps the rounds short.
       fs.rmSync(`${file}.lock`, { recursive: true, force: true });
+      forgetNote();
       const child = runCli("ams-sensor", ["ram", "--home", home]);
       await sleep(fullRun * (0.3 + 0.7 * Math.random()));
       child.kill("SIGKILL");
