@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import type { Paths } from "../lib/paths.js";
 import { readState, writeState, type ResetReport } from "../lib/state.js";
+import { statIdentity } from "../storage/file-identity.js";
 import { parseJsonArray, parseWhole } from "../storage/locked-file.js";
 import { ownSamples, type Speaker } from "../storage/speaks-for.js";
 import { samplesOf } from "../storage/store.js";
@@ -43,12 +44,15 @@ export interface CheckedCopy {
   checked: "nothing" | "added records" | "whole copy";
   /** Where its records end; undefined when it ends with an unfinished append (then the next copy is checked whole). */
   recordsEnd?: number;
+  /**
+   * When the copy is the kept one plus records appended in place as a store's writer appends them:
+   * the bytes to write past the kept copy's closing line (storage/locked-file.ts appendRecordLines),
+   * which make it the new copy byte for byte.
+   */
+  appended?: Buffer;
 }
 
 const STATE_NAME = "remote-copies";
-
-const identity = (stat: { ino: number; size: number; mtimeMs: number; ctimeMs: number }) =>
-  `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 
 function notesProblem(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "expected an object";
@@ -82,7 +86,7 @@ export async function writeCopyNotes(paths: Paths, notes: CopyNotes): Promise<vo
 /** The note of `kept`, the copy just put in place (or left in place) after `checked`; undefined when the next copy must be checked whole. */
 export async function noteKeptCopy(kept: string, checked: CheckedCopy): Promise<CopyNote | undefined> {
   if (checked.recordsEnd === undefined) return undefined;
-  return { file: identity(await fs.stat(kept)), records_end: checked.recordsEnd, counts: checked.counts };
+  return { file: statIdentity(await fs.stat(kept)), records_end: checked.recordsEnd, counts: checked.counts };
 }
 
 const isJsonSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
@@ -158,7 +162,7 @@ export async function checkCopy(
   note: CopyNote | undefined,
 ): Promise<CheckedCopy> {
   const keptNow = note && (await fs.stat(kept).catch(() => undefined));
-  if (note && keptNow && identity(keptNow) === note.file) {
+  if (note && keptNow && statIdentity(keptNow) === note.file) {
     const { size } = await fs.stat(copy);
     if (size === keptNow.size && (await samePrefix(copy, kept, size)))
       return { counts: note.counts, checked: "nothing", recordsEnd: note.records_end };
@@ -173,7 +177,17 @@ export async function checkCopy(
       const added = appendedRecords(tail);
       if (added) {
         const counts = countsOf(added, remote, note.counts);
-        return { counts, checked: "added records", recordsEnd: note.records_end + recordsEnd(tail)! };
+        // The kept copy ends "\n]\n" right after its records, and the copy continues them "\n,\n…\n]\n".
+        const inPlace =
+          keptNow.size === note.records_end + 3 &&
+          tail.subarray(0, 3).toString("latin1") === "\n,\n" &&
+          tail.subarray(-3).toString("latin1") === "\n]\n";
+        return {
+          counts,
+          checked: "added records",
+          recordsEnd: note.records_end + recordsEnd(tail)!,
+          ...(inPlace ? { appended: tail.subarray(3) } : {}),
+        };
       }
     }
   }

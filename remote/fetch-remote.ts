@@ -8,6 +8,7 @@ import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { mapWithLimit } from "../lib/concurrency.js";
 import { remoteCopy } from "../storage/fleet.js";
+import { appendRecordLines } from "../storage/locked-file.js";
 import { readPullStatus, writePullStatus, type PullStatus, type PullStatuses } from "../storage/pull-status.js";
 import {
   checkCopy,
@@ -168,8 +169,10 @@ export async function pullRemote(remote: Remote, ctx: FetchContext, note?: CopyN
     const { size } = await fs.stat(temp);
     if (size > ctx.fetch.max_bytes) throw new Error(`larger than fetch.max_bytes (${ctx.fetch.max_bytes} bytes)`);
     const checked = await checkCopy(remote, temp, dest, note);
-    // The same bytes as the last good copy: left as it is, so readers see no change.
-    if (checked.checked !== "nothing") await replaceWithFile(temp, dest);
+    // The same bytes as the last good copy: left as it is, so readers see no change. Only records
+    // added: appended in place, so readers (ams-alert) read only those.
+    const appended = checked.appended !== undefined && (await appendRecordLines(dest, checked.appended));
+    if (checked.checked !== "nothing" && !appended) await replaceWithFile(temp, dest);
     const kept = await noteKeptCopy(dest, checked);
     return {
       remote: remote.name,

@@ -536,7 +536,7 @@ function withAppended(text: Buffer, added: readonly unknown[]): Buffer {
  * next writer removes; after it, the new array. The lock token is checked before each write.
  * Returns false (nothing written) when the file does not end as expected: the caller rewrites it.
  */
-async function appendInPlace(file: string, added: readonly unknown[], assertHeld: AssertLockHeld): Promise<boolean> {
+async function appendInPlace(file: string, tail: Buffer, assertHeld: AssertLockHeld): Promise<boolean> {
   const handle = await fs.open(file, "r+");
   try {
     const { size } = await handle.stat();
@@ -544,7 +544,6 @@ async function appendInPlace(file: string, added: readonly unknown[], assertHeld
     await handle.read(end, 0, end.length, size - end.length);
     // An empty array ("[]\n") has no closing line of its own: rewritten once, appended to after.
     if (end.toString("latin1") !== "\n]\n" || size < 5) return false;
-    const tail = Buffer.from(`${recordLines(added)}\n]\n`);
     await assertHeld();
     await handle.write(tail, 0, tail.length, size);
     await handle.datasync();
@@ -565,6 +564,23 @@ async function noteWritten(file: string, ino: number): Promise<void> {
 }
 
 /**
+ * Appends record lines already checked by the caller, as they are: `tail` is what appendInPlace
+ * writes past the closing line (the records' lines, then "\n]\n"). For a copy of a store kept
+ * byte for byte like its original (a remote's, see remote/checked-copy.ts), so that its readers
+ * too read only what was added. False, writing nothing, when the file does not end with its
+ * closing line; the caller then replaces it whole.
+ */
+export function appendRecordLines(file: string, tail: Buffer): Promise<boolean> {
+  return underLock(file, async (assertHeld) => {
+    const { ino } = await fs.stat(file);
+    if (!(await appendInPlace(file, tail, assertHeld))) return false;
+    await assertHeld();
+    await noteWritten(file, ino);
+    return true;
+  });
+}
+
+/**
  * Appends records under the lock, keeping the existing text as it is rather than re-serialising
  * it. `additions` is either the records, or a function that picks them from the current ones (to
  * skip duplicates). A file this module wrote last and nobody touched since gets only the new bytes
@@ -581,7 +597,7 @@ export function appendJsonArray(
       if (added.length === 0) return {};
       await removeDeadWritersTemps(file);
       const { ino } = await fs.stat(file);
-      if (await appendInPlace(file, added, assertHeld)) {
+      if (await appendInPlace(file, Buffer.from(`${recordLines(added)}\n]\n`), assertHeld)) {
         // A holder that took the lock over during the write may have read the file just before it.
         await assertHeld();
         await noteWritten(file, ino);

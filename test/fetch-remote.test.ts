@@ -8,6 +8,7 @@ import { amsPaths } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { closeSharedConnections, sharedConnectionsDir } from "../remote/shared-connection.js";
 import { appendJsonArray, formatJsonArray } from "../storage/locked-file.js";
+import { readStoreSince } from "../storage/store-tail.js";
 import { readPullStatus } from "../storage/pull-status.js";
 import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
 import { startSshd, type TestSshd } from "./support/sshd.js";
@@ -319,13 +320,24 @@ describe("ams-fetch-remote", () => {
     expect(grown.stdout).toContain("grows: 5 records");
     expect(fs.readFileSync(copyOf(home, "grows"), "utf8")).toBe(fs.readFileSync(served, "utf8"));
     expect((await fleetOf(home)).samples.map((s) => s.value)).toEqual([1, 2, 3, 4, 5]);
+    const marked = (await readStoreSince(copyOf(home, "grows"), undefined)).mark;
+
+    // Grown again in place: the copy is extended in place too, byte for byte, so its readers read only what was added.
+    const grownCopy = fs.statSync(copyOf(home, "grows"));
+    await appendJsonArray(served, [record("grows", "CPU", 6, 6)]);
+    expect((await pull()).stdout).toContain("grows: 6 records");
+    expect(fs.readFileSync(copyOf(home, "grows"), "utf8")).toBe(fs.readFileSync(served, "utf8"));
+    expect(fs.statSync(copyOf(home, "grows")).ino).toBe(grownCopy.ino);
+    const read = await readStoreSince(copyOf(home, "grows"), marked);
+    expect(read).toMatchObject({ from: "tail", records: [record("grows", "CPU", 6, 6)] });
+    expect((await fleetOf(home)).samples.map((s) => s.value)).toEqual([1, 2, 3, 4, 5, 6]);
 
     const before = fs.statSync(copyOf(home, "grows"));
     const same = await pull();
-    expect(same.stdout).toContain("grows: 5 records");
+    expect(same.stdout).toContain("grows: 6 records");
     const after = fs.statSync(copyOf(home, "grows"));
     expect([after.ino, after.mtimeMs, after.ctimeMs]).toEqual([before.ino, before.mtimeMs, before.ctimeMs]);
-    expect((await readPullStatus(amsPaths(home))).grows).toMatchObject({ records: 5 });
+    expect((await readPullStatus(amsPaths(home))).grows).toMatchObject({ records: 6 });
     expect(logins(sshd)).toBe(loginsBefore);
 
     // Switched off: every pull logs in, and no connection is left open.
