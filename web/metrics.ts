@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
 import type { StoredAlert } from "../storage/alert-state.js";
-import type { Fleet } from "../storage/fleet.js";
 import { readPullStatus, type PullStatuses } from "../storage/pull-status.js";
 import type { Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
@@ -215,7 +214,7 @@ export function renderMetrics(input: MetricsInput): string {
   if (input.storeReads !== undefined) {
     out.add(
       "ams_web_store_reads_total",
-      "Full reads of the stores by this ams-web; a scrape of an unchanged fleet reads none.",
+      "Times this ams-web read the stores again because one changed (only what was appended, when a store was appended to); a scrape of an unchanged fleet reads none.",
       [],
       input.storeReads,
       0,
@@ -237,10 +236,7 @@ export interface MetricsHandlerOptions {
  * of each series; the small pull status and alert state are read per request.
  */
 export function metricsHandler(paths: Paths, config: Config, options: MetricsHandlerOptions = {}) {
-  const snapshot = fleetSnapshot(paths, config, (fleet): Fleet => ({
-    ...fleet,
-    samples: latestSamples(fleet.samples),
-  }));
+  const snapshot = fleetSnapshot(paths, config, latestSamples);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let body: string;
     try {
