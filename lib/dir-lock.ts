@@ -36,6 +36,8 @@ interface Held {
   mtimeMs: number;
   lastUpdate: number;
   timer?: NodeJS.Timeout;
+  /** A refresh under way, which may be changing the mtime. */
+  refreshing?: Promise<void>;
   released: boolean;
 }
 
@@ -99,41 +101,42 @@ function compromised(lock: Held, options: DirLockOptions, reason: string): void 
 
 /** Every updateMs: checks the folder is still the one this holder set, then gives it a new mtime. */
 function scheduleRefresh(lock: Held, options: DirLockOptions, delay = options.updateMs): void {
-  lock.timer = setTimeout(() => void refresh(lock, options), delay);
-  // Never keeps a job alive: its locks go with it (releaseAllOnExit).
+  lock.timer = setTimeout(() => {
+    lock.refreshing = refresh(lock, options);
+  }, delay);
+  // Never keeps a job alive: its locks go with it (releaseAllSync).
   lock.timer.unref();
 }
 
-async function refresh(lock: Held, options: DirLockOptions): Promise<void> {
-  const retryOrGiveUp = (err: unknown) => {
-    if (code(err) === "ENOENT" || lock.lastUpdate + options.staleMs < Date.now())
-      compromised(lock, options, code(err) === "ENOENT" ? "its folder was removed" : (err as Error).message);
-    else scheduleRefresh(lock, options, REFRESH_RETRY_MS);
-  };
-  let current: number;
-  try {
-    current = (await fs.promises.stat(lock.dir)).mtimeMs;
-  } catch (err) {
-    if (!lock.released) retryOrGiveUp(err);
-    return;
-  }
-  if (lock.released) return;
+/** Gives the folder a new mtime and returns it as stored, unless it is no longer this holder's. */
+async function touch(lock: Held): Promise<number | "taken over"> {
   // Someone else's mtime: it was found stale (this process stalled past staleMs) and taken over.
-  if (current !== lock.mtimeMs) return compromised(lock, options, "not refreshed within the stale time, taken over");
+  if ((await fs.promises.stat(lock.dir)).mtimeMs !== lock.mtimeMs) return "taken over";
   const mtime = new Date(nextMtime());
-  let stored: number;
+  await fs.promises.utimes(lock.dir, mtime, mtime);
+  // As stored, which may differ from the one set by a fraction of a millisecond (seconds as a double).
+  return (await fs.promises.stat(lock.dir)).mtimeMs;
+}
+
+async function refresh(lock: Held, options: DirLockOptions): Promise<void> {
+  let stored: number | "taken over" | undefined;
+  let failure: unknown;
   try {
-    await fs.promises.utimes(lock.dir, mtime, mtime);
-    // As stored, which may differ from the one set by a fraction of a millisecond (seconds as a double).
-    stored = (await fs.promises.stat(lock.dir)).mtimeMs;
+    stored = await touch(lock);
   } catch (err) {
-    if (!lock.released) retryOrGiveUp(err);
-    return;
+    failure = err;
+  }
+  // Even when released meanwhile: the release compares the folder's mtime with this one.
+  if (typeof stored === "number") {
+    lock.mtimeMs = stored;
+    lock.lastUpdate = Date.now();
   }
   if (lock.released) return;
-  lock.mtimeMs = stored;
-  lock.lastUpdate = Date.now();
-  scheduleRefresh(lock, options);
+  if (stored === "taken over") compromised(lock, options, "not refreshed within the stale time, taken over");
+  else if (stored !== undefined) scheduleRefresh(lock, options);
+  else if (code(failure) === "ENOENT") compromised(lock, options, "its folder was removed");
+  else if (lock.lastUpdate + options.staleMs < Date.now()) compromised(lock, options, (failure as Error).message);
+  else scheduleRefresh(lock, options, REFRESH_RETRY_MS);
 }
 
 /** A holder that exits (a deadline's process.exit, a signal) leaves no lock for others to wait out. */
@@ -190,6 +193,7 @@ export async function acquireDirLock(dir: string, options: DirLockOptions): Prom
     lock.released = true;
     clearTimeout(lock.timer);
     held.delete(lock);
+    await lock.refreshing;
     const current = await fs.promises.stat(dir).then(
       (stat) => stat.mtimeMs,
       () => undefined,
