@@ -54,9 +54,9 @@ async function probeMtime(dir: string): Promise<number> {
   // Just past a whole second: a file system that keeps seconds only reads it back as whole seconds.
   const probe = new Date(Math.ceil(Date.now() / 1000) * 1000 + 5);
   await fs.promises.utimes(dir, probe, probe);
-  const { mtime } = await fs.promises.stat(dir);
-  secondsOnly = mtime.getTime() % 1000 === 0;
-  return mtime.getTime();
+  const { mtimeMs } = await fs.promises.stat(dir);
+  secondsOnly = Math.floor(mtimeMs) % 1000 === 0;
+  return mtimeMs;
 }
 
 const nextMtime = () => (secondsOnly ? Math.ceil(Date.now() / 1000) * 1000 : Date.now());

@@ -24,10 +24,12 @@ function options(overrides: Partial<DirLockOptions> = {}): DirLockOptions & { co
 const setMtime = (dir: string, ms: number) => fs.utimesSync(dir, new Date(ms), new Date(ms));
 
 /** A process holding the lock through lib/dir-lock.ts; `then` runs once it holds it. */
-function holderProcess(dir: string, then: string) {
+function holderProcess(dir: string, then: string, updateMs = 2000) {
   const script = `
     import { acquireDirLock } from "./lib/dir-lock.ts";
-    await acquireDirLock(${JSON.stringify(dir)}, { staleMs: 20000, updateMs: 2000, waitMs: 0, onCompromised() {} });
+    const release = await acquireDirLock(${JSON.stringify(dir)}, {
+      staleMs: 20000, updateMs: ${updateMs}, waitMs: 0, onCompromised: (err) => console.log("compromised:", err.message),
+    });
     console.log("locked");
     ${then}`;
   const child = execa(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
@@ -124,6 +126,21 @@ describe("lock folder", () => {
     await release();
     expect(fs.existsSync(dir)).toBe(true);
   });
+
+  // The first lock of a process also probes the file system's mtime precision.
+  test("a process's first lock is refreshed, not taken for lost", async () => {
+    const dir = lockDir();
+    const { child, locked } = holderProcess(
+      dir,
+      "setTimeout(async () => { await release(); console.log('released'); }, 1000);",
+      100,
+    );
+    await locked;
+    const { stdout, exitCode } = await child;
+    expect(exitCode).toBe(0);
+    expect(stdout.split("\n").slice(1)).toEqual(["released"]);
+    expect(fs.existsSync(dir)).toBe(false);
+  }, 30_000);
 
   test("a holder that exits, or dies of SIGTERM, leaves no folder behind", async () => {
     for (const [then, signal] of [
