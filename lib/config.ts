@@ -2,8 +2,8 @@ import os from "node:os";
 import type { ZodType, z } from "zod";
 import { readFileIfExistsSync } from "./if-exists.js";
 import { LogsConfig } from "./log-config.js";
-import { DeadlinesConfig } from "./deadlines.js";
-import { ServerName } from "./server-name.js";
+import { DeadlinesConfig } from "./deadlines-config.js";
+import { ServerName } from "./server-name-config.js";
 
 /**
  * Reading and validating ams.config.json, for any schema: each feature owns its section, and the

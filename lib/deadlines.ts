@@ -1,10 +1,8 @@
-import { z } from "zod";
-import { durationUpTo } from "./duration.js";
-
 /**
- * How long each job cron starts may run before it stops and exits 1 (config `deadlines`), in
- * seconds. Each default is below the job's period in crontab.example, so a stuck run ends before
- * the next one is due; the sensors' stays below the 30 s that ams-alert and ams-graphs wait for them.
+ * How long each job cron starts may run before it stops and exits 1 (config `deadlines`,
+ * lib/deadlines-config.ts), in seconds. Each default is below the job's period in
+ * crontab.example, so a stuck run ends before the next one is due; the sensors' stays below the
+ * 30 s that ams-alert and ams-graphs wait for them.
  */
 export const DEFAULT_DEADLINES = {
   sensor: 25,
@@ -16,20 +14,3 @@ export const DEFAULT_DEADLINES = {
 } as const;
 
 export type ScheduledJob = keyof typeof DEFAULT_DEADLINES;
-
-/** The longest deadline: a day, the longest period any job is scheduled at. */
-const MAX_DEADLINE_SECONDS = 86400;
-
-const deadline = (job: ScheduledJob) =>
-  durationUpTo(MAX_DEADLINE_SECONDS, { above: true }).default(DEFAULT_DEADLINES[job]);
-
-export const DeadlinesConfig = z
-  .strictObject({
-    sensor: deadline("sensor"),
-    "fetch-remote": deadline("fetch-remote"),
-    alert: deadline("alert"),
-    graphs: deadline("graphs"),
-    cleanup: deadline("cleanup"),
-    backup: deadline("backup"),
-  } satisfies Record<ScheduledJob, unknown>)
-  .prefault({});

@@ -1,5 +1,3 @@
-import { z } from "zod";
-
 /** Letters, digits, "-", "_", "." — safe as a file name, a label value and a command-line word. */
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
 
@@ -8,7 +6,3 @@ export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$/;
  * one could start a line of its own in a plain-text mail or a log. Refused in names read from data.
  */
 export const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029]/u;
-
-export const ServerName = z
-  .string()
-  .regex(NAME_PATTERN, "expected letters, digits, '-', '_' or '.', not starting with '-' or '.'");

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ServerName } from "../lib/server-name.js";
+import { ServerName } from "../lib/server-name-config.js";
 import { durationUpTo } from "../lib/duration.js";
 
 /**

@@ -39,7 +39,7 @@ const row = (name: string, f: CommandFigures) => [
   f.peakMiB.toFixed(1),
 ];
 printTable(
-  "Sensor runs (15 rounds, commands in turns; targets: ≤ 1.5× node -e 0, ≤ 80 MiB)",
+  "Sensor runs (15 rounds, commands in turns; targets: ≤ 1.3× node -e 0, ≤ 80 MiB)",
   ["command", "median ms", "× node", "best ms", "× node", "peak MiB"],
   [row("node -e 0", baseline!), ...figures.map((f, i) => row(`ams-sensor ${SENSORS[i]}`, f))],
 );

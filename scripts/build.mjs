@@ -62,7 +62,7 @@ await Promise.all(
       format: "esm",
       splitting: true,
       chunkNames: `chunks/${out}/[name]-[hash]`,
-      // Bundled CommonJS packages (proper-lockfile, nodemailer) call require().
+      // Bundled CommonJS packages (nodemailer, cross-spawn) call require().
       banner: {
         js: "import { createRequire as __amsCreateRequire } from 'node:module'; const require = __amsCreateRequire(import.meta.url);",
       },

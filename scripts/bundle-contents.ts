@@ -29,3 +29,25 @@ export function bundledPackages(file: string): Set<string> {
   }
   return found;
 }
+
+/**
+ * The chunks a file loads as soon as it starts, transitively: those it imports statically, not
+ * those it loads on demand with import().
+ */
+export function staticallyLoaded(file: string): string[] {
+  const found = new Set<string>();
+  const visit = (from: string) => {
+    const text = fs.readFileSync(from, "utf8");
+    for (const match of text.matchAll(
+      /^(?:import|export)\b[^;]*?\bfrom\s*"(\.\.?\/[^"]+)";|^import\s*"(\.\.?\/[^"]+)";/gm,
+    )) {
+      const chunk = path.resolve(path.dirname(from), (match[1] ?? match[2])!);
+      if (!found.has(chunk)) {
+        found.add(chunk);
+        visit(chunk);
+      }
+    }
+  };
+  visit(file);
+  return [...found];
+}

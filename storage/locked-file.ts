@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import lockfile from "proper-lockfile";
+import { acquireDirLock, LockBusyError } from "../lib/dir-lock.js";
 import { uniqueTemp, writeFileAtomic, type ContentWriter } from "../lib/atomic-write.js";
 import { readFileIfExists } from "../lib/if-exists.js";
 import { processAlive } from "../lib/process-identity.js";
@@ -10,7 +10,7 @@ import { statIdentity } from "./file-identity.js";
 
 /**
  * A JSON array file shared by concurrent cron jobs (system_logs.json, alerts_log.json):
- * changed only under a proper-lockfile lock, always replaced atomically, never overwritten
+ * changed only under a lock (lib/dir-lock.ts), always replaced atomically, never overwritten
  * when it cannot be parsed.
  */
 
@@ -21,12 +21,7 @@ const STALE_MS = 20_000;
 const UPDATE_MS = 2_000;
 // Waiting for the lock: about 30 s, past STALE_MS, so a dead holder's lock is taken over in time.
 const WAIT_SECONDS = 30;
-const LOCK_OPTIONS = {
-  realpath: false, // the file may not exist yet
-  stale: STALE_MS,
-  update: UPDATE_MS,
-  retries: { retries: 300, minTimeout: 10, maxTimeout: 100, randomize: true },
-};
+const LOCK_OPTIONS = { staleMs: STALE_MS, updateMs: UPDATE_MS, waitMs: WAIT_SECONDS * 1000 };
 
 export class CorruptFileError extends Error {
   override name = "CorruptFileError";
@@ -63,10 +58,12 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   try {
-    // proper-lockfile's default throws from a timer: an uncaught exception and a raw stack trace.
-    release = await lockfile.lock(file, { ...LOCK_OPTIONS, onCompromised: (err) => void (compromised = err) });
+    release = await acquireDirLock(`${file}.lock`, {
+      ...LOCK_OPTIONS,
+      onCompromised: (err) => void (compromised = err),
+    });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
+    if (!(err instanceof LockBusyError)) throw err;
     throw new Error(`${file}: still locked by another job after ${WAIT_SECONDS} s; nothing written`, { cause: err });
   }
   const token = `${process.pid}-${randomBytes(8).toString("hex")}`;

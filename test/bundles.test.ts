@@ -1,6 +1,6 @@
 import path from "node:path";
 import { installDir } from "../lib/paths.js";
-import { bundledModules, bundledPackages, bundleFiles } from "../scripts/bundle-contents.js";
+import { bundledModules, bundledPackages, bundleFiles, staticallyLoaded } from "../scripts/bundle-contents.js";
 
 // Reads dist/, which `npm test` builds before jest starts.
 const dist = path.join(installDir, "dist");
@@ -12,6 +12,12 @@ function packagesOf(bin: string): { entry: Set<string>; all: Set<string> } {
   const all = new Set(entry);
   for (const chunk of chunks) for (const name of bundledPackages(chunk)) all.add(name);
   return { entry, all };
+}
+
+/** The packages a command loads before it runs: in its entry file and the chunks that file imports statically. */
+function startupPackagesOf(bin: string): Set<string> {
+  const { main } = bundleFiles(dist, bin);
+  return new Set([main, ...staticallyLoaded(main)].flatMap((file) => [...bundledPackages(file)]));
 }
 
 /** The project's own source files in all of a command's files. */
@@ -48,4 +54,26 @@ describe("heavy packages stay in the commands that use them", () => {
     expect(entry.has("commander")).toBe(true);
     expect(entry.has("fast-xml-parser")).toBe(false);
   });
+});
+
+describe("what a cron job loads before it starts working", () => {
+  // Their config comes validated from a cache (lib/job-config.ts): the schemas load only when it is stale.
+  test.each(["ams-sensor", "ams-fetch-remote", "ams-backup"])(
+    "%s loads zod only on demand (the check sees it)",
+    (bin) => {
+      expect(startupPackagesOf(bin).has("zod")).toBe(false);
+      expect(packagesOf(bin).all.has("zod")).toBe(true);
+      expect(startupPackagesOf(bin).has("commander")).toBe(true);
+    },
+  );
+
+  // The store lock is lib/dir-lock.ts: proper-lockfile and graceful-fs (which patches all of fs) cost more to load than a sensor's measurement.
+  test.each(["ams-sensor", "ams-fetch-remote", "ams-cleanup", "ams-backup", "ams-alert", "ams-graphs", "ams-web"])(
+    "%s bundles no proper-lockfile, graceful-fs or retry",
+    (bin) => {
+      const { all } = packagesOf(bin);
+      for (const name of ["proper-lockfile", "graceful-fs", "retry"]) expect(all.has(name)).toBe(false);
+      expect(sourcesOf(bin)).toContain("lib/dir-lock.ts");
+    },
+  );
 });
