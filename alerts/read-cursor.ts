@@ -1,10 +1,11 @@
 import { z } from "zod";
 import type { Paths } from "../lib/paths.js";
 import { readState, writeState, type ResetReport } from "../lib/state.js";
-import { fleetStores, storeSamples, type FleetConfig, type FleetSource, type FleetStore } from "../storage/fleet.js";
+import { fleetSource, fleetStores, type FleetConfig, type FleetSource, type FleetStore } from "../storage/fleet.js";
+import { readFleetStoreSince } from "../storage/fleet-tail.js";
 import { isSample, type Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
-import { readStoreSince, StoreMarkSchema } from "../storage/store-tail.js";
+import { StoreMarkSchema } from "../storage/store-tail.js";
 import { advisoryLink } from "./cert.js";
 import { rebootKey } from "./reboot.js";
 import { SILENT_RULE, type Condition } from "./rules.js";
@@ -146,8 +147,7 @@ export async function readFleetSince(
     const saved = cursor && Object.hasOwn(cursor.sources, store.name) ? cursor.sources[store.name] : undefined;
     const previous = whole ? undefined : usable(saved, store);
     try {
-      const got = await readStoreSince(store.file, previous?.mark);
-      const own = storeSamples(got.records, store);
+      const got = await readFleetStoreSince(store, previous && { mark: previous.mark, counts: previous });
       const tail = got.from === "tail" ? previous : undefined;
       const carried = tail?.carried ?? [];
       for (const { sample } of carried) {
@@ -158,15 +158,10 @@ export async function readFleetSince(
           Math.max(read.carriedUntil.get(series) ?? -Infinity, Date.parse(sample.timestamp)),
         );
       }
-      for (const sample of own.samples) read.samples.push(sample); // a spread would overflow the stack past ~110k
-      const counts = {
-        samples: (tail?.samples ?? 0) + own.samples.length,
-        skipped: (tail?.skipped ?? 0) + own.skipped,
-        foreign: (tail?.foreign ?? 0) + own.foreign,
-      };
+      for (const sample of got.samples) read.samples.push(sample); // a spread would overflow the stack past ~110k
+      const { counts } = got;
       const { name, file } = store;
-      const { foreign, ...rest } = counts;
-      read.sources.push({ name, file, ...rest, ...(foreign > 0 ? { foreign } : {}) });
+      read.sources.push(fleetSource(store, counts));
       if (!got.mark) continue;
       const from = tail ? tail.mark.records : 0;
       const unfit = saved && !previous ? "read for other servers before" : undefined;
@@ -177,14 +172,14 @@ export async function readFleetSince(
         speaks_for: speaksFor(store),
         mark: got.mark,
         ...counts,
-        carried: carriedSamples([...carried, ...own.samples.map((sample, i) => ({ pos: from + i, sample }))]),
+        carried: carriedSamples([...carried, ...got.samples.map((sample, i) => ({ pos: from + i, sample }))]),
         last_read: got.from,
         ...(reason ? { reason } : {}),
         whole_reads: (saved?.whole_reads ?? 0) + (got.from === "whole" ? 1 : 0),
         tail_reads: (saved?.tail_reads ?? 0) + (got.from === "tail" ? 1 : 0),
       };
     } catch (err) {
-      read.sources.push({ name: store.name, file: store.file, samples: 0, skipped: 0, error: (err as Error).message });
+      read.sources.push(fleetSource(store, { error: (err as Error).message }));
     }
   }
   return read;

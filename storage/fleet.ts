@@ -49,6 +49,21 @@ export function fleetStores(paths: Paths, config: FleetConfig): FleetStore[] {
   ];
 }
 
+/** What a whole read of a fleet store counts (FleetSource's counts, `foreign` always present). */
+export interface StoreCounts {
+  samples: number;
+  skipped: number;
+  foreign: number;
+}
+
+/** The source readFleet reports for a store with these counts, or that could not be read. */
+export function fleetSource(store: FleetStore, read: StoreCounts | { error: string }): FleetSource {
+  const { name, file } = store;
+  if ("error" in read) return { name, file, samples: 0, skipped: 0, error: read.error };
+  const { foreign, samples, skipped } = read;
+  return { name, file, samples, skipped, ...(foreign > 0 ? { foreign } : {}) };
+}
+
 /** The samples a store gives the fleet: its readable records, less those its remote may not speak for. */
 export function storeSamples(
   records: readonly unknown[],
@@ -86,15 +101,14 @@ export async function forEachFleetSource(
   visit: (samples: Sample[]) => void,
 ): Promise<FleetSource[]> {
   const sources: FleetSource[] = [];
-  for (const { name, file, fallbackId, speaker } of fleetStores(paths, config)) {
+  for (const store of fleetStores(paths, config)) {
     let own: Sample[];
     try {
-      const result = storeSamples(await readJsonArray(file), { fallbackId, speaker });
+      const result = storeSamples(await readJsonArray(store.file), store);
       own = result.samples;
-      const foreign = result.foreign > 0 ? { foreign: result.foreign } : {};
-      sources.push({ name, file, samples: own.length, skipped: result.skipped, ...foreign });
+      sources.push(fleetSource(store, { ...result, samples: own.length }));
     } catch (err) {
-      sources.push({ name, file, samples: 0, skipped: 0, error: (err as Error).message });
+      sources.push(fleetSource(store, { error: (err as Error).message }));
       continue;
     }
     visit(own);

@@ -1,9 +1,17 @@
 import type { Config } from "../config/ams-config.js";
 import type { Paths } from "../lib/paths.js";
 import { fileIdentity } from "../storage/file-identity.js";
-import { fleetStores, storeSamples, type Fleet, type FleetSource, type FleetStore } from "../storage/fleet.js";
+import {
+  fleetSource,
+  fleetStores,
+  type Fleet,
+  type FleetSource,
+  type FleetStore,
+  type StoreCounts,
+} from "../storage/fleet.js";
+import { readFleetStoreSince } from "../storage/fleet-tail.js";
 import type { Sample } from "../storage/sample.js";
-import { readStoreSince, type StoreMark } from "../storage/store-tail.js";
+import type { StoreMark } from "../storage/store-tail.js";
 
 /**
  * The fleet as last read, read again only when a store changed: a scrape of an unchanged fleet
@@ -18,17 +26,18 @@ export interface FleetSnapshot {
   readonly reads: number;
 }
 
-/** What the snapshot keeps of one store: where its last read stopped, and what `reduce` kept of its samples. */
+/** What the snapshot keeps of one store: where its last read stopped, its counts, and what `reduce` kept of its samples. */
 interface StoreView {
   mark?: StoreMark;
+  counts: StoreCounts;
   samples: Sample[];
-  source: FleetSource;
 }
 
 /**
- * `reduce` keeps only what the reader needs of the samples (e.g. the latest of each series); it is
- * applied to each store's kept samples followed by its new ones, and to the whole fleet's, so it
- * must give the same result on its own output followed by more samples as on all of them.
+ * `reduce` keeps only what the reader needs of a store's samples (e.g. the latest of each series);
+ * it is applied to the store's kept samples followed by its new ones, so it must give the same
+ * result on its own output followed by more samples as on all of them. The fleet's samples are
+ * those of its stores one after the other (a series in two stores is in both).
  */
 export function fleetSnapshot(
   paths: Paths,
@@ -42,30 +51,17 @@ export function fleetSnapshot(
   let refreshing: Promise<unknown> = Promise.resolve();
   let reads = 0;
 
-  async function readStore(store: FleetStore): Promise<StoreView> {
+  async function readStore(store: FleetStore): Promise<{ samples: Sample[]; source: FleetSource }> {
     const before = views.get(store.file);
     try {
-      const read = await readStoreSince(store.file, before?.mark);
-      const own = storeSamples(read.records, store);
-      const base = read.from === "tail" ? before : undefined;
-      const foreign = (base?.source.foreign ?? 0) + own.foreign;
-      const view: StoreView = {
-        mark: read.mark,
-        samples: reduce(base ? base.samples.concat(own.samples) : own.samples),
-        source: {
-          name: store.name,
-          file: store.file,
-          samples: (base?.source.samples ?? 0) + own.samples.length,
-          skipped: (base?.source.skipped ?? 0) + own.skipped,
-          ...(foreign > 0 ? { foreign } : {}),
-        },
-      };
+      const read = await readFleetStoreSince(store, before);
+      const kept = read.from === "tail" && before ? before.samples.concat(read.samples) : read.samples;
+      const view: StoreView = { mark: read.mark, counts: read.counts, samples: reduce(kept) };
       views.set(store.file, view);
-      return view;
+      return { samples: view.samples, source: fleetSource(store, read.counts) };
     } catch (err) {
       views.delete(store.file);
-      const source = { name: store.name, file: store.file, samples: 0, skipped: 0, error: (err as Error).message };
-      return { samples: [], source };
+      return { samples: [], source: fleetSource(store, { error: (err as Error).message }) };
     }
   }
 
@@ -77,7 +73,7 @@ export function fleetSnapshot(
       for (const sample of view.samples) samples.push(sample);
       sources.push(view.source);
     }
-    return { samples: reduce(samples), sources };
+    return { samples, sources };
   }
 
   return {
