@@ -12,6 +12,9 @@ export function stateFile(stateDir: string, name: string): string {
 /** Why a saved value does not have the shape its owner expects ("field: problem"), or undefined when it does. */
 export type StateCheck = (value: unknown) => string | undefined;
 
+/** For checks of saved counters: a finite number, not below 0. */
+export const isCount = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v) && v >= 0;
+
 /** Told once that a state file was unusable and moved aside (the message says why and where to). */
 export type ResetReport = (message: string) => void;
 

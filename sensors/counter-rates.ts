@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readState, writeState } from "../lib/state.js";
+import { isCount, readState, writeState } from "../lib/state.js";
 import { parseProcStat } from "./cpu.js";
 import type { SensorContext } from "./sensor.js";
 
@@ -37,8 +37,6 @@ export function ratesBetween(before: CounterSnapshot, after: CounterSnapshot): M
   }
   return rates;
 }
-
-const isCount = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
 
 /** A saved CounterSnapshot as countersOverInterval writes it. */
 function snapshotProblem(value: unknown): string | undefined {

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { readState, writeState } from "../lib/state.js";
+import { isCount, readState, writeState } from "../lib/state.js";
 import { metricEntry } from "../storage/metric-catalogue.js";
 import { makeSample, PartialFailure, round1, type Sensor } from "./sensor.js";
 
@@ -101,7 +101,6 @@ const COUNTER_NAMES: readonly (keyof CpuCounters)[] = [
   "softirq",
   "steal",
 ];
-const isCount = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
 
 /** storage/state/cpu.json as this sensor writes it. */
 function savedCountersProblem(value: unknown): string | undefined {
