@@ -4,7 +4,7 @@ import type { Config } from "../config/ams-config.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
-import { failRunWith } from "../lib/cli.js";
+import { failRunWith } from "../lib/run-outcome.js";
 import { fileStamp, isoLocal } from "../lib/time.js";
 import { appendAlertHistory } from "../storage/alert-history.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";

@@ -2,7 +2,8 @@
 import path from "node:path";
 import type { Command } from "commander";
 import { openJob, type Job, type RunOptions } from "../config/job.js";
-import { amsProgram, failRunWith, runProgram } from "../lib/cli.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { failRunWith } from "../lib/run-outcome.js";
 import { now } from "../lib/clock.js";
 import { durationUpTo, formatDuration } from "../lib/duration.js";
 import { installDir } from "../lib/paths.js";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { RunSkipped } from "../lib/cli.js";
+import { RunSkipped } from "../lib/run-outcome.js";
 import type { ScheduledJob } from "../lib/deadlines.js";
 import { loadJobConfig } from "../lib/job-config.js";
 import { jobLogger, type Logger } from "../lib/log.js";

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { openJob } from "../config/job.js";
-import { amsProgram, failRunWith, runProgram } from "../lib/cli.js";
+import { amsProgram, runProgram } from "../lib/cli.js";
+import { failRunWith } from "../lib/run-outcome.js";
 import { UsageError } from "../lib/usage-error.js";
 import { now } from "../lib/clock.js";
 import { checkDrawnPages, recordDrawnPages } from "../storage/drawn-pages.js";

@@ -3,7 +3,7 @@ import path from "node:path";
 import { readAlertHistory, type AlertEvent } from "../storage/alert-history.js";
 import { readActiveAlerts, type ActiveAlert } from "../storage/alert-state.js";
 import type { Job } from "../config/job.js";
-import { failRunWith } from "../lib/cli.js";
+import { failRunWith } from "../lib/run-outcome.js";
 import { collectBetweenSteps } from "../lib/heap.js";
 import { installDir } from "../lib/paths.js";
 import { forEachFleetSource } from "../storage/fleet.js";

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
-import { failRunWith } from "../lib/cli.js";
+import { failRunWith } from "../lib/run-outcome.js";
 import { replaceWithFile } from "../lib/atomic-write.js";
 import type { Logger } from "../lib/log.js";
 import type { Paths } from "../lib/paths.js";

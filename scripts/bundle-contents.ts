@@ -30,6 +30,12 @@ export function bundledPackages(file: string): Set<string> {
   return found;
 }
 
+/** The node built-in modules a file imports statically ("node:crypto" → "crypto"). */
+export function builtinImports(file: string): Set<string> {
+  const text = fs.readFileSync(file, "utf8");
+  return new Set(Array.from(text.matchAll(/^import\b[^;]*?\bfrom\s*"node:([\w/]+)";/gm), (m) => m[1]!));
+}
+
 /**
  * The chunks a file loads as soon as it starts, transitively: those it imports statically, not
  * those it loads on demand with import().

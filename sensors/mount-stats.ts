@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config/ams-config.js";
@@ -160,6 +159,8 @@ export function parseStatFs(text: string): FsStats | undefined {
   return { bsize, blocks, bfree, bavail, files, ffree };
 }
 
+type Spawn = typeof import("node:child_process").spawn;
+
 type ProbeResult = { status: "ok"; stats: FsStats } | { status: "failed"; error: string } | { status: "timeout" };
 
 interface Probe {
@@ -168,7 +169,7 @@ interface Probe {
 }
 
 /** Starts `stat -f` on one mount; at the timeout the process is let go, not waited for (it may never end). */
-function startProbe(mountPoint: string, seconds: number): Probe {
+function startProbe(spawn: Spawn, mountPoint: string, seconds: number): Probe {
   const child = spawn("stat", ["-f", "-c", STAT_FORMAT, "--", mountPoint], {
     detached: true, // its own process group: nothing sent to the job's group reaches it
     stdio: ["ignore", "pipe", "pipe"],
@@ -215,6 +216,8 @@ export interface StatMountsOptions {
  */
 export async function statMounts(mounts: readonly Mount[], options: StatMountsOptions): Promise<MountStat[]> {
   const { timeout, stateDir, now, onReset } = options;
+  // Loaded here, not at the top: only the disk sensor needs it, and the others start faster without it.
+  const { spawn } = await import("node:child_process");
   const file = stateFile(stateDir, STATE_NAME);
   await fs.mkdir(stateDir, { recursive: true });
   const nowIso = now.toISOString();
@@ -246,7 +249,7 @@ export async function statMounts(mounts: readonly Mount[], options: StatMountsOp
           }
           continue;
         }
-        const probe = startProbe(mount.mountPoint, timeout);
+        const probe = startProbe(spawn, mount.mountPoint, timeout);
         probes.set(mount.mountPoint, { probe, before: record });
         records[mount.mountPoint] = { ...record, probe: probe.identity, probe_started: nowIso };
       }

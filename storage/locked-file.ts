@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { acquireDirLock, LockBusyError } from "../lib/dir-lock.js";
@@ -66,7 +65,8 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
     if (!(err instanceof LockBusyError)) throw err;
     throw new Error(`${file}: still locked by another job after ${WAIT_SECONDS} s; nothing written`, { cause: err });
   }
-  const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
+  // Unique among the writers, not secret: Math.random spares each run loading node:crypto.
+  const token = `${process.pid}-${process.hrtime.bigint()}-${Math.random().toString(36).slice(2)}`;
   // A full disk may refuse even the token: the job may still read under the lock, but not write.
   const tokenError = await fs.writeFile(ownerFile(file), token).then(
     () => undefined,

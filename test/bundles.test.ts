@@ -1,6 +1,12 @@
 import path from "node:path";
 import { installDir } from "../lib/paths.js";
-import { bundledModules, bundledPackages, bundleFiles, staticallyLoaded } from "../scripts/bundle-contents.js";
+import {
+  builtinImports,
+  bundledModules,
+  bundledPackages,
+  bundleFiles,
+  staticallyLoaded,
+} from "../scripts/bundle-contents.js";
 
 // Reads dist/, which `npm test` builds before jest starts.
 const dist = path.join(installDir, "dist");
@@ -63,9 +69,22 @@ describe("what a cron job loads before it starts working", () => {
     (bin) => {
       expect(startupPackagesOf(bin).has("zod")).toBe(false);
       expect(packagesOf(bin).all.has("zod")).toBe(true);
-      expect(startupPackagesOf(bin).has("commander")).toBe(true);
     },
   );
+
+  // Cron starts ams-sensor 36 times an hour with plain command lines (lib/plain-args.ts): commander
+  // comes only for --help and mistakes, node:child_process only for the disk sensor's probes, and
+  // node:crypto not at all.
+  test("ams-sensor starts without commander, node:crypto or node:child_process (the check sees them)", () => {
+    const { main } = bundleFiles(dist, "ams-sensor");
+    const startup = [main, ...staticallyLoaded(main)];
+    expect(startupPackagesOf("ams-sensor").has("commander")).toBe(false);
+    expect(packagesOf("ams-sensor").all.has("commander")).toBe(true);
+    const builtins = new Set(startup.flatMap((file) => [...builtinImports(file)]));
+    expect(builtins.has("fs/promises")).toBe(true);
+    for (const name of ["crypto", "child_process"]) expect(builtins.has(name)).toBe(false);
+    expect(startupPackagesOf("ams-fetch-remote").has("commander")).toBe(true);
+  });
 
   // The store lock is lib/dir-lock.ts: proper-lockfile and graceful-fs (which patches all of fs) cost more to load than a sensor's measurement.
   test.each(["ams-sensor", "ams-fetch-remote", "ams-cleanup", "ams-backup", "ams-alert", "ams-graphs", "ams-web"])(
