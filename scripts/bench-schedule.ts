@@ -16,7 +16,7 @@ import { loadConfig } from "../config/ams-config.js";
 import { installDir } from "../lib/paths.js";
 import { formatJsonArray } from "../storage/locked-file.js";
 import { cronMinutes, scheduleOptions } from "./crontab-block.js";
-import { median, printTable } from "./bench-measure.js";
+import { CRON_ENV, median, printTable } from "./bench-measure.js";
 import { captureRealShapes, realRecords, scheduleLines, serveCertFeeds } from "./bench-records.js";
 
 const DAYS = 7;
@@ -47,7 +47,7 @@ def written():
 out = []
 for step in json.load(sys.stdin):
     before = written()
-    child = subprocess.Popen(step['argv'], env={**os.environ, **step['env']}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(step['argv'], env=step['env'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     out.append({'cpu': usage.ru_utime + usage.ru_stime, 'written': written() - before, 'exit': os.waitstatus_to_exitcode(status)})
 print(json.dumps(out))
@@ -106,7 +106,12 @@ function hourOfSchedule(home: string, start: number, skip: (job: string) => bool
       for (const command of line.commands) {
         const parsed = parseCommand(command);
         if (parsed && !skip(parsed.job))
-          steps.push({ ...parsed, env: { AMS_NOW: at }, counted: true, installed: installed.has(parsed.job) });
+          steps.push({
+            ...parsed,
+            env: { ...CRON_ENV, AMS_NOW: at },
+            counted: true,
+            installed: installed.has(parsed.job),
+          });
       }
     }
   return steps;
@@ -137,7 +142,7 @@ const baseline = await runSteps(
   Array.from({ length: 15 }, () => ({
     job: "node -e 0",
     argv: [process.execPath, "-e", "0"],
-    env: {},
+    env: CRON_ENV,
     counted: true,
     installed: true,
   })),
