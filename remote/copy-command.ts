@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import type { Paths } from "../lib/paths.js";
 import type { FetchSettings, Remote } from "./config.js";
@@ -18,6 +19,8 @@ export interface CopyContext {
   acceptNewHost?: boolean;
   /** The run's shared ssh connections; absent: a new connection for each pull. */
   sharing?: Sharing;
+  /** When (performance.now()) the pull of this remote must end, all its copies together; absent: fetch.timeout for each. */
+  deadline?: number;
 }
 
 export const acceptsNewHosts = (ctx: Pick<CopyContext, "fetch" | "acceptNewHost">) =>
@@ -104,7 +107,7 @@ async function errorLines(file: string): Promise<string> {
  */
 export async function runCopy(
   command: { file: string; args: string[] },
-  ctx: Pick<CopyContext, "fetch">,
+  ctx: Pick<CopyContext, "fetch" | "deadline">,
   target: string,
   input?: string,
 ): Promise<void> {
@@ -119,7 +122,7 @@ export async function runCopy(
       // The descriptor itself, handed to the program as is (execa's own `{ file }` copies through a
       // pipe it waits on); execa's types list only descriptors 3 to 9, and any open one works.
       stderr: errorsFile.fd as 3,
-      timeout: ctx.fetch.timeout * 1000,
+      timeout: ctx.deadline === undefined ? ctx.fetch.timeout * 1000 : Math.max(1, ctx.deadline - performance.now()),
       forceKillAfterDelay: 2000,
     });
     if (result.timedOut) throw new FinalCopyError(`timed out after ${ctx.fetch.timeout} s`);

@@ -74,9 +74,11 @@ async function keepTail(dest: string, checked: CheckedCopy): Promise<boolean> {
 }
 
 /** One remote: copy, validate, replace; never throws, the outcome says what happened. `note`: the last good copy's. */
-export async function pullRemote(remote: Remote, ctx: FetchContext, note?: CopyNote): Promise<PullOutcome> {
-  const startedAt = (ctx.now ?? (() => new Date()))();
+export async function pullRemote(remote: Remote, context: FetchContext, note?: CopyNote): Promise<PullOutcome> {
+  const startedAt = (context.now ?? (() => new Date()))();
   const start = performance.now();
+  // fetch.timeout bounds the pull, a tail pull and a whole copy after it together.
+  const ctx = { ...context, deadline: start + context.fetch.timeout * 1000 };
   const dest = remoteCopy(ctx.paths, remote.name);
   // Per-process name: two overlapping runs never write into each other's copy.
   const temp = `${dest}.part-${process.pid}`;

@@ -625,6 +625,35 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
     expect(fs.readFileSync(copyOf(home, "nosftp"))).toEqual(kept);
   });
 
+  test("an account that may only use SFTP (no shell, no command) is pulled, by its tail once it has a copy", async () => {
+    const sftpOnly = await startSshd({ sftpOnly: true });
+    try {
+      const denied = await execa(
+        "ssh",
+        [...sftpOnly.sshOptions, "-p", String(sftpOnly.port), "root@127.0.0.1", "true"],
+        {
+          reject: false,
+          timeout: 10_000,
+        },
+      );
+      expect(denied.exitCode).not.toBe(0);
+      const served = await grownStore("sftponly", 200);
+      const home = homeWith([remote("sftponly", served, { port: sftpOnly.port, identity: sftpOnly.identity })], {
+        known_hosts: sftpOnly.knownHosts,
+      });
+      const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+      expect((await pull()).stdout).toContain("sftponly: 200 records");
+      await appendJsonArray(served, minutely("sftponly", 200, 1));
+      const grown = await pull();
+      expect(grown.stdout).toContain("sftponly: 201 records");
+      expect(pullLine(home, "sftponly")).toContain("(only the new bytes)");
+      expect(fs.readFileSync(copyOf(home, "sftponly"))).toEqual(fs.readFileSync(served));
+    } finally {
+      await closeSharedConnections(amsPaths(homes.at(-1)!));
+      await sftpOnly.stop();
+    }
+  });
+
   test("a remote path with spaces, quotes, backslashes and glob characters reaches that very file", async () => {
     const dir = path.join(stores, "odd [dir]*?");
     fs.mkdirSync(dir);
