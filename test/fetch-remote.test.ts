@@ -625,6 +625,44 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
     expect(fs.readFileSync(copyOf(home, "nosftp"))).toEqual(kept);
   });
 
+  test("fetch.timeout bounds the whole pull: a slow tail that shows a rewritten store leaves the whole copy only the time left", async () => {
+    // 100 KB/s from the server: the tail of the rewritten store takes about 5 s, its whole copy about 6 s.
+    const rate = 100_000;
+    const slow = await tcpFake((client, track) => {
+      const upstream = net.connect(sshd.port, "127.0.0.1");
+      track(upstream);
+      client.pipe(upstream);
+      upstream.on("data", (data: Buffer) => {
+        client.write(data);
+        upstream.pause();
+        setTimeout(() => upstream.resume(), (data.length / rate) * 1000);
+      });
+      client.on("error", () => upstream.destroy());
+      upstream.on("error", () => client.destroy());
+    });
+    try {
+      const served = await grownStore("slow", 1000);
+      expect(fs.statSync(served).size).toBeLessThan(120_000);
+      const knownHosts = path.join(sshd.dir, "slow_known_hosts");
+      fs.writeFileSync(knownHosts, `${sshd.knownHostsLine.replace(`:${sshd.port} `, `:${slow.port} `)}\n`);
+      const home = homeWith([remote("slow", served, { port: slow.port })], { known_hosts: knownHosts, timeout: 8 });
+      const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+      expect((await pull()).exitCode).toBe(0);
+      const kept = fs.readFileSync(copyOf(home, "slow"));
+
+      // Rewritten (not appended in place) with five times as many records: the tail pull brings it, then finds it rewritten.
+      await updateJsonArray(served, (records) => [...records, ...minutely("slow", 1000, 5000)]);
+      expect(fs.statSync(served).size).toBeGreaterThan(550_000);
+      const late = await pull();
+      expect(late.exitCode).toBe(1);
+      expect(late.stdout).toMatch(/^slow: FAILED \(\d+(\.\d+)? s\): timed out after 8 s$/m);
+      expect(Number(/FAILED \((\S+) s\)/.exec(late.stdout)![1])).toBeLessThan(10);
+      expect(fs.readFileSync(copyOf(home, "slow"))).toEqual(kept);
+    } finally {
+      await slow.close();
+    }
+  });
+
   test("an account that may only use SFTP (no shell, no command) is pulled, by its tail once it has a copy", async () => {
     const sftpOnly = await startSshd({ sftpOnly: true });
     try {
