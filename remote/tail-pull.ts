@@ -32,7 +32,6 @@ export type TailPull =
  * itself. A line break would end the command and a leading "-" would read as an option.
  */
 export function sftpArgument(file: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(file) || file.startsWith("-")) return undefined;
   return `"${file.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
@@ -63,7 +62,8 @@ export async function pullTail(
   const [from, to] = [source && sftpArgument(source), sftpArgument(temp)];
   if (!from || !to) return { reason: "a path sftp cannot be given" };
   const keptNow = await fs.stat(kept).catch(() => undefined);
-  if (!keptNow || statIdentity(keptNow) !== note.file) return { reason: "the last good copy changed since its pull" };
+  if (!keptNow || statIdentity(keptNow) !== note.file)
+    return { reason: "the last good copy is gone or changed since its pull" };
   const overlap = Math.min(WINDOW_BYTES, note.records_end);
   const start = note.records_end - overlap;
   const keptBytes = await readRange(kept, start, keptNow.size - start);
@@ -74,7 +74,10 @@ export async function pullTail(
     await runCopy(sftpCommand(remote, ctx), ctx, temp, `reget ${from} ${to}\n`);
   } catch (err) {
     if (err instanceof FinalCopyError) throw err;
-    return { reason: (err as Error).message };
+    const { message } = err as Error;
+    // sftp's words for a store now shorter than where the tail starts.
+    if (message.includes("local file is larger than remote")) return { reason: "shorter than the last copy" };
+    return { reason: message };
   }
   const { size } = await fs.stat(temp);
   if (size > ctx.fetch.max_bytes) throw tooLarge(ctx);
