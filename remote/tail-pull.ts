@@ -1,6 +1,5 @@
 import fs from "node:fs/promises";
 import { statIdentity } from "../storage/file-identity.js";
-import { WINDOW_BYTES } from "../storage/store-tail.js";
 import { checkTail, readRange, type CheckedCopy, type CopyNote } from "./checked-copy.js";
 import type { Remote } from "./config.js";
 import { FinalCopyError, runCopy, sftpCommand, tooLarge, type CopyContext } from "./copy-command.js";
@@ -15,6 +14,9 @@ import { FinalCopyError, runCopy, sftpCommand, tooLarge, type CopyContext } from
  * follows must be records added and a closing line (checked-copy.ts): a store rewritten since (by
  * cleanup) fails one or the other. Any doubt is a reason to copy the whole store instead.
  */
+
+/** Bytes fetched again before where the last good copy's records end, to be compared with its own. */
+const OVERLAP_BYTES = 4096;
 
 export type TailPull =
   | {
@@ -64,7 +66,7 @@ export async function pullTail(
   const keptNow = await fs.stat(kept).catch(() => undefined);
   if (!keptNow || statIdentity(keptNow) !== note.file)
     return { reason: "the last good copy is gone or changed since its pull" };
-  const overlap = Math.min(WINDOW_BYTES, note.records_end);
+  const overlap = Math.min(OVERLAP_BYTES, note.records_end);
   const start = note.records_end - overlap;
   const keptBytes = await readRange(kept, start, keptNow.size - start);
   // Sparse: its size is where reget starts, no byte of it is written.

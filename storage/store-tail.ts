@@ -48,8 +48,7 @@ export type StoreRead =
       mark: StoreMark;
     };
 
-/** Bytes before a mark compared to tell an append from a rewrite (remote/tail-pull.ts compares as many). */
-export const WINDOW_BYTES = 4096;
+const WINDOW_BYTES = 4096;
 const LF = 0x0a;
 const COMMA = 0x2c;
 const CLOSE = 0x5d;
