@@ -42,7 +42,7 @@ export function sftpArgument(file: string): string | undefined {
  * The remote path as sftp should be given it: sftp starts in the user's home, where relative paths
  * start as for scp, but expands no "~", so "~/" is dropped; undefined for "~user" (scp asks the server).
  */
-function sftpPath(remotePath: string): string | undefined {
+export function sftpPath(remotePath: string): string | undefined {
   if (remotePath.startsWith("~/")) return remotePath.slice(2).replace(/^\/+/, "") || undefined;
   return remotePath.startsWith("~") ? undefined : remotePath;
 }
