@@ -56,6 +56,8 @@ export interface PullOutcome extends Partial<CopyCounts> {
   note?: CopyNote;
   /** Why the whole store was copied, when its tail was not enough. */
   wholeCopy?: string;
+  /** Bytes fetched when only the tail was (from a little before the last good copy's end). */
+  tailBytes?: number;
 }
 
 export interface FetchContext extends CopyContext {
@@ -68,7 +70,7 @@ export interface FetchContext extends CopyContext {
  * (nothing to do) or the copy plus records appended in place (written past its closing line).
  * False when the copy must be replaced.
  */
-async function keepTail(dest: string, checked: CheckedCopy): Promise<boolean> {
+async function keepInPlace(dest: string, checked: CheckedCopy): Promise<boolean> {
   if (checked.checked === "nothing") return true;
   return checked.appended !== undefined && (await appendRecordLines(dest, checked.appended));
 }
@@ -88,7 +90,7 @@ export async function pullRemote(remote: Remote, context: FetchContext, note?: C
     const tail = note ? await pullTail(remote, ctx, dest, temp, note) : { reason: "no last good copy to extend" };
     let checked: CheckedCopy;
     let wholeCopy: string | undefined;
-    if ("checked" in tail && (await keepTail(dest, tail.checked))) checked = tail.checked;
+    if ("checked" in tail && (await keepInPlace(dest, tail.checked))) checked = tail.checked;
     else {
       wholeCopy = "reason" in tail ? tail.reason : "the last good copy does not end with its closing line";
       await fs.rm(temp, { force: true });
@@ -98,7 +100,7 @@ export async function pullRemote(remote: Remote, context: FetchContext, note?: C
       checked = await checkCopy(remote, temp, dest, note);
       // The same bytes as the last good copy: left as it is, so readers see no change. Only records
       // added: appended in place, so readers (ams-alert) read only those.
-      if (!(await keepTail(dest, checked))) await replaceWithFile(temp, dest);
+      if (!(await keepInPlace(dest, checked))) await replaceWithFile(temp, dest);
     }
     const kept = await noteKeptCopy(dest, checked);
     return {
@@ -108,7 +110,7 @@ export async function pullRemote(remote: Remote, context: FetchContext, note?: C
       durationSeconds: elapsed(),
       ...checked.counts,
       ...(kept ? { note: kept } : {}),
-      ...(wholeCopy ? { wholeCopy } : {}),
+      ...(wholeCopy ? { wholeCopy } : "bytes" in tail ? { tailBytes: tail.bytes } : {}),
     };
   } catch (err) {
     // A broken shared connection is never used again: the next pull opens a new one, with its checks.
@@ -174,7 +176,9 @@ export async function fetchRemotes(remotes: readonly Remote[], context: FetchCon
     const outcome = await pullRemote(remote, ctx, Object.hasOwn(notes, remote.name) ? notes[remote.name] : undefined);
     if (outcome.ok) {
       const skipped = outcome.skipped ? `, ${outcome.skipped} unreadable skipped` : "";
-      const how = outcome.wholeCopy ? `whole copy: ${outcome.wholeCopy}` : "only the new bytes";
+      const how = outcome.wholeCopy
+        ? `whole copy: ${outcome.wholeCopy}`
+        : `only the new bytes: ${outcome.tailBytes} fetched`;
       const message = `${remote.name}: pulled ${outcome.records} records in ${outcome.durationSeconds} s (${how})${skipped}`;
       if (outcome.foreign) {
         ctx.log.warn(

@@ -522,7 +522,9 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
     expect(grownSent).toBeLessThan(16_384);
     expect(grown.exitCode).toBe(0);
     expect(grown.stdout).toContain("tail: 2002 records");
-    expect(pullLine(home, "tail")).toContain("(only the new bytes)");
+    // "\n,\n", the new lines and "\n]\n": one byte more than the same lines as a whole array.
+    const tailBytes = 4096 + Buffer.byteLength(formatJsonArray(added)) + 1;
+    expect(pullLine(home, "tail")).toContain(`(only the new bytes: ${tailBytes} fetched)`);
     expect(fs.readFileSync(copyOf(home, "tail"))).toEqual(fs.readFileSync(served));
     expect(fs.statSync(copyOf(home, "tail")).ino).toBe(copy.ino);
     expect((await fleetOf(home)).samples.slice(-2).map((s) => s.value)).toEqual([0, 1]);
@@ -532,7 +534,7 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
     const [same, sameSent] = await sentDuring(pull);
     expect(sameSent).toBeLessThan(16_384);
     expect(same.stdout).toContain("tail: 2002 records");
-    expect(pullLine(home, "tail")).toContain("(only the new bytes)");
+    expect(pullLine(home, "tail")).toContain(`(only the new bytes: ${4096 + 3} fetched)`);
     const after = fs.statSync(copyOf(home, "tail"));
     expect([after.ino, after.mtimeMs, after.ctimeMs]).toEqual([before.ino, before.mtimeMs, before.ctimeMs]);
   });
@@ -679,7 +681,7 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
       await appendJsonArray(served, minutely("sftponly", 200, 1));
       const grown = await pull();
       expect(grown.stdout).toContain("sftponly: 201 records");
-      expect(pullLine(home, "sftponly")).toContain("(only the new bytes)");
+      expect(pullLine(home, "sftponly")).toContain("(only the new bytes: ");
       expect(fs.readFileSync(copyOf(home, "sftponly"))).toEqual(fs.readFileSync(served));
     } finally {
       await closeSharedConnections(amsPaths(homes.at(-1)!));
