@@ -503,6 +503,15 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
       .filter((line) => line.includes(` ${name}: `))
       .at(-1);
 
+  /** Pulls once: `name` is pulled whole for `reason`, with `records` records, its copy then the remote's very bytes. */
+  async function pullsWhole(home: string, name: string, served: string, records: number, reason: string) {
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`${name}: ${records} records`);
+    expect(pullLine(home, name)).toContain(`(whole copy: ${reason})`);
+    expect(fs.readFileSync(copyOf(home, name))).toEqual(fs.readFileSync(served));
+  }
+
   test("a store appended to is pulled by its tail and the copy grows in place; unchanged, the copy is left alone", async () => {
     const served = await grownStore("tail", 2000);
     const size = fs.statSync(served).size;
@@ -547,11 +556,7 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
 
     // Cleanup drops the older records and rewrites the store, smaller than the part the tail would skip.
     await updateJsonArray(served, (records) => records.slice(400));
-    const smaller = await pull();
-    expect(smaller.exitCode).toBe(0);
-    expect(smaller.stdout).toContain("rewritten: 100 records");
-    expect(pullLine(home, "rewritten")).toContain("(whole copy: shorter than the last copy)");
-    expect(fs.readFileSync(copyOf(home, "rewritten"))).toEqual(fs.readFileSync(served));
+    await pullsWhole(home, "rewritten", served, 100, "shorter than the last copy");
 
     // The same size, one value changed just before the closing line: only the overlap tells.
     const bytes = fs.readFileSync(served);
@@ -559,10 +564,7 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
     const edited = Buffer.from(bytes);
     edited[at + 8] = edited[at + 8] === 0x39 ? 0x38 : edited[at + 8]! + 1;
     fs.writeFileSync(served, edited);
-    const changed = await pull();
-    expect(changed.exitCode).toBe(0);
-    expect(pullLine(home, "rewritten")).toContain("(whole copy: changed before the last copy's end)");
-    expect(fs.readFileSync(copyOf(home, "rewritten"))).toEqual(edited);
+    await pullsWhole(home, "rewritten", served, 100, "changed before the last copy's end");
   });
 
   test("an append still being written on the remote: the copy holds the records before it, then the whole append", async () => {
@@ -575,11 +577,7 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
     const whole = fs.readFileSync(served);
     const newLines = `${JSON.stringify(record("torn", "CPU", 99, 9))}\n]\n`;
     fs.writeFileSync(served, Buffer.concat([whole, Buffer.from(newLines)]));
-    const torn = await pull();
-    expect(torn.exitCode).toBe(0);
-    expect(torn.stdout).toContain("torn: 50 records");
-    expect(pullLine(home, "torn")).toContain("(whole copy: not records appended since the last copy)");
-    expect(fs.readFileSync(copyOf(home, "torn"))).toEqual(fs.readFileSync(served));
+    await pullsWhole(home, "torn", served, 50, "not records appended since the last copy");
 
     // Finished: the old "]" turned into ",".
     const finished = fs.readFileSync(served);
