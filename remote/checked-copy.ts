@@ -151,6 +151,40 @@ function countsOf(records: readonly unknown[], remote: Speaker, before?: CopyCou
   };
 }
 
+/** `length` bytes of `file` from `start` (fewer when it ends before). */
+export async function readRange(file: string, start: number, length: number): Promise<Buffer> {
+  const handle = await fs.open(file, "r");
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, start);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The check of a copy that begins with the kept copy's bytes up to `note.records_end` (the caller
+ * made sure), from `tail`, the copy's bytes from there on, and `keptTail`, the kept copy's: the same
+ * bytes (nothing to replace), or records appended. Undefined when only a check of the whole copy
+ * can tell.
+ */
+export function checkTail(remote: Speaker, note: CopyNote, tail: Buffer, keptTail: Buffer): CheckedCopy | undefined {
+  if (tail.equals(keptTail)) return { counts: note.counts, checked: "nothing", recordsEnd: note.records_end };
+  const added = appendedRecords(tail);
+  if (!added) return undefined;
+  // The kept copy ends "\n]\n" right after its records, and the copy continues them "\n,\n…\n]\n".
+  const inPlace =
+    keptTail.toString("latin1") === "\n]\n" &&
+    tail.subarray(0, 3).toString("latin1") === "\n,\n" &&
+    tail.subarray(-3).toString("latin1") === "\n]\n";
+  return {
+    counts: countsOf(added, remote, note.counts),
+    checked: "added records",
+    recordsEnd: note.records_end + recordsEnd(tail)!,
+    ...(inPlace ? { appended: tail.subarray(3) } : {}),
+  };
+}
+
 /**
  * Checks `copy` (pulled from `remote`, whose store is at `remotePath` there) against `kept`, the last
  * good copy, described by `note`; throws saying why the copy cannot be kept.
@@ -164,31 +198,13 @@ export async function checkCopy(
   const keptNow = note && (await fs.stat(kept).catch(() => undefined));
   if (note && keptNow && statIdentity(keptNow) === note.file) {
     const { size } = await fs.stat(copy);
-    if (size === keptNow.size && (await samePrefix(copy, kept, size)))
-      return { counts: note.counts, checked: "nothing", recordsEnd: note.records_end };
     if (size > note.records_end && (await samePrefix(copy, kept, note.records_end))) {
-      const tail = Buffer.alloc(size - note.records_end);
-      const handle = await fs.open(copy, "r");
-      try {
-        await handle.read(tail, 0, tail.length, note.records_end);
-      } finally {
-        await handle.close();
-      }
-      const added = appendedRecords(tail);
-      if (added) {
-        const counts = countsOf(added, remote, note.counts);
-        // The kept copy ends "\n]\n" right after its records, and the copy continues them "\n,\n…\n]\n".
-        const inPlace =
-          keptNow.size === note.records_end + 3 &&
-          tail.subarray(0, 3).toString("latin1") === "\n,\n" &&
-          tail.subarray(-3).toString("latin1") === "\n]\n";
-        return {
-          counts,
-          checked: "added records",
-          recordsEnd: note.records_end + recordsEnd(tail)!,
-          ...(inPlace ? { appended: tail.subarray(3) } : {}),
-        };
-      }
+      const [tail, keptTail] = await Promise.all([
+        readRange(copy, note.records_end, size - note.records_end),
+        readRange(kept, note.records_end, keptNow.size - note.records_end),
+      ]);
+      const checked = checkTail(remote, note, tail, keptTail);
+      if (checked) return checked;
     }
   }
   return checkWhole(remote, copy);

@@ -6,7 +6,7 @@ import { fetchRemotes } from "./fetch-remote.js";
 
 const program = amsProgram(
   "ams-fetch-remote",
-  "Copy every configured remote's store over scp into storage/remote/<name>_logs.json, keeping the last good copy on failure.",
+  "Pull every configured remote's store over ssh into storage/remote/<name>_logs.json (only what it appended since the last pull, when that is all that changed), keeping the last good copy on failure.",
 )
   .option("--accept-new-host", "trust and remember the host key of a server seen for the first time (this run only)")
   .action(async (opts: { home?: string; acceptNewHost?: boolean }) => {

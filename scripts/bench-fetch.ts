@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { amsPaths, installDir } from "../lib/paths.js";
 import { closeSharedConnections, sharedConnectionsDir } from "../remote/shared-connection.js";
-import { appendJsonArray, formatJsonArray } from "../storage/locked-file.js";
+import { appendJsonArray, formatJsonArray, replaceJsonArrayText } from "../storage/locked-file.js";
 import { startSshd } from "../test/support/sshd.js";
 import { median, printTable } from "./bench-measure.js";
 import { captureRealShapes, realRecords } from "./bench-records.js";
@@ -84,8 +84,9 @@ try {
   const now = Date.now();
   const text = formatJsonArray(realRecords(shapes, "s0", now, DAYS));
   const storeOf = (i: number) => path.join(stores, `s${i}.json`);
+  // Written as the remote's own writer writes (noted), so that its sensors' appends go in place from the first.
   for (let i = 0; i < COUNTS[COUNTS.length - 1]!; i++)
-    fs.writeFileSync(storeOf(i), text.replaceAll('"server_id":"s0"', `"server_id":"s${i}"`));
+    await replaceJsonArrayText(storeOf(i), text.replaceAll('"server_id":"s0"', `"server_id":"s${i}"`), async () => {});
   // What the remote's 2-minute sensor line adds per run.
   const twoMinutes = shapes.lines.filter((line) => line.minutes === 2).flatMap((line) => line.records);
   let round = 0;

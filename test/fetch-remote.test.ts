@@ -7,7 +7,10 @@ import { loadConfig } from "../config/ams-config.js";
 import { amsPaths } from "../lib/paths.js";
 import { readFleet } from "../storage/fleet.js";
 import { closeSharedConnections, sharedConnectionsDir } from "../remote/shared-connection.js";
-import { appendJsonArray, formatJsonArray } from "../storage/locked-file.js";
+import { appendJsonArray, formatJsonArray, updateJsonArray } from "../storage/locked-file.js";
+import { checkCopy, noteKeptCopy } from "../remote/checked-copy.js";
+import { RemoteConfig } from "../remote/config.js";
+import { pullTail } from "../remote/tail-pull.js";
 import { readStoreSince } from "../storage/store-tail.js";
 import { readPullStatus } from "../storage/pull-status.js";
 import { fixture, runCli, tempHome, writeConfig } from "./helpers.js";
@@ -441,6 +444,277 @@ describe("ams-fetch-remote", () => {
     const result = await runCli("ams-fetch-remote", ["--home", home]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('remotes.1.name: duplicate remote name "ok"');
+  });
+});
+
+describe("ams-fetch-remote pulls only what a remote appended", () => {
+  /** `count` CPU records of `name`, one a minute from the `first`th minute of the day. */
+  const minutely = (name: string, first: number, count: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      ...record(name, "CPU", (first + i) % 100, 0),
+      timestamp: new Date(Date.UTC(2026, 10, 25) + (first + i) * 60_000).toISOString(),
+    }));
+
+  /** A store of `count` records, as the remote's own writer leaves it after appending once (so its next append is in place). */
+  async function grownStore(name: string, count: number): Promise<string> {
+    const served = serve(name, formatJsonArray([record(name, "CPU", 0, 0)]));
+    await appendJsonArray(served, minutely(name, 1, count - 1));
+    return served;
+  }
+
+  /** A loopback proxy to the test sshd that hands `pass` each chunk the server sends (to write to the client). */
+  const serverProxy = (pass: (data: Buffer, client: net.Socket, upstream: net.Socket) => void) =>
+    tcpFake((client, track) => {
+      const upstream = net.connect(sshd.port, "127.0.0.1");
+      track(upstream);
+      client.pipe(upstream);
+      upstream.on("data", (data: Buffer) => pass(data, client, upstream));
+      client.on("error", () => upstream.destroy());
+      upstream.on("error", () => client.destroy());
+    });
+
+  /** A proxy to the test sshd counting the bytes the server sends, and a known_hosts file naming it. */
+  let proxy: TcpFake & { sent: number };
+  let proxyKnownHosts: string;
+  beforeAll(async () => {
+    let sent = 0;
+    const fake = await serverProxy((data, client) => {
+      sent += data.length;
+      client.write(data);
+    });
+    proxy = Object.defineProperty(fake, "sent", { get: () => sent }) as TcpFake & { sent: number };
+    proxyKnownHosts = path.join(sshd.dir, "proxy_known_hosts");
+    fs.writeFileSync(proxyKnownHosts, `${sshd.knownHostsLine.replace(`:${sshd.port} `, `:${proxy.port} `)}\n`);
+  });
+  afterAll(() => proxy?.close());
+
+  /** What `action` gave, and the bytes the server sent meanwhile. */
+  async function sentDuring<T>(action: () => Promise<T>): Promise<[T, number]> {
+    const before = proxy.sent;
+    const result = await action();
+    return [result, proxy.sent - before];
+  }
+
+  /** The last line the job logged about `name`'s pull. */
+  const pullLine = (home: string, name: string) =>
+    fs
+      .readFileSync(path.join(home, "logs", "fetch-remote.log"), "utf8")
+      .split("\n")
+      .filter((line) => line.includes(` ${name}: `))
+      .at(-1);
+
+  /** Pulls once: `name` is pulled whole for `reason`, with `records` records, its copy then the remote's very bytes. */
+  async function pullsWhole(home: string, name: string, served: string, records: number, reason: string) {
+    const result = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(`${name}: ${records} records`);
+    expect(pullLine(home, name)).toContain(`(whole copy: ${reason})`);
+    expect(fs.readFileSync(copyOf(home, name))).toEqual(fs.readFileSync(served));
+  }
+
+  test("a store appended to is pulled by its tail and the copy grows in place; unchanged, the copy is left alone", async () => {
+    const served = await grownStore("tail", 2000);
+    const size = fs.statSync(served).size;
+    expect(size).toBeGreaterThan(200_000);
+    const home = homeWith([remote("tail", served, { port: proxy.port })], { known_hosts: proxyKnownHosts });
+    const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+    const [first, firstSent] = await sentDuring(pull);
+    expect(first.exitCode).toBe(0);
+    expect(firstSent).toBeGreaterThan(size);
+    expect(pullLine(home, "tail")).toContain("(whole copy: no last good copy to extend)");
+    const copy = fs.statSync(copyOf(home, "tail"));
+
+    const added = minutely("tail", 2000, 2);
+    await appendJsonArray(served, added);
+    // The overlap of 4 KiB before the last copy's closing line, the new lines, the session's own bytes.
+    const [grown, grownSent] = await sentDuring(pull);
+    expect(grownSent).toBeLessThan(16_384);
+    expect(grown.exitCode).toBe(0);
+    expect(grown.stdout).toContain("tail: 2002 records");
+    // "\n,\n", the new lines and "\n]\n": one byte more than the same lines as a whole array.
+    const tailBytes = 4096 + Buffer.byteLength(formatJsonArray(added)) + 1;
+    expect(pullLine(home, "tail")).toContain(`(only the new bytes: ${tailBytes} fetched)`);
+    expect(fs.readFileSync(copyOf(home, "tail"))).toEqual(fs.readFileSync(served));
+    expect(fs.statSync(copyOf(home, "tail")).ino).toBe(copy.ino);
+    expect((await fleetOf(home)).samples.slice(-2).map((s) => s.value)).toEqual([0, 1]);
+    expect(fs.readdirSync(path.dirname(copyOf(home, "tail"))).filter((name) => name.includes(".part-"))).toEqual([]);
+
+    const before = fs.statSync(copyOf(home, "tail"));
+    const [same, sameSent] = await sentDuring(pull);
+    expect(sameSent).toBeLessThan(16_384);
+    expect(same.stdout).toContain("tail: 2002 records");
+    expect(pullLine(home, "tail")).toContain(`(only the new bytes: ${4096 + 3} fetched)`);
+    const after = fs.statSync(copyOf(home, "tail"));
+    expect([after.ino, after.mtimeMs, after.ctimeMs]).toEqual([before.ino, before.mtimeMs, before.ctimeMs]);
+  });
+
+  test("a store rewritten since (smaller, or as large with other bytes before the last copy's end) is copied whole", async () => {
+    const served = await grownStore("rewritten", 500);
+    const home = homeWith([remote("rewritten", served)]);
+    const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+    expect((await pull()).exitCode).toBe(0);
+
+    // Cleanup drops the older records and rewrites the store, smaller than the part the tail would skip.
+    await updateJsonArray(served, (records) => records.slice(400));
+    await pullsWhole(home, "rewritten", served, 100, "shorter than the last copy");
+
+    // The same size, one value changed just before the closing line: only the overlap tells.
+    const bytes = fs.readFileSync(served);
+    const at = bytes.lastIndexOf('"value":');
+    const edited = Buffer.from(bytes);
+    edited[at + 8] = edited[at + 8] === 0x39 ? 0x38 : edited[at + 8]! + 1;
+    fs.writeFileSync(served, edited);
+    await pullsWhole(home, "rewritten", served, 100, "changed before the last copy's end");
+  });
+
+  test("an append still being written on the remote: the copy holds the records before it, then the whole append", async () => {
+    const served = await grownStore("torn", 50);
+    const home = homeWith([remote("torn", served)]);
+    const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+    expect((await pull()).exitCode).toBe(0);
+
+    // The writer's first step: the new lines and a new closing line past the old one, not yet the "," that makes them count.
+    const whole = fs.readFileSync(served);
+    const newLines = `${JSON.stringify(record("torn", "CPU", 99, 9))}\n]\n`;
+    fs.writeFileSync(served, Buffer.concat([whole, Buffer.from(newLines)]));
+    await pullsWhole(home, "torn", served, 50, "not records appended since the last copy");
+
+    // Finished: the old "]" turned into ",".
+    const finished = fs.readFileSync(served);
+    finished[whole.length - 2] = 0x2c;
+    fs.writeFileSync(served, finished);
+    const done = await pull();
+    expect(done.stdout).toContain("torn: 51 records");
+    expect(fs.readFileSync(copyOf(home, "torn"))).toEqual(finished);
+    expect((await fleetOf(home)).samples.at(-1)!.value).toBe(99);
+  });
+
+  test("a server without SFTP, or a store gone, fails clearly and keeps the last good copy", async () => {
+    const served = await grownStore("nosftp", 20);
+    const home = homeWith([remote("nosftp", served)], { known_hosts: "known_hosts" });
+    fs.writeFileSync(path.join(home, "known_hosts"), `${sshd.knownHostsLine}\n`);
+    expect((await runCli("ams-fetch-remote", ["--home", home])).exitCode).toBe(0);
+    const kept = fs.readFileSync(copyOf(home, "nosftp"));
+
+    const other = await startSshd({ noSftp: true });
+    try {
+      fs.appendFileSync(path.join(home, "known_hosts"), `${other.knownHostsLine}\n`);
+      writeConfig(home, {
+        server_id: "hub",
+        remotes: [remote("nosftp", served, { port: other.port, identity: other.identity })],
+        fetch: { known_hosts: "known_hosts", connect_timeout: 2, timeout: 10 },
+      });
+      await appendJsonArray(served, [record("nosftp", "CPU", 1, 1)]);
+      const refused = await runCli("ams-fetch-remote", ["--home", home]);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stdout).toMatch(/nosftp: FAILED .*sftp failed \(exit 255\): Connection closed/);
+      expect(fs.readFileSync(copyOf(home, "nosftp"))).toEqual(kept);
+      expect((await readPullStatus(amsPaths(home))).nosftp).toMatchObject({ records: 20 });
+    } finally {
+      await other.stop();
+    }
+
+    // Back on a server with SFTP, the store gone: the whole copy is tried, and says why it failed.
+    writeConfig(home, {
+      server_id: "hub",
+      remotes: [remote("nosftp", served)],
+      fetch: { known_hosts: "known_hosts", connect_timeout: 2, timeout: 10 },
+    });
+    fs.rmSync(served);
+    const gone = await runCli("ams-fetch-remote", ["--home", home]);
+    expect(gone.exitCode).toBe(1);
+    expect(gone.stdout).toMatch(/nosftp: FAILED .*scp failed \(exit 1\): .*No such file/);
+    expect(fs.readFileSync(copyOf(home, "nosftp"))).toEqual(kept);
+  });
+
+  test("fetch.timeout bounds the whole pull: a slow tail that shows a rewritten store leaves the whole copy only the time left", async () => {
+    // 100 KB/s from the server: the tail of the rewritten store takes about 5 s, its whole copy about 6 s.
+    const rate = 100_000;
+    const slow = await serverProxy((data, client, upstream) => {
+      client.write(data);
+      upstream.pause();
+      setTimeout(() => upstream.resume(), (data.length / rate) * 1000);
+    });
+    try {
+      const served = await grownStore("slow", 1000);
+      expect(fs.statSync(served).size).toBeLessThan(120_000);
+      const knownHosts = path.join(sshd.dir, "slow_known_hosts");
+      fs.writeFileSync(knownHosts, `${sshd.knownHostsLine.replace(`:${sshd.port} `, `:${slow.port} `)}\n`);
+      const home = homeWith([remote("slow", served, { port: slow.port })], { known_hosts: knownHosts, timeout: 8 });
+      const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+      expect((await pull()).exitCode).toBe(0);
+      const kept = fs.readFileSync(copyOf(home, "slow"));
+
+      // Rewritten (not appended in place) with five times as many records: the tail pull brings it, then finds it rewritten.
+      await updateJsonArray(served, (records) => [...records, ...minutely("slow", 1000, 5000)]);
+      expect(fs.statSync(served).size).toBeGreaterThan(550_000);
+      const late = await pull();
+      expect(late.exitCode).toBe(1);
+      expect(late.stdout).toMatch(/^slow: FAILED \(\d+(\.\d+)? s\): timed out after 8 s$/m);
+      expect(Number(/FAILED \((\S+) s\)/.exec(late.stdout)![1])).toBeLessThan(10);
+      expect(fs.readFileSync(copyOf(home, "slow"))).toEqual(kept);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  test("an account that may only use SFTP (no shell, no command) is pulled, by its tail once it has a copy", async () => {
+    const sftpOnly = await startSshd({ sftpOnly: true });
+    try {
+      const denied = await execa(
+        "ssh",
+        [...sftpOnly.sshOptions, "-p", String(sftpOnly.port), "root@127.0.0.1", "true"],
+        {
+          reject: false,
+          timeout: 10_000,
+        },
+      );
+      expect(denied.exitCode).not.toBe(0);
+      const served = await grownStore("sftponly", 200);
+      const home = homeWith([remote("sftponly", served, { port: sftpOnly.port, identity: sftpOnly.identity })], {
+        known_hosts: sftpOnly.knownHosts,
+      });
+      const pull = () => runCli("ams-fetch-remote", ["--home", home]);
+      expect((await pull()).stdout).toContain("sftponly: 200 records");
+      await appendJsonArray(served, minutely("sftponly", 200, 1));
+      const grown = await pull();
+      expect(grown.stdout).toContain("sftponly: 201 records");
+      expect(pullLine(home, "sftponly")).toContain("(only the new bytes: ");
+      expect(fs.readFileSync(copyOf(home, "sftponly"))).toEqual(fs.readFileSync(served));
+    } finally {
+      await closeSharedConnections(amsPaths(homes.at(-1)!));
+      await sftpOnly.stop();
+    }
+  });
+
+  test("a remote path with spaces, quotes, backslashes and glob characters reaches that very file", async () => {
+    const dir = path.join(stores, "odd [dir]*?");
+    fs.mkdirSync(dir);
+    const name = 'st"o\\re #1.json';
+    const served = path.join(dir, name);
+    fs.writeFileSync(served, formatJsonArray([record("odd", "CPU", 1, 0)]));
+    await appendJsonArray(served, minutely("odd", 1, 1999));
+    // What the path read as a pattern would match instead.
+    fs.mkdirSync(path.join(stores, "odd dx"));
+    fs.writeFileSync(path.join(stores, "odd dx", name), formatJsonArray([record("decoy", "CPU", 1, 0)]));
+    const home = homeWith([remote("odd", "x")], { known_hosts: proxyKnownHosts });
+    const kept = path.join(home, "kept.json");
+    fs.copyFileSync(served, kept);
+    // Paths like this one cannot be configured (remote/config.ts), but sftp must still be given them right.
+    const oddRemote = { ...RemoteConfig.parse(remote("odd", "x", { port: proxy.port })), path: served };
+    const note = (await noteKeptCopy(kept, await checkCopy(oddRemote, kept, kept, undefined)))!;
+    const added = minutely("odd", 2000, 1)[0]!;
+    await appendJsonArray(served, [added]);
+    const ctx = { paths: amsPaths(home), fetch: loadConfig(amsPaths(home).config).fetch };
+    const temp = path.join(home, 'part [1]* "x" \\.tmp');
+    const [pulled, sent] = await sentDuring(() => pullTail(oddRemote, ctx, kept, temp, note));
+    // The overlap, then "\n,\n", the new line and "\n]\n".
+    expect(pulled).toEqual({
+      checked: expect.objectContaining({ checked: "added records", counts: { records: 2001, skipped: 0 } }),
+      bytes: 4096 + Buffer.byteLength(JSON.stringify(added)) + 6,
+    });
+    expect(sent).toBeLessThan(16_384);
+    expect(fs.statSync(served).size).toBeGreaterThan(200_000);
   });
 });
 

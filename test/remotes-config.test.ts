@@ -1,7 +1,7 @@
 import { parseConfig } from "../config/ams-config.js";
 import { ConfigError } from "../lib/config.js";
 import { amsPaths } from "../lib/paths.js";
-import { scpCommand } from "../remote/fetch-remote.js";
+import { scpCommand } from "../remote/copy-command.js";
 import { sharedConnectionsDir, socketPath, type Sharing } from "../remote/shared-connection.js";
 
 const base = { name: "web-2", host: "web-2.example.org", user: "ams" };

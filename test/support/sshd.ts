@@ -36,6 +36,10 @@ export interface TestSshd {
 export interface SshdOptions {
   /** Create a throwaway user (password locked, login by key) with its home in the server's folder. */
   createUser?: boolean;
+  /** Serve no SFTP (scp speaks SFTP since OpenSSH 9: then only ssh logins work). */
+  noSftp?: boolean;
+  /** Serve SFTP only, whatever the client asks for (ForceCommand internal-sftp): no shell, no command. */
+  sftpOnly?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -73,7 +77,7 @@ function sessionsOf(listener: number): number[] {
   });
 }
 
-function sshdConfig(port: number, dir: string): string {
+function sshdConfig(port: number, dir: string, options: SshdOptions): string {
   return [
     `Port ${port}`,
     "ListenAddress 127.0.0.1",
@@ -86,7 +90,8 @@ function sshdConfig(port: number, dir: string): string {
     "PermitRootLogin prohibit-password",
     "UsePAM no",
     "StrictModes no", // the keys live under /tmp
-    "Subsystem sftp internal-sftp", // scp speaks SFTP since OpenSSH 9
+    ...(options.noSftp ? [] : ["Subsystem sftp internal-sftp"]), // scp speaks SFTP since OpenSSH 9
+    ...(options.sftpOnly ? ["ForceCommand internal-sftp"] : []),
     "LogLevel VERBOSE",
     "",
   ].join("\n");
@@ -116,7 +121,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   fs.mkdirSync("/run/sshd", { recursive: true });
   const log = file("sshd.log");
   const launch = (port: number): ResultPromise<{ reject: false }> => {
-    fs.writeFileSync(file("sshd_config"), sshdConfig(port, dir));
+    fs.writeFileSync(file("sshd_config"), sshdConfig(port, dir, options));
     fs.rmSync(log, { force: true });
     return execa("/usr/sbin/sshd", ["-D", "-f", file("sshd_config"), "-E", log], { reject: false });
   };
