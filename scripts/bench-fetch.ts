@@ -13,7 +13,7 @@ import { amsPaths, installDir } from "../lib/paths.js";
 import { closeSharedConnections, sharedConnectionsDir } from "../remote/shared-connection.js";
 import { appendJsonArray, formatJsonArray, replaceJsonArrayText } from "../storage/locked-file.js";
 import { startSshd } from "../test/support/sshd.js";
-import { median, printTable } from "./bench-measure.js";
+import { CRON_ENV, median, printTable } from "./bench-measure.js";
 import { captureRealShapes, realRecords } from "./bench-records.js";
 
 const DAYS = 7;
@@ -24,7 +24,7 @@ const COUNTS = [1, 10, 50]; // ascending: the stores are made for the last
 const RUNNER = `
 import json, os, subprocess, sys, time
 start = time.perf_counter()
-child = subprocess.Popen(json.loads(sys.argv[1]), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+child = subprocess.Popen(json.loads(sys.argv[1]), env=json.loads(sys.argv[2]), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 _, status, usage = os.wait4(child.pid, 0)
 print(json.dumps({"wall": time.perf_counter() - start, "cpu": usage.ru_utime + usage.ru_stime, "exit": os.waitstatus_to_exitcode(status), "stderr": child.stderr.read().decode()}))
 `;
@@ -125,7 +125,7 @@ try {
       const [sharedBefore, sshdBefore] = [shared(), sum(sshdTree(listener))];
       const argv = [process.execPath, path.join(installDir, "dist", "ams-fetch-remote.js"), "--home", home];
       const result = JSON.parse(
-        execFileSync("python3", ["-c", RUNNER, JSON.stringify(argv)], { encoding: "utf8" }),
+        execFileSync("python3", ["-c", RUNNER, JSON.stringify(argv), JSON.stringify(CRON_ENV)], { encoding: "utf8" }),
       ) as {
         wall: number;
         cpu: number;
