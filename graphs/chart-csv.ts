@@ -1,5 +1,5 @@
-import { isoLocal } from "../lib/time.js";
 import type { ChartSpec } from "./chart.js";
+import { isoLocalAt } from "./time-text.js";
 
 /** A cell as CSV: quoted when it holds a comma, quote or line break; a leading = + - @ cannot start a spreadsheet formula. */
 function cell(text: string): string {
@@ -17,7 +17,7 @@ export function chartCsv(spec: ChartSpec, combined: boolean): string {
   all.sort((a, b) => a.c.t - b.c.t || a.name.localeCompare(b.name));
   for (const { name, c } of all) {
     const figures = [c.value, c.lo, c.hi].map((v) => String(Math.round(v * 1000) / 1000));
-    rows.push([isoLocal(new Date(c.t)), ...(combined ? [cell(name)] : []), ...figures].join(","));
+    rows.push([isoLocalAt(c.t), ...(combined ? [cell(name)] : []), ...figures].join(","));
   }
   return `${rows.join("\n")}\n`;
 }
