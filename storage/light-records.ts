@@ -237,8 +237,7 @@ function scanRecord(b: Buffer, start: number, end: number, shared: Shared): obje
     if (key === "details") {
       if (b[from] !== OPEN_BRACE) return undefined;
       record.details = LIGHT_DETAILS;
-    }
-    else if (key === "labels") {
+    } else if (key === "labels") {
       const text = b.toString("utf8", from, k);
       let labels = shared.labels.get(text);
       if (labels === undefined) shared.labels.set(text, (labels = JSON.parse(text)));
