@@ -221,11 +221,11 @@ function hoverLayer(spec: ChartSpec, xUnits: (t: number) => number): string {
 }
 
 /**
- * Loads d3-node (jsdom: most of a second) once for the whole run, for d3's scales, ticks and
- * path generator; the SVG itself is written as text. Only the graphs job calls this.
+ * Loads d3 once for the whole run, for its time scale, ticks and path generator. The SVG itself is
+ * written as text, so no DOM is needed: d3-node's jsdom took most of a second to load. Only the
+ * graphs job calls this.
  */
 export async function loadChartRenderer(): Promise<ChartRenderer> {
-  const { D3Node } = await import("d3-node");
-  const d3 = new D3Node().d3;
+  const d3 = await import("d3");
   return { render: (spec) => renderChart(d3, spec) };
 }
