@@ -134,11 +134,16 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
   for (const r of spec.reboots)
     if (r >= spec.from && r <= spec.to)
       plot.push(`<line class="reboot" x1="${fixed(xUnits(r))}" x2="${fixed(xUnits(r))}" y2="${PLOT_HEIGHT}"/>`);
-  const line = d3
-    .line<Point>()
-    .x((p) => xUnits(p.t))
-    .y((p) => y(p.value) - TOP)
-    .digits(1);
+  // What d3.line().digits(1) writes for a run of points (straight segments), without its
+  // per-point accessor calls: thousands of points per page.
+  const line = (run: readonly Point[]) => {
+    let d = "";
+    for (let i = 0; i < run.length; i++) {
+      const p = run[i]!;
+      d += `${i === 0 ? "M" : "L"}${Math.round(xUnits(p.t) * 10) / 10},${Math.round((y(p.value) - TOP) * 10) / 10}`;
+    }
+    return d;
+  };
   spec.lines.forEach((series, i) => {
     for (const run of series.runs)
       if (run.length > 1) plot.push(`<path class="data-line ${lineColour(i)}" d="${line(run)}"/>`);
@@ -221,7 +226,7 @@ function hoverLayer(spec: ChartSpec, xUnits: (t: number) => number): string {
 }
 
 /**
- * Loads d3 once for the whole run, for its time scale, ticks and path generator. The SVG itself is
+ * Loads d3 once for the whole run, for its time scale, ticks and time format. The SVG itself is
  * written as text, so no DOM is needed: d3-node's jsdom took most of a second to load. Only the
  * graphs job calls this.
  */
