@@ -121,20 +121,58 @@ interface Gathered {
   newestT: number;
 }
 
+/** The gathered series of one server and metric: without labels, and by labels. */
+interface ByLabels {
+  none?: Gathered;
+  /** A store reader gives the records whose labels read the same one object: found without a key. */
+  byObject: WeakMap<object, Gathered>;
+  /** By names and values in name order, NUL-separated (names and labels hold no control character, sampleProblem). */
+  byText: Map<string, Gathered>;
+}
+
 /**
- * The identity of a series (seriesKey's: server, metric and labels, labels in any order), made
- * without JSON: names and labels hold no control character (sampleProblem), so NUL separates them.
+ * One source's series by identity (seriesKey's: server, metric and labels, labels in any order),
+ * found without building a key for every sample: a Map of string keys would hash a new string
+ * each time.
  */
-function gatherKey(sample: Sample): string {
-  const key = `${sample.server_id}\u0000${sample.metric_type}`;
-  const labels = sample.labels;
-  if (!labels) return key;
-  const names = Object.keys(labels);
-  if (names.length === 0) return key;
-  if (names.length > 1) names.sort();
-  let withLabels = key;
-  for (const name of names) withLabels += `\u0000${name}\u0000${labels[name]}`;
-  return withLabels;
+class SourceSeries {
+  private readonly byName = new Map<string, Map<string, ByLabels>>();
+  /** In the order they were first met. */
+  readonly all: Gathered[] = [];
+
+  /** The series of `sample` (`whole()` at time `t`), started when it is its first. */
+  of(sample: Sample, whole: () => Sample, t: number): Gathered {
+    let metrics = this.byName.get(sample.server_id);
+    if (!metrics) this.byName.set(sample.server_id, (metrics = new Map()));
+    let byLabels = metrics.get(sample.metric_type);
+    if (!byLabels) metrics.set(sample.metric_type, (byLabels = { byObject: new WeakMap(), byText: new Map() }));
+    const labels = sample.labels;
+    if (!labels) return (byLabels.none ??= this.started(sample, whole, t));
+    const known = byLabels.byObject.get(labels);
+    if (known) return known;
+    const names = Object.keys(labels).sort();
+    let g: Gathered;
+    if (names.length === 0) g = byLabels.none ??= this.started(sample, whole, t);
+    else {
+      const text = names.map((name) => `${name}\u0000${labels[name]}`).join("\u0000");
+      g = byLabels.byText.get(text) ?? this.started(sample, whole, t);
+      byLabels.byText.set(text, g);
+    }
+    byLabels.byObject.set(labels, g);
+    return g;
+  }
+
+  private started(sample: Sample, whole: () => Sample, t: number): Gathered {
+    const head = {
+      server: sample.server_id,
+      metric: sample.metric_type,
+      labels: sample.labels ?? {},
+      unit: sample.unit,
+    };
+    const g = { head, t: [], value: [], newest: whole, newestT: t };
+    this.all.push(g);
+    return g;
+  }
 }
 
 /** Sorts the gathered points by time, a repeated timestamp kept once: the last one read (inTimeOrder). */
@@ -169,7 +207,7 @@ export class FleetDigest {
 
   /** A fold of one source's samples (forEachFleetSource): what seriesAndNewest makes of them, added when finished. */
   source(): SourceFold {
-    const gathered = new Map<string, Gathered>();
+    const gathered = new SourceSeries();
     const events: Sample[] = [];
     // The records of one sensor run share their timestamp: parsed once.
     let lastStamp = "";
@@ -186,18 +224,7 @@ export class FleetDigest {
         }
         const t = lastT;
         if (!Number.isFinite(t) || !Number.isFinite(sample.value)) return;
-        const key = gatherKey(sample);
-        let g = gathered.get(key);
-        if (!g) {
-          const head = {
-            server: sample.server_id,
-            metric: sample.metric_type,
-            labels: sample.labels ?? {},
-            unit: sample.unit,
-          };
-          g = { head, t: [], value: [], newest: whole, newestT: t };
-          gathered.set(key, g);
-        }
+        const g = gathered.of(sample, whole, t);
         g.head.unit = sample.unit || g.head.unit;
         const r = sample.rollup;
         if (r && !g.rollups) g.rollups = { lo: [...g.value], hi: [...g.value], span: g.value.map(() => 0) };
@@ -215,7 +242,7 @@ export class FleetDigest {
       },
       finish: () => {
         for (const sample of events) this.events.push(sample);
-        for (const g of gathered.values()) this.addSeries(g);
+        for (const g of gathered.all) this.addSeries(g);
       },
     };
   }

@@ -173,21 +173,29 @@ function numberAt(b: Buffer, from: number, to: number): number {
   return negative ? -value : value;
 }
 
-/** Strings of printable ASCII met before, by their bytes: the names and times a store repeats on every line. */
+/** Whether `text` is the bytes b[from, to) (printable ASCII). */
+function sameText(text: string | undefined, b: Buffer, from: number, to: number): text is string {
+  if (text === undefined || text.length !== to - from) return false;
+  for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) !== b[from + k]) return false;
+  return true;
+}
+
+/**
+ * Strings of printable ASCII met before, by their bytes: the names and times a store repeats on
+ * every line, made once. Each field (`slot`) first tries its value on the record before.
+ */
 class Strings {
   private readonly byHash = new Map<number, string>();
+  private readonly last: (string | undefined)[] = [];
 
-  of(b: Buffer, from: number, to: number): string {
+  of(b: Buffer, from: number, to: number, slot: number): string {
+    const last = this.last[slot];
+    if (sameText(last, b, from, to)) return last;
     let hash = to - from;
     for (let k = from; k < to; k++) hash = (Math.imul(hash, 31) + b[k]!) | 0;
-    const seen = this.byHash.get(hash);
-    if (seen !== undefined && seen.length === to - from) {
-      let same = true;
-      for (let k = 0; k < seen.length && same; k++) same = seen.charCodeAt(k) === b[from + k];
-      if (same) return seen;
-    }
-    const text = b.toString("latin1", from, to);
-    this.byHash.set(hash, text);
+    let text = this.byHash.get(hash);
+    if (!sameText(text, b, from, to)) this.byHash.set(hash, (text = b.toString("latin1", from, to)));
+    this.last[slot] = text;
     return text;
   }
 }
@@ -216,7 +224,7 @@ function scanRecord(b: Buffer, start: number, end: number, shared: Shared): obje
     k = n === 3 ? scanNumber(b, from) : scanPlainString(b, from);
     if (k < 0) return undefined;
     if (n === 3) value = numberAt(b, from, k);
-    else fields.push(shared.strings.of(b, from + 1, k - 1));
+    else fields.push(shared.strings.of(b, from + 1, k - 1, n));
   }
   const record: Record<string, unknown> = {
     server_id: fields[0],
@@ -229,7 +237,7 @@ function scanRecord(b: Buffer, start: number, end: number, shared: Shared): obje
     if (b[k] !== COMMA) return undefined;
     const keyEnd = scanPlainString(b, k + 1);
     if (keyEnd < 0 || b[keyEnd] !== COLON) return undefined;
-    const key = shared.strings.of(b, k + 2, keyEnd - 1);
+    const key = shared.strings.of(b, k + 2, keyEnd - 1, HEAD.length);
     if (!OPTIONAL.has(key) || key in record) return undefined;
     const from = keyEnd + 1;
     k = scanValue(b, from, 1);
