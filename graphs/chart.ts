@@ -158,10 +158,12 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
   // Markers: the newest point of each line; every point, with its value, when a line has one or two.
   let drawn = 0;
   spec.lines.forEach((series, i) => {
-    const points = series.runs.flat();
-    drawn += points.length;
-    const few = points.length <= 2;
-    for (const p of few ? points : points.slice(-1)) {
+    const count = series.runs.reduce((n, run) => n + run.length, 0);
+    drawn += count;
+    const few = count <= 2;
+    // The runs' points flattened only when they are few: the newest is the last of the last run that has any.
+    const shown = few ? series.runs.flat() : series.runs.findLast((run) => run.length > 0)!.slice(-1);
+    for (const p of shown) {
       out.push(
         `<circle class="data-point ${lineColour(i)}" cx="${pct(p.t)}" cy="${fixed(y(p.value))}" r="${few ? 4 : 3}"/>`,
       );

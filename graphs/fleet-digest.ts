@@ -39,12 +39,14 @@ function columnsOf(points: readonly Point[]): Columns {
 /** The values as whole numbers over the smallest power of ten that gives each back exactly (the same double), else as they are. */
 function packValues(values: ArrayLike<number>): Pick<CompactSeries, "value" | "scale"> {
   for (const scale of SCALES) {
+    const wholes = new Int32Array(values.length);
     let exact = true;
     for (let i = 0; i < values.length && exact; i++) {
       const whole = Math.round(values[i]! * scale);
       exact = Math.abs(whole) <= INT32_MAX && Object.is(whole / scale, values[i]);
+      wholes[i] = whole;
     }
-    if (exact) return { value: Int32Array.from(values, (v) => Math.round(v * scale)), scale };
+    if (exact) return { value: wholes, scale };
   }
   return { value: Float64Array.from(values), scale: 1 };
 }
