@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Paths } from "../lib/paths.js";
-import { readLightRecords } from "./light-records.js";
+import { readLightRecords, StoreBuffer } from "./light-records.js";
 import { normalizeRecord, type Sample } from "./sample.js";
 import { speaksFor, type Speaker } from "./speaks-for.js";
 
@@ -138,29 +138,35 @@ export async function forEachFleetSource(
   startSource: () => SourceFold,
 ): Promise<FleetSource[]> {
   const sources: FleetSource[] = [];
+  // Each source's fold is finished before the next source is read into the buffer.
+  const buffer = new StoreBuffer();
   for (const store of fleetStores(paths, config)) {
     const read = storeRecordReader(store);
     let done: { fold: SourceFold; counts: StoreCounts };
     try {
-      done = await readLightRecords(store.file, () => {
-        const fold = startSource();
-        const counts = { samples: 0, skipped: 0, foreign: 0 };
-        return {
-          add: (record, full) => {
-            const got = read(record);
-            if (got === "skipped") counts.skipped++;
-            else if (got === "foreign") counts.foreign++;
-            else {
-              counts.samples++;
-              fold.add(got, () => {
-                const whole = full();
-                return whole === record ? got : (read(whole) as Sample);
-              });
-            }
-          },
-          finish: () => ({ fold, counts }),
-        };
-      });
+      done = await readLightRecords(
+        store.file,
+        () => {
+          const fold = startSource();
+          const counts = { samples: 0, skipped: 0, foreign: 0 };
+          return {
+            add: (record, full) => {
+              const got = read(record);
+              if (got === "skipped") counts.skipped++;
+              else if (got === "foreign") counts.foreign++;
+              else {
+                counts.samples++;
+                fold.add(got, () => {
+                  const whole = full();
+                  return whole === record ? got : (read(whole) as Sample);
+                });
+              }
+            },
+            finish: () => ({ fold, counts }),
+          };
+        },
+        buffer,
+      );
     } catch (err) {
       sources.push(fleetSource(store, { error: (err as Error).message }));
       continue;
