@@ -145,7 +145,7 @@ class SourceSeries {
   /** The series of `sample` (`whole()` at time `t`), started when it is its first. */
   of(sample: Sample, whole: () => Sample, t: number): Gathered {
     let metrics = this.byName.get(sample.server_id);
-    if (!metrics) this.byName.set(sample.server_id, (metrics = new Map()));
+    if (!metrics) this.byName.set(sample.server_id, (metrics = new Map<string, ByLabels>()));
     let byLabels = metrics.get(sample.metric_type);
     if (!byLabels) metrics.set(sample.metric_type, (byLabels = { byObject: new WeakMap(), byText: new Map() }));
     const labels = sample.labels;

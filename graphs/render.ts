@@ -144,7 +144,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     forEachFleetSource(paths, config, () => {
       const source = digest.source();
       return {
-        add: source.add,
+        add: (sample, whole) => source.add(sample, whole),
         finish: () => {
           source.finish();
           settle();
