@@ -127,6 +127,13 @@ export interface SourceFold {
   finish(): void;
 }
 
+/** What the fold of a source threw, not its reading: it fails the caller rather than marking the source unreadable. */
+class FoldFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super("a source's fold failed");
+  }
+}
+
 /**
  * readFleet one source at a time, without holding a source's records: each readable source's
  * samples go to a fold of `startSource` as they are read, in the same order, so a reader that
@@ -156,10 +163,14 @@ export async function forEachFleetSource(
               else if (got === "foreign") counts.foreign++;
               else {
                 counts.samples++;
-                fold.add(got, () => {
-                  const whole = full();
-                  return whole === record ? got : (read(whole) as Sample);
-                });
+                try {
+                  fold.add(got, () => {
+                    const whole = full();
+                    return whole === record ? got : (read(whole) as Sample);
+                  });
+                } catch (err) {
+                  throw new FoldFailed(err);
+                }
               }
             },
             finish: () => ({ fold, counts }),
@@ -168,6 +179,7 @@ export async function forEachFleetSource(
         buffer,
       );
     } catch (err) {
+      if (err instanceof FoldFailed) throw err.cause;
       sources.push(fleetSource(store, { error: (err as Error).message }));
       continue;
     }

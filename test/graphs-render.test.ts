@@ -147,6 +147,20 @@ describe("rendering the fleet source by source", () => {
     );
   });
 
+  test("an error of the reader of a source fails the caller, and is not taken for an unreadable source", async () => {
+    const home = tempHome();
+    writeMultiSourceHome(home);
+    const paths = amsPaths(home);
+    const config = parseConfig(JSON.parse(fs.readFileSync(paths.config, "utf8")), paths.config);
+    const failing = () => ({
+      add: () => {
+        throw new Error("digest broken");
+      },
+      finish: () => undefined,
+    });
+    await expect(forEachFleetSource(paths, config, failing)).rejects.toThrow("digest broken");
+  });
+
   test("ams-graphs writes the charts and pages the whole-fleet plans give", async () => {
     const home = tempHome();
     writeMultiSourceHome(home);
