@@ -111,7 +111,10 @@ export function expand(series: CompactSeries): Series {
   return { server, metric, labels, unit, points: pointsOf(series) };
 }
 
-/** One series of one source as its samples are read, in reading order, with the newest of them (seriesAndNewest). */
+/**
+ * One series of one source as its samples are read, in reading order (buildSeries), with the newest
+ * of them (the last one read of its newest time: what latestByServer picks).
+ */
 interface Gathered {
   head: Omit<Series, "points">;
   t: number[];
@@ -207,7 +210,7 @@ export class FleetDigest {
   private readonly events: Sample[] = [];
   private readonly times = new SharedTimes();
 
-  /** A fold of one source's samples (forEachFleetSource): what seriesAndNewest makes of them, added when finished. */
+  /** A fold of one source's samples (forEachFleetSource): its series and their newest samples, added when finished. */
   source(): SourceFold {
     const gathered = new SourceSeries();
     const events: Sample[] = [];
