@@ -134,11 +134,16 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
   for (const r of spec.reboots)
     if (r >= spec.from && r <= spec.to)
       plot.push(`<line class="reboot" x1="${fixed(xUnits(r))}" x2="${fixed(xUnits(r))}" y2="${PLOT_HEIGHT}"/>`);
-  const line = d3
-    .line<Point>()
-    .x((p) => xUnits(p.t))
-    .y((p) => y(p.value) - TOP)
-    .digits(1);
+  // What d3.line().digits(1) writes for a run of points (straight segments), without its
+  // per-point accessor calls: thousands of points per page.
+  const line = (run: readonly Point[]) => {
+    let d = "";
+    for (let i = 0; i < run.length; i++) {
+      const p = run[i]!;
+      d += `${i === 0 ? "M" : "L"}${Math.round(xUnits(p.t) * 10) / 10},${Math.round((y(p.value) - TOP) * 10) / 10}`;
+    }
+    return d;
+  };
   spec.lines.forEach((series, i) => {
     for (const run of series.runs)
       if (run.length > 1) plot.push(`<path class="data-line ${lineColour(i)}" d="${line(run)}"/>`);
@@ -153,10 +158,12 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
   // Markers: the newest point of each line; every point, with its value, when a line has one or two.
   let drawn = 0;
   spec.lines.forEach((series, i) => {
-    const points = series.runs.flat();
-    drawn += points.length;
-    const few = points.length <= 2;
-    for (const p of few ? points : points.slice(-1)) {
+    const count = series.runs.reduce((n, run) => n + run.length, 0);
+    drawn += count;
+    const few = count <= 2;
+    // The runs' points flattened only when they are few: the newest is the last of the last run that has any.
+    const shown = few ? series.runs.flat() : series.runs.findLast((run) => run.length > 0)!.slice(-1);
+    for (const p of shown) {
       out.push(
         `<circle class="data-point ${lineColour(i)}" cx="${pct(p.t)}" cy="${fixed(y(p.value))}" r="${few ? 4 : 3}"/>`,
       );
@@ -221,11 +228,11 @@ function hoverLayer(spec: ChartSpec, xUnits: (t: number) => number): string {
 }
 
 /**
- * Loads d3-node (jsdom: most of a second) once for the whole run, for d3's scales, ticks and
- * path generator; the SVG itself is written as text. Only the graphs job calls this.
+ * Loads d3 once for the whole run, for its time scale, ticks and time format. The SVG itself is
+ * written as text, so no DOM is needed: d3-node's jsdom took most of a second to load. Only the
+ * graphs job calls this.
  */
 export async function loadChartRenderer(): Promise<ChartRenderer> {
-  const { D3Node } = await import("d3-node");
-  const d3 = new D3Node().d3;
+  const d3 = await import("d3");
   return { render: (spec) => renderChart(d3, spec) };
 }

@@ -1,7 +1,8 @@
 import type { Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
 import { EVENT_METRICS } from "./dashboard.js";
-import { inTimeOrder, seriesAndNewest, type Point, type Series } from "./series.js";
+import type { SourceFold } from "../storage/fleet.js";
+import { inTimeOrder, type Point, type Series } from "./series.js";
 
 /**
  * A series kept as numbers only, in typed arrays: its times (shared with the series written at the
@@ -20,16 +21,34 @@ export interface CompactSeries extends Omit<Series, "points"> {
 const SCALES = [1, 10, 100, 1000];
 const INT32_MAX = 2 ** 31 - 1;
 
+/** A series' numbers, column by column, oldest first; the rollup columns only when a point is a rollup. */
+interface Columns {
+  t: ArrayLike<number>;
+  value: ArrayLike<number>;
+  rollups?: { lo: ArrayLike<number>; hi: ArrayLike<number>; span: ArrayLike<number> };
+}
+
+function columnsOf(points: readonly Point[]): Columns {
+  return {
+    t: points.map((p) => p.t),
+    value: points.map((p) => p.value),
+    rollups: { lo: points.map((p) => p.lo), hi: points.map((p) => p.hi), span: points.map((p) => p.span) },
+  };
+}
+
 /** The values as whole numbers over the smallest power of ten that gives each back exactly (the same double), else as they are. */
-function packValues(points: readonly Point[]): Pick<CompactSeries, "value" | "scale"> {
+function packValues(values: ArrayLike<number>): Pick<CompactSeries, "value" | "scale"> {
   for (const scale of SCALES) {
-    const exact = points.every((p) => {
-      const whole = Math.round(p.value * scale);
-      return Math.abs(whole) <= INT32_MAX && Object.is(whole / scale, p.value);
-    });
-    if (exact) return { value: Int32Array.from(points, (p) => Math.round(p.value * scale)), scale };
+    const wholes = new Int32Array(values.length);
+    let exact = true;
+    for (let i = 0; i < values.length && exact; i++) {
+      const whole = Math.round(values[i]! * scale);
+      exact = Math.abs(whole) <= INT32_MAX && Object.is(whole / scale, values[i]);
+      wholes[i] = whole;
+    }
+    if (exact) return { value: wholes, scale };
   }
-  return { value: Float64Array.from(points, (p) => p.value), scale: 1 };
+  return { value: Float64Array.from(values), scale: 1 };
 }
 
 /**
@@ -39,39 +58,43 @@ function packValues(points: readonly Point[]): Pick<CompactSeries, "value" | "sc
 class SharedTimes {
   private readonly byShape = new Map<string, Float64Array[]>();
 
-  of(points: readonly Point[]): Float64Array {
-    const shape = `${points.length}:${points[0]?.t}:${points.at(-1)?.t}`;
+  of(t: ArrayLike<number>): Float64Array {
+    const shape = `${t.length}:${t[0]}:${t[t.length - 1]}`;
     const candidates = this.byShape.get(shape) ?? [];
-    const same = candidates.find((times) => points.every((p, i) => p.t === times[i]));
+    const same = candidates.find((times) => {
+      for (let i = 0; i < t.length; i++) if (t[i] !== times[i]) return false;
+      return true;
+    });
     if (same) return same;
-    const times = Float64Array.from(points, (p) => p.t);
+    const times = Float64Array.from(t);
     this.byShape.set(shape, [...candidates, times]);
     return times;
   }
 }
 
-function compact(series: Series, times: SharedTimes): CompactSeries {
-  const { points, ...head } = series;
-  const raw = points.every((p) => p.lo === p.value && p.hi === p.value && p.span === 0);
+function compact(head: Omit<Series, "points">, columns: Columns, times: SharedTimes): CompactSeries {
+  const { t, value, rollups } = columns;
+  let raw = true;
+  for (let i = 0; rollups && raw && i < t.length; i++)
+    raw = rollups.lo[i] === value[i] && rollups.hi[i] === value[i] && rollups.span[i] === 0;
   return {
     ...head,
-    t: times.of(points),
-    ...packValues(points),
-    ...(raw
+    t: times.of(t),
+    ...packValues(value),
+    ...(raw || !rollups
       ? {}
       : {
           rollups: {
-            lo: Float64Array.from(points, (p) => p.lo),
-            hi: Float64Array.from(points, (p) => p.hi),
-            span: Float64Array.from(points, (p) => p.span),
+            lo: Float64Array.from(rollups.lo),
+            hi: Float64Array.from(rollups.hi),
+            span: Float64Array.from(rollups.span),
           },
         }),
   };
 }
 
-/** The points of a compact series, as buildSeries made them. */
-export function pointsOf(series: CompactSeries): Point[] {
-  const { t, value, scale, rollups } = series;
+/** The points of columns whose values are `scale` times the real ones. */
+function pointsFrom({ t, value, rollups }: Columns, scale = 1): Point[] {
   return Array.from(t, (at, i) => {
     const v = value[i]! / scale;
     return rollups
@@ -80,17 +103,106 @@ export function pointsOf(series: CompactSeries): Point[] {
   });
 }
 
+/** The points of a compact series, as buildSeries made them. */
+export const pointsOf = (series: CompactSeries): Point[] => pointsFrom(series, series.scale);
+
 export function expand(series: CompactSeries): Series {
   const { server, metric, labels, unit } = series;
   return { server, metric, labels, unit, points: pointsOf(series) };
 }
 
 /**
+ * One series of one source as its samples are read, in reading order (buildSeries), with the newest
+ * of them (the last one read of its newest time: what latestByServer picks).
+ */
+interface Gathered {
+  head: Omit<Series, "points">;
+  t: number[];
+  value: number[];
+  /** Filled in once a rollup is met, the raw points before it as their own bounds. */
+  rollups?: { lo: number[]; hi: number[]; span: number[] };
+  /** The newest sample, whole. */
+  newest: () => Sample;
+  newestT: number;
+}
+
+/** The gathered series of one server and metric: without labels, and by labels. */
+interface ByLabels {
+  none?: Gathered;
+  /** A store reader gives the records whose labels read the same one object: found without a key. */
+  byObject: WeakMap<object, Gathered>;
+  /** By names and values in name order, NUL-separated (names and labels hold no control character, sampleProblem). */
+  byText: Map<string, Gathered>;
+}
+
+/**
+ * One source's series by identity (seriesKey's: server, metric and labels, labels in any order),
+ * found without building a key for every sample: a Map of string keys would hash a new string
+ * each time.
+ */
+class SourceSeries {
+  private readonly byName = new Map<string, Map<string, ByLabels>>();
+  /** In the order they were first met. */
+  readonly all: Gathered[] = [];
+
+  /** The series of `sample` (`whole()` at time `t`), started when it is its first. */
+  of(sample: Sample, whole: () => Sample, t: number): Gathered {
+    let metrics = this.byName.get(sample.server_id);
+    if (!metrics) this.byName.set(sample.server_id, (metrics = new Map<string, ByLabels>()));
+    let byLabels = metrics.get(sample.metric_type);
+    if (!byLabels) metrics.set(sample.metric_type, (byLabels = { byObject: new WeakMap(), byText: new Map() }));
+    const labels = sample.labels;
+    if (!labels) return (byLabels.none ??= this.started(sample, whole, t));
+    const known = byLabels.byObject.get(labels);
+    if (known) return known;
+    const names = Object.keys(labels).sort();
+    let g: Gathered;
+    if (names.length === 0) g = byLabels.none ??= this.started(sample, whole, t);
+    else {
+      const text = names.map((name) => `${name}\u0000${labels[name]}`).join("\u0000");
+      g = byLabels.byText.get(text) ?? this.started(sample, whole, t);
+      byLabels.byText.set(text, g);
+    }
+    byLabels.byObject.set(labels, g);
+    return g;
+  }
+
+  private started(sample: Sample, whole: () => Sample, t: number): Gathered {
+    const head = {
+      server: sample.server_id,
+      metric: sample.metric_type,
+      labels: sample.labels ?? {},
+      unit: sample.unit,
+    };
+    const g = { head, t: [], value: [], newest: whole, newestT: t };
+    this.all.push(g);
+    return g;
+  }
+}
+
+/** Sorts the gathered points by time, a repeated timestamp kept once: the last one read (inTimeOrder). */
+function inTimeOrderColumns(g: Gathered): Columns {
+  const { t, value, rollups } = g;
+  let ordered = true;
+  for (let i = 1; i < t.length && ordered; i++) ordered = t[i - 1]! < t[i]!;
+  if (ordered) return { t, value, ...(rollups ? { rollups } : {}) };
+  // A stable sort keeps the reading order among equal timestamps: the last one read wins.
+  const order = Array.from(t, (_, i) => i).sort((a, b) => t[a]! - t[b]!);
+  const kept = order.filter((index, k) => k === order.length - 1 || t[order[k + 1]!] !== t[index]);
+  const pick = (column: number[]) => kept.map((i) => column[i]!);
+  return {
+    t: pick(t),
+    value: pick(value),
+    ...(rollups ? { rollups: { lo: pick(rollups.lo), hi: pick(rollups.hi), span: pick(rollups.span) } } : {}),
+  };
+}
+
+/**
  * The fleet's samples reduced source by source to what the pages need, so that the raw samples of
- * one source are released before the next is read: every series in compact form, the newest
- * sample of each series and the events (CERT advisories, reboots). The result equals buildSeries
- * and buildDashboard over all samples at once: sources are added in reading order, and a series
- * found in several sources is merged with the later source winning a repeated timestamp.
+ * one source are released as they are read: every series in compact form, the newest sample of
+ * each series and the events (CERT advisories, reboots). The result equals buildSeries and
+ * buildDashboard over all samples at once: sources are added in reading order, and a series found
+ * in several sources is merged with the later source winning a repeated timestamp.
  */
 export class FleetDigest {
   private readonly bySeries = new Map<string, CompactSeries>();
@@ -98,23 +210,63 @@ export class FleetDigest {
   private readonly events: Sample[] = [];
   private readonly times = new SharedTimes();
 
-  add(samples: readonly Sample[]): void {
-    for (const sample of samples) if (EVENT_METRICS.has(sample.metric_type)) this.events.push(sample);
-    const { series: all, newest } = seriesAndNewest(samples, EVENT_METRICS);
+  /** A fold of one source's samples (forEachFleetSource): its series and their newest samples, added when finished. */
+  source(): SourceFold {
+    const gathered = new SourceSeries();
+    const events: Sample[] = [];
+    // The records of one sensor run share their timestamp: parsed once.
+    let lastStamp = "";
+    let lastT = NaN;
+    return {
+      add: (sample, whole) => {
+        if (EVENT_METRICS.has(sample.metric_type)) {
+          events.push(whole());
+          return;
+        }
+        if (sample.timestamp !== lastStamp) {
+          lastStamp = sample.timestamp;
+          lastT = Date.parse(lastStamp);
+        }
+        const t = lastT;
+        if (!Number.isFinite(t) || !Number.isFinite(sample.value)) return;
+        const g = gathered.of(sample, whole, t);
+        g.head.unit = sample.unit || g.head.unit;
+        const r = sample.rollup;
+        if (r && !g.rollups) g.rollups = { lo: [...g.value], hi: [...g.value], span: g.value.map(() => 0) };
+        g.t.push(t);
+        g.value.push(sample.value);
+        if (g.rollups) {
+          g.rollups.lo.push(r ? r.min : sample.value);
+          g.rollups.hi.push(r ? r.max : sample.value);
+          g.rollups.span.push(r ? r.period_seconds * 1000 : 0);
+        }
+        if (t >= g.newestT) {
+          g.newest = whole;
+          g.newestT = t;
+        }
+      },
+      finish: () => {
+        for (const sample of events) this.events.push(sample);
+        for (const g of gathered.all) this.addSeries(g);
+      },
+    };
+  }
+
+  private addSeries(g: Gathered): void {
     // buildDashboard's latestByServer keeps, of these, the later source's at an equal or newer time.
-    for (const sample of newest) this.latest.push(sample);
-    for (const series of all) {
-      const key = seriesKey({ server_id: series.server, metric_type: series.metric, labels: series.labels });
-      const earlier = this.bySeries.get(key);
-      if (!earlier) {
-        this.bySeries.set(key, compact(series, this.times));
-        continue;
-      }
-      const merged = expand(earlier);
-      merged.points = inTimeOrder([...merged.points, ...series.points]);
-      merged.unit = series.unit || merged.unit;
-      this.bySeries.set(key, compact(merged, this.times));
+    this.latest.push(g.newest());
+    const key = seriesKey({ server_id: g.head.server, metric_type: g.head.metric, labels: g.head.labels });
+    const columns = inTimeOrderColumns(g);
+    const earlier = this.bySeries.get(key);
+    if (!earlier) {
+      this.bySeries.set(key, compact(g.head, columns, this.times));
+      return;
     }
+    const merged = expand(earlier);
+    merged.points = inTimeOrder([...merged.points, ...pointsFrom(columns)]);
+    merged.unit = g.head.unit || merged.unit;
+    const { points: all, ...head } = merged;
+    this.bySeries.set(key, compact(head, columnsOf(all), this.times));
   }
 
   /** Every series, in the order buildSeries gives them (first seen first). */

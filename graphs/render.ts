@@ -141,9 +141,15 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   const digest = new FleetDigest();
   const settle = collectBetweenSteps(HEAP_GROWTH);
   const [sources, pulls, history, active] = await Promise.all([
-    forEachFleetSource(paths, config, (samples) => {
-      digest.add(samples);
-      settle();
+    forEachFleetSource(paths, config, () => {
+      const source = digest.source();
+      return {
+        add: (sample, whole) => source.add(sample, whole),
+        finish: () => {
+          source.finish();
+          settle();
+        },
+      };
     }),
     readPullStatus(paths, failRunWith(log)),
     alertHistory(job),

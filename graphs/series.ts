@@ -41,48 +41,32 @@ function pointOf(sample: Sample): Point | undefined {
 /**
  * Groups samples into series (skipping `skipMetrics`, e.g. CERT advisories that are not
  * measurements), each sorted by time, a repeated timestamp kept once (the last one read).
+ * ams-graphs gathers the same series store by store (fleet-digest.ts); this is what it must equal.
  */
 export function buildSeries(samples: readonly Sample[], skipMetrics: ReadonlySet<string> = new Set()): Series[] {
-  return seriesAndNewest(samples, skipMetrics).series;
-}
-
-/**
- * buildSeries, with the newest sample of each series (the last one read of its newest time), in
- * the same order: what latestByServer picks among samples read from a store, which all have a
- * point. One pass for a reader that needs both.
- */
-export function seriesAndNewest(
-  samples: readonly Sample[],
-  skipMetrics: ReadonlySet<string> = new Set(),
-): { series: Series[]; newest: Sample[] } {
-  const byKey = new Map<string, { series: Series; newest: Sample; t: number }>();
+  const byKey = new Map<string, Series>();
   for (const sample of samples) {
     if (skipMetrics.has(sample.metric_type)) continue;
     const point = pointOf(sample);
     if (!point) continue;
     const key = seriesKey(sample);
-    let entry = byKey.get(key);
-    if (!entry) {
-      const series = {
+    let series = byKey.get(key);
+    if (!series) {
+      series = {
         server: sample.server_id,
         metric: sample.metric_type,
         labels: sample.labels ?? {},
         unit: sample.unit,
         points: [],
       };
-      entry = { series, newest: sample, t: point.t };
-      byKey.set(key, entry);
+      byKey.set(key, series);
     }
-    entry.series.unit = sample.unit || entry.series.unit;
-    entry.series.points.push(point);
-    if (point.t >= entry.t) {
-      entry.newest = sample;
-      entry.t = point.t;
-    }
+    series.unit = sample.unit || series.unit;
+    series.points.push(point);
   }
-  const entries = [...byKey.values()];
-  for (const { series } of entries) series.points = inTimeOrder(series.points);
-  return { series: entries.map((e) => e.series), newest: entries.map((e) => e.newest) };
+  const all = [...byKey.values()];
+  for (const series of all) series.points = inTimeOrder(series.points);
+  return all;
 }
 
 /** Sorts points by time in place, a repeated timestamp kept once: the last one given. */

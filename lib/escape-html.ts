@@ -5,9 +5,13 @@ const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;
 const NOT_XML =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** Whether a text may hold a character NOT_XML removes: a quicker test than NOT_XML itself, for text that has none. */
+const MAYBE_NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const HTML_SPECIAL = /[&<>"']/;
+
 /** Text safe in XML and HTML text (before escaping): forbidden characters removed. */
 export function xmlSafeText(value: string): string {
-  return value.replace(NOT_XML, "");
+  return MAYBE_NOT_XML.test(value) ? value.replace(NOT_XML, "") : value;
 }
 
 /**
@@ -18,5 +22,6 @@ export function xmlSafeText(value: string): string {
 export function escapeHtml(value: unknown): string {
   // Any value may reach a page through html``: each is shown the way String() shows it.
   // eslint-disable-next-line @typescript-eslint/no-base-to-string
-  return xmlSafeText(String(value ?? "")).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  const text = xmlSafeText(String(value ?? ""));
+  return HTML_SPECIAL.test(text) ? text.replace(/[&<>"']/g, (c) => ENTITIES[c]!) : text;
 }

@@ -68,8 +68,9 @@ await Promise.all(
       },
       plugins: [zodForBundles],
       define: { AMS_BUILD_ID: buildId },
-      // jsdom (under d3-node) reads files beside its own sources at run time; they stay in node_modules.
-      external: ["d3-node", "jsdom", "playwright-core"],
+      // d3 (ams-graphs' only, loaded with import()) stays in node_modules like any large package a
+      // single job loads.
+      external: ["d3", "playwright-core"],
       sourcemap: "linked",
       logLevel: "warning",
     }),

@@ -1,9 +1,8 @@
 import path from "node:path";
 import type { Paths } from "../lib/paths.js";
-import type { Sample } from "./sample.js";
-import { ownSamples, type Speaker } from "./speaks-for.js";
-import { readJsonArray } from "./locked-file.js";
-import { samplesOf } from "./store.js";
+import { readLightRecords, StoreBuffer } from "./light-records.js";
+import { normalizeRecord, type Sample } from "./sample.js";
+import { speaksFor, type Speaker } from "./speaks-for.js";
 
 /** Where samples came from: this server's store or one remote's last good copy. */
 export interface FleetSource {
@@ -64,14 +63,35 @@ export function fleetSource(store: FleetStore, read: StoreCounts | { error: stri
   return { name, file, samples, skipped, ...(foreign > 0 ? { foreign } : {}) };
 }
 
+/** What a record of a store gives the fleet: a sample, or why not (no known form; a server its remote may not speak for). */
+export type StoreRecord = Sample | "skipped" | "foreign";
+
+/** The reading of one store's records: its own samples, normalised (normalizeRecord), less those its remote may not speak for. */
+export function storeRecordReader(store: Pick<FleetStore, "fallbackId" | "speaker">): (record: unknown) => StoreRecord {
+  const allowed = store.speaker && speaksFor(store.speaker);
+  return (record) => {
+    const sample = normalizeRecord(record, store.fallbackId);
+    if (!sample) return "skipped";
+    return allowed && !allowed(sample.server_id) ? "foreign" : sample;
+  };
+}
+
 /** The samples a store gives the fleet: its readable records, less those its remote may not speak for. */
 export function storeSamples(
   records: readonly unknown[],
   store: Pick<FleetStore, "fallbackId" | "speaker">,
 ): { samples: Sample[]; skipped: number; foreign: number } {
-  const read = samplesOf(records, store.fallbackId);
-  const own = store.speaker ? ownSamples(read.samples, store.speaker) : { samples: read.samples, foreign: 0 };
-  return { samples: own.samples, skipped: read.skipped, foreign: own.foreign };
+  const read = storeRecordReader(store);
+  const samples: Sample[] = [];
+  let skipped = 0;
+  let foreign = 0;
+  for (const record of records) {
+    const got = read(record);
+    if (got === "skipped") skipped++;
+    else if (got === "foreign") foreign++;
+    else samples.push(got);
+  }
+  return { samples, skipped, foreign };
 }
 
 /**
@@ -84,34 +104,87 @@ export function storeSamples(
  */
 export async function readFleet(paths: Paths, config: FleetConfig): Promise<Fleet> {
   const samples: Sample[] = [];
-  const sources = await forEachFleetSource(paths, config, (own) => {
-    for (const sample of own) samples.push(sample); // a spread would overflow the stack past ~110k
+  const sources = await forEachFleetSource(paths, config, () => {
+    const own: Sample[] = [];
+    return {
+      add: (_sample, whole) => own.push(whole()),
+      finish: () => {
+        for (const sample of own) samples.push(sample); // a spread would overflow the stack past ~110k
+      },
+    };
   });
   return { samples, sources };
 }
 
 /**
- * readFleet one source at a time: `visit` gets each readable source's samples, in the same order,
- * before the next source is read, so a reader that keeps only what it needs holds one source's
- * samples at a time.
+ * What takes one source's samples as they are read, in file order; `finish` once the whole source
+ * was read. A source read again from its start (readLightRecords) gets a fresh one, and one that
+ * cannot be read is never finished.
+ */
+export interface SourceFold {
+  /** `sample` may lack its details (readLightRecords); `whole()` gives it with them. */
+  add(sample: Sample, whole: () => Sample): void;
+  finish(): void;
+}
+
+/** What the fold of a source threw, not its reading: it fails the caller rather than marking the source unreadable. */
+class FoldFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super("a source's fold failed");
+  }
+}
+
+/**
+ * readFleet one source at a time, without holding a source's records: each readable source's
+ * samples go to a fold of `startSource` as they are read, in the same order, so a reader that
+ * keeps only what it needs holds a few records at a time.
  */
 export async function forEachFleetSource(
   paths: Paths,
   config: FleetConfig,
-  visit: (samples: Sample[]) => void,
+  startSource: () => SourceFold,
 ): Promise<FleetSource[]> {
   const sources: FleetSource[] = [];
+  // Each source's fold is finished before the next source is read into the buffer.
+  const buffer = new StoreBuffer();
   for (const store of fleetStores(paths, config)) {
-    let own: Sample[];
+    const read = storeRecordReader(store);
+    let done: { fold: SourceFold; counts: StoreCounts };
     try {
-      const result = storeSamples(await readJsonArray(store.file), store);
-      own = result.samples;
-      sources.push(fleetSource(store, { ...result, samples: own.length }));
+      done = await readLightRecords(
+        store.file,
+        () => {
+          const fold = startSource();
+          const counts = { samples: 0, skipped: 0, foreign: 0 };
+          return {
+            add: (record, full) => {
+              const got = read(record);
+              if (got === "skipped") counts.skipped++;
+              else if (got === "foreign") counts.foreign++;
+              else {
+                counts.samples++;
+                try {
+                  fold.add(got, () => {
+                    const whole = full();
+                    return whole === record ? got : (read(whole) as Sample);
+                  });
+                } catch (err) {
+                  throw new FoldFailed(err);
+                }
+              }
+            },
+            finish: () => ({ fold, counts }),
+          };
+        },
+        buffer,
+      );
     } catch (err) {
+      if (err instanceof FoldFailed) throw err.cause;
       sources.push(fleetSource(store, { error: (err as Error).message }));
       continue;
     }
-    visit(own);
+    sources.push(fleetSource(store, done.counts));
+    done.fold.finish();
   }
   return sources;
 }

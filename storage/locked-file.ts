@@ -93,13 +93,13 @@ export async function withFileLock<T>(file: string, fn: (assertHeld: AssertLockH
  * depth, but JSON.stringify and every recursive reader overflow the stack on a record like
  * `[[[[…]]]]` 500k levels deep, so such a file is refused as a whole, like invalid JSON.
  */
-const MAX_RECORD_DEPTH = 100;
+export const MAX_RECORD_DEPTH = 100;
 
 /**
  * Whether `value` nests objects or arrays more than `max` levels deep. The recursion stops at
  * `max` levels, so a record of any depth is measured without overflowing the stack.
  */
-function nestedDeeperThan(value: unknown, max: number): boolean {
+export function nestedDeeperThan(value: unknown, max: number): boolean {
   if (typeof value !== "object" || value === null) return false;
   if (max === 0) return true;
   if (Array.isArray(value)) return value.some((child) => nestedDeeperThan(child, max - 1));

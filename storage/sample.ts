@@ -37,6 +37,24 @@ const isNumber = (v: unknown): v is number => typeof v === "number" && Number.is
 const isName = (v: unknown, max: number): v is string => isText(v, max) && !CONTROL_CHARACTER.test(v);
 
 /**
+ * `check`, remembering the last string it passed: a store repeats its server's name, its metrics'
+ * names and a sensor run's timestamp record after record, and a reader checks every record.
+ */
+function rememberLastPassed(check: (v: string) => boolean): (v: unknown) => v is string {
+  let passed: string | undefined;
+  return (v): v is string => {
+    if (typeof v !== "string") return false;
+    if (v === passed) return true;
+    if (!check(v)) return false;
+    passed = v;
+    return true;
+  };
+}
+const isServerName = rememberLastPassed((v) => isName(v, 253));
+const isMetricName = rememberLastPassed((v) => isName(v, 200));
+const isTimestamp = rememberLastPassed((v) => ISO_WITH_OFFSET.test(v) && !Number.isNaN(Date.parse(v)));
+
+/**
  * Why `value` cannot be a measurement in `unit`, or undefined when it can: a finite number, and a
  * percentage within 0-100 (a stored "1e308 %" would flatten every other line of the fleet chart).
  * Checked for every record read or written, and for each value a plugin prints.
@@ -54,15 +72,11 @@ export function valueProblem(value: unknown, unit: unknown): string | undefined 
  */
 export function sampleProblem(raw: unknown): string | undefined {
   if (!isObject(raw)) return "(record): expected an object";
-  if (!isName(raw.server_id, 253))
+  if (!isServerName(raw.server_id))
     return "server_id: expected a string of 1 to 253 characters, without control characters";
-  if (!isName(raw.metric_type, 200))
+  if (!isMetricName(raw.metric_type))
     return "metric_type: expected a string of 1 to 200 characters, without control characters";
-  if (
-    typeof raw.timestamp !== "string" ||
-    !ISO_WITH_OFFSET.test(raw.timestamp) ||
-    Number.isNaN(Date.parse(raw.timestamp))
-  ) {
+  if (!isTimestamp(raw.timestamp)) {
     return "timestamp: expected ISO 8601 with an offset, e.g. 2026-11-25T14:02:00.000+01:00";
   }
   if (!isText(raw.unit, 32, 0)) return "unit: expected a string of at most 32 characters";

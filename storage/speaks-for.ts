@@ -22,6 +22,12 @@ export interface OwnSamples {
 /** How many foreign names are reported: enough to recognise a misnamed remote, never a flood. */
 const NAMED = 5;
 
+/** Whether `speaker` may speak for a server: its own name, or one its config entry lists. */
+export function speaksFor(speaker: Speaker): (server: string) => boolean {
+  const allowed = new Set([speaker.name, ...(speaker.may_speak_for ?? [])]);
+  return (server) => allowed.has(server);
+}
+
 /**
  * The samples `speaker` may speak for. `namedBefore`: the foreign names already reported for the
  * records before these (a copy checked in parts), so that the names are those of the whole copy.
@@ -31,12 +37,12 @@ export function ownSamples(
   speaker: Speaker,
   namedBefore: readonly string[] = [],
 ): OwnSamples {
-  const allowed = new Set([speaker.name, ...(speaker.may_speak_for ?? [])]);
+  const allowed = speaksFor(speaker);
   const own: Sample[] = [];
   const names = new Set<string>(namedBefore);
   let foreign = 0;
   for (const sample of samples) {
-    if (allowed.has(sample.server_id)) own.push(sample);
+    if (allowed(sample.server_id)) own.push(sample);
     else {
       foreign++;
       if (names.size < NAMED) names.add(sample.server_id);

@@ -113,7 +113,7 @@ describe("rendering the fleet source by source", () => {
     const config = parseConfig(JSON.parse(fs.readFileSync(paths.config, "utf8")), paths.config);
     const all = await readFleet(paths, config);
     const digest = new FleetDigest();
-    const sources = await forEachFleetSource(paths, config, (samples) => digest.add(samples));
+    const sources = await forEachFleetSource(paths, config, () => digest.source());
     expect(sources).toEqual(all.sources);
     expect(sources.map((s) => [s.name, s.skipped, s.foreign ?? 0])).toEqual([
       ["local", 1, 0],
@@ -145,6 +145,20 @@ describe("rendering the fleet source by source", () => {
     expect(buildDashboard({ ...input, samples: digest.dashboardSamples() })).toEqual(
       buildDashboard({ ...input, samples: all.samples }),
     );
+  });
+
+  test("an error of the reader of a source fails the caller, and is not taken for an unreadable source", async () => {
+    const home = tempHome();
+    writeMultiSourceHome(home);
+    const paths = amsPaths(home);
+    const config = parseConfig(JSON.parse(fs.readFileSync(paths.config, "utf8")), paths.config);
+    const failing = () => ({
+      add: () => {
+        throw new Error("digest broken");
+      },
+      finish: () => undefined,
+    });
+    await expect(forEachFleetSource(paths, config, failing)).rejects.toThrow("digest broken");
   });
 
   test("ams-graphs writes the charts and pages the whole-fleet plans give", async () => {
