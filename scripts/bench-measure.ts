@@ -7,6 +7,8 @@ export interface CommandFigures {
   medianMs: number;
   /** Fastest run: the command's own cost, least disturbed by other load on the machine. */
   bestMs: number;
+  /** Median CPU time (user + system, children included), in milliseconds: less swayed by other load than wall time. */
+  cpuMs: number;
   /** Largest resident set of the command in any run, in MiB. */
   peakMiB: number;
 }
@@ -31,6 +33,7 @@ const RUNNER = `
 import json, os, subprocess, sys, time
 rounds, commands, env = int(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
 times = [[] for _ in commands]
+cpus = [[] for _ in commands]
 peaks = [0 for _ in commands]
 for _ in range(rounds):
     for i, cmd in enumerate(commands):
@@ -38,8 +41,9 @@ for _ in range(rounds):
         child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, _, usage = os.wait4(child.pid, 0)
         times[i].append((time.perf_counter() - start) * 1000)
+        cpus[i].append((usage.ru_utime + usage.ru_stime) * 1000)
         peaks[i] = max(peaks[i], usage.ru_maxrss / 1024)
-print(json.dumps([{"medianMs": sorted(t)[len(t) // 2], "bestMs": min(t), "peakMiB": p} for t, p in zip(times, peaks)]))
+print(json.dumps([{"medianMs": sorted(t)[len(t) // 2], "bestMs": min(t), "cpuMs": sorted(c)[len(c) // 2], "peakMiB": p} for t, c, p in zip(times, cpus, peaks)]))
 `;
 
 /** Figures for each command, in the order given, run in cron's environment. */
