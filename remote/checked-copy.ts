@@ -34,6 +34,11 @@ export interface CopyNote {
   /** Bytes of the copy up to the end of its last record, before the closing "]". */
   records_end: number;
   counts: CopyCounts;
+  /**
+   * When its bytes were last compared with the remote's whole store (a whole copy); a tail pull
+   * compares only the bytes near the end. Absent in notes written before it was kept.
+   */
+  whole_at?: string;
 }
 
 export type CopyNotes = Record<string, CopyNote>;
@@ -62,6 +67,7 @@ function notesProblem(value: unknown): string | undefined {
     const ok =
       typeof note?.file === "string" &&
       Number.isSafeInteger(note.records_end) &&
+      (note.whole_at === undefined || typeof note.whole_at === "string") &&
       typeof counts === "object" &&
       counts !== null &&
       typeof counts.records === "number" &&
@@ -69,7 +75,8 @@ function notesProblem(value: unknown): string | undefined {
       (counts.foreign === undefined || typeof counts.foreign === "number") &&
       (counts.foreignServers === undefined ||
         (Array.isArray(counts.foreignServers) && counts.foreignServers.every((n) => typeof n === "string")));
-    if (!ok) return `${name}: expected { file, records_end, counts: { records, skipped, foreign?, foreignServers? } }`;
+    if (!ok)
+      return `${name}: expected { file, records_end, counts: { records, skipped, foreign?, foreignServers? }, whole_at? }`;
   }
   return undefined;
 }
@@ -84,9 +91,18 @@ export async function writeCopyNotes(paths: Paths, notes: CopyNotes): Promise<vo
 }
 
 /** The note of `kept`, the copy just put in place (or left in place) after `checked`; undefined when the next copy must be checked whole. */
-export async function noteKeptCopy(kept: string, checked: CheckedCopy): Promise<CopyNote | undefined> {
+export async function noteKeptCopy(
+  kept: string,
+  checked: CheckedCopy,
+  wholeAt?: string,
+): Promise<CopyNote | undefined> {
   if (checked.recordsEnd === undefined) return undefined;
-  return { file: statIdentity(await fs.stat(kept)), records_end: checked.recordsEnd, counts: checked.counts };
+  return {
+    file: statIdentity(await fs.stat(kept)),
+    records_end: checked.recordsEnd,
+    counts: checked.counts,
+    ...(wholeAt ? { whole_at: wholeAt } : {}),
+  };
 }
 
 const isJsonSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;

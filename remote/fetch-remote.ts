@@ -58,6 +58,8 @@ export interface PullOutcome extends Partial<CopyCounts> {
   wholeCopy?: string;
   /** Bytes fetched when only the tail was (from a little before the last good copy's end). */
   tailBytes?: number;
+  /** A failed pull whose tail showed the store changed: its note is dropped, so the next pull copies it whole. */
+  forgetNote?: boolean;
 }
 
 export interface FetchContext extends CopyContext {
@@ -75,6 +77,21 @@ async function keepInPlace(dest: string, checked: CheckedCopy): Promise<boolean>
   return checked.appended !== undefined && (await appendRecordLines(dest, checked.appended));
 }
 
+/**
+ * A whole copy at least every hour. A tail pull compares only the bytes just before where the last
+ * copy's records end: an edit further back that keeps the store's length (by hand, a restore) would
+ * otherwise go unseen until the remote's next cleanup rewrite. A whole copy compares every byte.
+ */
+const WHOLE_COPY_EVERY_MS = 3600_000;
+
+/** Why this pull copies the store whole though its last good copy could be extended; undefined when it need not. */
+function wholeCopyDue(note: CopyNote, now: Date): string | undefined {
+  const at = note.whole_at === undefined ? NaN : Date.parse(note.whole_at);
+  const age = now.getTime() - at;
+  // A clock set back counts as due too.
+  return age >= 0 && age < WHOLE_COPY_EVERY_MS ? undefined : "compared whole once an hour";
+}
+
 /** One remote: copy, validate, replace; never throws, the outcome says what happened. `note`: the last good copy's. */
 export async function pullRemote(remote: Remote, context: FetchContext, note?: CopyNote): Promise<PullOutcome> {
   const startedAt = (context.now ?? (() => new Date()))();
@@ -85,14 +102,23 @@ export async function pullRemote(remote: Remote, context: FetchContext, note?: C
   // Per-process name: two overlapping runs never write into each other's copy.
   const temp = `${dest}.part-${process.pid}`;
   const elapsed = () => Math.round(performance.now() - start) / 1000;
+  let forgetNote = false;
   try {
     await fs.mkdir(ctx.paths.remoteDir, { recursive: true });
-    const tail = note ? await pullTail(remote, ctx, dest, temp, note) : { reason: "no last good copy to extend" };
+    const wholeDue = note && wholeCopyDue(note, startedAt);
+    const tail = !note
+      ? { reason: "no last good copy to extend" }
+      : wholeDue
+        ? { reason: wholeDue }
+        : await pullTail(remote, ctx, dest, temp, note);
     let checked: CheckedCopy;
     let wholeCopy: string | undefined;
     if ("checked" in tail && (await keepInPlace(dest, tail.checked))) checked = tail.checked;
     else {
       wholeCopy = "reason" in tail ? tail.reason : "the last good copy does not end with its closing line";
+      // The tail showed the store changed: should the whole copy fail (it had only the time the
+      // tail left), the next pull copies it whole at once rather than fetching that tail again.
+      if (note && !wholeDue) forgetNote = true;
       await fs.rm(temp, { force: true });
       await runCopy(scpCommand(remote, ctx, temp), ctx, temp);
       const { size } = await fs.stat(temp);
@@ -102,7 +128,7 @@ export async function pullRemote(remote: Remote, context: FetchContext, note?: C
       // added: appended in place, so readers (ams-alert) read only those.
       if (!(await keepInPlace(dest, checked))) await replaceWithFile(temp, dest);
     }
-    const kept = await noteKeptCopy(dest, checked);
+    const kept = await noteKeptCopy(dest, checked, wholeCopy ? startedAt.toISOString() : note?.whole_at);
     return {
       remote: remote.name,
       ok: true,
@@ -117,7 +143,14 @@ export async function pullRemote(remote: Remote, context: FetchContext, note?: C
     if (ctx.sharing) await closeSharedConnection(socketPath(ctx.sharing, remote, identityFile(remote, ctx)));
     // A local failure too (disk full, storage/remote not writable) is this remote's outcome: the
     // others are still pulled and every status is saved.
-    return { remote: remote.name, ok: false, startedAt, durationSeconds: elapsed(), error: (err as Error).message };
+    return {
+      remote: remote.name,
+      ok: false,
+      startedAt,
+      durationSeconds: elapsed(),
+      error: (err as Error).message,
+      ...(forgetNote ? { forgetNote } : {}),
+    };
   } finally {
     await fs.rm(temp, { force: true }).catch(() => {});
   }
@@ -201,8 +234,9 @@ export async function fetchRemotes(remotes: readonly Remote[], context: FetchCon
   await writePullStatus(ctx.paths, statuses);
   const nextNotes: CopyNotes = {};
   for (const outcome of outcomes) {
-    // A failed pull left the last good copy, and so its note, as they were.
-    const note = outcome.ok ? outcome.note : Object.hasOwn(notes, outcome.remote) ? notes[outcome.remote] : undefined;
+    // A failed pull left the last good copy, and so its note, as they were (unless told to forget it).
+    const kept = !outcome.forgetNote && Object.hasOwn(notes, outcome.remote) ? notes[outcome.remote] : undefined;
+    const note = outcome.ok ? outcome.note : kept;
     if (note) nextNotes[outcome.remote] = note;
   }
   await writeCopyNotes(ctx.paths, nextNotes);

@@ -567,6 +567,36 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
     await pullsWhole(home, "rewritten", served, 100, "changed before the last copy's end");
   });
 
+  test("an edit far before the last copy's end that keeps the store's length is caught by the hourly whole copy", async () => {
+    const served = await grownStore("edited", 500);
+    const home = homeWith([remote("edited", served)]);
+    const start = Date.now();
+    const pullAt = (minutes: number) =>
+      runCli("ams-fetch-remote", ["--home", home], {
+        env: { AMS_NOW: new Date(start + minutes * 60_000).toISOString() },
+      });
+    expect((await pullAt(0)).exitCode).toBe(0);
+
+    // A sensor run appended in place, and the second record's value was changed in place (a hand edit, a restore).
+    await appendJsonArray(served, minutely("edited", 500, 1));
+    const bytes = fs.readFileSync(served);
+    const at = bytes.indexOf('"value":', bytes.indexOf('"value":') + 1) + 8;
+    bytes[at] = bytes[at] === 0x39 ? 0x38 : bytes[at]! + 1;
+    fs.writeFileSync(served, bytes);
+    // Within the hour only the bytes near the end are compared: the copy gains the new record, the edit stays unseen.
+    expect((await pullAt(30)).exitCode).toBe(0);
+    expect(pullLine(home, "edited")).toContain("(only the new bytes: ");
+    expect(fs.readFileSync(copyOf(home, "edited"))).not.toEqual(fs.readFileSync(served));
+    // An hour after its last whole comparison the store is copied whole: the copy is the remote's bytes again.
+    expect((await pullAt(61)).exitCode).toBe(0);
+    expect(pullLine(home, "edited")).toContain("(whole copy: compared whole once an hour)");
+    expect(fs.readFileSync(copyOf(home, "edited"))).toEqual(fs.readFileSync(served));
+    // Then the tail again: its note now says when it was compared whole.
+    expect((await pullAt(62)).exitCode).toBe(0);
+    expect(pullLine(home, "edited")).toContain(`(only the new bytes: ${4096 + 3} fetched)`);
+    expect(fs.readFileSync(copyOf(home, "edited"))).toEqual(fs.readFileSync(served));
+  });
+
   test("an append still being written on the remote: the copy holds the records before it, then the whole append", async () => {
     const served = await grownStore("torn", 50);
     const home = homeWith([remote("torn", served)]);
@@ -653,6 +683,10 @@ describe("ams-fetch-remote pulls only what a remote appended", () => {
       expect(late.stdout).toMatch(/^slow: FAILED \(\d+(\.\d+)? s\): timed out after 8 s$/m);
       expect(Number(/FAILED \((\S+) s\)/.exec(late.stdout)![1])).toBeLessThan(10);
       expect(fs.readFileSync(copyOf(home, "slow"))).toEqual(kept);
+      // The tail showed the store rewritten: the next pull copies it whole at once, in time.
+      expect((await pull()).exitCode).toBe(0);
+      expect(pullLine(home, "slow")).toContain("(whole copy: no last good copy to extend)");
+      expect(fs.readFileSync(copyOf(home, "slow"))).toEqual(fs.readFileSync(served));
     } finally {
       await slow.close();
     }
