@@ -1,9 +1,11 @@
 import fs from "node:fs/promises";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { failRunWith } from "../lib/run-outcome.js";
 import { replaceWithFile } from "../lib/atomic-write.js";
 import type { Logger } from "../lib/log.js";
 import { mapWithLimit } from "../lib/concurrency.js";
+import { processAlive } from "../lib/process-identity.js";
 import { remoteCopy } from "../storage/fleet.js";
 import { appendRecordLines } from "../storage/locked-file.js";
 import { readPullStatus, writePullStatus, type PullStatus, type PullStatuses } from "../storage/pull-status.js";
@@ -197,11 +199,26 @@ async function runSharing(ctx: FetchContext): Promise<Sharing | undefined> {
 }
 
 /**
+ * Temporary files of runs stopped before they could remove them (`<copy>.part-<pid>` and its
+ * `.errors`: a run killed at its deadline, a crash), whose process is gone: removed, so that they
+ * cannot pile up in storage/remote/.
+ */
+async function removeDeadPullsTemps(remoteDir: string): Promise<void> {
+  const names = await fs.readdir(remoteDir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = /\.part-(\d+)(?:\.errors)?$/.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    await fs.rm(path.join(remoteDir, name), { force: true });
+  }
+}
+
+/**
  * Pulls every remote, `fetch.concurrency` at a time, logs each outcome and saves the pull status
  * (only configured remotes are kept in it), then closes the shared connections no remote uses any
  * more (older hours, changed settings, removed remotes). Returns the outcomes in the order of `remotes`.
  */
 export async function fetchRemotes(remotes: readonly Remote[], context: FetchContext): Promise<PullOutcome[]> {
+  await removeDeadPullsTemps(context.paths.remoteDir);
   const ctx = { ...context, sharing: context.sharing ?? (await runSharing(context)) };
   const previous = await readPullStatus(ctx.paths, failRunWith(ctx.log));
   const notes = await readCopyNotes(ctx.paths, failRunWith(ctx.log));

@@ -426,6 +426,25 @@ describe("ams-fetch-remote", () => {
     expect(await alertAt(31)).toContain("FIRED [critical] server_silent/never: never silent for 31 min");
   });
 
+  test("temporary files of a run stopped before it could remove them are removed by the next run; a running one's are not", async () => {
+    const store = serve("leftover", [record("leftover", "CPU", 5, 0)]);
+    const home = homeWith([remote("leftover", store)]);
+    const remoteDir = path.join(home, "storage", "remote");
+    fs.mkdirSync(remoteDir, { recursive: true });
+    const exited = execa("true");
+    const dead = exited.pid!;
+    await exited;
+    const names = [
+      `leftover_logs.json.part-${dead}`,
+      `leftover_logs.json.part-${dead}.errors`,
+      `gone_logs.json.part-${dead}`,
+      `leftover_logs.json.part-${process.pid}`,
+    ];
+    for (const name of names) fs.writeFileSync(path.join(remoteDir, name), "x");
+    expect((await runCli("ams-fetch-remote", ["--home", home])).exitCode).toBe(0);
+    expect(fs.readdirSync(remoteDir).sort()).toEqual(["leftover_logs.json", `leftover_logs.json.part-${process.pid}`]);
+  });
+
   test("a local failure (storage/remote not a folder) is each remote's error, and every status is saved", async () => {
     const store = serve("local-fail", [record("local-fail", "CPU", 5, 0)]);
     const home = homeWith([remote("one", store), remote("two", store)]);
