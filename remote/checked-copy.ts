@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import type { Paths } from "../lib/paths.js";
+import { readRange } from "../lib/read-range.js";
 import { readState, writeState, type ResetReport } from "../lib/state.js";
 import { statIdentity } from "../storage/file-identity.js";
 import { parseJsonArray, parseWhole } from "../storage/locked-file.js";
@@ -165,17 +166,6 @@ function countsOf(records: readonly unknown[], remote: Speaker, before?: CopyCou
     skipped: (before?.skipped ?? 0) + read.skipped,
     ...(foreign > 0 ? { foreign, foreignServers: own.foreignServers } : {}),
   };
-}
-
-/** `length` bytes of `file` from `start` (fewer when it ends before). */
-export async function readRange(file: string, start: number, length: number): Promise<Buffer> {
-  const handle = await fs.open(file, "r");
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(length), 0, length, start);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { execa } from "execa";
 import type { Paths } from "../lib/paths.js";
+import { readRange } from "../lib/read-range.js";
 import type { FetchSettings, Remote } from "./config.js";
 import { sharingOptions, socketPath, type Sharing } from "./shared-connection.js";
 
@@ -84,19 +85,12 @@ export const tooLarge = (ctx: Pick<CopyContext, "fetch">) =>
 
 /** The first lines ssh, scp or sftp wrote to `file`, on one line (at most 64 KiB of them are read). */
 async function errorLines(file: string): Promise<string> {
-  const handle = await fs.open(file, "r");
-  try {
-    const { buffer, bytesRead } = await handle.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
-    return buffer
-      .subarray(0, bytesRead)
-      .toString("utf8")
-      .split("\n")
-      .map((line) => line.trim())
-      .filter(Boolean)
-      .join("; ");
-  } finally {
-    await handle.close();
-  }
+  return (await readRange(file, 0, 64 * 1024))
+    .toString("utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join("; ");
 }
 
 /**

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import { statIdentity } from "../storage/file-identity.js";
-import { checkTail, readRange, type CheckedCopy, type CopyNote } from "./checked-copy.js";
+import { readRange } from "../lib/read-range.js";
+import { checkTail, type CheckedCopy, type CopyNote } from "./checked-copy.js";
 import type { Remote } from "./config.js";
 import { FinalCopyError, runCopy, sftpCommand, tooLarge, type CopyContext } from "./copy-command.js";
 
