@@ -76,6 +76,14 @@ export function storeRecordReader(store: Pick<FleetStore, "fallbackId" | "speake
   };
 }
 
+/** Counts what a record gave in `counts`; true when it is a sample. */
+function counted(counts: StoreCounts, got: StoreRecord): got is Sample {
+  if (got === "skipped") counts.skipped++;
+  else if (got === "foreign") counts.foreign++;
+  else counts.samples++;
+  return typeof got !== "string";
+}
+
 /** The samples a store gives the fleet: its readable records, less those its remote may not speak for. */
 export function storeSamples(
   records: readonly unknown[],
@@ -83,15 +91,12 @@ export function storeSamples(
 ): { samples: Sample[]; skipped: number; foreign: number } {
   const read = storeRecordReader(store);
   const samples: Sample[] = [];
-  let skipped = 0;
-  let foreign = 0;
+  const counts = { samples: 0, skipped: 0, foreign: 0 };
   for (const record of records) {
     const got = read(record);
-    if (got === "skipped") skipped++;
-    else if (got === "foreign") foreign++;
-    else samples.push(got);
+    if (counted(counts, got)) samples.push(got);
   }
-  return { samples, skipped, foreign };
+  return { samples, skipped: counts.skipped, foreign: counts.foreign };
 }
 
 /**
@@ -159,10 +164,7 @@ export async function forEachFleetSource(
           return {
             add: (record, full) => {
               const got = read(record);
-              if (got === "skipped") counts.skipped++;
-              else if (got === "foreign") counts.foreign++;
-              else {
-                counts.samples++;
+              if (counted(counts, got)) {
                 try {
                   fold.add(got, () => {
                     const whole = full();
