@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { installDir } from "../lib/paths.js";
 import { formatJsonArray } from "../storage/locked-file.js";
+import { CRON_ENV } from "./bench-measure.js";
 import { captureRealShapes, realRecords } from "./bench-records.js";
 
 const DAYS = 7;
@@ -47,10 +48,13 @@ for (const servers of (process.env.SERVERS ?? "1,10,100").split(",").map(Number)
         : path.join(home, "storage", "remote", `${name}_logs.json`);
     fs.writeFileSync(file, formatJsonArray(samples));
   }
+  const graphs = () =>
+    spawnSync(process.execPath, [path.join(installDir, "dist", "ams-graphs.js"), "--home", home], {
+      encoding: "utf8",
+      env: CRON_ENV,
+    });
   const started = performance.now();
-  const run = spawnSync(process.execPath, [path.join(installDir, "dist", "ams-graphs.js"), "--home", home], {
-    encoding: "utf8",
-  });
+  const run = graphs();
   const seconds = (performance.now() - started) / 1000;
   if (run.status !== 0) throw new Error(`ams-graphs failed: ${run.stderr}`);
   const peak = /peak memory (\d+) MB/.exec(run.stdout)?.[1] ?? "?";
@@ -68,9 +72,7 @@ for (const servers of (process.env.SERVERS ?? "1,10,100").split(",").map(Number)
   );
   // The next run with no new data: it only checks that nothing the pages show changed.
   const again = performance.now();
-  const rerun = spawnSync(process.execPath, [path.join(installDir, "dist", "ams-graphs.js"), "--home", home], {
-    encoding: "utf8",
-  });
+  const rerun = graphs();
   if (rerun.status !== 0 || !rerun.stdout.includes("pages up to date")) throw new Error(`rerun drew: ${rerun.stdout}`);
   console.log(`    rerun with no new data: ${((performance.now() - again) / 1000).toFixed(2)} s (drew nothing)`);
   if (process.env.KEEP) console.log(home);

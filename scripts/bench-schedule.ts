@@ -121,6 +121,7 @@ function hourOfSchedule(home: string, start: number, skip: (job: string) => bool
 async function webIdleCpu(home: string, seconds: number): Promise<number> {
   const web = spawn(process.execPath, [path.join(installDir, "dist", "ams-web.js"), "--home", home, "--port", "0"], {
     stdio: "ignore",
+    env: CRON_ENV,
   });
   const ticks = () => {
     const fields = fs.readFileSync(`/proc/${web.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
