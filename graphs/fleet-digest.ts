@@ -115,7 +115,7 @@ export function expand(series: CompactSeries): Series {
  * One series of one source as its samples are read, in reading order (buildSeries), with the newest
  * of them (the last one read of its newest time: what latestByServer picks).
  */
-interface Gathered {
+export interface Gathered {
   head: Omit<Series, "points">;
   t: number[];
   value: number[];
@@ -145,39 +145,55 @@ class SourceSeries {
   /** In the order they were first met. */
   readonly all: Gathered[] = [];
 
+  /** Goes on from series gathered earlier (a source read from where its last read stopped). */
+  constructor(earlier: readonly Gathered[] = []) {
+    for (const g of earlier) this.find(g.head.server, g.head.metric, g.head.labels, () => this.kept(g));
+  }
+
   /** The series of `sample` (`whole()` at time `t`), started when it is its first. */
   of(sample: Sample, whole: () => Sample, t: number): Gathered {
-    let metrics = this.byName.get(sample.server_id);
-    if (!metrics) this.byName.set(sample.server_id, (metrics = new Map<string, ByLabels>()));
-    let byLabels = metrics.get(sample.metric_type);
-    if (!byLabels) metrics.set(sample.metric_type, (byLabels = { byObject: new WeakMap(), byText: new Map() }));
-    const labels = sample.labels;
-    if (!labels) return (byLabels.none ??= this.started(sample, whole, t));
+    return this.find(sample.server_id, sample.metric_type, sample.labels, () => {
+      const head = {
+        server: sample.server_id,
+        metric: sample.metric_type,
+        labels: sample.labels ?? {},
+        unit: sample.unit,
+      };
+      return this.kept({ head, t: [], value: [], newest: whole, newestT: t });
+    });
+  }
+
+  /** The series of these server, metric and labels; `start()` makes it when there is none. */
+  private find(server: string, metric: string, labels: Record<string, string> | undefined, start: () => Gathered) {
+    let metrics = this.byName.get(server);
+    if (!metrics) this.byName.set(server, (metrics = new Map<string, ByLabels>()));
+    let byLabels = metrics.get(metric);
+    if (!byLabels) metrics.set(metric, (byLabels = { byObject: new WeakMap(), byText: new Map() }));
+    if (!labels) return (byLabels.none ??= start());
     const known = byLabels.byObject.get(labels);
     if (known) return known;
     const names = Object.keys(labels).sort();
     let g: Gathered;
-    if (names.length === 0) g = byLabels.none ??= this.started(sample, whole, t);
+    if (names.length === 0) g = byLabels.none ??= start();
     else {
       const text = names.map((name) => `${name}\u0000${labels[name]}`).join("\u0000");
-      g = byLabels.byText.get(text) ?? this.started(sample, whole, t);
+      g = byLabels.byText.get(text) ?? start();
       byLabels.byText.set(text, g);
     }
     byLabels.byObject.set(labels, g);
     return g;
   }
 
-  private started(sample: Sample, whole: () => Sample, t: number): Gathered {
-    const head = {
-      server: sample.server_id,
-      metric: sample.metric_type,
-      labels: sample.labels ?? {},
-      unit: sample.unit,
-    };
-    const g = { head, t: [], value: [], newest: whole, newestT: t };
+  private kept(g: Gathered): Gathered {
     this.all.push(g);
     return g;
   }
+}
+
+/** What the fold of one source gathered: its series, in the order they were first met, and its events. */
+export interface SourceGathering {
+  series: Gathered[];
+  events: Sample[];
 }
 
 /** Sorts the gathered points by time, a repeated timestamp kept once: the last one read (inTimeOrder). */
@@ -210,10 +226,14 @@ export class FleetDigest {
   private readonly events: Sample[] = [];
   private readonly times = new SharedTimes();
 
-  /** A fold of one source's samples (forEachFleetSource): its series and their newest samples, added when finished. */
-  source(): SourceFold {
-    const gathered = new SourceSeries();
-    const events: Sample[] = [];
+  /**
+   * A fold of one source's samples (forEachFleetSource): its series and their newest samples, added
+   * when finished; `earlier`, what a fold of the same source gathered up to where its read stopped,
+   * goes on from there. `gathered()` gives what it holds, for a later fold to go on from.
+   */
+  source(earlier?: SourceGathering): SourceFold & { gathered(): SourceGathering } {
+    const gathered = new SourceSeries(earlier?.series);
+    const events: Sample[] = [...(earlier?.events ?? [])];
     // The records of one sensor run share their timestamp: parsed once.
     let lastStamp = "";
     let lastT = NaN;
@@ -249,6 +269,7 @@ export class FleetDigest {
         for (const sample of events) this.events.push(sample);
         for (const g of gathered.all) this.addSeries(g);
       },
+      gathered: () => ({ series: gathered.all, events }),
     };
   }
 

@@ -6,7 +6,6 @@ import type { Job } from "../config/job.js";
 import { failRunWith } from "../lib/run-outcome.js";
 import { collectBetweenSteps } from "../lib/heap.js";
 import { installDir } from "../lib/paths.js";
-import { forEachFleetSource } from "../storage/fleet.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { firingPeriods } from "./alert-periods.js";
 import { loadChartRenderer, type ChartLine, type ChartRenderer } from "./chart.js";
@@ -24,6 +23,7 @@ import { buildDashboard, fleetPage, rebootsByServer, serverRangePage } from "./d
 import { expand, FleetDigest, type CompactSeries } from "./fleet-digest.js";
 import { headlines, type Headline } from "./headlines.js";
 import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
+import { digestFleet, type FleetReads } from "./series-cache.js";
 import { publishFiles, removeStale } from "./publish.js";
 import { rangesFor, type RangeName } from "./ranges.js";
 
@@ -42,6 +42,8 @@ export interface RenderSummary {
   removed: number;
   /** Sources that could not be read: their servers' pages were left as they were (a failed run). */
   unreadable: string[];
+  /** How the stores were read: only what was appended since the last run, or whole. */
+  reads: FleetReads;
 }
 
 /** Heap growth between full collections: about one large store's records, parsed. */
@@ -140,17 +142,8 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   const { paths, config, log } = job;
   const digest = new FleetDigest();
   const settle = collectBetweenSteps(HEAP_GROWTH);
-  const [sources, pulls, history, active] = await Promise.all([
-    forEachFleetSource(paths, config, () => {
-      const source = digest.source();
-      return {
-        add: (sample, whole) => source.add(sample, whole),
-        finish: () => {
-          source.finish();
-          settle();
-        },
-      };
-    }),
+  const [{ sources, reads }, pulls, history, active] = await Promise.all([
+    digestFleet(paths, config, digest, log, settle),
     readPullStatus(paths, failRunWith(log)),
     alertHistory(job),
     activeAlerts(job),
@@ -265,5 +258,5 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   }
   const { pages, charts, largestChart, largestPage } = site;
   log.info(`rendered ${pages} pages and ${charts} charts${removed ? `, removed ${removed} stale files` : ""}`);
-  return { pages, charts, largestChart, largestPage, removed, unreadable };
+  return { pages, charts, largestChart, largestPage, removed, unreadable, reads };
 }

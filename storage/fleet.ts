@@ -1,8 +1,9 @@
 import path from "node:path";
 import type { Paths } from "../lib/paths.js";
-import { readLightRecords, StoreBuffer } from "./light-records.js";
+import { readLightRecords, StoreBuffer, type LightFold } from "./light-records.js";
 import { normalizeRecord, type Sample } from "./sample.js";
 import { speaksFor, type Speaker } from "./speaks-for.js";
+import { readStoreTail, type StoreMark } from "./store-tail.js";
 
 /** Where samples came from: this server's store or one remote's last good copy. */
 export interface FleetSource {
@@ -121,15 +122,33 @@ export async function readFleet(paths: Paths, config: FleetConfig): Promise<Flee
   return { samples, sources };
 }
 
+/** How a source's samples came to its fold: the whole store, or only what was appended since a resumed fold's mark. */
+export interface SourceRead {
+  from: "whole" | "tail";
+  /** The whole store's counts, as a whole read gives them. */
+  counts: StoreCounts;
+  /** Where a later read of only what is appended may start; undefined when the store cannot be read so. */
+  mark?: StoreMark;
+  /** Why the store of a resumed fold was read whole. */
+  reason?: string;
+}
+
 /**
  * What takes one source's samples as they are read, in file order; `finish` once the whole source
- * was read. A source read again from its start (readLightRecords) gets a fresh one, and one that
- * cannot be read is never finished.
+ * was read, awaited before the next source is read. A source read again from its start
+ * (readLightRecords) gets a fresh one, and one that cannot be read is never finished.
  */
 export interface SourceFold {
   /** `sample` may lack its details (readLightRecords); `whole()` gives it with them. */
   add(sample: Sample, whole: () => Sample): void;
-  finish(): void;
+  finish(read: SourceRead): void | Promise<void>;
+}
+
+/** A fold that already holds a store's samples up to `mark` (kept by its owner between runs), and their counts. */
+export interface ResumedFold {
+  fold: SourceFold;
+  mark: StoreMark;
+  counts: StoreCounts;
 }
 
 /** What the fold of a source threw, not its reading: it fails the caller rather than marking the source unreadable. */
@@ -139,54 +158,70 @@ class FoldFailed extends Error {
   }
 }
 
+/** A LightFold feeding a source's samples to `fold` and counting its records from `base`. */
+function feeding(
+  store: FleetStore,
+  fold: SourceFold,
+  base?: StoreCounts,
+): LightFold<{ fold: SourceFold; counts: StoreCounts }> {
+  const read = storeRecordReader(store);
+  const counts = { samples: 0, skipped: 0, foreign: 0, ...base };
+  return {
+    add: (record, full) => {
+      const got = read(record);
+      if (!counted(counts, got)) return;
+      try {
+        fold.add(got, () => {
+          const whole = full();
+          return whole === record ? got : (read(whole) as Sample);
+        });
+      } catch (err) {
+        throw new FoldFailed(err);
+      }
+    },
+    finish: () => ({ fold, counts }),
+  };
+}
+
 /**
  * readFleet one source at a time, without holding a source's records: each readable source's
  * samples go to a fold of `startSource` as they are read, in the same order, so a reader that
- * keeps only what it needs holds a few records at a time.
+ * keeps only what it needs holds a few records at a time. With `resume`, a source whose earlier
+ * fold it gives back is read from that fold's mark (store-tail.ts): only the records appended
+ * since go to that fold, or, when the store was not only appended to, the whole store to a fresh one.
  */
 export async function forEachFleetSource(
   paths: Paths,
   config: FleetConfig,
-  startSource: () => SourceFold,
+  startSource: (store: FleetStore) => SourceFold,
+  resume?: (store: FleetStore) => Promise<ResumedFold | undefined>,
 ): Promise<FleetSource[]> {
   const sources: FleetSource[] = [];
   // Each source's fold is finished before the next source is read into the buffer.
   const buffer = new StoreBuffer();
   for (const store of fleetStores(paths, config)) {
-    const read = storeRecordReader(store);
+    const resumed = await resume?.(store);
     let done: { fold: SourceFold; counts: StoreCounts };
+    let how: Omit<SourceRead, "counts">;
     try {
-      done = await readLightRecords(
-        store.file,
-        () => {
-          const fold = startSource();
-          const counts = { samples: 0, skipped: 0, foreign: 0 };
-          return {
-            add: (record, full) => {
-              const got = read(record);
-              if (counted(counts, got)) {
-                try {
-                  fold.add(got, () => {
-                    const whole = full();
-                    return whole === record ? got : (read(whole) as Sample);
-                  });
-                } catch (err) {
-                  throw new FoldFailed(err);
-                }
-              }
-            },
-            finish: () => ({ fold, counts }),
-          };
-        },
-        buffer,
-      );
+      const tail = resumed && (await readStoreTail(store.file, resumed.mark));
+      if (tail && "records" in tail) {
+        const fold = feeding(store, resumed.fold, resumed.counts);
+        for (const record of tail.records) fold.add(record, () => record);
+        done = fold.finish();
+        how = { from: "tail", mark: tail.mark };
+      } else {
+        const whole = await readLightRecords(store.file, () => feeding(store, startSource(store)), buffer);
+        done = whole.result;
+        how = { from: "whole", ...(whole.mark ? { mark: whole.mark } : {}), ...(tail ? { reason: tail.reason } : {}) };
+      }
     } catch (err) {
       if (err instanceof FoldFailed) throw err.cause;
       sources.push(fleetSource(store, { error: (err as Error).message }));
       continue;
     }
     sources.push(fleetSource(store, done.counts));
-    done.fold.finish();
+    await done.fold.finish({ ...how, counts: done.counts });
   }
   return sources;
 }

@@ -1,6 +1,8 @@
+import type { Stats } from "node:fs";
 import fs from "node:fs/promises";
 import { ifExists } from "../lib/if-exists.js";
 import { MAX_RECORD_DEPTH, nestedDeeperThan, parseJsonArray } from "./locked-file.js";
+import { markOf, type StoreMark } from "./store-tail.js";
 
 /**
  * Reading a store for a job that needs few records whole (ams-graphs: the newest sample of each
@@ -268,44 +270,46 @@ function parseLine(line: string): { record: unknown } | undefined {
 
 /**
  * Folds the file's bytes line by line when they are laid out as locked-file.ts writes them ("[",
- * one record per line, lines holding only ",", "]"); false, as soon as they are not, with the fold
- * left unfinished.
+ * one record per line, lines holding only ",", "]"): the number of records; -1, as soon as they are
+ * not, with the fold left unfinished.
  */
-function foldLines(b: Buffer, fold: LightFold<unknown>): boolean {
+function foldLines(b: Buffer, fold: LightFold<unknown>): number {
   const n = b.length;
   if (n < 5 || b[0] !== OPEN_BRACKET || b[1] !== NEWLINE || b[n - 3] !== NEWLINE || b[n - 2] !== CLOSE_BRACKET)
-    return false;
-  if (b[n - 1] !== NEWLINE) return false;
+    return -1;
+  if (b[n - 1] !== NEWLINE) return -1;
   const shared: Shared = { strings: new Strings(), labels: new Map() };
   const last = n - 3;
   // After a record without its comma, a line holding only ","; after a comma, a record.
   let needComma = false;
+  let records = 0;
   let start = 2;
   while (start <= last) {
     // b[last] is a line break: every line ends at or before it.
     const end = b.indexOf(NEWLINE, start);
     const comma = b[end - 1] === COMMA;
     if (needComma) {
-      if (end - start !== 1 || !comma) return false;
+      if (end - start !== 1 || !comma) return -1;
       needComma = false;
     } else {
       const textEnd = comma ? end - 1 : end;
-      if (textEnd <= start) return false;
+      if (textEnd <= start) return -1;
       const scanned = scanRecord(b, start, textEnd, shared);
       if (scanned) {
         const from = start;
         fold.add(scanned, () => JSON.parse(b.toString("utf8", from, textEnd)));
       } else {
         const parsed = parseLine(b.toString("utf8", start, textEnd));
-        if (!parsed) return false;
+        if (!parsed) return -1;
         fold.add(parsed.record, () => parsed.record);
       }
+      records++;
       needComma = !comma;
     }
     start = end + 1;
   }
   // The last record ends without a comma; an empty array is "[]", read whole.
-  return needComma;
+  return needComma ? records : -1;
 }
 
 /**
@@ -315,12 +319,13 @@ function foldLines(b: Buffer, fold: LightFold<unknown>): boolean {
 export class StoreBuffer {
   private space = Buffer.alloc(0);
 
-  /** The file's bytes, valid until the next read; undefined when it does not exist. */
-  async read(file: string): Promise<Buffer | undefined> {
+  /** The file's bytes, valid until the next read, and its stat before they were read; undefined when it does not exist. */
+  async read(file: string): Promise<{ bytes: Buffer; stat: Stats } | undefined> {
     const handle = await ifExists(() => fs.open(file, "r"), undefined);
     if (!handle) return undefined;
     try {
-      const { size } = await handle.stat();
+      const stat = await handle.stat();
+      const { size } = stat;
       if (size > this.space.length) this.space = Buffer.allocUnsafe(Math.ceil(size * 1.25));
       let filled = 0;
       while (filled < size) {
@@ -328,7 +333,7 @@ export class StoreBuffer {
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      return this.space.subarray(0, filled);
+      return { bytes: this.space.subarray(0, filled), stat };
     } finally {
       await handle.close();
     }
@@ -336,22 +341,27 @@ export class StoreBuffer {
 }
 
 /**
- * The records of a store (local or a remote's copy) folded as LightFold says; [] when it does not
- * exist; CorruptFileError as readJsonArray. The file is read into `buffer`, which the records'
+ * The records of a store (local or a remote's copy) folded as LightFold says, and the store's mark
+ * (store-tail.ts: where a later read of only what was appended may start); no record when it does
+ * not exist; CorruptFileError as readJsonArray. The file is read into `buffer`, which the records'
  * `full()` read: they must be called before the next read into it.
  */
 export async function readLightRecords<T>(
   file: string,
   startFold: () => LightFold<T>,
   buffer = new StoreBuffer(),
-): Promise<T> {
-  const bytes = await buffer.read(file);
-  if (bytes !== undefined) {
-    const fold = startFold();
-    if (foldLines(bytes, fold)) return fold.finish();
-  }
+): Promise<{ result: T; mark?: StoreMark }> {
+  const read = await buffer.read(file);
+  if (read === undefined) return { result: startFold().finish() };
+  const { bytes, stat } = read;
+  const light = startFold();
+  const records = foldLines(bytes, light);
+  if (records >= 0) return { result: light.finish(), mark: markOf(stat, bytes, { records }) };
   const fold = startFold();
-  const records = bytes === undefined ? [] : parseJsonArray(file, bytes.toString("utf8")).records;
-  for (const record of records) fold.add(record, () => record);
-  return fold.finish();
+  const parsed = parseJsonArray(file, bytes.toString("utf8"));
+  for (const record of parsed.records) fold.add(record, () => record);
+  return {
+    result: fold.finish(),
+    mark: markOf(stat, bytes, { records: parsed.records.length, tornTail: parsed.tornTail }),
+  };
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import { z } from "zod";
 import { ifExists } from "../lib/if-exists.js";
-import { CLOSING, matchesWriteNote, parseJsonArray, parseWhole, type ParsedArray } from "./locked-file.js";
+import { CLOSING, matchesWriteNote, parseJsonArray, parseWhole } from "./locked-file.js";
 
 /**
  * Reading a store (system_logs.json or a remote copy) from where the last read stopped, when the
@@ -101,13 +101,18 @@ interface FileStat {
 }
 
 /**
- * The mark of a file read whole (`bytes`, parsed as `parsed`), pure: undefined unless its records
- * are exactly those before its first closing line and there is at least one (an empty array is
- * rewritten, never appended to in place).
+ * The mark of a file read whole (`bytes`, `records` found, of which `parsed` tells whether an
+ * unfinished append was dropped), pure: undefined unless its records are exactly those before its
+ * first closing line and there is at least one (an empty array is rewritten, never appended to in
+ * place).
  */
-export function markOf(stat: FileStat, bytes: Buffer, parsed: ParsedArray): StoreMark | undefined {
+export function markOf(
+  stat: FileStat,
+  bytes: Buffer,
+  parsed: { records: number; tornTail?: string },
+): StoreMark | undefined {
   const end = bytes.indexOf(CLOSING);
-  if (end < 0 || parsed.records.length === 0) return undefined;
+  if (end < 0 || parsed.records === 0) return undefined;
   // Read whole, the array must close at that line; cut short (a torn tail), it did by construction.
   if (parsed.tornTail === undefined && !JSON_SPACE.test(bytes.subarray(end + CLOSING.length).toString("latin1")))
     return undefined;
@@ -119,7 +124,7 @@ export function markOf(stat: FileStat, bytes: Buffer, parsed: ParsedArray): Stor
     mtime: stat.mtimeMs,
     ctime: stat.ctimeMs,
     end,
-    records: parsed.records.length,
+    records: parsed.records,
     window: hash(bytes.subarray(Math.max(0, end - WINDOW_BYTES), end)),
   };
 }
@@ -152,7 +157,8 @@ async function markProblem(file: string, stat: FileStat, mark: StoreMark): Promi
 async function readWhole(handle: fs.FileHandle, file: string, stat: FileStat, reason?: string): Promise<StoreRead> {
   const bytes = await readFrom(handle, 0, stat.size);
   const parsed = parseJsonArray(file, bytes.toString("utf8"));
-  return { from: "whole", records: parsed.records, ...(reason ? { reason } : {}), mark: markOf(stat, bytes, parsed) };
+  const mark = markOf(stat, bytes, { records: parsed.records.length, tornTail: parsed.tornTail });
+  return { from: "whole", records: parsed.records, ...(reason ? { reason } : {}), mark };
 }
 
 /** The records appended since `mark`, or why a whole read must tell. */
@@ -175,6 +181,32 @@ async function readTail(handle: fs.FileHandle, file: string, stat: FileStat, mar
   return { from: "tail" as const, records: appended.records, mark: next };
 }
 
+/** The records appended to the store since `mark` and the mark after them, or why it must be read whole. */
+export type StoreTail = { records: unknown[]; mark: StoreMark } | { reason: string };
+
+/** Reads the store from `mark` as an open file, or says why the file must be read whole. */
+async function tailOf(handle: fs.FileHandle, file: string, stat: FileStat, mark: StoreMark): Promise<StoreTail> {
+  const problem = await markProblem(file, stat, mark);
+  if (problem) return { reason: problem };
+  if (untouched(stat, mark)) return { records: [], mark };
+  const tail = await readTail(handle, file, stat, mark);
+  return typeof tail === "string" ? { reason: tail } : tail;
+}
+
+/**
+ * Only the records appended to the store since `mark`, for a reader that reads it whole its own
+ * way otherwise (ams-graphs: readLightRecords); CorruptFileError as readJsonArray.
+ */
+export async function readStoreTail(file: string, mark: StoreMark): Promise<StoreTail> {
+  const handle = await ifExists(() => fs.open(file, "r"), undefined);
+  if (!handle) return { reason: "absent" };
+  try {
+    return await tailOf(handle, file, await handle.stat(), mark);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * The store's records since `mark` (from: "tail"), or all of them (from: "whole") when there is no
  * mark or the file was not only appended to since; CorruptFileError as readJsonArray.
@@ -185,11 +217,8 @@ export async function readStoreSince(file: string, mark: StoreMark | undefined):
   try {
     const stat = await handle.stat();
     if (!mark) return await readWhole(handle, file, stat);
-    const problem = await markProblem(file, stat, mark);
-    if (problem) return await readWhole(handle, file, stat, problem);
-    if (untouched(stat, mark)) return { from: "tail", records: [], mark };
-    const tail = await readTail(handle, file, stat, mark);
-    return typeof tail === "string" ? await readWhole(handle, file, stat, tail) : tail;
+    const tail = await tailOf(handle, file, stat, mark);
+    return "reason" in tail ? await readWhole(handle, file, stat, tail.reason) : { from: "tail", ...tail };
   } finally {
     await handle.close();
   }

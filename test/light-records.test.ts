@@ -2,14 +2,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { LIGHT_DETAILS, readLightRecords } from "../storage/light-records.js";
 import { formatJsonArray, readJsonArray } from "../storage/locked-file.js";
+import { readStoreSince, type StoreMark } from "../storage/store-tail.js";
 import { tempHome } from "./helpers.js";
 
-type Read = { light: unknown[]; whole: unknown[] } | { error: string };
+type Read = { light: unknown[]; whole: unknown[]; mark?: StoreMark } | { error: string };
 
 /** What readLightRecords folds of a file holding `text`: each record as given and whole, or the error. */
 async function lightRead(file: string): Promise<Read> {
   try {
-    return await readLightRecords(file, () => {
+    const { result, mark } = await readLightRecords(file, () => {
       const light: unknown[] = [];
       const whole: unknown[] = [];
       return {
@@ -20,6 +21,7 @@ async function lightRead(file: string): Promise<Read> {
         finish: () => ({ light, whole }),
       };
     });
+    return { ...result, mark };
   } catch (err) {
     return { error: (err as Error).message };
   }
@@ -44,6 +46,8 @@ async function expectSameAsWholeRead(text: string): Promise<number> {
     return 0;
   }
   expect(light.whole).toEqual(whole);
+  // The same mark as a whole read's, from which only what is appended later is read.
+  expect(light.mark).toEqual((await readStoreSince(file, undefined)).mark);
   let scanned = 0;
   light.light.forEach((record, i) => {
     const full = whole[i] as Record<string, unknown>;
