@@ -1,3 +1,4 @@
+import fsSync from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { ifExists } from "../lib/if-exists.js";
@@ -6,19 +7,21 @@ import { ifExists } from "../lib/if-exists.js";
  * Writes the site into public/ file by file, each as a hidden temporary file renamed over the old
  * one, so a reader (ams-web) sees a whole old or a whole new file, never half of one; ams-web
  * never serves the dot-named temporaries. Files are written in the order given (charts before the
- * pages that show them). The pages are rebuilt every run, so they are not flushed to disk.
+ * pages that show them). The pages are rebuilt every run, so they are not flushed to disk. The
+ * calls are synchronous: a 100-server site is 11,000 files, and four round trips through libuv's
+ * thread pool per file left the job waiting 5 s of its 30.
  */
 export async function publishFiles(publicDir: string, files: ReadonlyArray<readonly [string, string]>): Promise<void> {
   const dirs = new Set(files.map(([rel]) => path.dirname(path.join(publicDir, rel))));
-  for (const dir of dirs) await fs.mkdir(dir, { recursive: true });
+  for (const dir of dirs) fsSync.mkdirSync(dir, { recursive: true });
   for (const [rel, content] of files) {
     const file = path.join(publicDir, rel);
     const temp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
     try {
-      await fs.writeFile(temp, content);
-      await fs.rename(temp, file);
+      fsSync.writeFileSync(temp, content);
+      fsSync.renameSync(temp, file);
     } catch (err) {
-      await fs.rm(temp, { force: true }); // a full disk must not keep half a page
+      fsSync.rmSync(temp, { force: true }); // a full disk must not keep half a page
       throw err;
     }
   }

@@ -170,6 +170,7 @@ export interface FleetReads {
  * stopped when it was only appended to since, and keeps what was gathered for the next run.
  * `afterEach` runs once a source is in the digest. A kept state that cannot be used is set aside
  * (reported) and its store read whole; one that cannot be saved is reported and the run goes on.
+ * `build` names what gathered it; nothing is kept without one (running from the sources).
  */
 export async function digestFleet(
   paths: Paths,
@@ -177,6 +178,7 @@ export async function digestFleet(
   digest: FleetDigest,
   log: Logger,
   afterEach: () => void,
+  build = buildId,
 ): Promise<{ sources: FleetSource[]; reads: FleetReads }> {
   const reads: FleetReads = { tail: 0, whole: 0 };
   const dir = path.join(paths.stateDir, DIR);
@@ -191,8 +193,8 @@ export async function digestFleet(
         reads[read.from]++;
         if (read.from === "whole" && read.reason) log.info(`${store.file}: read whole (${read.reason})`);
         // Saved first: the newest samples of a whole read are parsed from the read buffer, valid until the next store is read.
-        if (buildId !== undefined)
-          await save(store, read, source.gathered(), read.from === "tail" ? earlier : undefined, from);
+        if (build !== undefined)
+          await save(build, store, read, source.gathered(), read.from === "tail" ? earlier : undefined, from);
         source.finish(read);
         afterEach();
       },
@@ -200,6 +202,7 @@ export async function digestFleet(
   };
 
   async function save(
+    build: string,
     store: FleetStore,
     read: SourceRead,
     gathering: SourceGathering,
@@ -219,7 +222,7 @@ export async function digestFleet(
       const at = earlier ? earlier.kept.numbers : 0;
       await writeNumbersAt(points, at, fresh);
       const kept: KeptSource = {
-        build: buildId!,
+        build,
         file: store.file,
         fallback_id: store.fallbackId,
         speaks_for: speaksFor(store),
@@ -241,11 +244,11 @@ export async function digestFleet(
   }
 
   async function resume(store: FleetStore): Promise<ResumedFold | undefined> {
-    if (buildId === undefined) return undefined;
+    if (build === undefined) return undefined;
     const kept = await readState<KeptSource>(paths.stateDir, stateName(store), keptProblem, (m) => log.warn(m));
     if (
       !kept ||
-      kept.build !== buildId ||
+      kept.build !== build ||
       kept.file !== store.file ||
       kept.fallback_id !== store.fallbackId ||
       JSON.stringify(kept.speaks_for) !== JSON.stringify(speaksFor(store))
