@@ -4,11 +4,44 @@ import { runCli, tempHome } from "./helpers.js";
 import { formatJsonArray } from "../storage/locked-file.js";
 import { fleetSamples, writeFleetHome } from "./support/dashboard-fixture.js";
 import { writeConfig } from "./helpers.js";
+import { amsPaths } from "../lib/paths.js";
+import { remoteCopy } from "../storage/fleet.js";
+import { appendJsonArray } from "../storage/locked-file.js";
+import { later, NOW, writeMultiSourceHome, writtenByAms } from "./support/multi-source-home.js";
 
 const files = (dir: string) =>
   (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => f.split(path.sep).join("/")).sort();
 
+/** Every file under `dir` with its bytes. */
+const contents = (dir: string) =>
+  new Map(
+    files(dir)
+      .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+      .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")] as const),
+  );
+
 describe("ams-graphs", () => {
+  test("a run that reads only what was appended draws what a run reading every store whole draws", async () => {
+    const home = tempHome();
+    writeMultiSourceHome(home);
+    const paths = amsPaths(home);
+    await writtenByAms(paths);
+    const first = await runCli("ams-graphs", ["--home", home], { env: { AMS_NOW: new Date(NOW).toISOString() } });
+    expect(first.stdout).toContain("stores read 0 from the last run's end and 3 whole");
+    await appendJsonArray(paths.store, later("hub", NOW + 60_000));
+    await appendJsonArray(remoteCopy(paths, "r1"), later("web-2", NOW + 60_000));
+    const at = { env: { AMS_NOW: new Date(NOW + 5 * 60_000).toISOString() } };
+    const second = await runCli("ams-graphs", ["--home", home], at);
+    expect(second.stdout).toContain("stores read 3 from the last run's end and 0 whole");
+    const incremental = contents(paths.publicDir);
+
+    fs.rmSync(path.join(paths.stateDir, "series"), { recursive: true });
+    fs.rmSync(paths.publicDir, { recursive: true });
+    const whole = await runCli("ams-graphs", ["--home", home, "--force"], at);
+    expect(whole.stdout).toContain("stores read 0 from the last run's end and 3 whole");
+    expect(contents(paths.publicDir)).toEqual(incremental);
+  });
+
   test("renders every page and chart, and says how much", async () => {
     const home = tempHome();
     writeFleetHome(home);
@@ -17,7 +50,7 @@ describe("ams-graphs", () => {
     expect(run.exitCode).toBe(0);
     // 5 ranges (no 90 days: no rollups that old) × (2 servers × 6 series + 6 combined); pages: 5 × (2 + 1) + the index
     expect(run.stdout).toMatch(
-      /^ams-graphs: 16 pages, 90 charts in [\d.]+ s \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB, largest page [\d.]+ KB\)/,
+      /^ams-graphs: 16 pages, 90 charts in [\d.]+ s, stores read 0 from the last run's end and 2 whole \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB, largest page [\d.]+ KB\)/,
     );
     const written = files(path.join(home, "public"));
     expect(written).toContain("index.html");

@@ -7,9 +7,8 @@ import type { Logger } from "../lib/log.js";
 import { amsPaths, type Paths } from "../lib/paths.js";
 import { remoteCopy } from "../storage/fleet.js";
 import { appendJsonArray, formatJsonArray, readJsonArray } from "../storage/locked-file.js";
-import type { Sample } from "../storage/sample.js";
 import { tempHome, writeConfig } from "./helpers.js";
-import { HOUR, NOW, writeMultiSourceHome } from "./support/multi-source-home.js";
+import { later, NOW, writeMultiSourceHome, writtenByAms } from "./support/multi-source-home.js";
 
 const BUILD = "test-build";
 
@@ -35,38 +34,6 @@ async function digestOf(home: string, build: string | undefined, run: Run = { wa
 /** What a run gives the pages, without how it read the stores. */
 const shown = ({ sources, series, samples }: Awaited<ReturnType<typeof digestOf>>) => ({ sources, series, samples });
 
-const at = (t: number) => new Date(t).toISOString();
-
-/** Samples appended after the home's: more of the known series, a new series, a first rollup, an event. */
-function later(server: string, from: number): Sample[] {
-  return [
-    ...[1, 2, 3].map((i) => ({
-      server_id: server,
-      metric_type: "Users",
-      timestamp: at(from + i * 60_000),
-      value: i,
-      unit: "",
-    })),
-    { server_id: server, metric_type: "Load1", timestamp: at(from + 60_000), value: 0.5, unit: "" },
-    {
-      server_id: server,
-      metric_type: "Users",
-      timestamp: at(from - 30 * HOUR),
-      value: 2.5,
-      unit: "",
-      rollup: { period_seconds: 3600, count: 12, min: 1, max: 4 },
-    },
-    {
-      server_id: server,
-      metric_type: "Reboot",
-      timestamp: at(from),
-      value: 1,
-      unit: "event",
-      details: { boot_time: at(from) },
-    },
-  ];
-}
-
 const kept = (paths: Paths, name: string, ext: "json" | "points") =>
   path.join(paths.stateDir, "series", `${name}.${ext}`);
 
@@ -75,13 +42,7 @@ describe("ams-graphs reads of each store only what was appended since its last r
     const home = tempHome();
     writeMultiSourceHome(home);
     const paths = amsPaths(home);
-    // Written once by AMS's writer, which then appends in place (the fixture wrote them by hand).
-    for (const [file, server] of [
-      [paths.store, "hub"],
-      [remoteCopy(paths, "r1"), "r1"],
-      [remoteCopy(paths, "r2"), "r2"],
-    ] as const)
-      await appendJsonArray(file, later(server, NOW - HOUR).slice(0, 1));
+    await writtenByAms(paths);
     const first = await digestOf(home, BUILD);
     expect(first.reads).toEqual({ tail: 0, whole: 3 });
     expect(shown(first)).toEqual(shown(await digestOf(home, undefined)));

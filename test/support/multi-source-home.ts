@@ -1,6 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { formatJsonArray } from "../../storage/locked-file.js";
+import type { Paths } from "../../lib/paths.js";
+import { remoteCopy } from "../../storage/fleet.js";
+import { appendJsonArray, formatJsonArray } from "../../storage/locked-file.js";
 import type { Sample } from "../../storage/sample.js";
 import { writeConfig } from "../helpers.js";
 import { fleetSamples } from "./dashboard-fixture.js";
@@ -93,4 +95,49 @@ export function writeMultiSourceHome(home: string): void {
       }),
     ),
   );
+}
+
+const at = (t: number) => new Date(t).toISOString();
+
+/** Samples appended after the home's: more of the known series, a new series, a first rollup, an event. */
+export function later(server: string, from: number): Sample[] {
+  return [
+    ...[1, 2, 3].map((i) => ({
+      server_id: server,
+      metric_type: "Users",
+      timestamp: at(from + i * 60_000),
+      value: i,
+      unit: "",
+    })),
+    { server_id: server, metric_type: "Load1", timestamp: at(from + 60_000), value: 0.5, unit: "" },
+    {
+      server_id: server,
+      metric_type: "Users",
+      timestamp: at(from - 30 * HOUR),
+      value: 2.5,
+      unit: "",
+      rollup: { period_seconds: 3600, count: 12, min: 1, max: 4 },
+    },
+    {
+      server_id: server,
+      metric_type: "Reboot",
+      timestamp: at(from),
+      value: 1,
+      unit: "event",
+      details: { boot_time: at(from) },
+    },
+  ];
+}
+
+/**
+ * The home's stores written once more by AMS's writer (the fixture wrote them by hand), which then
+ * appends to them in place: a first append each.
+ */
+export async function writtenByAms(paths: Paths): Promise<void> {
+  for (const [file, server] of [
+    [paths.store, "hub"],
+    [remoteCopy(paths, "r1"), "r1"],
+    [remoteCopy(paths, "r2"), "r2"],
+  ] as const)
+    await appendJsonArray(file, later(server, NOW - HOUR).slice(0, 1));
 }
