@@ -153,7 +153,8 @@ export class ChartCache {
   /** After a whole run: removes the files of pages no longer drawn (a server gone, a range no longer shown). */
   async removeUnused(): Promise<void> {
     try {
-      await removeStale(this.stateDir, DIR, this.used);
+      // A file readState set aside as unusable (<name>.json.corrupt-<time>) stays for a look, as other state files' do.
+      await removeStale(this.stateDir, DIR, { has: (rel) => this.used.has(rel) || rel.includes(".json.corrupt-") });
     } catch (err) {
       this.warn(`chart cache not cleaned: ${(err as Error).message}`);
     }

@@ -25,7 +25,11 @@ export async function publishFiles(publicDir: string, files: ReadonlyArray<reado
 }
 
 /** Removes files under public/<dir> that this run did not write (a server no longer in the data), and the folders left empty. */
-export async function removeStale(publicDir: string, dir: string, keep: ReadonlySet<string>): Promise<number> {
+export async function removeStale(
+  publicDir: string,
+  dir: string,
+  keep: Pick<ReadonlySet<string>, "has">,
+): Promise<number> {
   let removed = 0;
   const entries = await ifExists(() => fs.readdir(path.join(publicDir, dir), { recursive: true }), undefined);
   if (!entries) return 0;
