@@ -34,9 +34,9 @@ interface KeptPage {
 }
 
 const keptProblem = (value: unknown): string | undefined => {
-  const charts = (value as Partial<KeptPage> | null)?.charts;
+  const charts = (value as { charts?: unknown } | null)?.charts;
   if (typeof charts !== "object" || charts === null) return "charts: expected an object";
-  for (const [id, kept] of Object.entries(charts)) {
+  for (const [id, kept] of Object.entries(charts as Record<string, unknown>)) {
     const k = kept as Partial<Kept> | null;
     if (typeof k?.key !== "string" || typeof k.svg !== "string" || !Number.isInteger(k.csv_bytes))
       return `charts.${id}: expected key, svg and csv_bytes`;
