@@ -4,7 +4,9 @@ import path from "node:path";
 import { buildId } from "../lib/build-id.js";
 import { ifExists } from "../lib/if-exists.js";
 import { readState, stateFile, writeState } from "../lib/state.js";
-import type { ChartRenderer } from "./chart.js";
+import type { ChartLine, ChartRenderer } from "./chart.js";
+import type { Column } from "./columns.js";
+import type { Point } from "./series.js";
 import { chartCsv } from "./chart-csv.js";
 import type { PlannedChart } from "./charts.js";
 import { removeStale } from "./publish.js";
@@ -56,15 +58,58 @@ export function drawChart(renderer: ChartRenderer, chart: PlannedChart): DrawnCh
   return { svg: renderer.render(chart.spec), csv: chartCsv(chart.spec, chart.server === undefined), reused: false };
 }
 
-/** The time zone the SVG's ticks and titles and the CSV's times are written in. */
-const zone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+/** The time zone the SVG's ticks and titles and the CSV's times are written in (asked once: it is slow to ask). */
+let zone: string | undefined;
+
+/**
+ * The fields of a point and of a column that lineNumbers writes: the compiler checks that they are
+ * all of them, so a field added to either is not left out of the key.
+ */
+const HASHED: { point: Record<keyof Point, true>; column: Record<keyof Column, true> } = {
+  point: { t: true, value: true, lo: true, hi: true, span: true },
+  column: { index: true, t: true, value: true, lo: true, hi: true },
+};
+const POINT_SIZE = Object.keys(HASHED.point).length;
+const COLUMN_SIZE = Object.keys(HASHED.column).length;
+
+/** A line's runs and columns as numbers, for the key: as JSON text they cost as much as drawing the chart. */
+function lineNumbers({ runs, columns }: ChartLine): Float64Array {
+  let size = 2 + runs.length + columns.length * COLUMN_SIZE;
+  for (const run of runs) size += run.length * POINT_SIZE;
+  const out = new Float64Array(size);
+  let i = 0;
+  out[i++] = runs.length;
+  for (const run of runs) {
+    out[i++] = run.length;
+    for (const p of run) {
+      out[i++] = p.t;
+      out[i++] = p.value;
+      out[i++] = p.lo;
+      out[i++] = p.hi;
+      out[i++] = p.span;
+    }
+  }
+  out[i++] = columns.length;
+  for (const c of columns) {
+    out[i++] = c.index;
+    out[i++] = c.t;
+    out[i++] = c.value;
+    out[i++] = c.lo;
+    out[i++] = c.hi;
+  }
+  return out;
+}
 
 /** Everything a chart's SVG and CSV are made from: this build, the time zone and the spec. */
-function keyOf(chart: PlannedChart, build: string): string {
-  return createHash("sha1")
-    .update(`${build}\n${zone()}\n${chart.server === undefined}\n`)
-    .update(JSON.stringify(chart.spec))
-    .digest("base64");
+export function chartKey(chart: PlannedChart, build: string): string {
+  const { lines, ...spec } = chart.spec;
+  const hash = createHash("sha1")
+    .update(`${build}\n${(zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone)}\n${chart.server === undefined}\n`)
+    .update(JSON.stringify(spec));
+  // The line's name (and any field but its numbers) as JSON, then its numbers.
+  const head = (key: string, value: unknown) => (key === "runs" || key === "columns" ? undefined : value);
+  for (const line of lines) hash.update(JSON.stringify(line, head)).update(lineNumbers(line));
+  return hash.digest("base64");
 }
 
 const sizeOf = async (file: string) => ifExists(async () => (await fs.stat(file)).size, undefined);
@@ -86,7 +131,7 @@ export class PageCharts {
   async draw(renderer: ChartRenderer, chart: PlannedChart): Promise<DrawnChart> {
     // A chart that ends now changes with the next run: not worth keeping.
     if (chart.spec.to >= this.cache.now) return drawChart(renderer, chart);
-    const key = keyOf(chart, this.cache.build);
+    const key = chartKey(chart, this.cache.build);
     const kept = this.kept[chart.id];
     if (kept?.key === key) {
       this.next[chart.id] = kept;

@@ -4,11 +4,13 @@ import path from "node:path";
 import { parseConfig } from "../config/ams-config.js";
 import { loadChartRenderer } from "../graphs/chart.js";
 import { chartCsv } from "../graphs/chart-csv.js";
-import { planFleetCharts, planServerCharts, type ChartContext } from "../graphs/charts.js";
+import { chartKey } from "../graphs/chart-cache.js";
+import type { Column } from "../graphs/columns.js";
+import { planFleetCharts, planServerCharts, type ChartContext, type PlannedChart } from "../graphs/charts.js";
 import { buildDashboard, EVENT_METRICS, rebootsByServer } from "../graphs/dashboard.js";
 import { expand, FleetDigest } from "../graphs/fleet-digest.js";
 import { rangesFor } from "../graphs/ranges.js";
-import { buildSeries } from "../graphs/series.js";
+import { buildSeries, type Point } from "../graphs/series.js";
 import { amsPaths } from "../lib/paths.js";
 import { forEachFleetSource, readFleet } from "../storage/fleet.js";
 import { formatJsonArray } from "../storage/locked-file.js";
@@ -248,7 +250,10 @@ describe("charts kept from run to run", () => {
     fs.writeFileSync(path.join(home, "storage", "remote", "young_logs.json"), formatJsonArray(young));
   }
 
-  /** Samples newer than the steps' ends (every chart gets them), and one late disk sample inside the week. */
+  /**
+   * Samples newer than the steps' ends (every chart gets them), and a disk sample inside the week
+   * given again with another value (the last one read counts): the same times, one value changed.
+   */
   function appendSamples(home: string): void {
     const store = path.join(home, "storage", "system_logs.json");
     const samples = JSON.parse(fs.readFileSync(store, "utf8")) as Sample[];
@@ -264,11 +269,11 @@ describe("charts kept from run to run", () => {
         labels: { mount: "/" },
       });
     }
-    const late = new Date(NOW - 187 * MIN).toISOString();
+    const again = new Date(NOW - 180 * MIN).toISOString();
     samples.push({
       server_id: "old-1",
       metric_type: "Disk",
-      timestamp: late,
+      timestamp: again,
       value: 99,
       unit: "%",
       labels: { mount: "/" },
@@ -291,6 +296,31 @@ describe("charts kept from run to run", () => {
     return files;
   }
   const cacheFiles = (home: string) => Object.keys(tree(path.join(amsPaths(home).stateDir, "chart-cache"))).sort();
+
+  test("a chart's key changes with every number and text of its spec, its build and whether it is combined", () => {
+    const config = parseConfig({}, "c.json");
+    const series = buildSeries(fleetSamples("web-1", NOW));
+    const [chart] = planServerCharts(series, rangesFor(NOW, NOW)[0]!, config, NOW, { periods: [], reboots: new Map() });
+    const key = chartKey(chart!, "b1");
+    expect(chartKey(structuredClone(chart!), "b1")).toBe(key);
+    expect(chartKey(chart!, "b2")).not.toBe(key);
+    expect(chartKey({ ...chart!, server: undefined }, "b1")).not.toBe(key);
+    const changed = (change: (copy: PlannedChart) => void) => {
+      const copy = structuredClone(chart!);
+      change(copy);
+      return chartKey(copy, "b1");
+    };
+    const line = () => chart!.spec.lines[0]!;
+    expect(line().runs[0]!.length).toBeGreaterThan(1);
+    for (const field of Object.keys(line().runs[0]![1]!) as (keyof Point)[])
+      expect(changed((c) => void (c.spec.lines[0]!.runs[0]![1]![field] += 0.5))).not.toBe(key);
+    for (const field of Object.keys(line().columns[1]!) as (keyof Column)[])
+      expect(changed((c) => void (c.spec.lines[0]!.columns[1]![field] += 0.5))).not.toBe(key);
+    expect(changed((c) => c.spec.lines[0]!.runs.push([]))).not.toBe(key);
+    expect(changed((c) => (c.spec.lines[0]!.name = "web-2"))).not.toBe(key);
+    expect(changed((c) => (c.spec.title += "!"))).not.toBe(key);
+    expect(changed((c) => (c.spec.to += 1))).not.toBe(key);
+  });
 
   test("a run with the charts of a run earlier in the step writes what drawing every chart writes", async () => {
     const warm = tempHome();
@@ -318,7 +348,7 @@ describe("charts kept from run to run", () => {
     expect(reusedOf(whole.stdout)).toBe(0);
     expect(tree(amsPaths(warm).publicDir)).toEqual(tree(amsPaths(cold).publicDir));
     // Of the 8 charts that end at a step (CPU and disk, week and month, of old-1 and of the fleet),
-    // the 4 CPU charts are the same; the late disk sample changed the 4 disk charts.
+    // the 4 CPU charts are the same; the disk sample given again changed the 4 disk charts.
     expect(reusedOf(second.stdout)).toBe(4);
     expect(second.stdout).toMatch(/ \d+ charts \(4 reused\) in /);
   });
