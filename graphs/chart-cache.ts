@@ -115,7 +115,7 @@ export function chartKey(chart: PlannedChart, build: string): string {
 const sizeOf = async (file: string) => ifExists(async () => (await fs.stat(file)).size, undefined);
 
 /** Tells what went wrong with a cache file; the run goes on, drawing the charts. */
-export type CacheWarning = (message: string) => void;
+type CacheWarning = (message: string) => void;
 
 /** The kept charts of one page: draws the charts that changed, and saves the page's charts. */
 export class PageCharts {
