@@ -77,26 +77,18 @@ function lineNumbers({ runs, columns }: ChartLine): Float64Array {
   let size = 2 + runs.length + columns.length * COLUMN_SIZE;
   for (const run of runs) size += run.length * POINT_SIZE;
   const out = new Float64Array(size);
-  let i = 0;
-  out[i++] = runs.length;
+  let at = 0;
+  const put = (numbers: readonly number[]) => {
+    out.set(numbers, at);
+    at += numbers.length;
+  };
+  put([runs.length]);
   for (const run of runs) {
-    out[i++] = run.length;
-    for (const p of run) {
-      out[i++] = p.t;
-      out[i++] = p.value;
-      out[i++] = p.lo;
-      out[i++] = p.hi;
-      out[i++] = p.span;
-    }
+    put([run.length]);
+    for (const p of run) put([p.t, p.value, p.lo, p.hi, p.span]);
   }
-  out[i++] = columns.length;
-  for (const c of columns) {
-    out[i++] = c.index;
-    out[i++] = c.t;
-    out[i++] = c.value;
-    out[i++] = c.lo;
-    out[i++] = c.hi;
-  }
+  put([columns.length]);
+  for (const c of columns) put([c.index, c.t, c.value, c.lo, c.hi]);
   return out;
 }
 
