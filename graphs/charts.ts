@@ -4,15 +4,18 @@ import { columns } from "./columns.js";
 import { downsample } from "./downsample.js";
 import { safeFileName, safeFileNameOf } from "./file-names.js";
 import { splitAtGaps, typicalInterval } from "./gaps.js";
-import type { Range, RangeName } from "./ranges.js";
+import { STEPS_PER_RANGE, type Range, type RangeName } from "./ranges.js";
 import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
 import { metricKey } from "../storage/series-key.js";
 import { labelsCaption, pointsBetween, type Series } from "./series.js";
 import { chartThresholds } from "./thresholds.js";
 import type { FiringPeriod } from "./alert-periods.js";
 
-/** Buckets across a chart with one line: two points each, about one per two pixels of a wide plot. */
-const BUCKETS_PER_LINE = 240;
+/**
+ * Buckets across a chart with one line: two points each, about one per two pixels of a wide plot.
+ * One step of a long range each, so a chart that ends at a step keeps its buckets from step to step.
+ */
+const BUCKETS_PER_LINE = STEPS_PER_RANGE;
 /** Points a combined chart may hold in all, so that a fleet page stays light with any fleet size. */
 const POINTS_PER_CHART = 2400;
 const MIN_BUCKETS = 12;
@@ -94,35 +97,46 @@ function intervalOf(series: Series): number {
 /** A series without its points: what names and decorates a chart. */
 export type SeriesHead = Omit<Series, "points">;
 
-/** Where a chart starts (and since when it has data, when later than its range) and the buckets of each line. */
+/** Where a chart starts and ends (and since when it has data, when later than its range) and the buckets of each line. */
 export interface ChartFrame {
   from: number;
+  /** Now, or the last whole step of a long range whose data fills it. */
+  to: number;
   since?: number;
   buckets: number;
 }
 
-/** The frame of a chart over `range` whose data starts at `first`: the range's start, or where its data starts. */
+/**
+ * The frame of a chart over `range` whose data starts at `first`. Data that fills a long range is
+ * shown up to the range's last whole step: newer samples change the chart once the step completes,
+ * as an RRD's consolidated rows do (so a chart is the same from run to run within a step, and is
+ * not drawn again). Data that starts inside the range (a young server) is shown up to `now`, from
+ * where it starts, so that a new server's long ranges are never empty.
+ */
 function frameOf(first: number, range: Range, now: number, buckets: number): ChartFrame {
-  const rangeFrom = now - range.ms;
+  const to = range.step === undefined ? now : Math.floor(now / range.step) * range.step;
   // Data that starts within 2 % of the range fills it: nothing to say.
-  if (!(first > rangeFrom + range.ms * 0.02)) return { from: rangeFrom, buckets };
-  return { from: Math.max(rangeFrom, Math.min(first - (now - first) * 0.03, now - MIN_SPAN)), since: first, buckets };
+  if (!(first > to - range.ms * 0.98)) return { from: to - range.ms, to, buckets };
+  const from = Math.max(now - range.ms, Math.min(first - (now - first) * 0.03, now - MIN_SPAN));
+  return { from, to: now, since: first, buckets };
 }
 
 /** One line of a chart: the series' points in the frame, split at gaps and downsampled, and its hover columns. */
-export function chartLine(series: Series, frame: ChartFrame, now: number): ChartLine {
-  const inRange = pointsBetween(series.points, frame.from, now);
-  const runs = splitAtGaps(inRange, intervalOf(series)).map((run) => downsample(run, frame.from, now, frame.buckets));
-  return { name: series.server, runs, columns: columns(inRange, frame.from, now, COLUMNS) };
+export function chartLine(series: Series, frame: ChartFrame): ChartLine {
+  const { from, to } = frame;
+  const inRange = pointsBetween(series.points, from, to);
+  const runs = splitAtGaps(inRange, intervalOf(series)).map((run) => downsample(run, from, to, frame.buckets));
+  return { name: series.server, runs, columns: columns(inRange, from, to, COLUMNS) };
 }
 
 const samePeriodSeries = (p: FiringPeriod, s: SeriesHead) =>
   p.metric === s.metric && metricKey(p.metric, p.labels) === metricKey(s.metric, s.labels);
 
-function shadesOf(group: readonly SeriesHead[], context: ChartContext, combined: boolean): Shade[] {
+/** The firing periods of the group's series, cut at the chart's end (a firing alert's lasts until now). */
+function shadesOf(group: readonly SeriesHead[], context: ChartContext, combined: boolean, to: number): Shade[] {
   return context.periods
     .filter((p) => group.some((s) => s.server === p.server && samePeriodSeries(p, s)))
-    .map((p) => ({ from: p.from, to: p.to, label: combined ? `${p.rule} on ${p.server}` : p.rule }));
+    .map((p) => ({ from: p.from, to: Math.min(p.to, to), label: combined ? `${p.rule} on ${p.server}` : p.rule }));
 }
 
 function chartOf(
@@ -130,13 +144,12 @@ function chartOf(
   frame: ChartFrame,
   lines: ChartLine[],
   range: Range,
-  now: number,
   config: Config,
   context: ChartContext,
   server: string | undefined,
 ): PlannedChart {
   const first = group[0]!;
-  const { from, since } = frame;
+  const { from, to, since } = frame;
   const title = `${metricTitle(first)} on ${server ?? "all servers"}, ${range.label}`;
   const id = metricFile(first);
   return {
@@ -150,12 +163,12 @@ function chartOf(
       unit: first.unit,
       ...axisOf(first),
       from,
-      to: now,
+      to,
       buckets: COLUMNS,
       tickFormat: range.tickFormat,
       lines,
       thresholds: chartThresholds(config, first.metric, first.labels, server),
-      shades: shadesOf(group, context, server === undefined),
+      shades: shadesOf(group, context, server === undefined, to),
       reboots: [...new Set(group.flatMap((s) => context.reboots.get(s.server) ?? []))],
     },
   };
@@ -171,7 +184,7 @@ export function planServerCharts(
 ): PlannedChart[] {
   return [...serverSeries].sort(compareSeries).map((series) => {
     const frame = frameOf(series.points[0]?.t ?? Infinity, range, now, BUCKETS_PER_LINE);
-    return chartOf([series], frame, [chartLine(series, frame, now)], range, now, config, context, series.server);
+    return chartOf([series], frame, [chartLine(series, frame)], range, config, context, series.server);
   });
 }
 
@@ -208,10 +221,9 @@ export function fleetChart(
   lines: ChartLine[],
   range: Range,
   config: Config,
-  now: number,
   context: ChartContext,
 ): PlannedChart {
-  return chartOf(group, frame, lines, range, now, config, context, undefined);
+  return chartOf(group, frame, lines, range, config, context, undefined);
 }
 
 /** The combined charts over one range: one per metric + labels, a line per server. */
@@ -225,7 +237,7 @@ export function planFleetCharts(
   return fleetGroups(allSeries).map((group) => {
     const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
     const frame = fleetFrame(first, group.length, range, now);
-    const lines = group.map((series) => chartLine(series, frame, now));
-    return fleetChart(group, frame, lines, range, config, now, context);
+    const lines = group.map((series) => chartLine(series, frame));
+    return fleetChart(group, frame, lines, range, config, context);
   });
 }

@@ -34,7 +34,7 @@ const program = amsProgram("ams-graphs", "Render the charts and pages of the das
     const usage = process.resourceUsage();
     const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
     process.stdout.write(
-      `ams-graphs: ${summary.pages} pages, ${summary.charts} charts in ${seconds.toFixed(2)} s, ` +
+      `ams-graphs: ${summary.pages} pages, ${summary.charts} charts (${summary.reused} reused) in ${seconds.toFixed(2)} s, ` +
         `stores read ${summary.reads.tail} from the last run's end and ${summary.reads.whole} whole ` +
         `(CPU ${cpuSeconds.toFixed(2)} s, peak memory ${(usage.maxRSS / 1024).toFixed(0)} MB, largest chart ${(summary.largestChart / 1024).toFixed(1)} KB, largest page ${(summary.largestPage / 1024).toFixed(1)} KB) → ${job.paths.publicDir}\n`,
     );

@@ -27,24 +27,27 @@ export async function publishFiles(publicDir: string, files: ReadonlyArray<reado
   }
 }
 
-/** Removes files under public/<dir> that this run did not write (a server no longer in the data), and the folders left empty. */
-export async function removeStale(publicDir: string, dir: string, keep: ReadonlySet<string>): Promise<number> {
+/**
+ * Removes files under <root>/<dir> (public/ or the chart cache) that this run did not write or keep
+ * (a server no longer in the data), and the folders left empty.
+ */
+export async function removeStale(root: string, dir: string, keep: Pick<ReadonlySet<string>, "has">): Promise<number> {
   let removed = 0;
-  const entries = await ifExists(() => fs.readdir(path.join(publicDir, dir), { recursive: true }), undefined);
+  const entries = await ifExists(() => fs.readdir(path.join(root, dir), { recursive: true }), undefined);
   if (!entries) return 0;
   const folders: string[] = [];
   for (const entry of entries) {
     const rel = path.join(dir, entry);
-    const stat = await fs.stat(path.join(publicDir, rel));
+    const stat = await fs.stat(path.join(root, rel));
     if (stat.isDirectory()) folders.push(rel);
     else if (!keep.has(rel)) {
-      await fs.rm(path.join(publicDir, rel));
+      await fs.rm(path.join(root, rel));
       removed++;
     }
   }
   // Deepest first, so that a folder whose subfolders were all emptied goes too.
   for (const folder of folders.sort((a, b) => b.length - a.length)) {
-    await fs.rmdir(path.join(publicDir, folder)).catch((err: unknown) => {
+    await fs.rmdir(path.join(root, folder)).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== "ENOTEMPTY" && code !== "EEXIST") throw err;
     });

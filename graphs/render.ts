@@ -9,7 +9,7 @@ import { installDir } from "../lib/paths.js";
 import { neverReported, readPullStatus } from "../storage/pull-status.js";
 import { firingPeriods } from "./alert-periods.js";
 import { loadChartRenderer, type ChartLine, type ChartRenderer } from "./chart.js";
-import { chartCsv } from "./chart-csv.js";
+import { ChartCache, drawChart, type PageCharts } from "./chart-cache.js";
 import {
   chartLine,
   fleetChart,
@@ -35,6 +35,8 @@ export interface ChartFilter {
 export interface RenderSummary {
   pages: number;
   charts: number;
+  /** Charts of them taken as drawn by an earlier run (their spec unchanged), not drawn again. */
+  reused: number;
   /** Bytes of the largest chart (an SVG inlined in a page) and of the largest page. */
   largestChart: number;
   largestPage: number;
@@ -76,15 +78,27 @@ async function activeAlerts(job: Job): Promise<ActiveAlert[]> {
 /** The rendered charts of one page, each SVG once, and its buckets as CSV files. */
 interface RenderedCharts {
   svgs: Map<PlannedChart, string>;
+  /** The CSV files to write; a reused chart's CSV already in public/ is not among them. */
   csvs: [string, string][];
+  /** Every chart's CSV, relative to public/: written now or earlier, all of them kept. */
+  csvFiles: string[];
+  reused: number;
 }
 
-function renderCharts(renderer: ChartRenderer | undefined, charts: readonly PlannedChart[]): RenderedCharts {
-  const rendered: RenderedCharts = { svgs: new Map(), csvs: [] };
+/** Draws the charts of one page, or takes them from the page's kept charts when their spec did not change. */
+async function renderCharts(
+  renderer: ChartRenderer | undefined,
+  charts: readonly PlannedChart[],
+  kept: PageCharts | undefined,
+): Promise<RenderedCharts> {
+  const rendered: RenderedCharts = { svgs: new Map(), csvs: [], csvFiles: [], reused: 0 };
   if (!renderer) return rendered;
   for (const chart of charts) {
-    rendered.svgs.set(chart, renderer.render(chart.spec));
-    rendered.csvs.push([chart.csv, chartCsv(chart.spec, chart.server === undefined)]);
+    const drawn = kept ? await kept.draw(renderer, chart) : drawChart(renderer, chart);
+    rendered.svgs.set(chart, drawn.svg);
+    if (drawn.csv !== undefined) rendered.csvs.push([chart.csv, drawn.csv]);
+    rendered.csvFiles.push(chart.csv);
+    if (drawn.reused) rendered.reused++;
   }
   return rendered;
 }
@@ -102,6 +116,7 @@ class Site {
   readonly written = new Set<string>();
   pages = 0;
   charts = 0;
+  reused = 0;
   largestChart = 0;
   largestPage = 0;
 
@@ -112,7 +127,9 @@ class Site {
       this.charts++;
       this.largestChart = Math.max(this.largestChart, Buffer.byteLength(svg));
     }
+    this.reused += rendered.reused;
     await this.files(rendered.csvs);
+    for (const rel of rendered.csvFiles) this.written.add(path.normalize(rel));
   }
 
   async files(files: readonly [string, string][]): Promise<void> {
@@ -204,11 +221,12 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     ),
   );
   const renderer = series.length > 0 ? await loadChartRenderer() : undefined;
+  const cache = ChartCache.open(paths.stateDir, paths.publicDir, at, (message) => log.warn(message));
   if (filter.server === undefined) {
     // One metric at a time across the fleet; the pages keep the charts without their data.
-    const fleet = new Map(
-      shown.map((range) => [range.name, { charts: [] as PlannedChart[], svgs: new Map<PlannedChart, string>() }]),
-    );
+    const fleet = new Map<RangeName, { charts: PlannedChart[]; svgs: Map<PlannedChart, string>; kept?: PageCharts }>();
+    for (const range of shown)
+      fleet.set(range.name, { charts: [], svgs: new Map(), kept: await cache?.page(fleetPage(range.name)) });
     for (const group of renderer ? fleetGroups(series) : []) {
       const first = group.reduce((f, s) => Math.min(f, s.t[0] ?? Infinity), Infinity);
       const frames = shown.map((range) => fleetFrame(first, group.length, range, at));
@@ -216,11 +234,11 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
       const lines = shown.map((): ChartLine[] => []);
       for (const compact of group) {
         const one = expand(compact);
-        frames.forEach((frame, i) => lines[i]!.push(chartLine(one, frame, at)));
+        frames.forEach((frame, i) => lines[i]!.push(chartLine(one, frame)));
       }
       for (const [i, range] of shown.entries()) {
-        const chart = fleetChart(group, frames[i]!, lines[i]!, range, config, at, context);
-        const rendered = renderCharts(renderer, [chart]);
+        const chart = fleetChart(group, frames[i]!, lines[i]!, range, config, context);
+        const rendered = await renderCharts(renderer, [chart], fleet.get(range.name)!.kept);
         await site.charted(rendered);
         const light = withoutData(chart);
         fleet.get(range.name)!.charts.push(light);
@@ -229,7 +247,8 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
       settle();
     }
     for (const range of shown) {
-      const { charts, svgs } = fleet.get(range.name)!;
+      const { charts, svgs, kept } = fleet.get(range.name)!;
+      await kept?.save();
       await site.page(fleetPage(range.name), renderFleetPage(dashboard, range, ranges, charts, svgs));
     }
   }
@@ -239,13 +258,13 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     cards.set(server.name, headlines(own, at));
     if (filter.server !== undefined && server.name !== filter.server) continue;
     for (const range of shown) {
+      const page = serverRangePage(server.name, range.name);
       const charts = renderer ? planServerCharts(own, range, config, at, context) : [];
-      const rendered = renderCharts(renderer, charts);
+      const kept = await cache?.page(page);
+      const rendered = await renderCharts(renderer, charts, kept);
       await site.charted(rendered);
-      await site.page(
-        serverRangePage(server.name, range.name),
-        renderServerPage(dashboard, server, range, ranges, charts, rendered.svgs),
-      );
+      await kept?.save();
+      await site.page(page, renderServerPage(dashboard, server, range, ranges, charts, rendered.svgs));
     }
     settle();
   }
@@ -255,8 +274,11 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   // A server missing from the data because its source could not be read is not gone: its pages stay.
   if (!filter.range && filter.server === undefined && unreadable.length === 0) {
     for (const dir of ["charts", "servers", "data"]) removed += await removeStale(paths.publicDir, dir, site.written);
+    await cache?.removeUnused();
   }
-  const { pages, charts, largestChart, largestPage } = site;
-  log.info(`rendered ${pages} pages and ${charts} charts${removed ? `, removed ${removed} stale files` : ""}`);
-  return { pages, charts, largestChart, largestPage, removed, unreadable, reads };
+  const { pages, charts, reused, largestChart, largestPage } = site;
+  log.info(
+    `rendered ${pages} pages and ${charts} charts (${reused} reused)${removed ? `, removed ${removed} stale files` : ""}`,
+  );
+  return { pages, charts, reused, largestChart, largestPage, removed, unreadable, reads };
 }

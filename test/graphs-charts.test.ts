@@ -6,6 +6,7 @@ import { chartCsv } from "../graphs/chart-csv.js";
 import { planFleetCharts, planServerCharts, type ChartContext } from "../graphs/charts.js";
 import { columns } from "../graphs/columns.js";
 import { findRange } from "../graphs/ranges.js";
+import { isoLocal } from "../lib/time.js";
 import { buildSeries } from "../graphs/series.js";
 import { parseConfig } from "../config/ams-config.js";
 import type { AlertEvent } from "../storage/alert-history.js";
@@ -97,7 +98,63 @@ describe("buildSeries and the chart plans", () => {
     const old = buildSeries([sample("a", "CPU", 8 * 1440, 1), sample("a", "CPU", 1, 2)]);
     const [week] = planServerCharts(old, WEEK, config, NOW, NO_CONTEXT);
     expect(week!.collectingSince).toBeUndefined();
-    expect(week!.spec.from).toBe(NOW - WEEK.ms);
+    expect(week!.spec.from).toBe(week!.spec.to - WEEK.ms);
+  });
+});
+
+describe("long ranges end at their last whole step", () => {
+  // Every 10 minutes up to NOW (12:00 UTC), for 8 days or 2; 7-day steps are 42 minutes: 11:24 is the last whole one.
+  const STEP_END = NOW - 36 * MIN;
+  const every10 = (server: string, days: number) =>
+    Array.from({ length: (days * 1440) / 10 + 1 }, (_, i) => sample(server, "CPU", days * 1440 - i * 10, 20 + (i % 7)));
+  const firing: ChartContext = {
+    periods: [{ rule: "cpu_high", server: "old", metric: "CPU", labels: {}, from: NOW - 3 * 60 * MIN, to: NOW }],
+    reboots: new Map(),
+  };
+
+  test("a week chart of data that fills the week and its points, buckets, shades and CSV stop at the step", () => {
+    const [week] = planServerCharts(buildSeries(every10("old", 8)), WEEK, config, NOW, firing);
+    const { spec } = week!;
+    expect(week!.collectingSince).toBeUndefined();
+    expect(spec.to).toBe(STEP_END);
+    expect(spec.from).toBe(STEP_END - 7 * 1440 * MIN);
+    const [line] = spec.lines;
+    expect(line!.runs.flat().at(-1)!.t).toBe(NOW - 40 * MIN);
+    expect(line!.columns.at(-1)!.t).toBe(NOW - 40 * MIN);
+    expect(spec.shades).toEqual([{ from: NOW - 180 * MIN, to: STEP_END, label: "cpu_high" }]);
+    const lastRow = chartCsv(spec, false).trimEnd().split("\n").at(-1)!;
+    expect(lastRow.split(",")[0]).toBe(isoLocal(new Date(NOW - 40 * MIN)));
+    // The day chart ends now, with the newest sample.
+    const [day] = planServerCharts(buildSeries(every10("old", 8)), DAY, config, NOW, firing);
+    expect(day!.spec.to).toBe(NOW);
+    expect(day!.spec.lines[0]!.columns.at(-1)!.t).toBe(NOW);
+  });
+
+  test("within a step, newer samples leave a week chart and a fleet week chart as they were", () => {
+    const later = NOW + 5 * MIN; // the next step starts at 12:06
+    const before = buildSeries([...every10("old", 8), ...every10("young", 2)]);
+    const newer = (server: string) => [1, 3, 5].map((m) => sample(server, "CPU", -m, 99));
+    const after = buildSeries([...every10("old", 8), ...newer("old"), ...every10("young", 2), ...newer("young")]);
+    expect(after.find((s) => s.server === "old")!.points.at(-1)!.t).toBe(later);
+    const own = (all: typeof before) => all.filter((s) => s.server === "old");
+    expect(planServerCharts(own(after), WEEK, config, later, NO_CONTEXT)).toEqual(
+      planServerCharts(own(before), WEEK, config, NOW, NO_CONTEXT),
+    );
+    const [fleet] = planFleetCharts(after, WEEK, config, later, NO_CONTEXT);
+    expect(fleet!.spec.to).toBe(STEP_END);
+    expect(fleet!.spec.lines.map((l) => l.name)).toEqual(["old", "young"]);
+    expect([fleet]).toEqual(planFleetCharts(before, WEEK, config, NOW, NO_CONTEXT));
+    // In the next step, the chart moves on by one step.
+    const [next] = planServerCharts(own(after), WEEK, config, NOW + 6 * MIN, NO_CONTEXT);
+    expect(next!.spec.to).toBe(NOW + 6 * MIN);
+    expect(next!.spec.lines[0]!.columns.at(-1)!.t).toBe(NOW + 5 * MIN);
+  });
+
+  test("a young server's week chart ends now, with its newest sample", () => {
+    const [week] = planServerCharts(buildSeries(every10("young", 2)), WEEK, config, NOW, NO_CONTEXT);
+    expect(week!.collectingSince).toBe(NOW - 2 * 1440 * MIN);
+    expect(week!.spec.to).toBe(NOW);
+    expect(week!.spec.lines[0]!.columns.at(-1)!.t).toBe(NOW);
   });
 });
 

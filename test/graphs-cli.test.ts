@@ -50,7 +50,7 @@ describe("ams-graphs", () => {
     expect(run.exitCode).toBe(0);
     // 5 ranges (no 90 days: no rollups that old) × (2 servers × 6 series + 6 combined); pages: 5 × (2 + 1) + the index
     expect(run.stdout).toMatch(
-      /^ams-graphs: 16 pages, 90 charts in [\d.]+ s, stores read 0 from the last run's end and 2 whole \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB, largest page [\d.]+ KB\)/,
+      /^ams-graphs: 16 pages, 90 charts \(0 reused\) in [\d.]+ s, stores read 0 from the last run's end and 2 whole \(CPU [\d.]+ s, peak memory \d+ MB, largest chart [\d.]+ KB, largest page [\d.]+ KB\)/,
     );
     const written = files(path.join(home, "public"));
     expect(written).toContain("index.html");

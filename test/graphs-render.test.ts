@@ -1,16 +1,21 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseConfig } from "../config/ams-config.js";
 import { loadChartRenderer } from "../graphs/chart.js";
 import { chartCsv } from "../graphs/chart-csv.js";
-import { planFleetCharts, planServerCharts, type ChartContext } from "../graphs/charts.js";
+import { chartKey } from "../graphs/chart-cache.js";
+import type { Column } from "../graphs/columns.js";
+import { planFleetCharts, planServerCharts, type ChartContext, type PlannedChart } from "../graphs/charts.js";
 import { buildDashboard, EVENT_METRICS, rebootsByServer } from "../graphs/dashboard.js";
 import { expand, FleetDigest } from "../graphs/fleet-digest.js";
 import { rangesFor } from "../graphs/ranges.js";
-import { buildSeries } from "../graphs/series.js";
+import { buildSeries, type Point } from "../graphs/series.js";
 import { amsPaths } from "../lib/paths.js";
 import { forEachFleetSource, readFleet } from "../storage/fleet.js";
-import { runCli, tempHome } from "./helpers.js";
+import { formatJsonArray } from "../storage/locked-file.js";
+import type { Sample } from "../storage/sample.js";
+import { runCli, tempHome, writeConfig } from "./helpers.js";
 import { fleetSamples } from "./support/dashboard-fixture.js";
 import { HOUR, NOW, writeMultiSourceHome } from "./support/multi-source-home.js";
 
@@ -117,5 +122,173 @@ describe("rendering the fleet source by source", () => {
     expect(index).toContain("Faille ancienne");
     expect(index).not.toContain("intruder");
     expect(read("servers/web-2.html")).toContain("Rebooted at");
+  });
+});
+
+describe("charts kept from run to run", () => {
+  const MIN = 60_000;
+  /** In one step of the week charts (11:24–12:06 UTC) and of the month charts (12:00–15:00). */
+  const FIRST_RUN = NOW + MIN;
+  const SECOND_RUN = NOW + 5 * MIN;
+
+  /**
+   * "old-1" (this server): CPU and disk every 15 minutes for 31 days up to NOW, so its week and
+   * month charts fill their range; remote "young": one day of CPU, so its long charts end now.
+   */
+  function writeSteadyHome(home: string): void {
+    writeConfig(home, { server_id: "old-1", remotes: [{ name: "young", host: "young.example.org", user: "ams" }] });
+    fs.mkdirSync(path.join(home, "storage", "remote"), { recursive: true });
+    const every15 = (days: number) => Array.from({ length: days * 96 + 1 }, (_, i) => NOW - (days * 96 - i) * 15 * MIN);
+    const old = every15(31).flatMap((t, i): Sample[] => [
+      { server_id: "old-1", metric_type: "CPU", timestamp: new Date(t).toISOString(), value: 20 + (i % 9), unit: "%" },
+      {
+        server_id: "old-1",
+        metric_type: "Disk",
+        timestamp: new Date(t).toISOString(),
+        value: 40 + (i % 4),
+        unit: "%",
+        labels: { mount: "/" },
+      },
+    ]);
+    const young = every15(1).map((t, i): Sample => ({
+      server_id: "young",
+      metric_type: "CPU",
+      timestamp: new Date(t).toISOString(),
+      value: 50 + (i % 5),
+      unit: "%",
+    }));
+    fs.writeFileSync(path.join(home, "storage", "system_logs.json"), formatJsonArray(old));
+    fs.writeFileSync(path.join(home, "storage", "remote", "young_logs.json"), formatJsonArray(young));
+  }
+
+  /**
+   * Samples newer than the steps' ends (every chart gets them), and a disk sample inside the week
+   * given again with another value (the last one read counts): the same times, one value changed.
+   */
+  function appendSamples(home: string): void {
+    const store = path.join(home, "storage", "system_logs.json");
+    const samples = JSON.parse(fs.readFileSync(store, "utf8")) as Sample[];
+    for (const m of [2, 4]) {
+      const timestamp = new Date(NOW + m * MIN).toISOString();
+      samples.push({ server_id: "old-1", metric_type: "CPU", timestamp, value: 90, unit: "%" });
+      samples.push({
+        server_id: "old-1",
+        metric_type: "Disk",
+        timestamp,
+        value: 95,
+        unit: "%",
+        labels: { mount: "/" },
+      });
+    }
+    const again = new Date(NOW - 180 * MIN).toISOString();
+    samples.push({
+      server_id: "old-1",
+      metric_type: "Disk",
+      timestamp: again,
+      value: 99,
+      unit: "%",
+      labels: { mount: "/" },
+    });
+    fs.writeFileSync(store, formatJsonArray(samples));
+  }
+
+  const graphs = (home: string, at: number, ...args: string[]) =>
+    runCli("ams-graphs", ["--home", home, ...args], { env: { AMS_NOW: new Date(at).toISOString() } });
+  const reusedOf = (stdout: string) => Number(/ charts \((\d+) reused\)/.exec(stdout)?.[1]);
+
+  /** Every file of a folder with a hash of its bytes. */
+  function tree(dir: string): Record<string, string> {
+    const files: Record<string, string> = {};
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true }))
+      if (entry.isFile()) {
+        const file = path.join(entry.parentPath, entry.name);
+        files[path.relative(dir, file)] = createHash("sha1").update(fs.readFileSync(file)).digest("hex");
+      }
+    return files;
+  }
+  const cacheFiles = (home: string) => Object.keys(tree(path.join(amsPaths(home).stateDir, "chart-cache"))).sort();
+
+  test("a chart's key changes with every number and text of its spec, its build and whether it is combined", () => {
+    const config = parseConfig({}, "c.json");
+    const series = buildSeries(fleetSamples("web-1", NOW));
+    const [chart] = planServerCharts(series, rangesFor(NOW, NOW)[0]!, config, NOW, { periods: [], reboots: new Map() });
+    const key = chartKey(chart!, "b1");
+    expect(chartKey(structuredClone(chart!), "b1")).toBe(key);
+    expect(chartKey(chart!, "b2")).not.toBe(key);
+    expect(chartKey({ ...chart!, server: undefined }, "b1")).not.toBe(key);
+    const changed = (change: (copy: PlannedChart) => void) => {
+      const copy = structuredClone(chart!);
+      change(copy);
+      return chartKey(copy, "b1");
+    };
+    const line = () => chart!.spec.lines[0]!;
+    expect(line().runs[0]!.length).toBeGreaterThan(1);
+    for (const field of Object.keys(line().runs[0]![1]!) as (keyof Point)[])
+      expect(changed((c) => void (c.spec.lines[0]!.runs[0]![1]![field] += 0.5))).not.toBe(key);
+    for (const field of Object.keys(line().columns[1]!) as (keyof Column)[])
+      expect(changed((c) => void (c.spec.lines[0]!.columns[1]![field] += 0.5))).not.toBe(key);
+    expect(changed((c) => c.spec.lines[0]!.runs.push([]))).not.toBe(key);
+    expect(changed((c) => (c.spec.lines[0]!.name = "web-2"))).not.toBe(key);
+    expect(changed((c) => (c.spec.title += "!"))).not.toBe(key);
+    expect(changed((c) => (c.spec.to += 1))).not.toBe(key);
+  });
+
+  test("a run with the charts of a run earlier in the step writes what drawing every chart writes", async () => {
+    const warm = tempHome();
+    writeSteadyHome(warm);
+    const first = await graphs(warm, FIRST_RUN);
+    expect(first.exitCode).toBe(0);
+    expect(reusedOf(first.stdout)).toBe(0);
+    // The pages whose charts end before now: the long ranges of old-1 and of the fleet (young's end now).
+    expect(cacheFiles(warm)).toEqual([
+      "charts/30d.json",
+      "charts/7d.json",
+      "servers/old-1.30d.json",
+      "servers/old-1.7d.json",
+    ]);
+    appendSamples(warm);
+    const second = await graphs(warm, SECOND_RUN);
+    expect(second.stderr).toBe("");
+    expect(second.exitCode).toBe(0);
+
+    const cold = tempHome();
+    writeSteadyHome(cold);
+    appendSamples(cold);
+    const whole = await graphs(cold, SECOND_RUN);
+    expect(whole.exitCode).toBe(0);
+    expect(reusedOf(whole.stdout)).toBe(0);
+    expect(tree(amsPaths(warm).publicDir)).toEqual(tree(amsPaths(cold).publicDir));
+    // Of the 8 charts that end at a step (CPU and disk, week and month, of old-1 and of the fleet),
+    // the 4 CPU charts are the same; the disk sample given again changed the 4 disk charts.
+    expect(reusedOf(second.stdout)).toBe(4);
+    expect(second.stdout).toMatch(/ \d+ charts \(4 reused\) in /);
+  });
+
+  test("an unusable cache file, a missing or altered CSV, a page no longer drawn: charts drawn again, the run goes on", async () => {
+    const home = tempHome();
+    writeSteadyHome(home);
+    expect((await graphs(home, FIRST_RUN)).exitCode).toBe(0);
+    const { publicDir, stateDir } = amsPaths(home);
+    const drawn = tree(publicDir);
+    const cache = path.join(stateDir, "chart-cache");
+    fs.writeFileSync(path.join(cache, "servers", "old-1.30d.json"), "{not json");
+    fs.writeFileSync(path.join(cache, "servers", "gone.7d.json"), JSON.stringify({ charts: {} }));
+    fs.rmSync(path.join(publicDir, "data", "old-1", "CPU-7d.csv"));
+    fs.appendFileSync(path.join(publicDir, "data", "fleet", "CPU-30d.csv"), "altered\n");
+
+    const again = await graphs(home, FIRST_RUN, "--force");
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain(`${path.join(cache, "servers", "old-1.30d.json")}: not valid JSON`);
+    // The two charts of the unusable file are drawn; the 6 others are reused, their CSVs written again where needed.
+    expect(reusedOf(again.stdout)).toBe(6);
+    expect(tree(publicDir)).toEqual(drawn);
+    // The unusable file is set aside (and kept), the page no longer drawn forgotten.
+    expect(cacheFiles(home)).toEqual([
+      "charts/30d.json",
+      "charts/7d.json",
+      "servers/old-1.30d.json",
+      expect.stringMatching(/^servers\/old-1\.30d\.json\.corrupt-/),
+      "servers/old-1.7d.json",
+    ]);
   });
 });
