@@ -5,17 +5,16 @@ import { buildId } from "../lib/build-id.js";
 import { ifExists } from "../lib/if-exists.js";
 import { readState, stateFile, writeState } from "../lib/state.js";
 import type { ChartLine, ChartRenderer } from "./chart.js";
-import type { Column } from "./columns.js";
-import type { Point } from "./series.js";
 import { chartCsv } from "./chart-csv.js";
-import type { PlannedChart } from "./charts.js";
+import { withLines, type ChartFrame, type PlannedChart } from "./charts.js";
 import { removeStale } from "./publish.js";
 
 /**
  * The charts of earlier runs, kept so that a chart whose spec did not change is not drawn again: a
  * long range's chart ends at its last whole step (charts.ts), so it changes once a step, while a
  * run comes every few minutes. One state file per page, storage/state/chart-cache/<page>.json,
- * holds each of its charts' key (a hash of everything its SVG and CSV are made from), its SVG and
+ * holds each of its charts' key (a hash of everything its SVG and CSV are made from, taken before
+ * drawing anything), its SVG and
  * its CSV's size; it is rewritten only when one of its charts changed. Charts that end now (the
  * short ranges, a young server's) change with every run and are never kept.
  */
@@ -55,52 +54,34 @@ export interface DrawnChart {
 }
 
 export function drawChart(renderer: ChartRenderer, chart: PlannedChart): DrawnChart {
-  return { svg: renderer.render(chart.spec), csv: chartCsv(chart.spec, chart.server === undefined), reused: false };
+  return {
+    svg: renderer.render(chart.spec),
+    csv: chartCsv(chart.spec, chart.server === undefined),
+    reused: false,
+  };
 }
 
 /** The time zone the SVG's ticks and titles and the CSV's times are written in (asked once: it is slow to ask). */
 let zone: string | undefined;
 
 /**
- * The fields of a point and of a column that lineNumbers writes: the compiler checks that they are
- * all of them, so a field added to either is not left out of the key.
+ * Everything a chart's SVG and CSV are made from: this build, the time zone, the chart as its page
+ * names it (its lines named only), the frame its lines are drawn in and, per line, the bytes of the
+ * points it is drawn from (fleet-digest.ts windowBytes): the chart need not be drawn to be found.
  */
-const HASHED: { point: Record<keyof Point, true>; column: Record<keyof Column, true> } = {
-  point: { t: true, value: true, lo: true, hi: true, span: true },
-  column: { index: true, t: true, value: true, lo: true, hi: true },
-};
-const POINT_SIZE = Object.keys(HASHED.point).length;
-const COLUMN_SIZE = Object.keys(HASHED.column).length;
-
-/** A line's runs and columns as numbers, for the key: as JSON text they cost as much as drawing the chart. */
-function lineNumbers({ runs, columns }: ChartLine): Float64Array {
-  let size = 2 + runs.length + columns.length * COLUMN_SIZE;
-  for (const run of runs) size += run.length * POINT_SIZE;
-  const out = new Float64Array(size);
-  let at = 0;
-  const put = (numbers: readonly number[]) => {
-    out.set(numbers, at);
-    at += numbers.length;
-  };
-  put([runs.length]);
-  for (const run of runs) {
-    put([run.length]);
-    for (const p of run) put([p.t, p.value, p.lo, p.hi, p.span]);
-  }
-  put([columns.length]);
-  for (const c of columns) put([c.index, c.t, c.value, c.lo, c.hi]);
-  return out;
-}
-
-/** Everything a chart's SVG and CSV are made from: this build, the time zone and the spec. */
-export function chartKey(chart: PlannedChart, build: string): string {
-  const { lines, ...spec } = chart.spec;
+export function chartKey(
+  draft: PlannedChart,
+  frame: ChartFrame,
+  lines: readonly (readonly Uint8Array[])[],
+  build: string,
+): string {
   const hash = createHash("sha1")
-    .update(`${build}\n${(zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone)}\n${chart.server === undefined}\n`)
-    .update(JSON.stringify(spec));
-  // The line's name (and any field but its numbers) as JSON, then its numbers.
-  const head = (key: string, value: unknown) => (key === "runs" || key === "columns" ? undefined : value);
-  for (const line of lines) hash.update(JSON.stringify(line, head)).update(lineNumbers(line));
+    .update(`${build}\n${(zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone)}\n`)
+    .update(JSON.stringify([draft, frame]));
+  for (const line of lines) {
+    hash.update(Uint32Array.of(line.length));
+    for (const bytes of line) hash.update(Uint32Array.of(bytes.length)).update(bytes);
+  }
   return hash.digest("base64");
 }
 
@@ -120,22 +101,32 @@ export class PageCharts {
     private readonly kept: Record<string, Kept>,
   ) {}
 
-  async draw(renderer: ChartRenderer, chart: PlannedChart): Promise<DrawnChart> {
+  /**
+   * The chart of `draft` (its lines named only) drawn with the lines `lines()` gives, or taken from
+   * the page's kept charts when its key (chartKey of `frame` and `inputs`) did not change.
+   */
+  async draw(
+    renderer: ChartRenderer,
+    draft: PlannedChart,
+    frame: ChartFrame,
+    inputs: () => Uint8Array[][],
+    lines: () => ChartLine[],
+  ): Promise<DrawnChart> {
     // A chart that ends now changes with the next run: not worth keeping.
-    if (chart.spec.to >= this.cache.now) return drawChart(renderer, chart);
-    const key = chartKey(chart, this.cache.build);
-    const kept = this.kept[chart.id];
+    if (draft.spec.to >= this.cache.now) return drawChart(renderer, withLines(draft, lines()));
+    const key = chartKey(draft, frame, inputs(), this.cache.build);
+    const kept = this.kept[draft.id];
     if (kept?.key === key) {
-      this.next[chart.id] = kept;
-      const same = (await sizeOf(path.join(this.cache.publicDir, chart.csv))) === kept.csv_bytes;
+      this.next[draft.id] = kept;
+      const same = (await sizeOf(path.join(this.cache.publicDir, draft.csv))) === kept.csv_bytes;
       return {
         svg: kept.svg,
-        ...(same ? {} : { csv: chartCsv(chart.spec, chart.server === undefined) }),
+        ...(same ? {} : { csv: chartCsv(withLines(draft, lines()).spec, draft.server === undefined) }),
         reused: true,
       };
     }
-    const drawn = drawChart(renderer, chart);
-    this.next[chart.id] = { key, svg: drawn.svg, csv_bytes: Buffer.byteLength(drawn.csv!) };
+    const drawn = drawChart(renderer, withLines(draft, lines()));
+    this.next[draft.id] = { key, svg: drawn.svg, csv_bytes: Buffer.byteLength(drawn.csv!) };
     this.changed = true;
     return drawn;
   }

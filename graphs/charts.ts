@@ -89,7 +89,7 @@ export const serverDataDir = (server: string) => `data/${safeFileName(server)}`;
 // Each series is drawn once per range alone and once combined: its interval is computed once.
 const intervals = new WeakMap<Series, number>();
 function intervalOf(series: Series): number {
-  let interval = intervals.get(series);
+  let interval = series.interval ?? intervals.get(series);
   if (interval === undefined) intervals.set(series, (interval = typicalInterval(series.points)));
   return interval;
 }
@@ -110,15 +110,17 @@ export interface ChartFrame {
  * The frame of a chart over `range` whose data starts at `first`. Data that fills a long range is
  * shown up to the range's last whole step: newer samples change the chart once the step completes,
  * as an RRD's consolidated rows do (so a chart is the same from run to run within a step, and is
- * not drawn again). Data that starts inside the range (a young server) is shown up to `now`, from
- * where it starts, so that a new server's long ranges are never empty.
+ * not drawn again). Data that starts inside the range is shown from where it starts: up to the
+ * last whole step too when it reaches back a tenth of the range (a week of data in the 30-day
+ * chart), else up to `now`, so that a new server's long ranges are never empty.
  */
 function frameOf(first: number, range: Range, now: number, buckets: number): ChartFrame {
-  const to = range.step === undefined ? now : Math.floor(now / range.step) * range.step;
+  const step = range.step === undefined ? now : Math.floor(now / range.step) * range.step;
   // Data that starts within 2 % of the range fills it: nothing to say.
-  if (!(first > to - range.ms * 0.98)) return { from: to - range.ms, to, buckets };
-  const from = Math.max(now - range.ms, Math.min(first - (now - first) * 0.03, now - MIN_SPAN));
-  return { from, to: now, since: first, buckets };
+  if (!(first > step - range.ms * 0.98)) return { from: step - range.ms, to: step, buckets };
+  const to = first <= step - range.ms / 10 ? step : now;
+  const from = Math.max(to - range.ms, Math.min(first - (to - first) * 0.03, to - MIN_SPAN));
+  return { from, to, since: first, buckets };
 }
 
 /** One line of a chart: the series' points in the frame, split at gaps and downsampled, and its hover columns. */
@@ -174,6 +176,45 @@ function chartOf(
   };
 }
 
+/** The lines of a chart named but not drawn: what its page's figure needs of them (the legend). */
+const namesOnly = (group: readonly SeriesHead[]): ChartLine[] =>
+  group.map((s) => ({ name: s.server, runs: [], columns: [] }));
+
+/** The chart with these lines drawn. */
+export const withLines = (chart: PlannedChart, lines: ChartLine[]): PlannedChart => ({
+  ...chart,
+  spec: { ...chart.spec, lines },
+});
+
+/** A chart with its lines named only, the series it is drawn from and the frame they are drawn in. */
+export interface ChartDraft<S> {
+  chart: PlannedChart;
+  series: S;
+  frame: ChartFrame;
+}
+
+/**
+ * The charts of one server over one range, one per series in catalogue order, their lines not drawn
+ * yet (withLines, chartLine): a chart kept from an earlier run needs none. `first` is when a series starts.
+ */
+export function draftServerCharts<S extends SeriesHead>(
+  serverSeries: readonly S[],
+  first: (series: S) => number,
+  range: Range,
+  config: Config,
+  now: number,
+  context: ChartContext,
+): ChartDraft<S>[] {
+  return [...serverSeries].sort(compareSeries).map((series) => {
+    const frame = frameOf(first(series), range, now, BUCKETS_PER_LINE);
+    return {
+      series,
+      frame,
+      chart: chartOf([series], frame, namesOnly([series]), range, config, context, series.server),
+    };
+  });
+}
+
 /** The charts of one server over one range: one per series, in catalogue order. */
 export function planServerCharts(
   serverSeries: readonly Series[],
@@ -182,10 +223,9 @@ export function planServerCharts(
   now: number,
   context: ChartContext,
 ): PlannedChart[] {
-  return [...serverSeries].sort(compareSeries).map((series) => {
-    const frame = frameOf(series.points[0]?.t ?? Infinity, range, now, BUCKETS_PER_LINE);
-    return chartOf([series], frame, [chartLine(series, frame)], range, config, context, series.server);
-  });
+  return draftServerCharts(serverSeries, (s) => s.points[0]?.t ?? Infinity, range, config, now, context).map(
+    ({ chart, series, frame }) => withLines(chart, [chartLine(series, frame)]),
+  );
 }
 
 /**
@@ -214,16 +254,15 @@ export function fleetFrame(first: number, count: number, range: Range, now: numb
   return frameOf(first, range, now, buckets);
 }
 
-/** One combined chart from its group's lines, each drawn in the group's fleetFrame. */
-export function fleetChart(
+/** The combined chart of a group over `range` in its fleetFrame, its lines named only (withLines draws them). */
+export function draftFleetChart(
   group: readonly SeriesHead[],
   frame: ChartFrame,
-  lines: ChartLine[],
   range: Range,
   config: Config,
   context: ChartContext,
 ): PlannedChart {
-  return chartOf(group, frame, lines, range, config, context, undefined);
+  return chartOf(group, frame, namesOnly(group), range, config, context, undefined);
 }
 
 /** The combined charts over one range: one per metric + labels, a line per server. */
@@ -238,6 +277,6 @@ export function planFleetCharts(
     const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
     const frame = fleetFrame(first, group.length, range, now);
     const lines = group.map((series) => chartLine(series, frame));
-    return fleetChart(group, frame, lines, range, config, context);
+    return withLines(draftFleetChart(group, frame, range, config, context), lines);
   });
 }

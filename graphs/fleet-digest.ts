@@ -2,6 +2,7 @@ import type { Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
 import { EVENT_METRICS } from "./dashboard.js";
 import type { SourceFold } from "../storage/fleet.js";
+import { medianInterval } from "./gaps.js";
 import { inTimeOrder, type Point, type Series } from "./series.js";
 
 /**
@@ -109,6 +110,79 @@ export const pointsOf = (series: CompactSeries): Point[] => pointsFrom(series, s
 export function expand(series: CompactSeries): Series {
   const { server, metric, labels, unit } = series;
   return { server, metric, labels, unit, points: pointsOf(series) };
+}
+
+/** The index of the first time at or after `at` (binary search: a window of a week-long series). */
+function firstAtOrAfter(t: Float64Array, at: number): number {
+  let lo = 0;
+  let hi = t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (t[mid]! < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The columns of the points from the `start`-th to before the `end`-th, without copying them. */
+function window(
+  series: CompactSeries,
+  start: number,
+  end = series.t.length,
+): Pick<CompactSeries, "t" | "value" | "rollups"> {
+  const { t, value, rollups } = series;
+  return {
+    t: t.subarray(start, end),
+    value: value.subarray(start, end),
+    ...(rollups
+      ? {
+          rollups: {
+            lo: rollups.lo.subarray(start, end),
+            hi: rollups.hi.subarray(start, end),
+            span: rollups.span.subarray(start, end),
+          },
+        }
+      : {}),
+  };
+}
+
+const intervals = new WeakMap<CompactSeries, number>();
+
+/** typicalInterval of the whole series, computed once. */
+function intervalOf(series: CompactSeries): number {
+  let interval = intervals.get(series);
+  if (interval === undefined) {
+    const { t, rollups } = series;
+    interval = medianInterval(
+      t.length,
+      (i) => t[i]!,
+      (i) => rollups?.span[i] ?? 0,
+    );
+    intervals.set(series, interval);
+  }
+  return interval;
+}
+
+/**
+ * The points of the series from `from` on, as a chart of that window needs them: a chart of the
+ * last hour need not make objects of a week of points. The whole series' interval comes with them.
+ */
+export function expandFrom(series: CompactSeries, from: number): Series {
+  const { server, metric, labels, unit } = series;
+  const points = pointsFrom(window(series, firstAtOrAfter(series.t, from)), series.scale);
+  return { server, metric, labels, unit, points, interval: intervalOf(series) };
+}
+
+/**
+ * What the points of the series in [from, to] are made from, as bytes: the whole series' interval,
+ * the scale, and the columns of those points. Equal bytes give an equal line of a chart over that
+ * window (charts.ts chartLine), so a kept chart's key can be taken without making the line.
+ */
+export function windowBytes(series: CompactSeries, from: number, to: number): Uint8Array[] {
+  const { t, value, rollups } = window(series, firstAtOrAfter(series.t, from), firstAtOrAfter(series.t, to + 1));
+  const bytes = (a: Float64Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const head = Float64Array.of(intervalOf(series), series.scale, t.length, rollups ? 1 : 0);
+  return [bytes(head), bytes(t), bytes(value), ...(rollups ? [rollups.lo, rollups.hi, rollups.span].map(bytes) : [])];
 }
 
 /**

@@ -9,12 +9,21 @@ export const GAP_FACTOR = 3;
  * 24-hour chart, a two-hour hole in samples taken every 15 minutes (rollups bring their own span).
  */
 export function typicalInterval(points: readonly Point[]): number {
+  return medianInterval(
+    points.length,
+    (i) => points[i]!.t,
+    (i) => points[i]!.span,
+  );
+}
+
+/** typicalInterval of the `count` points whose times and spans `t` and `span` give (a series kept in columns). */
+export function medianInterval(count: number, t: (i: number) => number, span: (i: number) => number): number {
   const raw: number[] = [];
   const all: number[] = [];
-  for (let i = 1; i < points.length; i++) {
-    const delta = points[i]!.t - points[i - 1]!.t;
+  for (let i = 1; i < count; i++) {
+    const delta = t(i) - t(i - 1);
     all.push(delta);
-    if (points[i]!.span === 0 && points[i - 1]!.span === 0) raw.push(delta);
+    if (span(i) === 0 && span(i - 1) === 0) raw.push(delta);
   }
   const deltas = raw.length > 0 ? raw : all;
   if (deltas.length === 0) return 0;

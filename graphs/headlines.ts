@@ -13,6 +13,9 @@ export interface Headline {
 }
 
 const DAY = 86400_000;
+
+/** Where the points a server's card needs start: the last 24 hours, and the newest point however old. */
+export const headlinesFrom = (newest: number, now: number) => Math.min(newest, now - DAY);
 const SPARK_BUCKETS = 48;
 
 /** The card figures, in this order, when the server has the series: CPU, RAM, the fullest disk, load. */

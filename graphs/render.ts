@@ -12,16 +12,18 @@ import { loadChartRenderer, type ChartLine, type ChartRenderer } from "./chart.j
 import { ChartCache, drawChart, type PageCharts } from "./chart-cache.js";
 import {
   chartLine,
-  fleetChart,
+  draftFleetChart,
+  draftServerCharts,
   fleetFrame,
   fleetGroups,
-  planServerCharts,
+  withLines,
   type ChartContext,
+  type ChartFrame,
   type PlannedChart,
 } from "./charts.js";
 import { buildDashboard, fleetPage, rebootsByServer, serverRangePage } from "./dashboard.js";
-import { expand, FleetDigest, type CompactSeries } from "./fleet-digest.js";
-import { headlines, type Headline } from "./headlines.js";
+import { expandFrom, FleetDigest, windowBytes, type CompactSeries } from "./fleet-digest.js";
+import { headlines, headlinesFrom, type Headline } from "./headlines.js";
 import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
 import { digestFleet, type FleetReads } from "./series-cache.js";
 import { publishFiles, removeStale } from "./publish.js";
@@ -75,6 +77,15 @@ async function activeAlerts(job: Job): Promise<ActiveAlert[]> {
   }
 }
 
+/** A chart to draw: named (its page's figure), with what its lines are drawn from and how to draw them. */
+interface ChartWork {
+  draft: PlannedChart;
+  frame: ChartFrame;
+  /** Per line, the bytes of the points it is drawn from (windowBytes): a kept chart's key. */
+  inputs: () => Uint8Array[][];
+  lines: () => ChartLine[];
+}
+
 /** The rendered charts of one page, each SVG once, and its buckets as CSV files. */
 interface RenderedCharts {
   svgs: Map<PlannedChart, string>;
@@ -85,31 +96,36 @@ interface RenderedCharts {
   reused: number;
 }
 
-/** Draws the charts of one page, or takes them from the page's kept charts when their spec did not change. */
+/**
+ * Draws the charts of one page, or takes them from the page's kept charts when what they are drawn
+ * from did not change. The SVGs are keyed by the drafts: the page needs their names and notes only.
+ */
 async function renderCharts(
   renderer: ChartRenderer | undefined,
-  charts: readonly PlannedChart[],
+  charts: readonly ChartWork[],
   kept: PageCharts | undefined,
 ): Promise<RenderedCharts> {
   const rendered: RenderedCharts = { svgs: new Map(), csvs: [], csvFiles: [], reused: 0 };
   if (!renderer) return rendered;
-  for (const chart of charts) {
-    const drawn = kept ? await kept.draw(renderer, chart) : drawChart(renderer, chart);
-    rendered.svgs.set(chart, drawn.svg);
-    if (drawn.csv !== undefined) rendered.csvs.push([chart.csv, drawn.csv]);
-    rendered.csvFiles.push(chart.csv);
+  for (const { draft, frame, inputs, lines } of charts) {
+    const drawn = kept
+      ? await kept.draw(renderer, draft, frame, inputs, lines)
+      : drawChart(renderer, withLines(draft, lines()));
+    rendered.svgs.set(draft, drawn.svg);
+    if (drawn.csv !== undefined) rendered.csvs.push([draft.csv, drawn.csv]);
+    rendered.csvFiles.push(draft.csv);
     if (drawn.reused) rendered.reused++;
   }
   return rendered;
 }
 
-/** A drawn chart as its page still needs it (title, legend, notes) without its lines' points and buckets. */
-function withoutData(chart: PlannedChart): PlannedChart {
-  return {
-    ...chart,
-    spec: { ...chart.spec, lines: chart.spec.lines.map(({ name }) => ({ name, runs: [], columns: [] })) },
-  };
-}
+/** A chart of compact series: each line drawn from the points of its frame only. */
+const chartWork = (draft: PlannedChart, frame: ChartFrame, group: readonly CompactSeries[]): ChartWork => ({
+  draft,
+  frame,
+  inputs: () => group.map((s) => windowBytes(s, frame.from, frame.to)),
+  lines: () => group.map((s) => chartLine(expandFrom(s, frame.from), frame)),
+});
 
 /** What a run wrote into public/, file by file as it goes, for the summary and the stale-file removal. */
 class Site {
@@ -229,20 +245,14 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
       fleet.set(range.name, { charts: [], svgs: new Map(), kept: await cache?.page(fleetPage(range.name)) });
     for (const group of renderer ? fleetGroups(series) : []) {
       const first = group.reduce((f, s) => Math.min(f, s.t[0] ?? Infinity), Infinity);
-      const frames = shown.map((range) => fleetFrame(first, group.length, range, at));
-      // One server's series expanded at a time, drawn into every range's line.
-      const lines = shown.map((): ChartLine[] => []);
-      for (const compact of group) {
-        const one = expand(compact);
-        frames.forEach((frame, i) => lines[i]!.push(chartLine(one, frame)));
-      }
-      for (const [i, range] of shown.entries()) {
-        const chart = fleetChart(group, frames[i]!, lines[i]!, range, config, context);
-        const rendered = await renderCharts(renderer, [chart], fleet.get(range.name)!.kept);
+      for (const range of shown) {
+        const frame = fleetFrame(first, group.length, range, at);
+        const draft = draftFleetChart(group, frame, range, config, context);
+        const page = fleet.get(range.name)!;
+        const rendered = await renderCharts(renderer, [chartWork(draft, frame, group)], page.kept);
         await site.charted(rendered);
-        const light = withoutData(chart);
-        fleet.get(range.name)!.charts.push(light);
-        fleet.get(range.name)!.svgs.set(light, rendered.svgs.get(chart)!);
+        page.charts.push(draft);
+        page.svgs.set(draft, rendered.svgs.get(draft)!);
       }
       settle();
     }
@@ -254,16 +264,27 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   }
   const cards = new Map<string, Headline[]>();
   for (const server of dashboard.servers) {
-    const own = (byServer.get(server.name) ?? []).map(expand);
-    cards.set(server.name, headlines(own, at));
+    const own = byServer.get(server.name) ?? [];
+    cards.set(
+      server.name,
+      headlines(
+        own.map((s) => expandFrom(s, headlinesFrom(s.t[s.t.length - 1]!, at))),
+        at,
+      ),
+    );
     if (filter.server !== undefined && server.name !== filter.server) continue;
     for (const range of shown) {
       const page = serverRangePage(server.name, range.name);
-      const charts = renderer ? planServerCharts(own, range, config, at, context) : [];
+      const drafts = renderer ? draftServerCharts(own, (s) => s.t[0] ?? Infinity, range, config, at, context) : [];
       const kept = await cache?.page(page);
-      const rendered = await renderCharts(renderer, charts, kept);
+      const rendered = await renderCharts(
+        renderer,
+        drafts.map(({ chart, series, frame }) => chartWork(chart, frame, [series])),
+        kept,
+      );
       await site.charted(rendered);
       await kept?.save();
+      const charts = drafts.map((d) => d.chart);
       await site.page(page, renderServerPage(dashboard, server, range, ranges, charts, rendered.svgs));
     }
     settle();

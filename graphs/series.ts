@@ -19,6 +19,11 @@ export interface Series {
   unit: string;
   /** Oldest first. */
   points: Point[];
+  /**
+   * typicalInterval of the whole series, given when `points` are only its newest (a chart's window
+   * of a series kept in columns, fleet-digest.ts): the gaps of a window are judged as the whole's.
+   */
+  interval?: number;
 }
 
 /** "mount=/, fs=x" for labels, "" without: how a chart names the series' labels. */

@@ -150,11 +150,17 @@ describe("long ranges end at their last whole step", () => {
     expect(next!.spec.lines[0]!.columns.at(-1)!.t).toBe(NOW + 5 * MIN);
   });
 
-  test("a young server's week chart ends now, with its newest sample", () => {
-    const [week] = planServerCharts(buildSeries(every10("young", 2)), WEEK, config, NOW, NO_CONTEXT);
-    expect(week!.collectingSince).toBe(NOW - 2 * 1440 * MIN);
+  test("a young server's week chart ends now, with its newest sample, until its data reaches back a tenth of the week", () => {
+    const [week] = planServerCharts(buildSeries(every10("young", 0.5)), WEEK, config, NOW, NO_CONTEXT);
+    expect(week!.collectingSince).toBe(NOW - 720 * MIN);
     expect(week!.spec.to).toBe(NOW);
     expect(week!.spec.lines[0]!.columns.at(-1)!.t).toBe(NOW);
+    // Two days of data: shown from where they start, up to the step, as a week of data is.
+    const [older] = planServerCharts(buildSeries(every10("young", 2)), WEEK, config, NOW, NO_CONTEXT);
+    expect(older!.collectingSince).toBe(NOW - 2 * 1440 * MIN);
+    expect(older!.spec.to).toBe(STEP_END);
+    expect(older!.spec.from).toBeLessThan(NOW - 2 * 1440 * MIN);
+    expect(older!.spec.lines[0]!.columns.at(-1)!.t).toBeLessThanOrEqual(STEP_END);
   });
 });
 

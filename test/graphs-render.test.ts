@@ -5,12 +5,17 @@ import { parseConfig } from "../config/ams-config.js";
 import { loadChartRenderer } from "../graphs/chart.js";
 import { chartCsv } from "../graphs/chart-csv.js";
 import { chartKey } from "../graphs/chart-cache.js";
-import type { Column } from "../graphs/columns.js";
-import { planFleetCharts, planServerCharts, type ChartContext, type PlannedChart } from "../graphs/charts.js";
+import {
+  chartLine,
+  draftServerCharts,
+  planFleetCharts,
+  planServerCharts,
+  type ChartContext,
+} from "../graphs/charts.js";
 import { buildDashboard, EVENT_METRICS, rebootsByServer } from "../graphs/dashboard.js";
-import { expand, FleetDigest } from "../graphs/fleet-digest.js";
+import { expand, expandFrom, FleetDigest, windowBytes, type CompactSeries } from "../graphs/fleet-digest.js";
 import { rangesFor } from "../graphs/ranges.js";
-import { buildSeries, type Point } from "../graphs/series.js";
+import { buildSeries } from "../graphs/series.js";
 import { amsPaths } from "../lib/paths.js";
 import { forEachFleetSource, readFleet } from "../storage/fleet.js";
 import { formatJsonArray } from "../storage/locked-file.js";
@@ -150,7 +155,8 @@ describe("charts kept from run to run", () => {
         labels: { mount: "/" },
       },
     ]);
-    const young = every15(1).map((t, i): Sample => ({
+    // Younger than a tenth of a week: its week and month charts end now.
+    const young = every15(0.5).map((t, i): Sample => ({
       server_id: "young",
       metric_type: "CPU",
       timestamp: new Date(t).toISOString(),
@@ -208,29 +214,53 @@ describe("charts kept from run to run", () => {
   }
   const cacheFiles = (home: string) => Object.keys(tree(path.join(amsPaths(home).stateDir, "chart-cache"))).sort();
 
-  test("a chart's key changes with every number and text of its spec, its build and whether it is combined", () => {
+  test("a chart's key changes with the chart as named, its frame, every byte its lines are drawn from and its build", () => {
     const config = parseConfig({}, "c.json");
     const series = buildSeries(fleetSamples("web-1", NOW));
-    const [chart] = planServerCharts(series, rangesFor(NOW, NOW)[0]!, config, NOW, { periods: [], reboots: new Map() });
-    const key = chartKey(chart!, "b1");
-    expect(chartKey(structuredClone(chart!), "b1")).toBe(key);
-    expect(chartKey(chart!, "b2")).not.toBe(key);
-    expect(chartKey({ ...chart!, server: undefined }, "b1")).not.toBe(key);
-    const changed = (change: (copy: PlannedChart) => void) => {
-      const copy = structuredClone(chart!);
-      change(copy);
-      return chartKey(copy, "b1");
+    const { chart, frame } = draftServerCharts(series, (s) => s.points[0]!.t, rangesFor(NOW, NOW)[3]!, config, NOW, {
+      periods: [],
+      reboots: new Map(),
+    })[0]!;
+    const inputs = () => [[Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5)]];
+    const key = chartKey(chart, frame, inputs(), "b1");
+    expect(chartKey(structuredClone(chart), { ...frame }, inputs(), "b1")).toBe(key);
+    expect(chartKey(chart, frame, inputs(), "b2")).not.toBe(key);
+    expect(chartKey({ ...chart, server: undefined }, frame, inputs(), "b1")).not.toBe(key);
+    expect(chartKey({ ...chart, spec: { ...chart.spec, title: "x" } }, frame, inputs(), "b1")).not.toBe(key);
+    expect(chartKey(chart, { ...frame, buckets: frame.buckets + 1 }, inputs(), "b1")).not.toBe(key);
+    for (let line = 0; line < 2; line++)
+      for (let i = 0; i < inputs()[0]![line]!.length; i++) {
+        const changed = inputs();
+        changed[0]![line]![i]! += 1;
+        expect(chartKey(chart, frame, changed, "b1")).not.toBe(key);
+      }
+    // The same bytes cut otherwise, or split into two lines, are other inputs.
+    expect(chartKey(chart, frame, [[Uint8Array.of(1, 2), Uint8Array.of(3, 4, 5)]], "b1")).not.toBe(key);
+    expect(chartKey(chart, frame, [[Uint8Array.of(1, 2, 3)], [Uint8Array.of(4, 5)]], "b1")).not.toBe(key);
+  });
+
+  test("the bytes of a window of a series change exactly when the line drawn over it may", () => {
+    const digest = new FleetDigest();
+    const fold = digest.source();
+    const samples = fleetSamples("web-1", NOW).filter((s) => s.metric_type === "CPU");
+    for (const sample of samples) fold.add(sample, () => sample);
+    fold.finish({ from: "whole", counts: { samples: samples.length, skipped: 0, foreign: 0 } });
+    const [cpu] = digest.series();
+    const from = (cpu!.t[0]! + NOW) / 2;
+    const bytes = (s: CompactSeries) => Buffer.concat(windowBytes(s, from, NOW)).toString("hex");
+    const edited = (at: number, value: number) => {
+      const copy = { ...cpu!, value: Float64Array.from(cpu!.value, (v) => v / cpu!.scale), scale: 1 };
+      copy.value[at] = value;
+      return copy;
     };
-    const line = () => chart!.spec.lines[0]!;
-    expect(line().runs[0]!.length).toBeGreaterThan(1);
-    for (const field of Object.keys(line().runs[0]![1]!) as (keyof Point)[])
-      expect(changed((c) => void (c.spec.lines[0]!.runs[0]![1]![field] += 0.5))).not.toBe(key);
-    for (const field of Object.keys(line().columns[1]!) as (keyof Column)[])
-      expect(changed((c) => void (c.spec.lines[0]!.columns[1]![field] += 0.5))).not.toBe(key);
-    expect(changed((c) => c.spec.lines[0]!.runs.push([]))).not.toBe(key);
-    expect(changed((c) => (c.spec.lines[0]!.name = "web-2"))).not.toBe(key);
-    expect(changed((c) => (c.spec.title += "!"))).not.toBe(key);
-    expect(changed((c) => (c.spec.to += 1))).not.toBe(key);
+    const inside = cpu!.t.findIndex((t) => t >= from);
+    expect(inside).toBeGreaterThan(0);
+    expect(bytes(edited(inside - 1, -1))).toBe(bytes(edited(inside - 1, -2)));
+    expect(bytes(edited(inside, -1))).not.toBe(bytes(edited(inside, -2)));
+    // The line drawn from the window's points: the same as from the whole series.
+    const frame = { from, to: NOW, buckets: 240 };
+    expect(chartLine(expandFrom(cpu!, from), frame)).toEqual(chartLine(expand(cpu!), frame));
+    expect(expandFrom(cpu!, from).points[0]!.t).toBe(cpu!.t[inside]);
   });
 
   test("a run with the charts of a run earlier in the step writes what drawing every chart writes", async () => {
@@ -243,8 +273,10 @@ describe("charts kept from run to run", () => {
     expect(cacheFiles(warm)).toEqual([
       "charts/30d.json",
       "charts/7d.json",
+      "charts/90d.json",
       "servers/old-1.30d.json",
       "servers/old-1.7d.json",
+      "servers/old-1.90d.json",
     ]);
     appendSamples(warm);
     const second = await graphs(warm, SECOND_RUN);
@@ -258,10 +290,10 @@ describe("charts kept from run to run", () => {
     expect(whole.exitCode).toBe(0);
     expect(reusedOf(whole.stdout)).toBe(0);
     expect(tree(amsPaths(warm).publicDir)).toEqual(tree(amsPaths(cold).publicDir));
-    // Of the 8 charts that end at a step (CPU and disk, week and month, of old-1 and of the fleet),
-    // the 4 CPU charts are the same; the disk sample given again changed the 4 disk charts.
-    expect(reusedOf(second.stdout)).toBe(4);
-    expect(second.stdout).toMatch(/ \d+ charts \(4 reused\) in /);
+    // Of the 12 charts that end at a step (CPU and disk, week, month and 90 days, of old-1 and of
+    // the fleet), the 6 CPU charts are the same; the disk sample given again changed the 6 disk charts.
+    expect(reusedOf(second.stdout)).toBe(6);
+    expect(second.stdout).toMatch(/ \d+ charts \(6 reused\) in /);
   });
 
   test("an unusable cache file, a missing or altered CSV, a page no longer drawn: charts drawn again, the run goes on", async () => {
@@ -279,16 +311,18 @@ describe("charts kept from run to run", () => {
     const again = await graphs(home, FIRST_RUN, "--force");
     expect(again.exitCode).toBe(0);
     expect(again.stderr).toContain(`${path.join(cache, "servers", "old-1.30d.json")}: not valid JSON`);
-    // The two charts of the unusable file are drawn; the 6 others are reused, their CSVs written again where needed.
-    expect(reusedOf(again.stdout)).toBe(6);
+    // The two charts of the unusable file are drawn; the 10 others are reused, their CSVs written again where needed.
+    expect(reusedOf(again.stdout)).toBe(10);
     expect(tree(publicDir)).toEqual(drawn);
     // The unusable file is set aside (and kept), the page no longer drawn forgotten.
     expect(cacheFiles(home)).toEqual([
       "charts/30d.json",
       "charts/7d.json",
+      "charts/90d.json",
       "servers/old-1.30d.json",
       expect.stringMatching(/^servers\/old-1\.30d\.json\.corrupt-/),
       "servers/old-1.7d.json",
+      "servers/old-1.90d.json",
     ]);
   });
 });
