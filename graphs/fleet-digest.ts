@@ -152,12 +152,7 @@ const intervals = new WeakMap<CompactSeries, number>();
 function intervalOf(series: CompactSeries): number {
   let interval = intervals.get(series);
   if (interval === undefined) {
-    const { t, rollups } = series;
-    interval = medianInterval(
-      t.length,
-      (i) => t[i]!,
-      (i) => rollups?.span[i] ?? 0,
-    );
+    interval = medianInterval(series.t, series.rollups?.span);
     intervals.set(series, interval);
   }
   return interval;

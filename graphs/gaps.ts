@@ -10,24 +10,26 @@ export const GAP_FACTOR = 3;
  */
 export function typicalInterval(points: readonly Point[]): number {
   return medianInterval(
-    points.length,
-    (i) => points[i]!.t,
-    (i) => points[i]!.span,
+    points.map((p) => p.t),
+    points.map((p) => p.span),
   );
 }
 
-/** typicalInterval of the `count` points whose times and spans `t` and `span` give (a series kept in columns). */
-export function medianInterval(count: number, t: (i: number) => number, span: (i: number) => number): number {
-  const raw: number[] = [];
-  const all: number[] = [];
+/** typicalInterval of points kept in columns: their times, and their spans (none: all raw samples). */
+export function medianInterval(t: ArrayLike<number>, span?: ArrayLike<number>): number {
+  const count = t.length;
+  // Typed arrays sort numbers natively: every series of a run is measured, a week of points each.
+  const raw = new Float64Array(Math.max(0, count - 1));
+  const all = new Float64Array(Math.max(0, count - 1));
+  let raws = 0;
   for (let i = 1; i < count; i++) {
-    const delta = t(i) - t(i - 1);
-    all.push(delta);
-    if (span(i) === 0 && span(i - 1) === 0) raw.push(delta);
+    const delta = t[i]! - t[i - 1]!;
+    all[i - 1] = delta;
+    if (!span || (span[i] === 0 && span[i - 1] === 0)) raw[raws++] = delta;
   }
-  const deltas = raw.length > 0 ? raw : all;
+  const deltas = raws > 0 ? raw.subarray(0, raws) : all;
   if (deltas.length === 0) return 0;
-  deltas.sort((a, b) => a - b);
+  deltas.sort();
   return deltas[Math.floor(deltas.length / 2)]!;
 }
 
