@@ -11,7 +11,7 @@ import { ifExists } from "../lib/if-exists.js";
  * calls are synchronous: a 100-server site is 11,000 files, and four round trips through libuv's
  * thread pool per file left the job waiting 5 s of its 30.
  */
-export async function publishFiles(publicDir: string, files: ReadonlyArray<readonly [string, string]>): Promise<void> {
+export function publishFiles(publicDir: string, files: ReadonlyArray<readonly [string, string]>): void {
   const dirs = new Set(files.map(([rel]) => path.dirname(path.join(publicDir, rel))));
   for (const dir of dirs) fsSync.mkdirSync(dir, { recursive: true });
   for (const [rel, content] of files) {

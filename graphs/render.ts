@@ -138,25 +138,25 @@ class Site {
 
   constructor(private readonly publicDir: string) {}
 
-  async charted(rendered: RenderedCharts): Promise<void> {
+  charted(rendered: RenderedCharts): void {
     for (const svg of rendered.svgs.values()) {
       this.charts++;
       this.largestChart = Math.max(this.largestChart, Buffer.byteLength(svg));
     }
     this.reused += rendered.reused;
-    await this.files(rendered.csvs);
+    this.files(rendered.csvs);
     for (const rel of rendered.csvFiles) this.written.add(path.normalize(rel));
   }
 
-  async files(files: readonly [string, string][]): Promise<void> {
-    await publishFiles(this.publicDir, files);
+  files(files: readonly [string, string][]): void {
+    publishFiles(this.publicDir, files);
     for (const [rel] of files) this.written.add(path.normalize(rel));
   }
 
-  async page(rel: string, text: string): Promise<void> {
+  page(rel: string, text: string): void {
     this.pages++;
     this.largestPage = Math.max(this.largestPage, Buffer.byteLength(text));
-    await this.files([[rel, text]]);
+    this.files([[rel, text]]);
   }
 }
 
@@ -228,7 +228,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
 
   const site = new Site(paths.publicDir);
   const assets = await fs.readdir(ASSETS);
-  await site.files(
+  site.files(
     await Promise.all(
       assets.map(async (asset): Promise<[string, string]> => [
         asset,
@@ -250,7 +250,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
         const draft = draftFleetChart(group, frame, range, config, context);
         const page = fleet.get(range.name)!;
         const rendered = await renderCharts(renderer, [chartWork(draft, frame, group)], page.kept);
-        await site.charted(rendered);
+        site.charted(rendered);
         page.charts.push(draft);
         page.svgs.set(draft, rendered.svgs.get(draft)!);
       }
@@ -259,7 +259,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     for (const range of shown) {
       const { charts, svgs, kept } = fleet.get(range.name)!;
       await kept?.save();
-      await site.page(fleetPage(range.name), renderFleetPage(dashboard, range, ranges, charts, svgs));
+      site.page(fleetPage(range.name), renderFleetPage(dashboard, range, ranges, charts, svgs));
     }
   }
   const cards = new Map<string, Headline[]>();
@@ -282,14 +282,14 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
         drafts.map(({ chart, series, frame }) => chartWork(chart, frame, [series])),
         kept,
       );
-      await site.charted(rendered);
+      site.charted(rendered);
       await kept?.save();
       const charts = drafts.map((d) => d.chart);
-      await site.page(page, renderServerPage(dashboard, server, range, ranges, charts, rendered.svgs));
+      site.page(page, renderServerPage(dashboard, server, range, ranges, charts, rendered.svgs));
     }
     settle();
   }
-  await site.page("index.html", renderIndexPage(dashboard, cards, ranges));
+  site.page("index.html", renderIndexPage(dashboard, cards, ranges));
 
   let removed = 0;
   // A server missing from the data because its source could not be read is not gone: its pages stay.

@@ -188,14 +188,14 @@ export async function digestFleet(
     const source = digest.source(earlier?.gathering);
     const from = earlier?.gathering.series.map((g) => g.t.length);
     return {
-      add: source.add,
+      add: (sample: Sample, whole: () => Sample) => source.add(sample, whole),
       finish: async (read: SourceRead) => {
         reads[read.from]++;
         if (read.from === "whole" && read.reason) log.info(`${store.file}: read whole (${read.reason})`);
         // Saved first: the newest samples of a whole read are parsed from the read buffer, valid until the next store is read.
         if (build !== undefined)
           await save(build, store, read, source.gathered(), read.from === "tail" ? earlier : undefined, from);
-        source.finish(read);
+        await source.finish(read);
         afterEach();
       },
     };

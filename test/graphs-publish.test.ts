@@ -9,7 +9,7 @@ const tree = (dir: string) =>
 describe("publishFiles", () => {
   test("writes every file, making its folders, and leaves no temporary file behind", async () => {
     const publicDir = tempDir("ams-public-");
-    await publishFiles(publicDir, [
+    publishFiles(publicDir, [
       ["charts/servers/web-1/CPU-24h.svg", "<svg/>"],
       ["servers/web-1.html", "<p>web-1</p>"],
       ["index.html", "<p>index</p>"],
@@ -32,7 +32,7 @@ describe("publishFiles", () => {
     fs.writeFileSync(file, "old page");
     const reader = fs.openSync(file, "r");
     const oldInode = fs.fstatSync(reader).ino;
-    await publishFiles(publicDir, [["index.html", "new page"]]);
+    publishFiles(publicDir, [["index.html", "new page"]]);
     expect(fs.statSync(file).ino).not.toBe(oldInode);
     expect(fs.readFileSync(reader, "utf8")).toBe("old page");
     fs.closeSync(reader);
@@ -44,7 +44,7 @@ describe("publishFiles", () => {
 describe("removeStale", () => {
   test("removes the files of a folder this run did not write, then the folders left empty", async () => {
     const publicDir = tempDir("ams-public-");
-    await publishFiles(publicDir, [
+    publishFiles(publicDir, [
       ["charts/servers/web-1/CPU-24h.svg", "<svg/>"],
       ["charts/servers/gone/CPU-24h.svg", "<svg/>"],
       ["charts/servers/gone/disk/root.svg", "<svg/>"],

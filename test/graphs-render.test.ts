@@ -239,12 +239,12 @@ describe("charts kept from run to run", () => {
     expect(chartKey(chart, frame, [[Uint8Array.of(1, 2, 3)], [Uint8Array.of(4, 5)]], "b1")).not.toBe(key);
   });
 
-  test("the bytes of a window of a series change exactly when the line drawn over it may", () => {
+  test("the bytes of a window of a series change exactly when the line drawn over it may", async () => {
     const digest = new FleetDigest();
     const fold = digest.source();
     const samples = fleetSamples("web-1", NOW).filter((s) => s.metric_type === "CPU");
     for (const sample of samples) fold.add(sample, () => sample);
-    fold.finish({ from: "whole", counts: { samples: samples.length, skipped: 0, foreign: 0 } });
+    await fold.finish({ from: "whole", counts: { samples: samples.length, skipped: 0, foreign: 0 } });
     const [cpu] = digest.series();
     const from = (cpu!.t[0]! + NOW) / 2;
     const bytes = (s: CompactSeries) => Buffer.concat(windowBytes(s, from, NOW)).toString("hex");
