@@ -10,7 +10,7 @@ import { withLines, type ChartFrame, type PlannedChart } from "./charts.js";
 import { removeStale } from "./publish.js";
 
 /**
- * The charts of earlier runs, kept so that a chart whose spec did not change is not drawn again: a
+ * The charts of earlier runs, kept so that a chart whose inputs did not change is not drawn again: a
  * long range's chart ends at its last whole step (charts.ts), so it changes once a step, while a
  * run comes every few minutes. One state file per page, storage/state/chart-cache/<page>.json,
  * holds each of its charts' key (a hash of everything its SVG and CSV are made from, taken before

@@ -37,7 +37,7 @@ export interface ChartFilter {
 export interface RenderSummary {
   pages: number;
   charts: number;
-  /** Charts of them taken as drawn by an earlier run (their spec unchanged), not drawn again. */
+  /** Charts of them taken as an earlier run drew them from the same points, not drawn again. */
   reused: number;
   /** Bytes of the largest chart (an SVG inlined in a page) and of the largest page. */
   largestChart: number;
@@ -167,8 +167,9 @@ class Site {
  *
  * The raw samples of one source are held at a time: the sources are read one after another into a
  * compact digest (fleet-digest.ts, numbers only: about 0.4 MB per server-week at the default
- * schedule), then each server's series are expanded for its pages, and one server's series at a
- * time for the combined charts. Files are written as they are made, data and assets before the
+ * schedule), each from where the last run stopped (series-cache.ts). A chart's lines are made from
+ * the points of its window only, and not at all when the chart cache has it as drawn from the
+ * same points (chart-cache.ts). Files are written as they are made, data and assets before the
  * pages that link them.
  */
 export async function renderSite(job: Job, filter: ChartFilter = {}, now = new Date()): Promise<RenderSummary> {
