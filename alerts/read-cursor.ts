@@ -5,7 +5,7 @@ import { fleetSource, fleetStores, type FleetConfig, type FleetSource, type Flee
 import { readFleetStoreSince } from "../storage/fleet-tail.js";
 import { isSample, type Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
-import { StoreMarkSchema } from "../storage/store-tail.js";
+import { StoreMarkSchema } from "../storage/store-mark-schema.js";
 import { advisoryLink } from "./cert.js";
 import { rebootKey } from "./reboot.js";
 import { SILENT_RULE, type Condition } from "./rules.js";

@@ -17,7 +17,7 @@ import {
   type SourceRead,
 } from "../storage/fleet.js";
 import { isSample, type Sample } from "../storage/sample.js";
-import { StoreMarkSchema } from "../storage/store-tail.js";
+import { StoreMarkSchema } from "../storage/store-mark-schema.js";
 import type { FleetDigest, Gathered, SourceGathering } from "./fleet-digest.js";
 
 /**

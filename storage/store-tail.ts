@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
-import { z } from "zod";
 import { ifExists } from "../lib/if-exists.js";
 import { CLOSING, matchesWriteNote, parseJsonArray, parseWhole } from "./locked-file.js";
 
@@ -223,16 +222,3 @@ export async function readStoreSince(file: string, mark: StoreMark | undefined):
     await handle.close();
   }
 }
-
-/** A mark as saved by a reader between runs, checked when read back. */
-export const StoreMarkSchema: z.ZodType<StoreMark> = z.strictObject({
-  dev: z.number(),
-  ino: z.number(),
-  birth: z.number(),
-  size: z.number().int().min(0),
-  mtime: z.number(),
-  ctime: z.number(),
-  end: z.number().int().min(0),
-  records: z.number().int().min(1),
-  window: z.string().regex(/^[0-9a-f]{40}$/),
-});

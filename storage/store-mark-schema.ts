@@ -1,0 +1,17 @@
+import { z } from "zod";
+import type { StoreMark } from "./store-tail.js";
+
+// Apart from store-tail.ts: the jobs that read a store from a mark (ams-fetch-remote checks copies
+// with it) would otherwise load zod at start; only those that keep a mark between runs need this.
+/** A mark as saved by a reader between runs, checked when read back. */
+export const StoreMarkSchema: z.ZodType<StoreMark> = z.strictObject({
+  dev: z.number(),
+  ino: z.number(),
+  birth: z.number(),
+  size: z.number().int().min(0),
+  mtime: z.number(),
+  ctime: z.number(),
+  end: z.number().int().min(0),
+  records: z.number().int().min(1),
+  window: z.string().regex(/^[0-9a-f]{40}$/),
+});
