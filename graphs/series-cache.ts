@@ -50,6 +50,8 @@ const KeptSourceSchema = z.strictObject({
   counts: z.strictObject({ samples: count, skipped: count, foreign: count }),
   /** How many doubles of <name>.points are these series' points; any past them are a killed run's. */
   numbers: count,
+  /** The inode of the points file they were written to: a file replaced since holds other points. */
+  points_ino: z.number(),
   series: z.array(
     z.strictObject({
       server: z.string(),
@@ -123,11 +125,12 @@ export function decodePoints(kept: Pick<KeptSource, "series">, numbers: Float64A
   return series;
 }
 
-/** The first `numbers` doubles of the file; undefined when it holds fewer. */
-async function readNumbers(file: string, numbers: number): Promise<Float64Array | undefined> {
+/** The first `numbers` doubles of the file, if it is still inode `ino`; undefined when not or when it holds fewer. */
+async function readNumbers(file: string, numbers: number, ino: number): Promise<Float64Array | undefined> {
   const handle = await ifExists(() => fs.open(file, "r"), undefined);
   if (!handle) return undefined;
   try {
+    if ((await handle.stat()).ino !== ino) return undefined;
     const out = new Float64Array(numbers);
     const bytes = new Uint8Array(out.buffer);
     let filled = 0;
@@ -142,18 +145,19 @@ async function readNumbers(file: string, numbers: number): Promise<Float64Array 
   }
 }
 
-/** Writes `numbers` at the `at`-th double of the file and cuts it there, flushed before the head that counts them is. */
-async function writeNumbersAt(file: string, at: number, numbers: Float64Array): Promise<void> {
+/**
+ * Writes `numbers` at the `at`-th double of the file (a new file from 0) and cuts it there,
+ * flushed before the head that counts them is; the file's inode.
+ */
+async function writeNumbersAt(file: string, at: number, numbers: Float64Array): Promise<number> {
   const bytes = new Uint8Array(numbers.buffer, numbers.byteOffset, numbers.byteLength);
-  if (at === 0) {
-    await writeFileAtomic(file, bytes);
-    return;
-  }
+  if (at === 0) return (await writeFileAtomic(file, bytes)).ino;
   const handle = await fs.open(file, "r+");
   try {
     await handle.write(bytes, 0, bytes.length, at * BYTES);
     await handle.truncate((at + numbers.length) * BYTES);
     await handle.datasync();
+    return (await handle.stat()).ino;
   } finally {
     await handle.close();
   }
@@ -220,7 +224,7 @@ export async function digestFleet(
       const fresh = encodePoints(gathering.series, earlier ? from : undefined);
       if (earlier && fresh.length === 0 && JSON.stringify(earlier.kept.mark) === JSON.stringify(read.mark)) return;
       const at = earlier ? earlier.kept.numbers : 0;
-      await writeNumbersAt(points, at, fresh);
+      const ino = await writeNumbersAt(points, at, fresh);
       const kept: KeptSource = {
         build,
         file: store.file,
@@ -229,6 +233,7 @@ export async function digestFleet(
         mark: read.mark,
         counts: read.counts,
         numbers: at + fresh.length,
+        points_ino: ino,
         series: gathering.series.map((g) => ({
           ...g.head,
           rollups: g.rollups !== undefined,
@@ -254,7 +259,7 @@ export async function digestFleet(
       JSON.stringify(kept.speaks_for) !== JSON.stringify(speaksFor(store))
     )
       return undefined;
-    const numbers = await readNumbers(pointsFile(paths, store), kept.numbers);
+    const numbers = await readNumbers(pointsFile(paths, store), kept.numbers, kept.points_ino);
     const series = numbers && decodePoints(kept, numbers);
     if (!series) {
       log.warn(

@@ -111,6 +111,14 @@ describe("ams-graphs reads of each store only what was appended since its last r
     ]);
     expect(shown(afterDamage)).toEqual(shown(await digestOf(home, undefined)));
 
+    // A points file replaced by another (a killed whole read's, here the same bytes in a new file): not taken.
+    const points = kept(paths, "r1", "points");
+    fs.copyFileSync(points, `${points}.new`);
+    fs.renameSync(`${points}.new`, points);
+    const replaced = { warnings: [] as string[], infos: [] };
+    expect((await digestOf(home, "another-build", replaced)).reads).toEqual({ tail: 2, whole: 1 });
+    expect(replaced.warnings).toEqual([expect.stringContaining(`${points}: does not hold the points`)]);
+
     // A kept state that is not JSON: set aside and reported.
     fs.writeFileSync(kept(paths, "r2", "json"), "{ torn");
     const corrupt = { warnings: [] as string[], infos: [] };
