@@ -215,7 +215,10 @@ export function draftServerCharts<S extends SeriesHead>(
   });
 }
 
-/** The charts of one server over one range: one per series, in catalogue order. */
+/**
+ * The charts of one server over one range, one per series in catalogue order, drawn from whole
+ * series: what ams-graphs' drawing from windows of compact series must equal (the tests' reference).
+ */
 export function planServerCharts(
   serverSeries: readonly Series[],
   range: Range,
@@ -265,7 +268,7 @@ export function draftFleetChart(
   return chartOf(group, frame, namesOnly(group), range, config, context, undefined);
 }
 
-/** The combined charts over one range: one per metric + labels, a line per server. */
+/** The combined charts over one range, one per metric + labels with a line per server, from whole series (as planServerCharts). */
 export function planFleetCharts(
   allSeries: readonly Series[],
   range: Range,

@@ -104,12 +104,10 @@ function pointsFrom({ t, value, rollups }: Columns, scale = 1): Point[] {
   });
 }
 
-/** The points of a compact series, as buildSeries made them. */
-export const pointsOf = (series: CompactSeries): Point[] => pointsFrom(series, series.scale);
-
+/** The whole series with its points, as buildSeries made it. */
 export function expand(series: CompactSeries): Series {
   const { server, metric, labels, unit } = series;
-  return { server, metric, labels, unit, points: pointsOf(series) };
+  return { server, metric, labels, unit, points: pointsFrom(series, series.scale) };
 }
 
 /** The index of the first time at or after `at` (binary search: a window of a week-long series). */
