@@ -1,11 +1,19 @@
 import { z } from "zod";
 import type { Paths } from "../lib/paths.js";
 import { readState, writeState, type ResetReport } from "../lib/state.js";
-import { fleetSource, fleetStores, type FleetConfig, type FleetSource, type FleetStore } from "../storage/fleet.js";
+import {
+  fleetSource,
+  fleetStores,
+  readAsNow,
+  storeReading,
+  type FleetConfig,
+  type FleetSource,
+  type FleetStore,
+} from "../storage/fleet.js";
 import { readFleetStoreSince } from "../storage/fleet-tail.js";
 import { isSample, type Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
-import { StoreMarkSchema } from "../storage/store-mark-schema.js";
+import { StoreMarkSchema, StoreReadingFields } from "../storage/store-mark-schema.js";
 import { advisoryLink } from "./cert.js";
 import { rebootKey } from "./reboot.js";
 import { SILENT_RULE, type Condition } from "./rules.js";
@@ -39,10 +47,8 @@ const PlacedSchema = z.strictObject({
 });
 
 const SourceCursorSchema = z.strictObject({
-  file: z.string(),
   /** Whom the records are read for: when the config changes it, the store is read whole. */
-  fallback_id: z.string(),
-  speaks_for: z.array(z.string()).nullable(),
+  ...StoreReadingFields,
   mark: StoreMarkSchema,
   samples: z.number().int().min(0),
   skipped: z.number().int().min(0),
@@ -123,13 +129,9 @@ export interface FleetRead {
   cursor: ReadCursor;
 }
 
-const speaksFor = (store: FleetStore) =>
-  store.speaker ? [store.speaker.name, ...(store.speaker.may_speak_for ?? [])] : null;
-
 /** The saved cursor of a store, if it was read for the same servers as the config says now. */
 function usable(saved: SourceCursor | undefined, store: FleetStore): SourceCursor | undefined {
-  if (!saved || saved.file !== store.file || saved.fallback_id !== store.fallbackId) return undefined;
-  return JSON.stringify(saved.speaks_for) === JSON.stringify(speaksFor(store)) ? saved : undefined;
+  return saved && readAsNow(saved, store) ? saved : undefined;
 }
 
 /**
@@ -160,16 +162,14 @@ export async function readFleetSince(
       }
       for (const sample of got.samples) read.samples.push(sample); // a spread would overflow the stack past ~110k
       const { counts } = got;
-      const { name, file } = store;
+      const { name } = store;
       read.sources.push(fleetSource(store, counts));
       if (!got.mark) continue;
       const from = tail ? tail.mark.records : 0;
       const unfit = saved && !previous ? "read for other servers before" : undefined;
       const reason = got.from === "whole" ? (whole ?? unfit ?? got.reason) : undefined;
       read.cursor.sources[name] = {
-        file,
-        fallback_id: store.fallbackId,
-        speaks_for: speaksFor(store),
+        ...storeReading(store),
         mark: got.mark,
         ...counts,
         carried: carriedSamples([...carried, ...got.samples.map((sample, i) => ({ pos: from + i, sample }))]),

@@ -10,6 +10,8 @@ import { readState, stateFile, writeState } from "../lib/state.js";
 import {
   fleetStores,
   forEachFleetSource,
+  readAsNow,
+  storeReading,
   type FleetConfig,
   type FleetSource,
   type FleetStore,
@@ -17,7 +19,7 @@ import {
   type SourceRead,
 } from "../storage/fleet.js";
 import { isSample, type Sample } from "../storage/sample.js";
-import { StoreMarkSchema } from "../storage/store-mark-schema.js";
+import { StoreMarkSchema, StoreReadingFields } from "../storage/store-mark-schema.js";
 import type { FleetDigest, Gathered, SourceGathering } from "./fleet-digest.js";
 
 /**
@@ -43,9 +45,7 @@ const KeptSourceSchema = z.strictObject({
   /** The build that gathered it: another build may gather differently, so it starts afresh. */
   build: z.string(),
   /** What the store was read as: when the config changes it, the store is read whole. */
-  file: z.string(),
-  fallback_id: z.string(),
-  speaks_for: z.array(z.string()).nullable(),
+  ...StoreReadingFields,
   mark: StoreMarkSchema,
   counts: z.strictObject({ samples: count, skipped: count, foreign: count }),
   /** How many doubles of <name>.points are these series' points; any past them are a killed run's. */
@@ -74,8 +74,6 @@ function keptProblem(value: unknown): string | undefined {
 
 const stateName = (store: FleetStore) => `${DIR}/${store.name}`;
 const pointsFile = (paths: Paths, store: FleetStore) => path.join(paths.stateDir, DIR, `${store.name}.points`);
-const speaksFor = (store: FleetStore) =>
-  store.speaker ? [store.speaker.name, ...(store.speaker.may_speak_for ?? [])] : null;
 
 /** Whether the `p`-th point of `g` is a raw sample's: its own min and max, no span (three doubles suffice). */
 const rawPoint = (g: Gathered, p: number) =>
@@ -227,9 +225,7 @@ export async function digestFleet(
       const ino = await writeNumbersAt(points, at, fresh);
       const kept: KeptSource = {
         build,
-        file: store.file,
-        fallback_id: store.fallbackId,
-        speaks_for: speaksFor(store),
+        ...storeReading(store),
         mark: read.mark,
         counts: read.counts,
         numbers: at + fresh.length,
@@ -251,14 +247,7 @@ export async function digestFleet(
   async function resume(store: FleetStore): Promise<ResumedFold | undefined> {
     if (build === undefined) return undefined;
     const kept = await readState<KeptSource>(paths.stateDir, stateName(store), keptProblem, (m) => log.warn(m));
-    if (
-      !kept ||
-      kept.build !== build ||
-      kept.file !== store.file ||
-      kept.fallback_id !== store.fallbackId ||
-      JSON.stringify(kept.speaks_for) !== JSON.stringify(speaksFor(store))
-    )
-      return undefined;
+    if (!kept || kept.build !== build || !readAsNow(kept, store)) return undefined;
     const numbers = await readNumbers(pointsFile(paths, store), kept.numbers, kept.points_ino);
     const series = numbers && decodePoints(kept, numbers);
     if (!series) {

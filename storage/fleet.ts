@@ -41,6 +41,32 @@ export interface FleetStore {
   speaker?: Speaker;
 }
 
+/** How a store's records are read (store-mark-schema.ts StoreReadingFields): kept by readers that go on from a mark. */
+export interface StoreReading {
+  file: string;
+  fallback_id: string;
+  speaks_for: string[] | null;
+}
+
+export function storeReading(store: FleetStore): StoreReading {
+  const { speaker } = store;
+  return {
+    file: store.file,
+    fallback_id: store.fallbackId,
+    speaks_for: speaker ? [speaker.name, ...(speaker.may_speak_for ?? [])] : null,
+  };
+}
+
+/** Whether what a reader kept of a store was read as the config now says to read it. */
+export function readAsNow(kept: StoreReading, store: FleetStore): boolean {
+  const now = storeReading(store);
+  return (
+    kept.file === now.file &&
+    kept.fallback_id === now.fallback_id &&
+    JSON.stringify(kept.speaks_for) === JSON.stringify(now.speaks_for)
+  );
+}
+
 /** The stores the fleet is read from: this server's, then the last good copy of each configured remote. */
 export function fleetStores(paths: Paths, config: FleetConfig): FleetStore[] {
   return [

@@ -15,3 +15,14 @@ export const StoreMarkSchema: z.ZodType<StoreMark> = z.strictObject({
   records: z.number().int().min(1),
   window: z.string().regex(/^[0-9a-f]{40}$/),
 });
+
+/**
+ * What a reader keeps, beside a mark, of how it read a store: the file, whom its records lacking a
+ * server_id are tagged with and whom its remote may speak for (storeReading). When the config
+ * changes any of them, what was kept no longer fits and the store is read whole.
+ */
+export const StoreReadingFields = {
+  file: z.string(),
+  fallback_id: z.string(),
+  speaks_for: z.array(z.string()).nullable(),
+};
