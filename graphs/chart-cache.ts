@@ -7,6 +7,7 @@ import { readState, stateFile, writeState } from "../lib/state.js";
 import type { ChartLine, ChartRenderer } from "./chart.js";
 import { chartCsv } from "./chart-csv.js";
 import { withLines, type ChartFrame, type PlannedChart } from "./charts.js";
+import { timeZone } from "./time-text.js";
 import { removeStale } from "./publish.js";
 
 /**
@@ -61,9 +62,6 @@ export function drawChart(renderer: ChartRenderer, chart: PlannedChart): DrawnCh
   };
 }
 
-/** The time zone the SVG's ticks and titles and the CSV's times are written in (asked once: it is slow to ask). */
-let zone: string | undefined;
-
 /**
  * Everything a chart's SVG and CSV are made from: this build, the time zone, the chart as its page
  * names it (its lines named only), the frame its lines are drawn in and, per line, the bytes of the
@@ -76,7 +74,7 @@ export function chartKey(
   build: string,
 ): string {
   const hash = createHash("sha1")
-    .update(`${build}\n${(zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone)}\n`)
+    .update(`${build}\n${timeZone()}\n`)
     .update(JSON.stringify([draft, frame]));
   for (const line of lines) {
     hash.update(Uint32Array.of(line.length));

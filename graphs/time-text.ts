@@ -28,9 +28,12 @@ export function shortTime(at: number, now: number): string {
 
 let zone: string | undefined;
 
+/** This machine's time zone, which every local time of the pages, charts and CSV is in (asked once: it is slow to ask). */
+export const timeZone = (): string => (zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone);
+
 /** "Europe/Paris (UTC+01:00)": the zone every time of the page is in. */
 export function zoneNote(at: Date): string {
   const offset = isoLocal(at).slice(-6);
-  zone ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return zone && zone !== "UTC" ? `${zone} (UTC${offset})` : `UTC${offset === "+00:00" ? "" : offset}`;
+  const name = timeZone();
+  return name && name !== "UTC" ? `${name} (UTC${offset})` : `UTC${offset === "+00:00" ? "" : offset}`;
 }
