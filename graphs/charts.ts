@@ -100,7 +100,7 @@ export type SeriesHead = Omit<Series, "points">;
 /** Where a chart starts and ends (and since when it has data, when later than its range) and the buckets of each line. */
 export interface ChartFrame {
   from: number;
-  /** Now, or the last whole step of a long range whose data fills it. */
+  /** Now, or the last whole step of a long range whose data reaches back a tenth of it (frameOf). */
   to: number;
   since?: number;
   buckets: number;
@@ -115,10 +115,10 @@ export interface ChartFrame {
  * chart), else up to `now`, so that a new server's long ranges are never empty.
  */
 function frameOf(first: number, range: Range, now: number, buckets: number): ChartFrame {
-  const step = range.step === undefined ? now : Math.floor(now / range.step) * range.step;
+  const stepEnd = range.step === undefined ? now : Math.floor(now / range.step) * range.step;
   // Data that starts within 2 % of the range fills it: nothing to say.
-  if (!(first > step - range.ms * 0.98)) return { from: step - range.ms, to: step, buckets };
-  const to = first <= step - range.ms / 10 ? step : now;
+  if (!(first > stepEnd - range.ms * 0.98)) return { from: stepEnd - range.ms, to: stepEnd, buckets };
+  const to = first <= stepEnd - range.ms / 10 ? stepEnd : now;
   const from = Math.max(to - range.ms, Math.min(first - (to - first) * 0.03, to - MIN_SPAN));
   return { from, to, since: first, buckets };
 }
