@@ -18,7 +18,6 @@ export function typicalInterval(points: readonly Point[]): number {
 /** typicalInterval of points kept in columns: their times, and their spans (none: all raw samples). */
 export function medianInterval(t: ArrayLike<number>, span?: ArrayLike<number>): number {
   const count = t.length;
-  // Typed arrays sort numbers natively: every series of a run is measured, a week of points each.
   const raw = new Float64Array(Math.max(0, count - 1));
   const all = new Float64Array(Math.max(0, count - 1));
   let raws = 0;
@@ -29,8 +28,34 @@ export function medianInterval(t: ArrayLike<number>, span?: ArrayLike<number>): 
   }
   const deltas = raws > 0 ? raw.subarray(0, raws) : all;
   if (deltas.length === 0) return 0;
-  deltas.sort();
-  return deltas[Math.floor(deltas.length / 2)]!;
+  return nthSmallest(deltas, Math.floor(deltas.length / 2));
+}
+
+/**
+ * The value sorting `values` would put at index k, found in linear time (Wirth's selection, which
+ * splits runs of equal values evenly): every series of a run is measured, a week of points each.
+ * Reorders `values`.
+ */
+export function nthSmallest(values: Float64Array, k: number): number {
+  let low = 0;
+  let high = values.length - 1;
+  while (low < high) {
+    const pivot = values[k]!;
+    let i = low;
+    let j = high;
+    do {
+      while (values[i]! < pivot) i++;
+      while (pivot < values[j]!) j--;
+      if (i <= j) {
+        const swap = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = swap;
+      }
+    } while (i <= j);
+    if (j < k) low = i;
+    if (k < i) high = j;
+  }
+  return values[k]!;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { downsample } from "../graphs/downsample.js";
-import { splitAtGaps, typicalInterval } from "../graphs/gaps.js";
+import { nthSmallest, splitAtGaps, typicalInterval } from "../graphs/gaps.js";
 import type { Point } from "../graphs/series.js";
 
 const raw = (t: number, value: number): Point => ({ t, value, lo: value, hi: value, span: 0 });
@@ -77,5 +77,27 @@ describe("gaps", () => {
     const points = [raw(0, 1), raw(2 * MIN, 1), raw(4 * MIN, 1), raw(100 * MIN, 1)];
     expect(splitAtGaps(points).map((r) => r.length)).toEqual([3, 1]);
     expect(splitAtGaps([])).toEqual([]);
+  });
+
+  test("nthSmallest finds what sorting would put at each index, runs of equal values included", () => {
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const shapes: [length: number, distinct: number][] = [
+      [1, 1],
+      [2, 2],
+      [9, 3],
+      [200, 5],
+      [1001, 1000],
+      [500, 1],
+    ];
+    for (const [length, distinct] of shapes) {
+      const values = Float64Array.from(
+        { length },
+        () => Math.floor(next() * distinct) * 60_000 + (distinct > 100 ? next() : 0),
+      );
+      const sorted = Float64Array.from(values).sort();
+      for (const k of new Set([0, Math.floor(length / 2), length - 1, Math.floor(next() * length)]))
+        expect(nthSmallest(Float64Array.from(values), k)).toBe(sorted[k]);
+    }
   });
 });
