@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
+import fsSync from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { buildId } from "../lib/build-id.js";
-import { ifExists } from "../lib/if-exists.js";
 import { readState, stateFile, writeState } from "../lib/state.js";
 import type { ChartLine, ChartRenderer } from "./chart.js";
 import { chartCsv } from "./chart-csv.js";
@@ -83,7 +83,8 @@ export function chartKey(
   return hash.digest("base64");
 }
 
-const sizeOf = async (file: string) => ifExists(async () => (await fs.stat(file)).size, undefined);
+/** Asked of thousands of reused charts a run: synchronous, a round trip through the thread pool each cost more than the stat. */
+const sizeOf = (file: string) => fsSync.statSync(file, { throwIfNoEntry: false })?.size;
 
 /** Tells what went wrong with a cache file; the run goes on, drawing the charts. */
 type CacheWarning = (message: string) => void;
@@ -103,20 +104,20 @@ export class PageCharts {
    * The chart of `draft` (its lines named only) drawn with the lines `lines()` gives, or taken from
    * the page's kept charts when its key (chartKey of `frame` and `inputs`) did not change.
    */
-  async draw(
+  draw(
     renderer: ChartRenderer,
     draft: PlannedChart,
     frame: ChartFrame,
     inputs: () => Uint8Array[][],
     lines: () => ChartLine[],
-  ): Promise<DrawnChart> {
+  ): DrawnChart {
     // A chart that ends now changes with the next run: not worth keeping.
     if (draft.spec.to >= this.cache.now) return drawChart(renderer, withLines(draft, lines()));
     const key = chartKey(draft, frame, inputs(), this.cache.build);
     const kept = this.kept[draft.id];
     if (kept?.key === key) {
       this.next[draft.id] = kept;
-      const same = (await sizeOf(path.join(this.cache.publicDir, draft.csv))) === kept.csv_bytes;
+      const same = sizeOf(path.join(this.cache.publicDir, draft.csv)) === kept.csv_bytes;
       return {
         svg: kept.svg,
         ...(same ? {} : { csv: chartCsv(withLines(draft, lines()).spec, draft.server === undefined) }),

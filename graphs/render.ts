@@ -100,16 +100,16 @@ interface RenderedCharts {
  * Draws the charts of one page, or takes them from the page's kept charts when what they are drawn
  * from did not change. The SVGs are keyed by the drafts: the page needs their names and notes only.
  */
-async function renderCharts(
+function renderCharts(
   renderer: ChartRenderer | undefined,
   charts: readonly ChartWork[],
   kept: PageCharts | undefined,
-): Promise<RenderedCharts> {
+): RenderedCharts {
   const rendered: RenderedCharts = { svgs: new Map(), csvs: [], csvFiles: [], reused: 0 };
   if (!renderer) return rendered;
   for (const { draft, frame, inputs, lines } of charts) {
     const drawn = kept
-      ? await kept.draw(renderer, draft, frame, inputs, lines)
+      ? kept.draw(renderer, draft, frame, inputs, lines)
       : drawChart(renderer, withLines(draft, lines()));
     rendered.svgs.set(draft, drawn.svg);
     if (drawn.csv !== undefined) rendered.csvs.push([draft.csv, drawn.csv]);
@@ -127,6 +127,13 @@ const chartWork = (draft: PlannedChart, frame: ChartFrame, group: readonly Compa
   lines: () => group.map((s) => chartLine(expandFrom(s, frame.from), frame)),
 });
 
+/**
+ * The larger of `bytes` and the UTF-8 size of `text`, measured only when it may be larger (a
+ * character is at most 3 bytes): measuring every chart of a fleet costs a tenth of a second.
+ */
+const largerOf = (bytes: number, text: string) =>
+  text.length * 3 <= bytes ? bytes : Math.max(bytes, Buffer.byteLength(text));
+
 /** What a run wrote into public/, file by file as it goes, for the summary and the stale-file removal. */
 class Site {
   readonly written = new Set<string>();
@@ -141,22 +148,24 @@ class Site {
   charted(rendered: RenderedCharts): void {
     for (const svg of rendered.svgs.values()) {
       this.charts++;
-      this.largestChart = Math.max(this.largestChart, Buffer.byteLength(svg));
+      this.largestChart = largerOf(this.largestChart, svg);
     }
     this.reused += rendered.reused;
     this.files(rendered.csvs);
     for (const rel of rendered.csvFiles) this.written.add(path.normalize(rel));
   }
 
-  files(files: readonly [string, string][]): void {
+  files(files: readonly [string, string | Uint8Array][]): void {
     publishFiles(this.publicDir, files);
     for (const [rel] of files) this.written.add(path.normalize(rel));
   }
 
   page(rel: string, text: string): void {
+    // Encoded once, here: writing the text would encode it again to measure it.
+    const bytes = Buffer.from(text);
     this.pages++;
-    this.largestPage = Math.max(this.largestPage, Buffer.byteLength(text));
-    this.files([[rel, text]]);
+    this.largestPage = Math.max(this.largestPage, bytes.length);
+    this.files([[rel, bytes]]);
   }
 }
 
@@ -250,7 +259,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
         const frame = fleetFrame(first, group.length, range, at);
         const draft = draftFleetChart(group, frame, range, config, context);
         const page = fleet.get(range.name)!;
-        const rendered = await renderCharts(renderer, [chartWork(draft, frame, group)], page.kept);
+        const rendered = renderCharts(renderer, [chartWork(draft, frame, group)], page.kept);
         site.charted(rendered);
         page.charts.push(draft);
         page.svgs.set(draft, rendered.svgs.get(draft)!);
@@ -278,7 +287,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
       const page = serverRangePage(server.name, range.name);
       const drafts = renderer ? draftServerCharts(own, (s) => s.t[0] ?? Infinity, range, config, at, context) : [];
       const kept = await cache?.page(page);
-      const rendered = await renderCharts(
+      const rendered = renderCharts(
         renderer,
         drafts.map(({ chart, series, frame }) => chartWork(chart, frame, [series])),
         kept,
