@@ -190,41 +190,55 @@ export function renderChart(d3: D3, spec: ChartSpec): string {
       `<text class="threshold-label" x="${THRESHOLD_LABEL_X}" y="${fixed(labelY)}" fill="${THRESHOLD_COLOURS[t.severity]}">${escapeHtml(t.label)}</text>`,
     );
   }
-  out.push(hoverLayer(spec, xUnits));
+  out.push(hoverLayer(spec));
   out.push("</svg>");
   return out.join("");
 }
 
 /**
  * One invisible column per time bucket, on top of everything, whose title the browser shows on
- * hover: the time, then each line's value (the bucket's mean, with its min–max).
+ * hover: the time, then each line's value (the bucket's mean, with its min–max), named when the
+ * chart has more than one line. The layer's unit is one bucket (its viewBox is the plot's width in
+ * buckets), so a column is mostly `x="12" width="1"`: a page holds thousands of them.
  */
-function hoverLayer(spec: ChartSpec, xUnits: (t: number) => number): string {
-  const byIndex = new Map<number, { t: number; rows: { name: string; c: Column }[] }>();
-  for (const line of spec.lines)
-    for (const c of line.columns) {
-      const entry = byIndex.get(c.index) ?? byIndex.set(c.index, { t: c.t, rows: [] }).get(c.index)!;
-      entry.t = Math.max(entry.t, c.t);
-      entry.rows.push({ name: line.name, c });
+function hoverLayer(spec: ChartSpec): string {
+  const across = (spec.buckets * PLOT_UNITS) / (PLOT_UNITS - RIGHT_PAD);
+  // Formatted values hold nothing to escape unless the unit (a plugin's own) does.
+  const safeValue = escapeHtml(spec.unit) === spec.unit ? (text: string) => text : escapeHtml;
+  const valueText = (c: Column) =>
+    safeValue(
+      c.lo === c.hi
+        ? formatValue(c.value, spec.unit)
+        : `${formatValue(c.value, spec.unit)} (${formatValue(c.lo, spec.unit)} – ${formatValue(c.hi, spec.unit)})`,
+    );
+  const columns: { index: number; t: number; text: string }[] = [];
+  if (spec.lines.length === 1) {
+    for (const c of spec.lines[0]!.columns) columns.push({ index: c.index, t: c.t, text: valueText(c) });
+  } else {
+    const byIndex = new Map<number, { t: number; rows: { name: string; c: Column }[] }>();
+    for (const line of spec.lines) {
+      const name = escapeHtml(line.name);
+      for (const c of line.columns) {
+        const entry = byIndex.get(c.index) ?? byIndex.set(c.index, { t: c.t, rows: [] }).get(c.index)!;
+        entry.t = Math.max(entry.t, c.t);
+        entry.rows.push({ name, c });
+      }
     }
-  const indices = [...byIndex.keys()].sort((a, b) => a - b);
-  const width = (spec.to - spec.from) / spec.buckets;
-  const centre = (i: number) => xUnits(spec.from + (i + 0.5) * width);
-  const rects = indices.map((index, k) => {
-    const { t, rows } = byIndex.get(index)!;
-    const left = k === 0 ? 0 : (centre(indices[k - 1]!) + centre(index)) / 2;
-    const right = k === indices.length - 1 ? PLOT_UNITS : (centre(index) + centre(indices[k + 1]!)) / 2;
-    rows.sort((a, b) => b.c.value - a.c.value);
-    const shown = rows.slice(0, TITLE_LINES).map(({ name, c }) => {
-      const value = formatValue(c.value, spec.unit);
-      const range = c.lo === c.hi ? "" : ` (${formatValue(c.lo, spec.unit)} – ${formatValue(c.hi, spec.unit)})`;
-      return `${name}: ${value}${range}`;
-    });
-    if (rows.length > TITLE_LINES) shown.push(`… ${rows.length - TITLE_LINES} more`);
-    const title = `${localTime(t)}\n${shown.join("\n")}`;
-    return `<rect x="${fixed(left)}" width="${fixed(right - left)}" height="${PLOT_HEIGHT}"><title>${escapeHtml(title)}</title></rect>`;
+    for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
+      const { t, rows } = byIndex.get(index)!;
+      rows.sort((a, b) => b.c.value - a.c.value);
+      const shown = rows.slice(0, TITLE_LINES).map(({ name, c }) => `${name}: ${valueText(c)}`);
+      if (rows.length > TITLE_LINES) shown.push(`… ${rows.length - TITLE_LINES} more`);
+      columns.push({ index, t, text: shown.join("\n") });
+    }
+  }
+  // Each column reaches halfway to its neighbours' centres, the last one to the plot's right edge.
+  const rects = columns.map(({ index, t, text }, k) => {
+    const left = k === 0 ? 0 : (columns[k - 1]!.index + index + 1) / 2;
+    const right = k === columns.length - 1 ? across : (index + columns[k + 1]!.index + 1) / 2;
+    return `<rect x="${left}" width="${Math.round((right - left) * 1000) / 1000}" height="1"><title>${localTime(t)}\n${text}</title></rect>`;
   });
-  return `<svg class="hover" y="${TOP}" width="100%" height="${PLOT_HEIGHT}" viewBox="0 0 ${PLOT_UNITS} ${PLOT_HEIGHT}" preserveAspectRatio="none" fill="none" pointer-events="all">${rects.join("")}</svg>`;
+  return `<svg class="hover" y="${TOP}" width="100%" height="${PLOT_HEIGHT}" viewBox="0 0 ${Math.round(across * 1000) / 1000} 1" preserveAspectRatio="none" fill="none" pointer-events="all">${rects.join("")}</svg>`;
 }
 
 /**

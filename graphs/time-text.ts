@@ -1,23 +1,31 @@
 import { isoLocal } from "../lib/time.js";
 
-/** Stamps already made: the charts of a run write the same sample times many times (every range, CSV and hover titles). */
-const stamps = new Map<number, string>();
-const STAMPS_KEPT = 100_000;
-
-/** isoLocal of a time in milliseconds, made once per time. */
-export function isoLocalAt(t: number): string {
-  let stamp = stamps.get(t);
-  if (stamp === undefined) {
-    if (stamps.size >= STAMPS_KEPT) stamps.clear();
-    stamps.set(t, (stamp = isoLocal(new Date(t))));
-  }
-  return stamp;
+/**
+ * `make` of a time in milliseconds, made once per time: the charts of a run write the same sample
+ * times many times (every range, CSV and hover titles).
+ */
+function madeOnce(make: (t: number) => string): (t: number) => string {
+  const made = new Map<number, string>();
+  return (t) => {
+    let text = made.get(t);
+    if (text === undefined) {
+      if (made.size >= TEXTS_KEPT) made.clear();
+      made.set(t, (text = make(t)));
+    }
+    return text;
+  };
 }
+const TEXTS_KEPT = 100_000;
+
+/** isoLocal of a time in milliseconds. */
+export const isoLocalAt = madeOnce((t) => isoLocal(new Date(t)));
+
+const minuteText = madeOnce((t) => isoLocalAt(t).slice(0, 16).replace("T", " "));
 
 /** "2026-11-25 14:02" in this machine's local time; the page says which zone once (zoneNote). */
 export function localTime(at: string | Date | number): string {
-  const t = at instanceof Date ? at.getTime() : new Date(at).getTime();
-  return Number.isNaN(t) ? String(at) : isoLocalAt(t).slice(0, 16).replace("T", " ");
+  const t = typeof at === "number" ? at : new Date(at).getTime();
+  return Number.isNaN(t) ? String(at) : minuteText(t);
 }
 
 /** "14:02", for notes such as "collecting since 14:02" (the date when not today). */

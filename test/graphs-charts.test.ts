@@ -258,10 +258,15 @@ describe("chart rendering", () => {
       2,
     );
     expect(root.line.find((l: Record<string, string>) => l["@_class"] === "threshold")["@_y1"]).toBeDefined();
-    const hover = root.svg.find((s: Record<string, string>) => s["@_class"] === "hover");
-    const titles: string[] = hover.rect.map((r: { title: string[] }) => r.title[0]);
-    expect(titles.length).toBeGreaterThan(1);
-    expect(titles.at(-1)).toContain(`${hostile.replace("\u0001", "")}: 99 %`);
+    const titles = (svg: string): string[] =>
+      parse(svg)
+        .svg.find((s: Record<string, string>) => s["@_class"] === "hover")
+        .rect.map((r: { title: string[] }) => r.title[0]);
+    // A server's own chart does not repeat its name; a combined chart names each line.
+    expect(titles(svg).length).toBeGreaterThan(1);
+    expect(titles(svg).at(-1)).toMatch(/\n99 %$/);
+    const combined = { ...chart!.spec, lines: [chart!.spec.lines[0]!, { ...chart!.spec.lines[0]!, name: "web-2" }] };
+    expect(titles(renderer.render(combined)).at(-1)).toContain(`${hostile.replace("\u0001", "")}: 99 %`);
   });
 
   test("a bucket's title says its time and its mean with min–max", () => {
@@ -271,7 +276,11 @@ describe("chart rendering", () => {
       columns: columns([point(0, 10), point(1000, 30)], 0, 3600_000, 96),
     };
     const svg = renderer.render({ ...base, lines: [line] });
-    expect(svg).toMatch(/<title>\d{4}-\d\d-\d\d \d\d:\d\d\nweb-1: 20 % \(10 % – 30 %\)<\/title>/);
+    expect(svg).toMatch(/<title>\d{4}-\d\d-\d\d \d\d:\d\d\n20 % \(10 % – 30 %\)<\/title>/);
+    const two = renderer.render({ ...base, lines: [line, { ...line, name: "web-2", columns: [line.columns[0]!] }] });
+    expect(two).toMatch(
+      /<title>\d{4}-\d\d-\d\d \d\d:\d\d\nweb-1: 20 % \(10 % – 30 %\)\nweb-2: 20 % \(10 % – 30 %\)<\/title>/,
+    );
   });
 
   test("one or two samples are markers with their values; the newest point always has a marker", () => {
