@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Sample } from "../storage/sample.js";
 import { seriesKey } from "../storage/series-key.js";
 import { EVENT_METRICS } from "./dashboard.js";
@@ -168,14 +169,43 @@ export function expandFrom(series: CompactSeries, from: number): Series {
 
 /**
  * What the points of the series in [from, to] are made from, as bytes: the whole series' interval,
- * the scale, and the columns of those points. Equal bytes give an equal line of a chart over that
+ * the scale, and the columns of those points (their times as a hash). Equal bytes give an equal line of a chart over that
  * window (charts.ts chartLine), so a kept chart's key can be taken without making the line.
  */
 export function windowBytes(series: CompactSeries, from: number, to: number): Uint8Array[] {
-  const { t, value, rollups } = window(series, firstAtOrAfter(series.t, from), firstAtOrAfter(series.t, to + 1));
-  const bytes = (a: Float64Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  const head = Float64Array.of(intervalOf(series), series.scale, t.length, rollups ? 1 : 0);
-  return [bytes(head), bytes(t), bytes(value), ...(rollups ? [rollups.lo, rollups.hi, rollups.span].map(bytes) : [])];
+  const start = firstAtOrAfter(series.t, from);
+  const end = firstAtOrAfter(series.t, to + 1);
+  const { value, rollups } = window(series, start, end);
+  const head = Float64Array.of(intervalOf(series), series.scale, end - start, rollups ? 1 : 0);
+  return [
+    bytes(head),
+    timesDigest(series.t, start, end),
+    bytes(value),
+    ...(rollups ? [rollups.lo, rollups.hi, rollups.span].map(bytes) : []),
+  ];
+}
+
+const bytes = (a: Float64Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+const digests = new WeakMap<Float64Array, Map<string, Uint8Array>>();
+
+/**
+ * A hash of the times from the `start`-th to before the `end`-th, made once per times array and
+ * window: the series of one sensor run share their times (SharedTimes), and hashing them for each
+ * of a page's charts was most of the work of finding its kept charts.
+ */
+function timesDigest(t: Float64Array, start: number, end: number): Uint8Array {
+  const made = digests.get(t) ?? digests.set(t, new Map()).get(t)!;
+  const key = `${start}:${end}`;
+  let digest = made.get(key);
+  if (!digest)
+    made.set(
+      key,
+      (digest = createHash("sha1")
+        .update(bytes(t.subarray(start, end)))
+        .digest()),
+    );
+  return digest;
 }
 
 /**
