@@ -7,7 +7,7 @@ import { splitAtGaps, typicalInterval } from "./gaps.js";
 import { STEPS_PER_RANGE, type Range, type RangeName } from "./ranges.js";
 import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
 import { metricKey } from "../storage/series-key.js";
-import { labelsCaption, pointsBetween, type Series } from "./series.js";
+import { columnsBetween, labelsCaption, pointColumns, type LineSource, type Series } from "./series.js";
 import { chartThresholds } from "./thresholds.js";
 import type { FiringPeriod } from "./alert-periods.js";
 
@@ -86,14 +86,6 @@ export const metricFile = (s: Pick<Series, "metric" | "labels">) =>
 /** Where a server's raw-data files live, relative to public/. */
 export const serverDataDir = (server: string) => `data/${safeFileName(server)}`;
 
-// Each series is drawn once per range alone and once combined: its interval is computed once.
-const intervals = new WeakMap<Series, number>();
-function intervalOf(series: Series): number {
-  let interval = series.interval ?? intervals.get(series);
-  if (interval === undefined) intervals.set(series, (interval = typicalInterval(series.points)));
-  return interval;
-}
-
 /** A series without its points: what names and decorates a chart. */
 export type SeriesHead = Omit<Series, "points">;
 
@@ -123,12 +115,18 @@ function frameOf(first: number, range: Range, now: number, buckets: number): Cha
   return { from, to, since: first, buckets };
 }
 
-/** One line of a chart: the series' points in the frame, split at gaps and downsampled, and its hover columns. */
-export function chartLine(series: Series, frame: ChartFrame): ChartLine {
+/** One line of a chart: the points in the frame, split at gaps and downsampled, and its hover columns. */
+export function chartLine(source: LineSource, frame: ChartFrame): ChartLine {
   const { from, to } = frame;
-  const inRange = pointsBetween(series.points, from, to);
-  const runs = splitAtGaps(inRange, intervalOf(series)).map((run) => downsample(run, from, to, frame.buckets));
-  return { name: series.server, runs, columns: columns(inRange, from, to, COLUMNS) };
+  const inRange = columnsBetween(source.points, from, to);
+  const runs = splitAtGaps(inRange, source.interval).map((run) => downsample(run, from, to, frame.buckets));
+  return { name: source.name, runs, columns: columns(inRange, from, to, COLUMNS) };
+}
+
+/** A whole series as a chart line's source. */
+export function lineSource(series: Series): LineSource {
+  const points = pointColumns(series.points);
+  return { name: series.server, points, interval: typicalInterval(points) };
 }
 
 const samePeriodSeries = (p: FiringPeriod, s: SeriesHead) =>
@@ -227,7 +225,7 @@ export function planServerCharts(
   context: ChartContext,
 ): PlannedChart[] {
   return draftServerCharts(serverSeries, (s) => s.points[0]?.t ?? Infinity, range, config, now, context).map(
-    ({ chart, series, frame }) => withLines(chart, [chartLine(series, frame)]),
+    ({ chart, series, frame }) => withLines(chart, [chartLine(lineSource(series), frame)]),
   );
 }
 
@@ -279,7 +277,7 @@ export function planFleetCharts(
   return fleetGroups(allSeries).map((group) => {
     const first = group.reduce((f, s) => Math.min(f, s.points[0]?.t ?? Infinity), Infinity);
     const frame = fleetFrame(first, group.length, range, now);
-    const lines = group.map((series) => chartLine(series, frame));
+    const lines = group.map((series) => chartLine(lineSource(series), frame));
     return withLines(draftFleetChart(group, frame, range, config, context), lines);
   });
 }

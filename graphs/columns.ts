@@ -1,4 +1,4 @@
-import type { Point } from "./series.js";
+import type { PointColumns } from "./series.js";
 
 /** One time bucket of a line: what a hover title and a CSV row say of it. */
 export interface Column {
@@ -13,22 +13,24 @@ export interface Column {
 }
 
 /** The points of [from, to] in `count` equal buckets, empty ones left out. Pure. */
-export function columns(points: readonly Point[], from: number, to: number, count: number): Column[] {
+export function columns(points: PointColumns, from: number, to: number, count: number): Column[] {
+  const { t, value, lo, hi } = points;
   const width = Math.max(1, (to - from) / count);
   const out: Column[] = [];
   let current: (Column & { sum: number; n: number }) | undefined;
-  for (const p of points) {
-    if (p.t < from || p.t > to) continue;
-    const index = Math.min(count - 1, Math.floor((p.t - from) / width));
+  for (let i = 0; i < t.length; i++) {
+    const at = t[i]!;
+    if (at < from || at > to) continue;
+    const index = Math.min(count - 1, Math.floor((at - from) / width));
     if (!current || current.index !== index) {
       if (current) out.push(finish(current));
-      current = { index, t: p.t, value: 0, lo: p.lo, hi: p.hi, sum: 0, n: 0 };
+      current = { index, t: at, value: 0, lo: lo[i]!, hi: hi[i]!, sum: 0, n: 0 };
     }
-    current.t = p.t;
-    current.sum += p.value;
+    current.t = at;
+    current.sum += value[i]!;
     current.n++;
-    current.lo = Math.min(current.lo, p.lo);
-    current.hi = Math.max(current.hi, p.hi);
+    current.lo = Math.min(current.lo, lo[i]!);
+    current.hi = Math.max(current.hi, hi[i]!);
   }
   if (current) out.push(finish(current));
   return out;

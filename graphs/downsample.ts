@@ -1,4 +1,4 @@
-import type { Point } from "./series.js";
+import type { Point, PointColumns } from "./series.js";
 
 /**
  * Reduces a run of time-ordered points to at most two per time bucket: the lowest and the highest
@@ -7,24 +7,27 @@ import type { Point } from "./series.js";
  * A rollup point contributes its own min and max. Buckets are fixed on [from, to] so that every
  * run and every server of one chart share them.
  */
-export function downsample(points: readonly Point[], from: number, to: number, buckets: number): Point[] {
-  if (points.length <= buckets * 2 && points.every((p) => p.lo === p.hi)) return [...points];
+export function downsample(points: PointColumns, from: number, to: number, buckets: number): Point[] {
+  const { t, value, lo, hi, span } = points;
+  const count = t.length;
+  const pointAt = (i: number, v: number): Point => ({ t: t[i]!, value: v, lo: v, hi: v, span: span[i]! });
+  if (count <= buckets * 2 && lo.every((l, i) => l === hi[i]))
+    return Array.from(t, (at, i) => ({ t: at, value: value[i]!, lo: lo[i]!, hi: hi[i]!, span: span[i]! }));
   const width = Math.max(1, (to - from) / Math.max(1, buckets));
   const out: Point[] = [];
   let i = 0;
-  while (i < points.length) {
-    const bucket = Math.floor((points[i]!.t - from) / width);
-    let low = points[i]!;
-    let high = points[i]!;
-    for (; i < points.length && Math.floor((points[i]!.t - from) / width) === bucket; i++) {
-      const p = points[i]!;
-      if (p.lo < low.lo) low = p;
-      if (p.hi > high.hi) high = p;
+  while (i < count) {
+    const bucket = Math.floor((t[i]! - from) / width);
+    let low = i;
+    let high = i;
+    for (; i < count && Math.floor((t[i]! - from) / width) === bucket; i++) {
+      if (lo[i]! < lo[low]!) low = i;
+      if (hi[i]! > hi[high]!) high = i;
     }
-    const lowPoint = { t: low.t, value: low.lo, lo: low.lo, hi: low.lo, span: low.span };
-    const highPoint = { t: high.t, value: high.hi, lo: high.hi, hi: high.hi, span: high.span };
+    const lowPoint = pointAt(low, lo[low]!);
+    const highPoint = pointAt(high, hi[high]!);
     if (lowPoint.value === highPoint.value) out.push(lowPoint);
-    else if (low.t <= high.t) out.push(lowPoint, highPoint);
+    else if (low <= high) out.push(lowPoint, highPoint);
     else out.push(highPoint, lowPoint);
   }
   return out;

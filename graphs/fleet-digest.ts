@@ -4,7 +4,7 @@ import { seriesKey } from "../storage/series-key.js";
 import { EVENT_METRICS } from "./dashboard.js";
 import type { SourceFold } from "../storage/fleet.js";
 import { medianInterval } from "./gaps.js";
-import { inTimeOrder, type Point, type Series } from "./series.js";
+import { firstAtOrAfter, inTimeOrder, type LineSource, type Point, type Series } from "./series.js";
 
 /**
  * A series kept as numbers only, in typed arrays: its times (shared with the series written at the
@@ -111,18 +111,6 @@ export function expand(series: CompactSeries): Series {
   return { server, metric, labels, unit, points: pointsFrom(series, series.scale) };
 }
 
-/** The index of the first time at or after `at` (binary search: a window of a week-long series). */
-function firstAtOrAfter(t: Float64Array, at: number): number {
-  let lo = 0;
-  let hi = t.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t[mid]! < at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** The columns of the points from the `start`-th to before the `end`-th, without copying them. */
 function window(
   series: CompactSeries,
@@ -158,13 +146,15 @@ function intervalOf(series: CompactSeries): number {
 }
 
 /**
- * The points of the series from `from` on, as a chart of that window needs them: a chart of the
- * last hour need not make objects of a week of points. The whole series' interval comes with them.
+ * A chart line's source: the points of the series from `from` on, in columns (no object per
+ * point), and the whole series' typical interval, so that the window's gaps are judged as the whole's.
  */
-export function expandFrom(series: CompactSeries, from: number): Series {
-  const { server, metric, labels, unit } = series;
-  const points = pointsFrom(window(series, firstAtOrAfter(series.t, from)), series.scale);
-  return { server, metric, labels, unit, points, interval: intervalOf(series) };
+export function lineFrom(series: CompactSeries, from: number): LineSource {
+  const { t, value, rollups } = window(series, firstAtOrAfter(series.t, from));
+  const values = new Float64Array(value.length);
+  for (let i = 0; i < value.length; i++) values[i] = value[i]! / series.scale;
+  const bounds = rollups ?? { lo: values, hi: values, span: new Float64Array(t.length) };
+  return { name: series.server, points: { t, value: values, ...bounds }, interval: intervalOf(series) };
 }
 
 /**

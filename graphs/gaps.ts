@@ -1,4 +1,4 @@
-import type { Point } from "./series.js";
+import { sliceColumns, type PointColumns } from "./series.js";
 
 /** A gap longer than this many typical intervals breaks the line: the server was not reporting. */
 export const GAP_FACTOR = 3;
@@ -8,11 +8,8 @@ export const GAP_FACTOR = 3;
  * Raw samples set it when there are two in a row: months of hourly rollups must not hide, in the
  * 24-hour chart, a two-hour hole in samples taken every 15 minutes (rollups bring their own span).
  */
-export function typicalInterval(points: readonly Point[]): number {
-  return medianInterval(
-    points.map((p) => p.t),
-    points.map((p) => p.span),
-  );
+export function typicalInterval(points: PointColumns): number {
+  return medianInterval(points.t, points.span);
 }
 
 /** typicalInterval of points kept in columns: their times, and their spans (none: all raw samples). */
@@ -62,17 +59,16 @@ export function nthSmallest(values: Float64Array, k: number): number {
  * Splits time-ordered points into runs with no gap, so that a chart draws nothing across the time
  * a server was silent. A rollup point may legitimately sit one period (an hour) from its neighbour.
  */
-export function splitAtGaps(points: readonly Point[], interval = typicalInterval(points)): Point[][] {
-  const runs: Point[][] = [];
-  let run: Point[] = [];
-  for (const point of points) {
-    const previous = run.at(-1);
-    if (previous && point.t - previous.t > GAP_FACTOR * Math.max(interval, previous.span, point.span)) {
-      runs.push(run);
-      run = [];
+export function splitAtGaps(points: PointColumns, interval = typicalInterval(points)): PointColumns[] {
+  const { t, span } = points;
+  const runs: PointColumns[] = [];
+  let start = 0;
+  for (let i = 1; i < t.length; i++) {
+    if (t[i]! - t[i - 1]! > GAP_FACTOR * Math.max(interval, span[i - 1]!, span[i]!)) {
+      runs.push(sliceColumns(points, start, i));
+      start = i;
     }
-    run.push(point);
   }
-  if (run.length > 0) runs.push(run);
+  if (t.length > 0) runs.push(sliceColumns(points, start, t.length));
   return runs;
 }

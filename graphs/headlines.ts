@@ -1,5 +1,5 @@
 import { columns, type Column } from "./columns.js";
-import { pointsBetween, type Series } from "./series.js";
+import { columnsBetween, type PointColumns, type Series } from "./series.js";
 
 /** A figure of a server's card: its latest value and the last 24 hours of its series. */
 export interface Headline {
@@ -18,15 +18,18 @@ const DAY = 86400_000;
 export const headlinesFrom = (newest: number, now: number) => Math.min(newest, now - DAY);
 const SPARK_BUCKETS = 48;
 
+/** A series with its newest points (from headlinesFrom on) in columns. */
+export type NewestPoints = Omit<Series, "points"> & { points: PointColumns };
+
 /** The card figures, in this order, when the server has the series: CPU, RAM, the fullest disk, load. */
-export function headlines(serverSeries: readonly Series[], now: number): Headline[] {
-  const latest = (s: Series) => s.points.at(-1)!;
-  const find = (metric: string) => serverSeries.find((s) => s.metric === metric && s.points.length > 0);
+export function headlines(serverSeries: readonly NewestPoints[], now: number): Headline[] {
+  const latest = (s: NewestPoints) => s.points.value[s.points.value.length - 1]!;
+  const find = (metric: string) => serverSeries.find((s) => s.metric === metric && s.points.t.length > 0);
   const fullestDisk = serverSeries
-    .filter((s) => s.metric === "Disk" && s.points.length > 0)
-    .sort((a, b) => latest(b).value - latest(a).value)[0];
+    .filter((s) => s.metric === "Disk" && s.points.t.length > 0)
+    .sort((a, b) => latest(b) - latest(a))[0];
   const load = find("Load1") ?? find("LoadPerCPU");
-  const picks: [string, Series | undefined, { floor?: number; ceiling?: number }][] = [
+  const picks: [string, NewestPoints | undefined, { floor?: number; ceiling?: number }][] = [
     ["CPU", find("CPU"), { floor: 0, ceiling: 100 }],
     ["RAM", find("RAM"), { floor: 0, ceiling: 100 }],
     [fullestDisk ? `Disk ${fullestDisk.labels.mount ?? ""}`.trim() : "Disk", fullestDisk, { floor: 0, ceiling: 100 }],
@@ -37,9 +40,9 @@ export function headlines(serverSeries: readonly Series[], now: number): Headlin
       ? [
           {
             title,
-            value: latest(series).value,
+            value: latest(series),
             unit: series.unit,
-            points: columns(pointsBetween(series.points, now - DAY, now), now - DAY, now, SPARK_BUCKETS),
+            points: columns(columnsBetween(series.points, now - DAY, now), now - DAY, now, SPARK_BUCKETS),
             ...axis,
           },
         ]

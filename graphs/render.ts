@@ -22,7 +22,7 @@ import {
   type PlannedChart,
 } from "./charts.js";
 import { buildDashboard, fleetPage, rebootsByServer, serverRangePage } from "./dashboard.js";
-import { expandFrom, FleetDigest, windowBytes, type CompactSeries } from "./fleet-digest.js";
+import { FleetDigest, lineFrom, windowBytes, type CompactSeries } from "./fleet-digest.js";
 import { headlines, headlinesFrom, type Headline } from "./headlines.js";
 import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
 import { digestFleet, type FleetReads } from "./series-cache.js";
@@ -124,7 +124,7 @@ const chartWork = (draft: PlannedChart, frame: ChartFrame, group: readonly Compa
   draft,
   frame,
   inputs: () => group.map((s) => windowBytes(s, frame.from, frame.to)),
-  lines: () => group.map((s) => chartLine(expandFrom(s, frame.from), frame)),
+  lines: () => group.map((s) => chartLine(lineFrom(s, frame.from), frame)),
 });
 
 /**
@@ -278,7 +278,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     cards.set(
       server.name,
       headlines(
-        own.map((s) => expandFrom(s, headlinesFrom(s.t[s.t.length - 1]!, at))),
+        own.map((s) => ({ ...s, points: lineFrom(s, headlinesFrom(s.t[s.t.length - 1]!, at)).points })),
         at,
       ),
     );

@@ -19,11 +19,47 @@ export interface Series {
   unit: string;
   /** Oldest first. */
   points: Point[];
-  /**
-   * typicalInterval of the whole series, given when `points` are only its newest (a chart's window
-   * of a series kept in columns, fleet-digest.ts): the gaps of a window are judged as the whole's.
-   */
-  interval?: number;
+}
+
+/**
+ * Points as columns, oldest first: what a chart line is cut from, a chart's window of a series
+ * kept in columns (fleet-digest.ts) without an object per point. A raw sample's lo and hi are its value.
+ */
+export interface PointColumns {
+  t: Float64Array;
+  value: Float64Array;
+  lo: Float64Array;
+  hi: Float64Array;
+  span: Float64Array;
+}
+
+/** What a chart line is drawn from: its name (the server's), its points, and the typical interval of its whole series (gaps.ts). */
+export interface LineSource {
+  name: string;
+  points: PointColumns;
+  interval: number;
+}
+
+export function pointColumns(points: readonly Point[]): PointColumns {
+  return {
+    t: Float64Array.from(points, (p) => p.t),
+    value: Float64Array.from(points, (p) => p.value),
+    lo: Float64Array.from(points, (p) => p.lo),
+    hi: Float64Array.from(points, (p) => p.hi),
+    span: Float64Array.from(points, (p) => p.span),
+  };
+}
+
+/** The points from the `start`-th to before the `end`-th, without copying them. */
+export function sliceColumns(points: PointColumns, start: number, end: number): PointColumns {
+  const { t, value, lo, hi, span } = points;
+  return {
+    t: t.subarray(start, end),
+    value: value.subarray(start, end),
+    lo: lo.subarray(start, end),
+    hi: hi.subarray(start, end),
+    span: span.subarray(start, end),
+  };
 }
 
 /** "mount=/, fs=x" for labels, "" without: how a chart names the series' labels. */
@@ -81,19 +117,19 @@ export function inTimeOrder(points: Point[]): Point[] {
   return sorted.filter((p, i) => i === sorted.length - 1 || sorted[i + 1]!.t !== p.t);
 }
 
-/** The index of the first point at or after `t` in time-ordered points (binary search: ranges cut long series). */
-function firstAtOrAfter(points: readonly Point[], t: number): number {
+/** The index of the first time at or after `at` in ascending times (binary search: ranges cut long series). */
+export function firstAtOrAfter(t: ArrayLike<number>, at: number): number {
   let lo = 0;
-  let hi = points.length;
+  let hi = t.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (points[mid]!.t < t) lo = mid + 1;
+    if (t[mid]! < at) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** The points of a time-ordered series inside [from, to]. */
-export function pointsBetween(points: readonly Point[], from: number, to: number): Point[] {
-  return points.slice(firstAtOrAfter(points, from), firstAtOrAfter(points, to + 1));
+/** The points of [from, to], without copying them. */
+export function columnsBetween(points: PointColumns, from: number, to: number): PointColumns {
+  return sliceColumns(points, firstAtOrAfter(points.t, from), firstAtOrAfter(points.t, to + 1));
 }

@@ -1,6 +1,6 @@
 import { downsample } from "../graphs/downsample.js";
 import { nthSmallest, splitAtGaps, typicalInterval } from "../graphs/gaps.js";
-import type { Point } from "../graphs/series.js";
+import { pointColumns, type Point } from "../graphs/series.js";
 
 const raw = (t: number, value: number): Point => ({ t, value, lo: value, hi: value, span: 0 });
 const MIN = 60_000;
@@ -12,7 +12,7 @@ describe("downsample", () => {
   const to = 5040 * 2 * MIN;
 
   test("keeps the single-sample peak and trough, in at most two points per bucket", () => {
-    const out = downsample(points, 0, to, 100);
+    const out = downsample(pointColumns(points), 0, to, 100);
     expect(out.length).toBeLessThanOrEqual(200);
     expect(Math.max(...out.map((p) => p.value))).toBe(99.5);
     expect(Math.min(...out.map((p) => p.value))).toBe(0.5);
@@ -29,14 +29,14 @@ describe("downsample", () => {
       hi: i === 200 ? 97 : 50,
       span: 3600_000,
     }));
-    const out = downsample(rollups, 0, 400 * 3600_000, 50);
+    const out = downsample(pointColumns(rollups), 0, 400 * 3600_000, 50);
     expect(Math.max(...out.map((p) => p.value))).toBe(97);
     expect(Math.min(...out.map((p) => p.value))).toBe(10);
   });
 
   test("few raw points are kept as they are", () => {
     const few = [raw(0, 1), raw(MIN, 2), raw(2 * MIN, 3)];
-    expect(downsample(few, 0, 3 * MIN, 100)).toEqual(few);
+    expect(downsample(pointColumns(few), 0, 3 * MIN, 100)).toEqual(few);
   });
 });
 
@@ -44,15 +44,15 @@ describe("gaps", () => {
   test("a hole longer than three intervals splits the line; a late sample does not", () => {
     const times = [0, 2, 4, 6, 9, 11, 13, 60, 62, 64].map((m) => m * MIN);
     const points = times.map((t) => raw(t, 1));
-    expect(typicalInterval(points)).toBe(2 * MIN);
-    const runs = splitAtGaps(points);
-    expect(runs.map((r) => r.length)).toEqual([7, 3]);
+    expect(typicalInterval(pointColumns(points))).toBe(2 * MIN);
+    const runs = splitAtGaps(pointColumns(points));
+    expect(runs.map((r) => r.t.length)).toEqual([7, 3]);
   });
 
   test("hourly rollups among two-minute samples are not gaps", () => {
     const rollups = [0, 60, 120].map((m): Point => ({ t: m * MIN, value: 5, lo: 1, hi: 9, span: 3600_000 }));
     const recent = Array.from({ length: 30 }, (_, i) => raw((180 + i * 2) * MIN, 5));
-    expect(splitAtGaps([...rollups, ...recent])).toHaveLength(1);
+    expect(splitAtGaps(pointColumns([...rollups, ...recent]))).toHaveLength(1);
   });
 
   test("the raw samples' schedule sets the gap, however many hourly rollups come before them", () => {
@@ -69,14 +69,14 @@ describe("gaps", () => {
       (_, i) => i < 40 || i >= 48,
     );
     const points = [...rollups, ...recent];
-    expect(typicalInterval(points)).toBe(15 * MIN);
-    expect(splitAtGaps(points).map((r) => r.length)).toEqual([rollups.length + 40, 48]);
+    expect(typicalInterval(pointColumns(points))).toBe(15 * MIN);
+    expect(splitAtGaps(pointColumns(points)).map((r) => r.t.length)).toEqual([rollups.length + 40, 48]);
   });
 
   test("a lone point is a run of its own", () => {
     const points = [raw(0, 1), raw(2 * MIN, 1), raw(4 * MIN, 1), raw(100 * MIN, 1)];
-    expect(splitAtGaps(points).map((r) => r.length)).toEqual([3, 1]);
-    expect(splitAtGaps([])).toEqual([]);
+    expect(splitAtGaps(pointColumns(points)).map((r) => r.t.length)).toEqual([3, 1]);
+    expect(splitAtGaps(pointColumns([]))).toEqual([]);
   });
 
   test("nthSmallest finds what sorting would put at each index, runs of equal values included", () => {

@@ -7,7 +7,7 @@ import { planFleetCharts, planServerCharts, type ChartContext } from "../graphs/
 import { columns } from "../graphs/columns.js";
 import { findRange } from "../graphs/ranges.js";
 import { isoLocal } from "../lib/time.js";
-import { buildSeries } from "../graphs/series.js";
+import { buildSeries, pointColumns } from "../graphs/series.js";
 import { parseConfig } from "../config/ams-config.js";
 import type { AlertEvent } from "../storage/alert-history.js";
 import { formatValue } from "../storage/format-value.js";
@@ -167,7 +167,7 @@ describe("long ranges end at their last whole step", () => {
 describe("time buckets, firing periods, axis ticks, CSV", () => {
   test("columns: mean, min and max of each non-empty bucket; a rollup brings its own min and max", () => {
     const points = [point(0, 10), point(1, 20), { t: 25, value: 5, lo: 1, hi: 9, span: 10 }];
-    expect(columns(points, 0, 100, 4)).toEqual([
+    expect(columns(pointColumns(points), 0, 100, 4)).toEqual([
       { index: 0, t: 1, value: 15, lo: 10, hi: 20 },
       { index: 1, t: 25, value: 5, lo: 1, hi: 9 },
     ]);
@@ -273,7 +273,7 @@ describe("chart rendering", () => {
     const line = {
       name: "web-1",
       runs: [[point(0, 10), point(1000, 30)]],
-      columns: columns([point(0, 10), point(1000, 30)], 0, 3600_000, 96),
+      columns: columns(pointColumns([point(0, 10), point(1000, 30)]), 0, 3600_000, 96),
     };
     const svg = renderer.render({ ...base, lines: [line] });
     expect(svg).toMatch(/<title>\d{4}-\d\d-\d\d \d\d:\d\d\n20 % \(10 % – 30 %\)<\/title>/);

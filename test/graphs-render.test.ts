@@ -7,13 +7,14 @@ import { chartCsv } from "../graphs/chart-csv.js";
 import { chartKey } from "../graphs/chart-cache.js";
 import {
   chartLine,
+  lineSource,
   draftServerCharts,
   planFleetCharts,
   planServerCharts,
   type ChartContext,
 } from "../graphs/charts.js";
 import { buildDashboard, EVENT_METRICS, rebootsByServer } from "../graphs/dashboard.js";
-import { expand, expandFrom, FleetDigest, windowBytes, type CompactSeries } from "../graphs/fleet-digest.js";
+import { expand, FleetDigest, lineFrom, windowBytes, type CompactSeries } from "../graphs/fleet-digest.js";
 import { rangesFor } from "../graphs/ranges.js";
 import { buildSeries } from "../graphs/series.js";
 import { amsPaths } from "../lib/paths.js";
@@ -259,8 +260,8 @@ describe("charts kept from run to run", () => {
     expect(bytes(edited(inside, -1))).not.toBe(bytes(edited(inside, -2)));
     // The line drawn from the window's points: the same as from the whole series.
     const frame = { from, to: NOW, buckets: 240 };
-    expect(chartLine(expandFrom(cpu!, from), frame)).toEqual(chartLine(expand(cpu!), frame));
-    expect(expandFrom(cpu!, from).points[0]!.t).toBe(cpu!.t[inside]);
+    expect(chartLine(lineFrom(cpu!, from), frame)).toEqual(chartLine(lineSource(expand(cpu!)), frame));
+    expect(lineFrom(cpu!, from).points.t[0]).toBe(cpu!.t[inside]);
   });
 
   test("a run with the charts of a run earlier in the step writes what drawing every chart writes", async () => {
