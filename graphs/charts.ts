@@ -4,7 +4,7 @@ import { columns } from "./columns.js";
 import { downsample } from "./downsample.js";
 import { safeFileName, safeFileNameOf } from "./file-names.js";
 import { splitAtGaps, typicalInterval } from "./gaps.js";
-import { STEPS_PER_RANGE, type Range, type RangeName } from "./ranges.js";
+import { lastStepEnd, STEPS_PER_RANGE, type Range, type RangeName } from "./ranges.js";
 import { builtinEntry, catalogueEntry } from "../sensors/catalogue.js";
 import { metricKey } from "../storage/series-key.js";
 import { columnsBetween, labelsCaption, pointColumns, type LineSource, type Series } from "./series.js";
@@ -43,6 +43,8 @@ export interface ChartContext {
   periods: readonly FiringPeriod[];
   /** Reboot times by server. */
   reboots: ReadonlyMap<string, readonly number[]>;
+  /** How far a server's long-range steps are shifted (ranges.ts stepPhase); unshifted when not given. */
+  stepPhase?: (server: string, step: number) => number;
 }
 
 /** Built-in metrics first, in their catalogue order; any other metric (custom sensors) after them by name. */
@@ -106,8 +108,8 @@ export interface ChartFrame {
  * last whole step too when it reaches back a tenth of the range (a week of data in the 30-day
  * chart), else up to `now`, so that a new server's long ranges are never empty.
  */
-function frameOf(first: number, range: Range, now: number, buckets: number): ChartFrame {
-  const stepEnd = range.step === undefined ? now : Math.floor(now / range.step) * range.step;
+function frameOf(first: number, range: Range, now: number, buckets: number, phase = 0): ChartFrame {
+  const stepEnd = range.step === undefined ? now : lastStepEnd(range.step, now, phase);
   // Data that starts within 2 % of the range fills it: nothing to say.
   if (!(first > stepEnd - range.ms * 0.98)) return { from: stepEnd - range.ms, to: stepEnd, buckets };
   const to = first <= stepEnd - range.ms / 10 ? stepEnd : now;
@@ -204,7 +206,8 @@ export function draftServerCharts<S extends SeriesHead>(
   context: ChartContext,
 ): ChartDraft<S>[] {
   return [...serverSeries].sort(compareSeries).map((series) => {
-    const frame = frameOf(first(series), range, now, BUCKETS_PER_LINE);
+    const phase = range.step === undefined ? 0 : (context.stepPhase?.(series.server, range.step) ?? 0);
+    const frame = frameOf(first(series), range, now, BUCKETS_PER_LINE, phase);
     return {
       series,
       frame,

@@ -33,6 +33,24 @@ export interface Range {
   tickFormat: string;
 }
 
+/** Where the last whole step of a long range ends at `now`, the steps shifted by `phase` (ms). */
+export const lastStepEnd = (step: number, now: number, phase = 0) => Math.floor((now - phase) / step) * step + phase;
+
+/**
+ * A server's shift of its long ranges' steps: a fraction of the step drawn from its name (FNV-1a),
+ * the same every run. With every server's week charts completing a step at the same moment, one
+ * run in eight redrew all of them; shifted, each run redraws an even share.
+ */
+export function stepPhase(server: string, step: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < server.length; i++) hash = Math.imul(hash ^ server.charCodeAt(i), 0x01000193);
+  // Mixed (murmur3's finaliser): FNV's high bits hardly differ between srv-1 and srv-2.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  hash = (hash ^ (hash >>> 16)) >>> 0;
+  return Math.floor((hash / 2 ** 32) * step);
+}
+
 /** What a server page shows without a range in its name. */
 export const DEFAULT_RANGE: RangeName = "24h";
 

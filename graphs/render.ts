@@ -27,7 +27,7 @@ import { headlines, headlinesFrom, type Headline } from "./headlines.js";
 import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
 import { digestFleet, type FleetReads } from "./series-cache.js";
 import { publishFiles, removeStale } from "./publish.js";
-import { rangesFor, type RangeName } from "./ranges.js";
+import { rangesFor, stepPhase, type RangeName } from "./ranges.js";
 
 export interface ChartFilter {
   range?: RangeName;
@@ -230,6 +230,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
   const ranges = rangesFor(oldest, at);
   const shown = ranges.filter((range) => !filter.range || range.name === filter.range);
   const context: ChartContext = {
+    stepPhase,
     periods: firingPeriods(history, new Set(active.filter((a) => a.status === "firing").map((a) => a.key)), at),
     reboots: new Map(
       [...rebootsByServer(samples, Infinity)].map(([server, boots]) => [server, boots.map((b) => Date.parse(b))]),

@@ -5,7 +5,7 @@ import { loadChartRenderer, type ChartRenderer, type ChartSpec } from "../graphs
 import { chartCsv } from "../graphs/chart-csv.js";
 import { planFleetCharts, planServerCharts, type ChartContext } from "../graphs/charts.js";
 import { columns } from "../graphs/columns.js";
-import { findRange } from "../graphs/ranges.js";
+import { findRange, lastStepEnd, stepPhase } from "../graphs/ranges.js";
 import { isoLocal } from "../lib/time.js";
 import { buildSeries, pointColumns } from "../graphs/series.js";
 import { parseConfig } from "../config/ams-config.js";
@@ -148,6 +148,32 @@ describe("long ranges end at their last whole step", () => {
     const [next] = planServerCharts(own(after), WEEK, config, NOW + 6 * MIN, NO_CONTEXT);
     expect(next!.spec.to).toBe(NOW + 6 * MIN);
     expect(next!.spec.lines[0]!.columns.at(-1)!.t).toBe(NOW + 5 * MIN);
+  });
+
+  test("each server's week steps are shifted by its own share of a step: a run redraws a share of the week charts, not all of them", () => {
+    const step = WEEK.step!;
+    const names = Array.from({ length: 100 }, (_, i) => `srv-${i}`);
+    const phases = names.map((name) => stepPhase(name, step));
+    expect(phases.every((p) => Number.isInteger(p) && p >= 0 && p < step)).toBe(true);
+    expect(new Set(phases).size).toBeGreaterThan(90);
+    expect(stepPhase("srv-1", step)).toBe(phases[1]);
+    // Every 5 minutes over a day, the servers whose last whole step moved on: about 5/42 of them each time.
+    for (let at = NOW; at < NOW + 1440 * MIN; at += 5 * MIN) {
+      const moved = phases.filter((p) => lastStepEnd(step, at + 5 * MIN, p) !== lastStepEnd(step, at, p)).length;
+      expect(moved).toBeLessThan(35);
+    }
+    // A server's week chart ends at its own last step, within one step before now.
+    const shifted = { ...NO_CONTEXT, stepPhase };
+    const [week] = planServerCharts(buildSeries(every10("old", 8)), WEEK, config, NOW, shifted);
+    const end = lastStepEnd(step, NOW, stepPhase("old", step));
+    expect(week!.spec.to).toBe(end);
+    expect(end).toBeLessThanOrEqual(NOW);
+    expect(end).toBeGreaterThan(NOW - step);
+    expect(week!.spec.from).toBe(end - WEEK.ms);
+    expect(week!.spec.lines[0]!.columns.at(-1)!.t).toBeLessThanOrEqual(end);
+    // The fleet's week chart is not shifted.
+    const [fleet] = planFleetCharts(buildSeries(every10("old", 8)), WEEK, config, NOW, shifted);
+    expect(fleet!.spec.to).toBe(STEP_END);
   });
 
   test("a young server's week chart ends now, with its newest sample, until its data reaches back a tenth of the week", () => {

@@ -15,7 +15,7 @@ import {
 } from "../graphs/charts.js";
 import { buildDashboard, EVENT_METRICS, rebootsByServer } from "../graphs/dashboard.js";
 import { expand, FleetDigest, lineFrom, windowBytes, type CompactSeries } from "../graphs/fleet-digest.js";
-import { rangesFor } from "../graphs/ranges.js";
+import { rangesFor, stepPhase } from "../graphs/ranges.js";
 import { buildSeries } from "../graphs/series.js";
 import { amsPaths } from "../lib/paths.js";
 import { forEachFleetSource, readFleet } from "../storage/fleet.js";
@@ -99,6 +99,7 @@ describe("rendering the fleet source by source", () => {
     const context: ChartContext = {
       periods: [],
       reboots: new Map([...rebootsByServer(samples, Infinity)].map(([s, boots]) => [s, boots.map(Date.parse)])),
+      stepPhase,
     };
     const renderer = await loadChartRenderer();
     const read = (rel: string) => fs.readFileSync(path.join(paths.publicDir, rel), "utf8");
