@@ -15,7 +15,7 @@ import {
 } from "../graphs/charts.js";
 import { buildDashboard, EVENT_METRICS, rebootsByServer } from "../graphs/dashboard.js";
 import { expand, FleetDigest, lineFrom, windowBytes, type CompactSeries } from "../graphs/fleet-digest.js";
-import { rangesFor, stepPhase } from "../graphs/ranges.js";
+import { lastStepEnd, RANGES, rangesFor, stepPhase, type Range } from "../graphs/ranges.js";
 import { buildSeries } from "../graphs/series.js";
 import { amsPaths } from "../lib/paths.js";
 import { forEachFleetSource, readFleet } from "../storage/fleet.js";
@@ -134,9 +134,15 @@ describe("rendering the fleet source by source", () => {
 
 describe("charts kept from run to run", () => {
   const MIN = 60_000;
-  /** In one step of the week charts (11:24–12:06 UTC) and of the month charts (12:00–15:00). */
+  /** In one step of old-1's week, month and 90-day charts (shifted by its stepPhase), and of the fleet's. */
   const FIRST_RUN = NOW + MIN;
   const SECOND_RUN = NOW + 5 * MIN;
+  test("the two runs fall in one step of each long range, for old-1 and for the fleet", () => {
+    for (const { step } of RANGES as readonly Range[])
+      if (step !== undefined)
+        for (const phase of [0, stepPhase("old-1", step)])
+          expect(lastStepEnd(step, SECOND_RUN, phase)).toBe(lastStepEnd(step, FIRST_RUN, phase));
+  });
 
   /**
    * "old-1" (this server): CPU and disk every 15 minutes for 31 days up to NOW, so its week and
@@ -188,7 +194,8 @@ describe("charts kept from run to run", () => {
         labels: { mount: "/" },
       });
     }
-    const again = new Date(NOW - 180 * MIN).toISOString();
+    // Older than a step of every long range, so inside each of their charts whatever old-1's step shift.
+    const again = new Date(NOW - 720 * MIN).toISOString();
     samples.push({
       server_id: "old-1",
       metric_type: "Disk",
