@@ -40,6 +40,7 @@ export interface LineSource {
   interval: number;
 }
 
+/** Points made into columns: a whole series drawn whole (lineSource), as the tests draw their reference. */
 export function pointColumns(points: readonly Point[]): PointColumns {
   return {
     t: Float64Array.from(points, (p) => p.t),

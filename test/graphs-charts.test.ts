@@ -303,6 +303,10 @@ describe("chart rendering", () => {
     };
     const svg = renderer.render({ ...base, lines: [line] });
     expect(svg).toMatch(/<title>\d{4}-\d\d-\d\d \d\d:\d\d\n20 % \(10 % – 30 %\)<\/title>/);
+    // A plugin's own unit is data too: escaped in every title.
+    const hostileUnit = renderer.render({ ...base, unit: "<u>&", lines: [line] });
+    expect(hostileUnit).not.toContain("<u>");
+    expect(hostileUnit).toMatch(/<title>[^<]*\n20 &lt;u&gt;&amp; \(10 &lt;u&gt;&amp; – 30 &lt;u&gt;&amp;\)<\/title>/);
     const two = renderer.render({ ...base, lines: [line, { ...line, name: "web-2", columns: [line.columns[0]!] }] });
     expect(two).toMatch(
       /<title>\d{4}-\d\d-\d\d \d\d:\d\d\nweb-1: 20 % \(10 % – 30 %\)\nweb-2: 20 % \(10 % – 30 %\)<\/title>/,
