@@ -4,7 +4,7 @@ import { seriesKey } from "../storage/series-key.js";
 import { EVENT_METRICS } from "./dashboard.js";
 import type { SourceFold } from "../storage/fleet.js";
 import { medianInterval } from "./gaps.js";
-import { firstAtOrAfter, inTimeOrder, type LineSource, type Point, type Series } from "./series.js";
+import { firstAtOrAfter, inTimeOrder, type LineSource, type Point, type PointColumns, type Series } from "./series.js";
 
 /**
  * A series kept as numbers only, in typed arrays: its times (shared with the series written at the
@@ -145,22 +145,29 @@ function intervalOf(series: CompactSeries): number {
   return interval;
 }
 
-/**
- * A chart line's source: the points of the series from `from` on, in columns (no object per
- * point), and the whole series' typical interval, so that the window's gaps are judged as the whole's.
- */
-export function lineFrom(series: CompactSeries, from: number): LineSource {
+/** The points of the series from `from` on, in columns: a window need not make an object per point. */
+export function columnsFrom(series: CompactSeries, from: number): PointColumns {
   const { t, value, rollups } = window(series, firstAtOrAfter(series.t, from));
   const values = new Float64Array(value.length);
   for (let i = 0; i < value.length; i++) values[i] = value[i]! / series.scale;
-  const bounds = rollups ?? { lo: values, hi: values, span: new Float64Array(t.length) };
-  return { name: series.server, points: { t, value: values, ...bounds }, interval: intervalOf(series) };
+  return { t, value: values, ...(rollups ?? { lo: values, hi: values, span: new Float64Array(t.length) }) };
 }
 
 /**
+ * A chart line's source: the points of the series from `from` on, and the whole series' typical
+ * interval, so that the window's gaps are judged as the whole's.
+ */
+export const lineFrom = (series: CompactSeries, from: number): LineSource => ({
+  name: series.server,
+  points: columnsFrom(series, from),
+  interval: intervalOf(series),
+});
+
+/**
  * What the points of the series in [from, to] are made from, as bytes: the whole series' interval,
- * the scale, and the columns of those points (their times as a hash). Equal bytes give an equal line of a chart over that
- * window (charts.ts chartLine), so a kept chart's key can be taken without making the line.
+ * the scale, and the columns of those points (their times as a hash). Equal bytes give an equal
+ * line of a chart over that window (charts.ts chartLine), so a kept chart's key can be taken
+ * without making the line.
  */
 export function windowBytes(series: CompactSeries, from: number, to: number): Uint8Array[] {
   const start = firstAtOrAfter(series.t, from);

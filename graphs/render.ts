@@ -22,7 +22,7 @@ import {
   type PlannedChart,
 } from "./charts.js";
 import { buildDashboard, fleetPage, rebootsByServer, serverRangePage } from "./dashboard.js";
-import { FleetDigest, lineFrom, windowBytes, type CompactSeries } from "./fleet-digest.js";
+import { columnsFrom, FleetDigest, lineFrom, windowBytes, type CompactSeries } from "./fleet-digest.js";
 import { headlines, headlinesFrom, type Headline } from "./headlines.js";
 import { renderFleetPage, renderIndexPage, renderServerPage } from "./pages.js";
 import { digestFleet, type FleetReads } from "./series-cache.js";
@@ -279,7 +279,7 @@ export async function renderSite(job: Job, filter: ChartFilter = {}, now = new D
     cards.set(
       server.name,
       headlines(
-        own.map((s) => ({ ...s, points: lineFrom(s, headlinesFrom(s.t[s.t.length - 1]!, at)).points })),
+        own.map((s) => ({ ...s, points: columnsFrom(s, headlinesFrom(s.t[s.t.length - 1]!, at)) })),
         at,
       ),
     );
