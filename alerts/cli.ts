@@ -250,4 +250,4 @@ program
     process.stdout.write(`acknowledged ${key}\n`);
   });
 
-await runProgram(program);
+void runProgram(program);

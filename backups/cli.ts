@@ -73,4 +73,4 @@ program
     process.stdout.write(`${line}\n`);
   });
 
-await runProgram(program);
+void runProgram(program);

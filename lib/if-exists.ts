@@ -29,3 +29,9 @@ export const readFileIfExists = (file: string) => ifExists(() => fsp.readFile(fi
 
 /** readFileIfExists for synchronous callers. */
 export const readFileIfExistsSync = (file: string) => ifExistsSync(() => fs.readFileSync(file, "utf8"), undefined);
+
+/**
+ * Removes a file that may already be gone. Not fs.rmSync(file, { force: true }): its first call
+ * loads Node's recursive-removal module, which costs a cron job more than the removal.
+ */
+export const removeIfExists = (file: string): void => ifExistsSync(() => fs.unlinkSync(file), undefined);

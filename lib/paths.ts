@@ -7,7 +7,9 @@ export const installDir = findInstallDir(path.dirname(fileURLToPath(import.meta.
 
 function findInstallDir(start: string): string {
   for (let dir = start; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    // A build's own package.json only tells Node its bundles are CommonJS (scripts/build.mjs).
+    const isBuild = path.basename(path.dirname(dir)) === "dist-builds";
+    if (!isBuild && fs.existsSync(path.join(dir, "package.json"))) return dir;
     if (path.dirname(dir) === dir) throw new Error(`no package.json above ${start}: is AMS installed whole?`);
   }
 }

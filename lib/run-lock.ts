@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { removeIfExists } from "./if-exists.js";
 import { processIdentity, stillRunning, type ProcessIdentity } from "./process-identity.js";
 
 /**
@@ -51,13 +52,13 @@ function linkNew(source: string, target: string): boolean {
 function removeStale(file: string, dead: LockHolder, mine: string): void {
   const marker = `${file}.takeover`;
   if (!linkNew(mine, marker)) {
-    if (ageMs(marker) > TAKEOVER_STALE_MS) fs.rmSync(marker, { force: true });
+    if (ageMs(marker) > TAKEOVER_STALE_MS) removeIfExists(marker);
     return;
   }
   try {
-    if (sameHolder(readHolder(file), dead)) fs.rmSync(file, { force: true });
+    if (sameHolder(readHolder(file), dead)) removeIfExists(file);
   } finally {
-    fs.rmSync(marker, { force: true });
+    removeIfExists(marker);
   }
 }
 
@@ -78,17 +79,17 @@ export function acquireRunLock(file: string, now = new Date()): LockResult {
         return {
           acquired: true,
           release: () => {
-            if (sameHolder(readHolder(file), me)) fs.rmSync(file, { force: true });
+            if (sameHolder(readHolder(file), me)) removeIfExists(file);
           },
         };
       }
       const holder = readHolder(file);
       if (holder !== undefined && stillRunning(holder)) return { acquired: false, holder };
       if (holder !== undefined) removeStale(file, holder, mine);
-      else if (ageMs(file) > TAKEOVER_STALE_MS) fs.rmSync(file, { force: true }); // not a lock AMS wrote
+      else if (ageMs(file) > TAKEOVER_STALE_MS) removeIfExists(file); // not a lock AMS wrote
     }
     return { acquired: false, holder: readHolder(file) };
   } finally {
-    fs.rmSync(mine, { force: true });
+    removeIfExists(mine);
   }
 }

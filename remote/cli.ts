@@ -32,4 +32,4 @@ const program = amsProgram(
     if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
   });
 
-await runProgram(program);
+void runProgram(program);

@@ -4,13 +4,30 @@
 // may not need (the plugin runner, the CERT parser) goes into chunks loaded on demand, and a few
 // heavy packages stay external.
 //
+// The bundles are CommonJS. Node's ES module loader costs about 7 ms of CPU at every start, and
+// importing node:fs through it loads the stream modules (another 3 ms): together more than a sensor's
+// whole measurement. esbuild splits code into chunks only for ES modules, so each CLI is bundled as
+// an ES module first, then every file is converted to CommonJS. dist/package.json says so to Node.
+//
 // Cron starts these from dist/ at any moment, so dist/ is never half built: each build goes into a
 // folder of its own, dist-builds/<build id>/, and dist is a symbolic link to the current one,
 // replaced in one rename once the new build is complete. A job already running keeps loading its
 // chunks from the build it started from, so a replaced build is kept for an hour (longer than any
 // job's default deadline, lib/deadlines.ts) before a later build removes it.
-import { build } from "esbuild";
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes } from "node:fs/promises";
+import { build, transform } from "esbuild";
+import {
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -50,8 +67,39 @@ const BUILDS = path.join(root, "dist-builds");
 const outdir = path.join(BUILDS, id);
 const KEEP_REPLACED_MS = 3600_000;
 
+// import() of a chunk or a built-in becomes require(): import() would start the ES module loader.
+// It stays for packages that are ES modules only (d3), which require() cannot load on every Node 20.
+const LOCAL_IMPORT = /\bimport\(("(?:\.\.?\/|node:)[^"]*")\)/g;
+// import.meta.url (lib/paths.ts) has no CommonJS counterpart but the file's own name.
+const MODULE_URL = "__amsModuleUrl";
+const MODULE_URL_BANNER = `const ${MODULE_URL} = require("node:url").pathToFileURL(__filename).href;`;
+// esbuild gives a default import of a built-in (`import fs from "node:fs"`) the shape of an ES module
+// by copying every export into a new object (__toESM): about 4 ms of a sensor's start for the ~40
+// built-in imports of its files. The module itself, as `default` and behind it, has the same shape.
+const BUILTIN_TO_ESM = /__toESM\(require\(("node:[\w/]+")\)\)/g;
+const BUILTIN_AS_ESM = "{ __proto__: require($1), default: require($1) }";
+
+/** One bundled ES module file (with its source map inline) as a CommonJS file and its linked map. */
+async function toCommonJs(file, esm) {
+  const usesUrl = esm.includes("import.meta.url");
+  const { code, map } = await transform(esm.replace(LOCAL_IMPORT, "Promise.resolve().then(() => require($1))"), {
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    sourcefile: path.basename(file),
+    sourcemap: "external",
+    define: usesUrl ? { "import.meta.url": MODULE_URL } : {},
+    banner: usesUrl ? MODULE_URL_BANNER : "",
+    logLevel: "warning",
+  });
+  await mkdir(path.dirname(file), { recursive: true });
+  const cjs = code.replace(BUILTIN_TO_ESM, BUILTIN_AS_ESM);
+  await writeFile(file, `${cjs}//# sourceMappingURL=${path.basename(file)}.map\n`);
+  await writeFile(`${file}.map`, map);
+}
+
 await mkdir(BUILDS, { recursive: true });
-await Promise.all(
+const bundles = await Promise.all(
   Object.entries(ENTRIES).map(([out, src]) =>
     build({
       entryPoints: [{ in: src, out }],
@@ -62,20 +110,37 @@ await Promise.all(
       format: "esm",
       splitting: true,
       chunkNames: `chunks/${out}/[name]-[hash]`,
-      // Bundled CommonJS packages (nodemailer, cross-spawn) call require().
-      banner: {
-        js: "import { createRequire as __amsCreateRequire } from 'node:module'; const require = __amsCreateRequire(import.meta.url);",
-      },
       plugins: [zodForBundles],
       define: { AMS_BUILD_ID: buildId },
       // d3 (ams-graphs' only, loaded with import()) stays in node_modules like any large package a
       // single job loads.
       external: ["d3", "playwright-core"],
-      sourcemap: "linked",
+      sourcemap: "inline",
+      metafile: true,
+      absWorkingDir: root,
+      write: false,
       logLevel: "warning",
     }),
   ),
 );
+await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((f) => toCommonJs(f.path, f.text))));
+await writeFile(path.join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
+// What each file holds and loads, for scripts/bundle-contents.ts (paths relative to the build).
+const outputs = Object.fromEntries(
+  bundles.flatMap(({ metafile }) =>
+    Object.entries(metafile.outputs).map(([file, output]) => [
+      path.relative(outdir, path.resolve(root, file)),
+      {
+        inputs: Object.keys(output.inputs),
+        imports: output.imports.map(({ path: target, kind, external }) => ({
+          path: external ? target : path.relative(outdir, path.resolve(root, target)),
+          kind,
+        })),
+      },
+    ]),
+  ),
+);
+await writeFile(path.join(outdir, "bundles.json"), `${JSON.stringify(outputs, null, 1)}\n`);
 
 // dist → dist-builds/<id>, switched in one rename (rename replaces a symbolic link atomically).
 const current = await readlink(DIST).catch(() => undefined);

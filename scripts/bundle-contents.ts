@@ -15,9 +15,36 @@ export function bundleFiles(distDir: string, bin: string): { main: string; chunk
   return { main: path.join(distDir, `${bin}.js`), chunks };
 }
 
-/** The files bundled in a file, from the `// <path>` line esbuild writes before each module: project sources and node_modules/…. */
+/** A built file as dist/bundles.json describes it (written by scripts/build.mjs from esbuild's metafile). */
+interface BundleEntry {
+  /** The sources bundled in it: project files and node_modules/…, relative to the install folder. */
+  inputs: string[];
+  /**
+   * What it loads: chunks (relative to the build) and external modules, at start (kind
+   * "import-statement", as esbuild names it) or on demand ("dynamic-import").
+   */
+  imports: { path: string; kind: string }[];
+}
+
+/** The build folder holding a built file: the nearest folder above it with a bundles.json. */
+function buildOf(file: string): string {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "bundles.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`${file}: no bundles.json above it; run npm run build`);
+  }
+}
+
+function entryOf(file: string): BundleEntry {
+  const build = buildOf(file);
+  const entries = JSON.parse(fs.readFileSync(path.join(build, "bundles.json"), "utf8")) as Record<string, BundleEntry>;
+  const entry = entries[path.relative(build, file)];
+  if (!entry) throw new Error(`${file}: not in ${path.join(build, "bundles.json")}`);
+  return entry;
+}
+
+/** The files bundled in a file: project sources and node_modules/…. */
 export function bundledModules(file: string): string[] {
-  return Array.from(fs.readFileSync(file, "utf8").matchAll(/^\/\/ ([\w@./-]+\.(?:[cm]?[jt]s|json))$/gm), (m) => m[1]!);
+  return entryOf(file).inputs;
 }
 
 /** The npm packages bundled in a file. */
@@ -30,24 +57,24 @@ export function bundledPackages(file: string): Set<string> {
   return found;
 }
 
-/** The node built-in modules a file imports statically ("node:crypto" → "crypto"). */
+const atStart = (entry: BundleEntry) => entry.imports.filter((i) => i.kind === "import-statement");
+
+/** The node built-in modules a file loads as it starts ("node:crypto" → "crypto"). */
 export function builtinImports(file: string): Set<string> {
-  const text = fs.readFileSync(file, "utf8");
-  return new Set(Array.from(text.matchAll(/^import\b[^;]*?\bfrom\s*"node:([\w/]+)";/gm), (m) => m[1]!));
+  return new Set(atStart(entryOf(file)).flatMap((i) => (i.path.startsWith("node:") ? [i.path.slice(5)] : [])));
 }
 
 /**
- * The chunks a file loads as soon as it starts, transitively: those it imports statically, not
- * those it loads on demand with import().
+ * The chunks a file loads as soon as it starts, transitively: those it requires at start, not those
+ * it loads on demand.
  */
 export function staticallyLoaded(file: string): string[] {
+  const build = buildOf(file);
   const found = new Set<string>();
   const visit = (from: string) => {
-    const text = fs.readFileSync(from, "utf8");
-    for (const match of text.matchAll(
-      /^(?:import|export)\b[^;]*?\bfrom\s*"(\.\.?\/[^"]+)";|^import\s*"(\.\.?\/[^"]+)";/gm,
-    )) {
-      const chunk = path.resolve(path.dirname(from), (match[1] ?? match[2])!);
+    for (const { path: target } of atStart(entryOf(from))) {
+      if (target.startsWith("node:") || !target.endsWith(".js")) continue;
+      const chunk = path.join(build, target);
       if (!found.has(chunk)) {
         found.add(chunk);
         visit(chunk);

@@ -119,4 +119,4 @@ const program = amsProgram(
     );
   });
 
-await runProgram(program);
+void runProgram(program);

@@ -3,6 +3,7 @@ import { openJob } from "../config/job.js";
 import { now } from "../lib/clock.js";
 import { HOME_OPTION, plainArgs, type OptionSpec } from "../lib/plain-args.js";
 import { runCommand } from "../lib/run-outcome.js";
+import { writeStdout } from "../lib/stdout.js";
 import { UsageError } from "../lib/usage-error.js";
 import { formatSample } from "../storage/format-value.js";
 import { builtinSensors, GROUPS, selectSensors } from "./registry.js";
@@ -33,17 +34,14 @@ async function measure(names: string[], opts: { home?: string; json?: boolean; d
     { dryRun: opts.dryRun },
   );
   const samples = outcomes.flatMap((o) => o.samples);
-  if (opts.json) process.stdout.write(`${JSON.stringify(samples, null, 2)}\n`);
-  else for (const sample of samples) process.stdout.write(`${formatSample(sample)}\n`);
+  writeStdout(
+    opts.json ? `${JSON.stringify(samples, null, 2)}\n` : samples.map((s) => `${formatSample(s)}\n`).join(""),
+  );
   if (movedAside || outcomes.some((o) => o.error)) process.exitCode = 1;
 }
 
-// Cron's command lines (sensor names, --home) run without commander: loading it is about a fifth of
-// this command's start-up, which cron pays 36 times an hour. Anything else gets commander's parsing,
-// help and errors.
-const plain = plainArgs(process.argv.slice(2), [HOME_OPTION, ...OPTIONS]);
-if (plain) await runCommand(NAME, () => measure(plain.operands, plain.options));
-else {
+/** Any other command line, with commander's parsing, help and errors. */
+async function withCommander(): Promise<void> {
   const { amsProgram, runProgram } = await import("../lib/cli.js");
   const program = amsProgram(NAME, "Measure this server and store the samples in storage/system_logs.json.", OPTIONS)
     .argument(
@@ -53,3 +51,8 @@ else {
     .action(measure);
   await runProgram(program);
 }
+
+// Cron's command lines (sensor names, --home) run without commander: loading it is about a fifth of
+// this command's start-up, which cron pays 36 times an hour.
+const plain = plainArgs(process.argv.slice(2), [HOME_OPTION, ...OPTIONS]);
+void (plain ? runCommand(NAME, () => measure(plain.operands, plain.options)) : withCommander());

@@ -20,13 +20,14 @@ export interface RunResult {
 
 interface Collected {
   sensor: Sensor;
-  started: number;
+  /** process.hrtime, not performance.now(): the global `performance` loads node:perf_hooks, 1 ms of a sensor's start. */
+  started: bigint;
   samples: Sample[];
   error?: Error;
 }
 
 async function collect(sensor: Sensor, ctx: SensorContext): Promise<Collected> {
-  const started = performance.now();
+  const started = process.hrtime.bigint();
   try {
     return { sensor, started, samples: await sensor.collect(ctx) };
   } catch (err) {
@@ -84,7 +85,7 @@ export async function runSensors(
     }),
   );
   const outcomes = collected.map(({ sensor, started, samples, error }): SensorOutcome => {
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (error) ctx.log.error(`${sensor.name} failed after ${seconds.toFixed(2)} s: ${error.message}`);
     else
       ctx.log.info(

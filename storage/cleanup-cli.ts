@@ -94,4 +94,4 @@ program
     process.stdout.write(`${line}\n`);
   });
 
-await runProgram(program);
+void runProgram(program);

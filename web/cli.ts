@@ -85,4 +85,4 @@ program
     process.stdout.write(`${await hashPassword(password)}\n`);
   });
 
-await runProgram(program);
+void runProgram(program);
