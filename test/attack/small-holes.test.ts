@@ -152,10 +152,14 @@ describe("control characters in names are refused at the store boundary", () => 
       sample("web-2", 3, 10, { server_id: "web-2\u2028x" }),
       { timestamp: "2025-04-18 14:00:00", metric_type: "CPU\nforged", value: "12.5%" },
       sample("web-2", 4, 10),
+      // DEL and C1's CSI (a terminal's escape) are control characters too; a no-break space is not.
+      sample("web-2", 5, 10, { labels: { mount: "/\u007f" } }),
+      sample("web-2", 6, 10, { labels: { mount: "/\u009b2J" } }),
+      sample("web-2", 7, 10, { labels: { mount: "/mnt/a\u00a0b" } }),
     ]);
     const read = await readSamples(file, "web-2");
-    expect(read.samples.map((s) => s.timestamp)).toEqual([isoLocal(at(4))]);
-    expect(read.skipped).toBe(5);
+    expect(read.samples.map((s) => s.timestamp)).toEqual([isoLocal(at(4)), isoLocal(at(7))]);
+    expect(read.skipped).toBe(7);
   });
 
   test("and refused when written", async () => {
