@@ -26,8 +26,50 @@ measureCommands(
   ]),
   1,
 );
-const [baseline, ...figures] = measureCommands([
+// The file operations of an `ams-sensor cpu` run with none of AMS's code, all synchronous: what
+// Node itself costs for them, the floor any sensor code starts from. Cached config read, run lock
+// taken by link() and released at exit, /proc/stat and the saved counters read, the counters
+// written back (fsync, rename), one record appended in place under a lock folder (fdatasync), a log
+// line, the printed sample.
+const FLOOR = `
+const fs = require("node:fs");
+const home = process.argv[2];
+JSON.parse(fs.readFileSync(home + "/floor-config.json", "utf8"));
+const lock = home + "/floor.run.lock", mine = lock + "." + process.pid;
+fs.writeFileSync(mine, JSON.stringify({ pid: process.pid, start: fs.readFileSync("/proc/self/stat", "utf8").split(" ")[21] }));
+fs.linkSync(mine, lock);
+fs.unlinkSync(mine);
+process.once("exit", () => fs.unlinkSync(lock));
+const cpu = fs.readFileSync("/proc/stat", "utf8").split("\\n")[0].split(/ +/).slice(1).map(Number);
+const saved = home + "/floor-cpu.json";
+if (fs.existsSync(saved)) JSON.parse(fs.readFileSync(saved, "utf8"));
+const fd = fs.openSync(saved + ".new", "w");
+fs.writeSync(fd, JSON.stringify(cpu));
+fs.fsyncSync(fd);
+fs.closeSync(fd);
+fs.renameSync(saved + ".new", saved);
+const store = home + "/floor-store.json";
+if (!fs.existsSync(store)) fs.writeFileSync(store, "[]");
+fs.mkdirSync(store + ".lock");
+const s = fs.openSync(store, "r+");
+const size = fs.fstatSync(s).size;
+const record = JSON.stringify({ timestamp: new Date().toISOString(), server_id: "bench", metric_type: "CPU", value: cpu[0] % 100 });
+fs.writeSync(s, (size > 2 ? "," : "") + record + "]", size - 1);
+fs.fdatasyncSync(s);
+fs.closeSync(s);
+fs.rmdirSync(store + ".lock");
+fs.appendFileSync(home + "/floor.log", "cpu: 1 sample(s) stored\\n");
+fs.writeSync(1, "CPU " + cpu[0] % 100 + " %\\n");
+`;
+const floor = path.join(home, "floor.cjs");
+fs.writeFileSync(floor, FLOOR);
+fs.writeFileSync(
+  path.join(home, "floor-config.json"),
+  fs.readFileSync(path.join(home, "storage", "state", "config.json")),
+);
+const [baseline, floorFigures, ...figures] = measureCommands([
   [process.execPath, "-e", "0"],
+  [process.execPath, floor, home],
   ...SENSORS.map((sensor) => [process.execPath, cli, sensor, "--home", home]),
 ]);
 const row = (name: string, f: CommandFigures) => [
@@ -41,7 +83,11 @@ const row = (name: string, f: CommandFigures) => [
 printTable(
   "Sensor runs in cron's environment (15 rounds, commands in turns; targets: ≤ 1.3× node -e 0, ≤ 80 MiB)",
   ["command", "wall ms (median)", "× node", "CPU ms (median)", "× node", "peak MiB"],
-  [row("node -e 0", baseline!), ...figures.map((f, i) => row(`ams-sensor ${SENSORS[i]}`, f))],
+  [
+    row("node -e 0", baseline!),
+    row("the same file operations, no AMS code", floorFigures!),
+    ...figures.map((f, i) => row(`ams-sensor ${SENSORS[i]}`, f)),
+  ],
 );
 
 const [alone, together] = measureCommands([
