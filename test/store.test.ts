@@ -229,8 +229,19 @@ describe("store under concurrent jobs (built CLI)", () => {
     for (let round = 0; round < 10 && torn < 2; round++) {
       const file = storeOf(tempHome());
       await appendSamples(file, [sample(0)]);
+      // Each flush takes 50 ms more, as on a spinning disk: on a fast one (or tmpfs) the moment
+      // between an append's records and its "," is too short for the kill below to land in it.
       const script = `
+        import fs from "node:fs/promises";
         import { appendSamples } from "./storage/store.ts";
+        const probe = await fs.open(${JSON.stringify(file)}, "r");
+        const handles = Object.getPrototypeOf(probe);
+        await probe.close();
+        const datasync = handles.datasync;
+        handles.datasync = async function () {
+          await datasync.call(this);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        };
         for (let batch = 1; ; batch++) {
           const samples = Array.from({ length: ${BATCH} }, (_, i) => ({
             server_id: "web-1", metric_type: "CPU", timestamp: "2026-11-25T14:02:00.000+01:00", value: batch % 100,
