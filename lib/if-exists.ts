@@ -34,4 +34,4 @@ export const readFileIfExistsSync = (file: string) => ifExistsSync(() => fs.read
  * Removes a file that may already be gone. Not fs.rmSync(file, { force: true }): its first call
  * loads Node's recursive-removal module, which costs a cron job more than the removal.
  */
-export const removeIfExists = (file: string): void => ifExistsSync(() => fs.unlinkSync(file), undefined);
+export const removeIfExistsSync = (file: string): void => ifExistsSync(() => fs.unlinkSync(file), undefined);

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { ifExistsSync, removeIfExists } from "./if-exists.js";
+import { ifExistsSync, removeIfExistsSync } from "./if-exists.js";
 import type { LogsOptions } from "./log-config.js";
 
 export interface Logger {
@@ -22,10 +22,10 @@ export function rotateLogFile(file: string, options: LogsOptions, incoming = 0):
   const size = sizeOf(file);
   if (size === 0 || size + incoming <= options.max_bytes) return false;
   if (options.generations === 0) {
-    removeIfExists(file);
+    removeIfExistsSync(file);
     return true;
   }
-  removeIfExists(`${file}.${options.generations}`);
+  removeIfExistsSync(`${file}.${options.generations}`);
   for (let n = options.generations - 1; n >= 1; n--)
     ifExistsSync(() => fs.renameSync(`${file}.${n}`, `${file}.${n + 1}`), undefined);
   fs.renameSync(file, `${file}.1`);

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { removeIfExists } from "./if-exists.js";
+import { removeIfExistsSync } from "./if-exists.js";
 import { processIdentity, stillRunning, type ProcessIdentity } from "./process-identity.js";
 
 /**
@@ -52,13 +52,13 @@ function linkNew(source: string, target: string): boolean {
 function removeStale(file: string, dead: LockHolder, mine: string): void {
   const marker = `${file}.takeover`;
   if (!linkNew(mine, marker)) {
-    if (ageMs(marker) > TAKEOVER_STALE_MS) removeIfExists(marker);
+    if (ageMs(marker) > TAKEOVER_STALE_MS) removeIfExistsSync(marker);
     return;
   }
   try {
-    if (sameHolder(readHolder(file), dead)) removeIfExists(file);
+    if (sameHolder(readHolder(file), dead)) removeIfExistsSync(file);
   } finally {
-    removeIfExists(marker);
+    removeIfExistsSync(marker);
   }
 }
 
@@ -79,17 +79,17 @@ export function acquireRunLock(file: string, now = new Date()): LockResult {
         return {
           acquired: true,
           release: () => {
-            if (sameHolder(readHolder(file), me)) removeIfExists(file);
+            if (sameHolder(readHolder(file), me)) removeIfExistsSync(file);
           },
         };
       }
       const holder = readHolder(file);
       if (holder !== undefined && stillRunning(holder)) return { acquired: false, holder };
       if (holder !== undefined) removeStale(file, holder, mine);
-      else if (ageMs(file) > TAKEOVER_STALE_MS) removeIfExists(file); // not a lock AMS wrote
+      else if (ageMs(file) > TAKEOVER_STALE_MS) removeIfExistsSync(file); // not a lock AMS wrote
     }
     return { acquired: false, holder: readHolder(file) };
   } finally {
-    removeIfExists(mine);
+    removeIfExistsSync(mine);
   }
 }
