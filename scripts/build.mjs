@@ -126,15 +126,17 @@ const bundles = await Promise.all(
 await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((f) => toCommonJs(f.path, f.text))));
 await writeFile(path.join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 // What each file holds and loads, for scripts/bundle-contents.ts (paths relative to the build).
+const inBuild = (file) => path.relative(outdir, path.resolve(root, file));
 const outputs = Object.fromEntries(
   bundles.flatMap(({ metafile }) =>
     Object.entries(metafile.outputs).map(([file, output]) => [
-      path.relative(outdir, path.resolve(root, file)),
+      inBuild(file),
       {
         inputs: Object.keys(output.inputs),
-        imports: output.imports.map(({ path: target, kind, external }) => ({
-          path: external ? target : path.relative(outdir, path.resolve(root, target)),
+        imports: output.imports.map(({ path: target, kind, external = false }) => ({
+          path: external ? target : inBuild(target),
           kind,
+          external,
         })),
       },
     ]),

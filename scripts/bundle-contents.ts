@@ -20,10 +20,10 @@ interface BundleEntry {
   /** The sources bundled in it: project files and node_modules/…, relative to the install folder. */
   inputs: string[];
   /**
-   * What it loads: chunks (relative to the build) and external modules, at start (kind
-   * "import-statement", as esbuild names it) or on demand ("dynamic-import").
+   * What it loads: chunks (relative to the build) and external modules (built-ins, d3), at start
+   * (kind "import-statement", as esbuild names it) or on demand ("dynamic-import").
    */
-  imports: { path: string; kind: string }[];
+  imports: { path: string; kind: string; external: boolean }[];
 }
 
 /** The build folder holding a built file: the nearest folder above it with a bundles.json. */
@@ -34,9 +34,16 @@ function buildOf(file: string): string {
   }
 }
 
+/** Each build's bundles.json, read once. */
+const described = new Map<string, Record<string, BundleEntry>>();
+
 function entryOf(file: string): BundleEntry {
   const build = buildOf(file);
-  const entries = JSON.parse(fs.readFileSync(path.join(build, "bundles.json"), "utf8")) as Record<string, BundleEntry>;
+  let entries = described.get(build);
+  if (!entries) {
+    entries = JSON.parse(fs.readFileSync(path.join(build, "bundles.json"), "utf8")) as Record<string, BundleEntry>;
+    described.set(build, entries);
+  }
   const entry = entries[path.relative(build, file)];
   if (!entry) throw new Error(`${file}: not in ${path.join(build, "bundles.json")}`);
   return entry;
@@ -61,7 +68,9 @@ const atStart = (entry: BundleEntry) => entry.imports.filter((i) => i.kind === "
 
 /** The node built-in modules a file loads as it starts ("node:crypto" → "crypto"). */
 export function builtinImports(file: string): Set<string> {
-  return new Set(atStart(entryOf(file)).flatMap((i) => (i.path.startsWith("node:") ? [i.path.slice(5)] : [])));
+  return new Set(
+    atStart(entryOf(file)).flatMap((i) => (i.external && i.path.startsWith("node:") ? [i.path.slice(5)] : [])),
+  );
 }
 
 /**
@@ -72,8 +81,8 @@ export function staticallyLoaded(file: string): string[] {
   const build = buildOf(file);
   const found = new Set<string>();
   const visit = (from: string) => {
-    for (const { path: target } of atStart(entryOf(from))) {
-      if (target.startsWith("node:") || !target.endsWith(".js")) continue;
+    for (const { path: target, external } of atStart(entryOf(from))) {
+      if (external) continue;
       const chunk = path.join(build, target);
       if (!found.has(chunk)) {
         found.add(chunk);
