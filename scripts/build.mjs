@@ -4,6 +4,10 @@
 // may not need (the plugin runner, the CERT parser) goes into chunks loaded on demand, and a few
 // heavy packages stay external.
 //
+// Each dist/<command>.js only starts its bundle, <command>.bundle.js, through scripts/code-cache.ts,
+// which compiles it with V8's code cache: most of a short job's own CPU time is otherwise spent
+// compiling the same code again at every start.
+//
 // The bundles are CommonJS. Node's ES module loader costs about 7 ms of CPU at every start, and
 // importing node:fs through it loads the stream modules (another 3 ms): together more than a sensor's
 // whole measurement. esbuild splits code into chunks only for ES modules, so each CLI is bundled as
@@ -68,8 +72,11 @@ const outdir = path.join(BUILDS, id);
 const KEEP_REPLACED_MS = 3600_000;
 
 // import() of a chunk or a built-in becomes require(): import() would start the ES module loader.
-// It stays for packages that are ES modules only (d3), which require() cannot load on every Node 20.
 const LOCAL_IMPORT = /\bimport\(("(?:\.\.?\/|node:)[^"]*")\)/g;
+// The other import() calls, of packages, become calls of a function the code cache loader gives each
+// file: Node 20 runs import() in code compiled by node:vm only behind an experimental flag.
+const PACKAGE_IMPORT = /\bimport\((?="[^".])/g;
+const IMPORT_PACKAGE = "__amsImport";
 // import.meta.url (lib/paths.ts) has no CommonJS counterpart but the file's own name.
 const MODULE_URL = "__amsModuleUrl";
 const MODULE_URL_BANNER = `const ${MODULE_URL} = require("node:url").pathToFileURL(__filename).href;`;
@@ -79,10 +86,22 @@ const MODULE_URL_BANNER = `const ${MODULE_URL} = require("node:url").pathToFileU
 const BUILTIN_TO_ESM = /__toESM\(require\(("node:[\w/]+")\)\)/g;
 const BUILTIN_AS_ESM = "{ __proto__: require($1), default: require($1) }";
 
+// A bundle's hashbang: the launcher has it, and the code cache loader wraps the bundle in a function,
+// where it would not parse. Emptied rather than removed, so that the source map's lines still match.
+const HASHBANG = /^#!.*/;
+
+/** The launcher of a command: Node runs it, and it runs the bundle with the code cache. */
+const launcher = (name) =>
+  `#!/usr/bin/env node\nrequire("./code-cache.js").run(\`\${__dirname}/${name}.bundle.js\`, require);\n`;
+
 /** One bundled ES module file (with its source map inline) as a CommonJS file and its linked map. */
 async function toCommonJs(file, esm) {
   const usesUrl = esm.includes("import.meta.url");
-  const { code, map } = await transform(esm.replace(LOCAL_IMPORT, "Promise.resolve().then(() => require($1))"), {
+  const code = esm
+    .replace(HASHBANG, "")
+    .replace(LOCAL_IMPORT, "Promise.resolve().then(() => require($1))")
+    .replace(PACKAGE_IMPORT, `${IMPORT_PACKAGE}(`);
+  const { code: cjsCode, map } = await transform(code, {
     format: "cjs",
     platform: "node",
     target: "node20",
@@ -93,7 +112,7 @@ async function toCommonJs(file, esm) {
     logLevel: "warning",
   });
   await mkdir(path.dirname(file), { recursive: true });
-  const cjs = code.replace(BUILTIN_TO_ESM, BUILTIN_AS_ESM);
+  const cjs = cjsCode.replace(BUILTIN_TO_ESM, BUILTIN_AS_ESM);
   await writeFile(file, `${cjs}//# sourceMappingURL=${path.basename(file)}.map\n`);
   await writeFile(`${file}.map`, map);
 }
@@ -102,7 +121,7 @@ await mkdir(BUILDS, { recursive: true });
 const bundles = await Promise.all(
   Object.entries(ENTRIES).map(([out, src]) =>
     build({
-      entryPoints: [{ in: src, out }],
+      entryPoints: [{ in: src, out: `${out}.bundle` }],
       outdir,
       bundle: true,
       platform: "node",
@@ -124,6 +143,18 @@ const bundles = await Promise.all(
   ),
 );
 await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((f) => toCommonJs(f.path, f.text))));
+await Promise.all(Object.keys(ENTRIES).map((name) => writeFile(path.join(outdir, `${name}.js`), launcher(name))));
+await build({
+  entryPoints: ["scripts/code-cache.ts"],
+  outfile: path.join(outdir, "code-cache.js"),
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  define: { IMPORT_PACKAGE: JSON.stringify(IMPORT_PACKAGE) },
+  absWorkingDir: root,
+  logLevel: "warning",
+});
 await writeFile(path.join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 // What each file holds and loads, for scripts/bundle-contents.ts (paths relative to the build).
 const inBuild = (file) => path.relative(outdir, path.resolve(root, file));

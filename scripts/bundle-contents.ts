@@ -3,7 +3,10 @@
 import fs from "node:fs";
 import path from "node:path";
 
-/** dist/<bin>.js and the chunks it may load, which scripts/build.mjs puts under dist/chunks/<bin>/. */
+/**
+ * A command's bundle, dist/<bin>.bundle.js (which the launcher dist/<bin>.js starts), and the chunks
+ * it may load, which scripts/build.mjs puts under dist/chunks/<bin>/.
+ */
 export function bundleFiles(distDir: string, bin: string): { main: string; chunks: string[] } {
   const chunkDir = path.join(distDir, "chunks", bin);
   const chunks = fs.existsSync(chunkDir)
@@ -12,7 +15,7 @@ export function bundleFiles(distDir: string, bin: string): { main: string; chunk
         .filter((name) => name.endsWith(".js"))
         .map((name) => path.join(chunkDir, name))
     : [];
-  return { main: path.join(distDir, `${bin}.js`), chunks };
+  return { main: path.join(distDir, `${bin}.bundle.js`), chunks };
 }
 
 /** A built file as dist/bundles.json describes it (written by scripts/build.mjs from esbuild's metafile). */
