@@ -61,15 +61,21 @@ fs.rmdirSync(store + ".lock");
 fs.appendFileSync(home + "/floor.log", "cpu: 1 sample(s) stored\\n");
 fs.writeSync(1, "CPU " + cpu[0] % 100 + " %\\n");
 `;
+// The same, loading first the Node modules AMS's code on that path is built on: the store, the
+// state files and the sensors use fs/promises, the lock timers/promises, the code cache node:vm.
+const MODULES = ["node:fs/promises", "node:timers/promises", "node:os", "node:vm", "node:url"];
 const floor = path.join(home, "floor.cjs");
 fs.writeFileSync(floor, FLOOR);
+const floorWithModules = path.join(home, "floor-modules.cjs");
+fs.writeFileSync(floorWithModules, `${MODULES.map((m) => `require("${m}");`).join("")}\n${FLOOR}`);
 fs.writeFileSync(
   path.join(home, "floor-config.json"),
   fs.readFileSync(path.join(home, "storage", "state", "config.json")),
 );
-const [baseline, floorFigures, ...figures] = measureCommands([
+const [baseline, floorFigures, floorWithModulesFigures, ...figures] = measureCommands([
   [process.execPath, "-e", "0"],
   [process.execPath, floor, home],
+  [process.execPath, floorWithModules, home],
   ...SENSORS.map((sensor) => [process.execPath, cli, sensor, "--home", home]),
 ]);
 const row = (name: string, f: CommandFigures) => [
@@ -86,6 +92,7 @@ printTable(
   [
     row("node -e 0", baseline!),
     row("the same file operations, no AMS code", floorFigures!),
+    row("the same, loading the Node modules AMS's code uses", floorWithModulesFigures!),
     ...figures.map((f, i) => row(`ams-sensor ${SENSORS[i]}`, f)),
   ],
 );
