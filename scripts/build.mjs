@@ -72,10 +72,10 @@ const outdir = path.join(BUILDS, id);
 const KEEP_REPLACED_MS = 3600_000;
 
 // import() of a chunk or a built-in becomes require(): import() would start the ES module loader.
-const LOCAL_IMPORT = /\bimport\(("(?:\.\.?\/|node:)[^"]*")\)/g;
+const LOCAL_IMPORT = /(?<![\w$.])import\(("(?:\.\.?\/|node:)[^"]*")\)/g;
 // The other import() calls, of packages, become calls of a function the code cache loader gives each
 // file: Node 20 runs import() in code compiled by node:vm only behind an experimental flag.
-const PACKAGE_IMPORT = /\bimport\((?="[^".])/g;
+const PACKAGE_IMPORT = /(?<![\w$.])import\((?="(?!\.|node:))/g;
 const IMPORT_PACKAGE = "__amsImport";
 // import.meta.url (lib/paths.ts) has no CommonJS counterpart but the file's own name.
 const MODULE_URL = "__amsModuleUrl";
@@ -94,8 +94,23 @@ const HASHBANG = /^#!.*/;
 const launcher = (name) =>
   `#!/usr/bin/env node\nrequire("./code-cache.js").run(\`\${__dirname}/${name}.bundle.js\`, require);\n`;
 
+/**
+ * Fails the build unless the text rewrites above match the file's import() calls as esbuild
+ * recorded them (`imports`, from its metafile): one in a string or a comment must not be rewritten.
+ */
+function checkDynamicImports(file, esm, imports) {
+  const dynamic = imports.filter((i) => i.kind === "dynamic-import");
+  const packages = dynamic.filter((i) => i.external && !i.path.startsWith("node:")).length;
+  const found = { local: esm.match(LOCAL_IMPORT)?.length ?? 0, package: esm.match(PACKAGE_IMPORT)?.length ?? 0 };
+  if (found.local !== dynamic.length - packages || found.package !== packages)
+    throw new Error(
+      `${file}: esbuild recorded ${dynamic.length - packages} import() of chunks and built-ins and ${packages} of packages, the rewrites found ${found.local} and ${found.package}`,
+    );
+}
+
 /** One bundled ES module file (with its source map inline) as a CommonJS file and its linked map. */
-async function toCommonJs(file, esm) {
+async function toCommonJs(file, esm, imports) {
+  checkDynamicImports(file, esm, imports);
   const usesUrl = esm.includes("import.meta.url");
   const code = esm
     .replace(HASHBANG, "")
@@ -142,20 +157,6 @@ const bundles = await Promise.all(
     }),
   ),
 );
-await Promise.all(bundles.flatMap(({ outputFiles }) => outputFiles.map((f) => toCommonJs(f.path, f.text))));
-await Promise.all(Object.keys(ENTRIES).map((name) => writeFile(path.join(outdir, `${name}.js`), launcher(name))));
-await build({
-  entryPoints: ["scripts/code-cache.ts"],
-  outfile: path.join(outdir, "code-cache.js"),
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  define: { IMPORT_PACKAGE: JSON.stringify(IMPORT_PACKAGE) },
-  absWorkingDir: root,
-  logLevel: "warning",
-});
-await writeFile(path.join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 // What each file holds and loads, for scripts/bundle-contents.ts (paths relative to the build).
 const inBuild = (file) => path.relative(outdir, path.resolve(root, file));
 const outputs = Object.fromEntries(
@@ -173,6 +174,24 @@ const outputs = Object.fromEntries(
     ]),
   ),
 );
+await Promise.all(
+  bundles.flatMap(({ outputFiles }) =>
+    outputFiles.map((f) => toCommonJs(f.path, f.text, outputs[inBuild(f.path)].imports)),
+  ),
+);
+await Promise.all(Object.keys(ENTRIES).map((name) => writeFile(path.join(outdir, `${name}.js`), launcher(name))));
+await build({
+  entryPoints: ["scripts/code-cache.ts"],
+  outfile: path.join(outdir, "code-cache.js"),
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  define: { IMPORT_PACKAGE: JSON.stringify(IMPORT_PACKAGE) },
+  absWorkingDir: root,
+  logLevel: "warning",
+});
+await writeFile(path.join(outdir, "package.json"), `${JSON.stringify({ type: "commonjs" })}\n`);
 await writeFile(path.join(outdir, "bundles.json"), `${JSON.stringify(outputs, null, 1)}\n`);
 
 // dist → dist-builds/<id>, switched in one rename (rename replaces a symbolic link atomically).

@@ -4,12 +4,14 @@
 // earlier run. Node 20 has no such cache for files (module.enableCompileCache is Node 22), so each
 // dist/<command>.js only hands its bundle to this loader, which Node's own loader runs.
 //
-// The cache of a file is `<file>.v8-cache`, beside it in the build folder, written when a run ends
-// (so that it holds every function the run compiled) by a run that found none or found it refused.
-// Only the owner of the build folder writes there: whoever can write the cache can write the code.
-// V8 refuses a cache made by another V8 version or with other flags, and this loader one older
-// than its file, so a refused cache costs a normal compile, never a wrong result.
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+// The cache of a file is `<file>.<node version>-<arch>.v8-cache`, beside it in the build folder,
+// written when a run ends (so that it holds every function the run compiled) by a run that found
+// none or found it refused. Only the owner of the build folder writes there: whoever can write the
+// cache can write the code. V8 refuses a cache made with other flags, and this loader one older
+// than its file; a refused cache costs a normal compile. V8 checks the cache's header, not its
+// contents, so a cache is written as carefully as the code it stands for: flushed to disk and
+// renamed into place, never written over.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Script } from "node:vm";
 
@@ -38,7 +40,8 @@ const loaded = new Map<string, CommonJsModule>();
 /** Files compiled without a usable cache: theirs is written as the process exits. */
 const uncached: { file: string; script: Script }[] = [];
 
-const cacheOf = (file: string) => `${file}.v8-cache`;
+// One per node binary: two installed side by side do not refuse, and rewrite, each other's.
+const cacheOf = (file: string) => `${file}.${process.version}-${process.arch}.v8-cache`;
 
 /** The file's cache, unless it is missing or older than the file (V8 checks only the source's length). */
 function readCache(file: string): Buffer | undefined {
@@ -58,18 +61,26 @@ function load(file: string, outside: Require): unknown {
   const known = loaded.get(file);
   if (known) return known.exports;
   const module: CommonJsModule = { exports: {} };
+  // Known before it runs, for the chunks it requires that require it back.
   loaded.set(file, module);
-  const source = readFileSync(file, "utf8");
-  const cachedData = readCache(file);
-  const script = new Script(
-    `(function (exports, require, module, __filename, __dirname, ${IMPORT_PACKAGE}) { ${source}\n})`,
-    { filename: file, cachedData },
-  );
-  if (!cachedData || script.cachedDataRejected) uncached.push({ file, script });
-  const dir = dirname(file);
-  const required: Require = (id) => (id.startsWith(".") ? load(resolve(dir, id), outside) : outside(id));
-  const body = script.runInThisContext() as ModuleFunction;
-  body.call(module.exports, module.exports, required, module, file, dir, importPackage);
+  try {
+    const source = readFileSync(file, "utf8");
+    const cachedData = readCache(file);
+    const script = new Script(
+      `(function (exports, require, module, __filename, __dirname, ${IMPORT_PACKAGE}) { ${source}\n})`,
+      { filename: file, cachedData },
+    );
+    if (!cachedData || script.cachedDataRejected) uncached.push({ file, script });
+    const dir = dirname(file);
+    const required: Require = (id) => (id.startsWith(".") ? load(resolve(dir, id), outside) : outside(id));
+    const body = script.runInThisContext() as ModuleFunction;
+    body.call(module.exports, module.exports, required, module, file, dir, importPackage);
+  } catch (err) {
+    // As Node's loader does: a file that failed to load is loaded again when next required (ams-web
+    // loads chunks for as long as it runs), not taken for its half-made exports.
+    loaded.delete(file);
+    throw err;
+  }
   return module.exports;
 }
 
@@ -81,10 +92,19 @@ function writeCaches(buildDir: string): void {
     return;
   }
   for (const { file, script } of uncached) {
-    // Renamed into place, so that a job starting meanwhile reads a whole cache or none.
-    const temp = `${cacheOf(file)}.${process.pid}.tmp`;
+    // A name no other writer has (jobs in other PID namespaces may share the folder), created
+    // afresh, flushed, then renamed into place: a job starting meanwhile, or after a power cut,
+    // reads a whole cache or none.
+    const temp = `${cacheOf(file)}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
     try {
-      writeFileSync(temp, script.createCachedData(), { mode: 0o644 });
+      const fd = openSync(temp, "wx", 0o644);
+      try {
+        const data = script.createCachedData();
+        for (let written = 0; written < data.length;) written += writeSync(fd, data, written);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
       renameSync(temp, cacheOf(file));
     } catch {
       // A cache is only a saving: a full disk or a removed build costs the next run a compile.

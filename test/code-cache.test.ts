@@ -17,7 +17,7 @@ function copyOfBuild(): string {
   return build;
 }
 
-const cacheOf = (file: string) => `${file}.v8-cache`;
+const cacheOf = (file: string) => `${file}.${process.version}-${process.arch}.v8-cache`;
 /** Each cache's inode: a cache written again (renamed into place) gets a new one. */
 const inodes = (files: string[]) => files.map((file) => fs.statSync(cacheOf(file)).ino);
 
@@ -68,6 +68,30 @@ describe("dist/<command>.js runs its bundle with V8's code cache", () => {
     expect(fs.readFileSync(cacheOf(main)).every((byte) => byte === 0x5a)).toBe(false);
     await sensor(build, home);
     expect(inodes([main, chunk])).toEqual([mainAgain, chunkAgain]);
+  });
+
+  // ams-web runs for days and loads chunks on demand; Node's own loader loads a failed file again.
+  test("a file that failed to load is loaded again when next required, not taken for its half-made exports", async () => {
+    const build = tempDir("ams-code-cache-");
+    fs.writeFileSync(
+      path.join(build, "main.bundle.js"),
+      `let first;
+      try { require("./chunk.js"); } catch (err) { first = err.message; }
+      process.stdout.write(JSON.stringify({ first, again: require("./chunk.js").value }));`,
+    );
+    fs.writeFileSync(
+      path.join(build, "chunk.js"),
+      `globalThis.attempts = (globalThis.attempts ?? 0) + 1;
+      exports.partial = true;
+      if (globalThis.attempts === 1) throw new Error("the first load fails");
+      exports.value = 42;`,
+    );
+    const loader = path.join(fs.realpathSync(path.join(installDir, "dist")), "code-cache.js");
+    const run = await execa(process.execPath, [
+      "-e",
+      `require(${JSON.stringify(loader)}).run(${JSON.stringify(path.join(build, "main.bundle.js"))}, require)`,
+    ]);
+    expect(JSON.parse(run.stdout)).toEqual({ first: "the first load fails", again: 42 });
   });
 
   // Whoever can write the cache can write the code: only the build folder's owner writes it.
